@@ -1,0 +1,36 @@
+// Module boundaries are the architecture's guard rails: the routing domain stays pure
+// (no Kafka, pg, HTTP or worker threads) so it can run in a worker, a benchmark or a test alike.
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+const ioModules = [
+  'kafkajs', 'pg', 'pg-*', '@confluentinc/*', 'piscina', 'http', 'https', 'net',
+  'node:http', 'node:https', 'node:net', 'worker_threads', 'node:worker_threads',
+  'child_process', 'node:child_process', 'pino', 'prom-client',
+];
+
+export default [
+  { ignores: ['**/node_modules/**', '**/dist/**', '.nx/**', '.stack/**', 'out/**', 'bench/results/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@switchyard/*/src/*', '@switchyard/*/src'], message: 'Import a library through its public entry (src/index.ts) only.' }] }],
+      '@nx/enforce-module-boundaries': ['error', {
+        allow: [],
+        enforceBuildableLibDependency: false,
+        depConstraints: [
+          { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:util'], bannedExternalImports: ioModules },
+          { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+          { sourceTag: 'type:io', onlyDependOnLibsWithTags: ['type:io', 'type:domain', 'type:util'] },
+          { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:io', 'type:domain', 'type:util'] },
+        ],
+      }],
+    },
+  },
+];
