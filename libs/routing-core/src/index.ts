@@ -1,1 +1,23 @@
-export {};
+export { RoutingError, type RoutingErrorCode } from './errors.ts';
+export { createRng, shuffledIndices, type Rng } from './rng.ts';
+export { ReferenceSet, type Metric, type ReferenceRow } from './reference-set.ts';
+export {
+  estimateFromNeighbours,
+  estimateRow,
+  estimateBatchOf,
+  type EstimateBatch,
+  type EstimateOptions,
+  type NeighbourWeighting,
+  type QueryEstimate,
+} from './estimates.ts';
+export { totalBudget, splitBudget, BudgetLedger, BUDGET_SPLITS, type BudgetSplit, type ServeResult } from './budget.ts';
+export { rankModels, selectWithFallback, type Decision, type DropReason, type Selection } from './decision.ts';
+export { scoreQuery, kernelInput, type Pricing, type ScoreKernel, type ScoreBatchInput, type ScoreBatchOutput } from './scoring.ts';
+export { loadHighsSolver, type LpSolver, type LpSolution } from './lp/solver.ts';
+export { buildDualPriceLp, solveDualPrices, dualObjective, type DualPriceProblem, type DualPrices } from './lp/dual-prices.ts';
+export { buildAssignmentLp, solveAssignmentLp, roundByArgmax, type AssignmentProblem, type AssignmentSolution } from './lp/assignment.ts';
+export type { RoutingPolicy, PolicyName, ServedOutcome, LostOutcome } from './policies/types.ts';
+export { RandomPolicy, GreedyPolicy } from './policies/baselines.ts';
+export { PortPolicy, type PortOptions } from './policies/port.ts';
+export { OursPolicy, type OursOptions } from './policies/ours.ts';
+export { createPolicy, parsePolicyConfig, PolicyConfigSchema, type PolicyConfig, type PolicyConfigInput, type PolicyContext } from './policies/factory.ts';
