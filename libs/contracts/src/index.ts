@@ -1,1 +1,32 @@
-export {};
+export type {
+  DeadLetterV1,
+  DeferredV1,
+  EpochMillis,
+  HeaderV1,
+  OutcomeV1,
+  RequestV1,
+  RoutedBatchV1,
+  RoutedRequestV1,
+} from './types.ts';
+export { DEAD_LETTER_REASONS, DEFER_REASONS, isDeadLetterReason, isDeferReason } from './reasons.ts';
+export type { DeadLetterReason, DeferReason } from './reasons.ts';
+export { ContractsError } from './errors.ts';
+export type { ContractsErrorCode } from './errors.ts';
+export { MAGIC_BYTE, WIRE_HEADER_BYTES, decodeWire, encodeWire } from './wire.ts';
+export type { WireDecodeError, WireDecodeResult } from './wire.ts';
+export { contracts, valueSubject } from './schemas.ts';
+export type { Contract, ContractName } from './schemas.ts';
+export { createRegistryClient } from './registry.ts';
+export type { RegistryClientOptions, RegistryPort, SchemaInfo } from './registry.ts';
+export { AvroSerde } from './serde.ts';
+export type { AvroSerdeOptions, DecodeFailureReason, DecodeResult } from './serde.ts';
+export { createOutcomeValidator, createRequestValidator, outcomeShape, requestShape } from './validate.ts';
+export type { OutcomeLimits, RequestLimits, RequestValidator, ValidationResult } from './validate.ts';
+export {
+  sampleDeadLetter,
+  sampleDeferred,
+  sampleOutcome,
+  sampleRequest,
+  sampleRoutedBatch,
+  sampleRoutedRequest,
+} from './fixtures.ts';

@@ -1,0 +1,36 @@
+// Closed sets of reason codes carried as Avro strings (see the doc of DeadLetter.reason and
+// Deferred.reason). They are strings on the wire so that old readers survive new codes; in
+// TypeScript they are closed unions so every producer of a dead letter names a known reason.
+
+export const DEAD_LETTER_REASONS = [
+  'undecodable',
+  'unknown_schema',
+  'wrong_schema',
+  'invalid_field',
+  'missing_input',
+  'nan_embedding',
+  'wrong_dimension',
+  'oversized_prompt',
+  'unknown_model',
+  'deadline_passed',
+  'no_feasible_model',
+  'max_deferrals_exceeded',
+  'processing_failed',
+] as const;
+
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+
+export const DEFER_REASONS = ['budget_exhausted', 'rate_limited', 'capacity'] as const;
+
+export type DeferReason = (typeof DEFER_REASONS)[number];
+
+const deadLetterReasonSet: ReadonlySet<string> = new Set(DEAD_LETTER_REASONS);
+const deferReasonSet: ReadonlySet<string> = new Set(DEFER_REASONS);
+
+export function isDeadLetterReason(value: string): value is DeadLetterReason {
+  return deadLetterReasonSet.has(value);
+}
+
+export function isDeferReason(value: string): value is DeferReason {
+  return deferReasonSet.has(value);
+}

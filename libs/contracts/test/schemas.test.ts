@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { contracts, valueSubject } from '../src/schemas.ts';
+import type { DeadLetterV1, DeferredV1, OutcomeV1, RequestV1, RoutedBatchV1, RoutedRequestV1 } from '../src/types.ts';
+import {
+  sampleDeadLetter,
+  sampleDeferred,
+  sampleOutcome,
+  sampleRequest,
+  sampleRoutedBatch,
+  sampleRoutedRequest,
+} from '../src/fixtures.ts';
+
+// Record<keyof T, true> forces these lists to name exactly the TypeScript fields; the tests
+// below then compare them with the Avro field lists, so types and schemas cannot drift apart.
+const requestKeys: Record<keyof RequestV1, true> = {
+  requestId: true, jobId: true, tenant: true, prompt: true, embedding: true, promptTokens: true,
+  maxOutputTokens: true, priority: true, deadline: true, allowedModels: true, metadata: true, submittedAt: true,
+};
+const routedRequestKeys: Record<keyof RoutedRequestV1, true> = {
+  requestId: true, jobId: true, tenant: true, prompt: true, embedding: true, promptTokens: true,
+  maxOutputTokens: true, estimatedTokens: true, predictedQuality: true, predictedCostUsd: true, score: true,
+  fallbackRank: true, dualPrice: true, priority: true, deadline: true, metadata: true,
+};
+const routedBatchKeys: Record<keyof RoutedBatchV1, true> = {
+  batchId: true, model: true, createdAt: true, routerInstance: true, policy: true, totalEstimatedTokens: true, requests: true,
+};
+const outcomeKeys: Record<keyof OutcomeV1, true> = {
+  requestId: true, jobId: true, tenant: true, model: true, batchId: true, quality: true, success: true,
+  promptTokens: true, completionTokens: true, latencyMs: true, error: true, costUsd: true, completedAt: true,
+};
+const deadLetterKeys: Record<keyof DeadLetterV1, true> = {
+  reason: true, detail: true, sourceTopic: true, sourcePartition: true, sourceOffset: true, originalKey: true,
+  originalValue: true, originalHeaders: true, failedAt: true, service: true,
+};
+const deferredKeys: Record<keyof DeferredV1, true> = {
+  request: true, deferUntil: true, reason: true, detail: true, attempts: true, deferredAt: true,
+};
+
+interface AvroField { name: string; type: unknown; doc?: string }
+interface AvroRecord { name: string; doc?: string; fields: AvroField[] }
+
+function readSchema(file: string): AvroRecord {
+  return JSON.parse(readFileSync(new URL(`../../../schemas/${file}`, import.meta.url), 'utf8')) as AvroRecord;
+}
+
+function fieldNames(schema: AvroRecord): string[] {
+  return schema.fields.map((f) => f.name).sort();
+}
+
+describe('bundled Avro schemas', () => {
+  it.each([
+    ['request.v1.avsc', requestKeys],
+    ['routed-batch.v1.avsc', routedBatchKeys],
+    ['outcome.v1.avsc', outcomeKeys],
+    ['dead-letter.v1.avsc', deadLetterKeys],
+    ['deferred.v1.avsc', deferredKeys],
+  ])('%s has exactly the fields of its TypeScript type', (file, keys) => {
+    expect(fieldNames(readSchema(file))).toEqual(Object.keys(keys).sort());
+  });
+
+  it('RoutedRequest inside routed-batch.v1 matches RoutedRequestV1', () => {
+    const requests = readSchema('routed-batch.v1.avsc').fields.find((f) => f.name === 'requests');
+    const item = (requests?.type as { items: AvroRecord }).items;
+    expect(fieldNames(item)).toEqual(Object.keys(routedRequestKeys).sort());
+  });
+
+  it('the Request embedded in deferred.v1 is field-for-field request.v1', () => {
+    const embedded = readSchema('deferred.v1.avsc').fields.find((f) => f.name === 'request')?.type as AvroRecord;
+    const { namespace: _ns, ...request } = readSchema('request.v1.avsc') as AvroRecord & { namespace: string };
+    expect(embedded).toEqual(request);
+  });
+
+  it.each(['request.v1.avsc', 'routed-batch.v1.avsc', 'outcome.v1.avsc', 'dead-letter.v1.avsc', 'deferred.v1.avsc'])(
+    '%s documents the record and every field for executors in other languages',
+    (file) => {
+      const schema = readSchema(file);
+      expect(schema.doc).toBeTruthy();
+      for (const f of schema.fields) expect(f.doc, `${file}: ${f.name}`).toBeTruthy();
+    },
+  );
+
+  it.each([
+    ['request', contracts.request, sampleRequest({ embedding: [0.5, -1.25], allowedModels: ['a'], metadata: { k: 'v' }, deadline: 1 })],
+    ['routedBatch', contracts.routedBatch, sampleRoutedBatch({ requests: [sampleRoutedRequest(), sampleRoutedRequest({ requestId: 'r2', embedding: [1, 2] })] })],
+    ['outcome', contracts.outcome, sampleOutcome({ quality: null, success: null, error: 'timeout', costUsd: null, tenant: null })],
+    ['deadLetter', contracts.deadLetter, sampleDeadLetter()],
+    ['deferred', contracts.deferred, sampleDeferred({ detail: 'all budgets spent' })],
+  ])('round-trips the %s fixture through avsc unchanged', (_name, contract, value) => {
+    const type = contract.type;
+    expect(type.isValid(value)).toBe(true);
+    const decoded: unknown = type.fromBuffer(type.toBuffer(value));
+    expect({ ...(decoded as object) }).toEqual(value);
+  });
+
+  it('names subjects with TopicNameStrategy', () => {
+    expect(valueSubject('requests')).toBe('requests-value');
+  });
+});
