@@ -1,1 +1,11 @@
-export {};
+export type { ScoreInput, ScoreOutput, ScoringBackend, ScoringBackendKind } from './types.ts';
+export { ScoringError } from './errors.ts';
+export type { ScoringErrorCode } from './errors.ts';
+export { validateScoreInput, MAX_ABS_INPUT } from './validate.ts';
+export { bucketRows, MIN_BUCKET_ROWS } from './buckets.ts';
+export { TsScoringBackend } from './ts-backend.ts';
+export { GpujsScoringBackend } from './gpujs-backend.ts';
+export type { GpujsBackendOptions, GpujsMode } from './gpujs-backend.ts';
+export { createScoringBackend } from './factory.ts';
+export { chooseFastestBackend } from './choose.ts';
+export type { BackendMeasurement, ChooseOptions, ChooseResult } from './choose.ts';
