@@ -1,1 +1,11 @@
-export {};
+export type { Embedder } from './types.ts';
+export {
+  createHashingEmbedder,
+  hashingEmbedderFromJSON,
+  DEFAULT_HASHING_OPTIONS,
+  type HashingEmbedder,
+  type HashingEmbedderOptions,
+  type HashingEmbedderState,
+} from './hashing-embedder.ts';
+export { l2normalize, validateVector, dot, type VectorValidation } from './vector.ts';
+export { EmbeddingError, type EmbeddingErrorCode } from './errors.ts';

@@ -1,0 +1,40 @@
+import { AnnError } from './errors.ts';
+import { ExactIndex } from './exact.ts';
+import { HnswIndex } from './hnsw.ts';
+import type { AnnIndex, IndexKind, IndexOptions } from './types.ts';
+import { UsearchIndex } from './usearch-index.ts';
+
+/** Graph parameters chosen with bench/ann (recall@5 >= 0.95 against exact search). */
+export const DEFAULT_GRAPH_OPTIONS = Object.freeze({ m: 16, efConstruction: 128, efSearch: 64, seed: 100 });
+
+export function createIndex(kind: IndexKind, opts: IndexOptions): AnnIndex {
+  if (!Number.isInteger(opts.dim) || opts.dim < 1) throw new AnnError('bad_argument', `dim must be a positive integer, got ${opts.dim}`);
+  const capacity = opts.capacity ?? 1024;
+  const m = opts.m ?? DEFAULT_GRAPH_OPTIONS.m;
+  const efC = opts.efConstruction ?? DEFAULT_GRAPH_OPTIONS.efConstruction;
+  const efS = opts.efSearch ?? DEFAULT_GRAPH_OPTIONS.efSearch;
+  const seed = opts.seed ?? DEFAULT_GRAPH_OPTIONS.seed;
+  switch (kind) {
+    case 'exact':
+      return new ExactIndex(opts.dim, capacity);
+    case 'hnsw':
+      return HnswIndex.create(opts.dim, capacity, m, efC, efS, seed);
+    case 'usearch':
+      return UsearchIndex.create(opts.dim, m, efC, efS, seed);
+    default:
+      throw new AnnError('bad_argument', `unknown index kind ${String(kind)}`);
+  }
+}
+
+export async function loadIndex(kind: IndexKind, path: string): Promise<AnnIndex> {
+  switch (kind) {
+    case 'exact':
+      return ExactIndex.load(path);
+    case 'hnsw':
+      return HnswIndex.load(path);
+    case 'usearch':
+      return UsearchIndex.load(path);
+    default:
+      throw new AnnError('bad_argument', `unknown index kind ${String(kind)}`);
+  }
+}

@@ -1,0 +1,106 @@
+import { Index, MetricKind, ScalarKind } from 'usearch';
+import { AnnError } from './errors.ts';
+import { readMeta, writeMeta, type IndexMeta } from './meta.ts';
+import type { AnnIndex, SearchResult } from './types.ts';
+import { checkK, rowsOf } from './validate.ts';
+
+/**
+ * HNSW through usearch (Unum): typed arrays in, batch add and search in native code. Threads
+ * are pinned to 1: the router scales by processes/workers, one core each, and a native pool
+ * per index would oversubscribe them.
+ */
+export class UsearchIndex implements AnnIndex {
+  readonly kind = 'usearch' as const;
+  private rows: number;
+
+  private constructor(
+    readonly dim: number,
+    private readonly meta: Omit<IndexMeta, 'size' | 'kind' | 'dim' | 'version'>,
+    private readonly index: Index,
+    rows: number,
+  ) {
+    this.rows = rows;
+  }
+
+  private static build(dim: number, m: number, efConstruction: number, efSearch: number): Index {
+    return new Index({
+      dimensions: dim,
+      metric: MetricKind.IP,
+      quantization: ScalarKind.F32,
+      connectivity: m,
+      expansion_add: efConstruction,
+      expansion_search: efSearch,
+      multi: false,
+    });
+  }
+
+  static create(dim: number, m: number, efConstruction: number, efSearch: number, seed: number): UsearchIndex {
+    const index = UsearchIndex.build(dim, m, efConstruction, efSearch);
+    return new UsearchIndex(dim, { m, efConstruction, efSearch, seed }, index, 0);
+  }
+
+  static async load(path: string): Promise<UsearchIndex> {
+    const meta = await readMeta(path, 'usearch');
+    const index = UsearchIndex.build(meta.dim, meta.m, meta.efConstruction, meta.efSearch);
+    try {
+      index.load(path);
+    } catch (e) {
+      throw new AnnError('bad_file', `cannot read usearch index ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    if (index.size() !== meta.size) throw new AnnError('bad_file', `${path}: ${index.size()} rows, side file says ${meta.size}`);
+    return new UsearchIndex(meta.dim, meta, index, meta.size);
+  }
+
+  get size(): number {
+    return this.rows;
+  }
+
+  add(vectors: Float32Array): number {
+    const n = rowsOf(vectors, this.dim, 'add');
+    const first = this.rows;
+    if (n === 0) return first;
+    const keys = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = BigInt(first + i);
+    try {
+      this.index.add(keys, vectors, 1);
+    } catch (e) {
+      throw new AnnError('native', `usearch add failed: ${(e as Error).message}`, { cause: e });
+    }
+    this.rows += n;
+    return first;
+  }
+
+  search(query: Float32Array, k: number): SearchResult {
+    if (query.length !== this.dim) throw new AnnError('bad_dimension', `query has length ${query.length}, need ${this.dim}`);
+    return this.searchBatch(query, k);
+  }
+
+  searchBatch(queries: Float32Array, k: number): SearchResult {
+    checkK(k);
+    const nq = rowsOf(queries, this.dim, 'searchBatch');
+    const ids = new Int32Array(nq * k).fill(-1);
+    const scores = new Float32Array(nq * k).fill(-Infinity);
+    if (nq === 0 || this.rows === 0) return { ids, scores };
+    const r = this.index.search(queries, k, 1);
+    // One query comes back as Matches (no counts), several as BatchMatches.
+    const counts = 'counts' in r ? (r.counts as BigUint64Array) : undefined;
+    for (let q = 0; q < nq; q++) {
+      const c = counts === undefined ? r.keys.length : Number(counts[q]);
+      for (let j = 0; j < c && j < k; j++) {
+        ids[q * k + j] = Number(r.keys[q * k + j]!);
+        // usearch's "ip" distance is 1 - <x, q>.
+        scores[q * k + j] = 1 - r.distances[q * k + j]!;
+      }
+    }
+    return { ids, scores };
+  }
+
+  async save(path: string): Promise<void> {
+    try {
+      this.index.save(path);
+    } catch (e) {
+      throw new AnnError('io', `cannot write ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    await writeMeta(path, { version: 1, kind: 'usearch', dim: this.dim, size: this.rows, ...this.meta });
+  }
+}

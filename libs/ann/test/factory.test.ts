@@ -1,0 +1,129 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnnError, createIndex, ExactIndex, loadIndex, recallAtK, type IndexKind } from '@switchyard/ann';
+
+function unitVectors(n: number, dim: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const rand = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296 - 0.5;
+  };
+  const v = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    let norm = 0;
+    for (let j = 0; j < dim; j++) {
+      const x = rand();
+      v[i * dim + j] = x;
+      norm += x * x;
+    }
+    for (let j = 0; j < dim; j++) v[i * dim + j]! /= Math.sqrt(norm);
+  }
+  return v;
+}
+
+function naiveTopK(data: Float32Array, q: Float32Array, dim: number, k: number): number[] {
+  const n = data.length / dim;
+  const scored: [number, number][] = [];
+  for (let r = 0; r < n; r++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += data[r * dim + j]! * q[j]!;
+    scored.push([s, r]);
+  }
+  scored.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  return scored.slice(0, k).map((x) => x[1]);
+}
+
+const dim = 24;
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ann-test-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('exact index', () => {
+  it('matches a naive sort for every query shape (block of 4 and remainder)', () => {
+    const data = unitVectors(300, dim, 1);
+    const queries = unitVectors(7, dim, 2);
+    const idx = createIndex('exact', { dim, capacity: 10 });
+    idx.add(data);
+    const k = 5;
+    const r = idx.searchBatch(queries, k);
+    for (let q = 0; q < 7; q++) {
+      expect(Array.from(r.ids.subarray(q * k, q * k + k))).toEqual(naiveTopK(data, queries.subarray(q * dim, (q + 1) * dim), dim, k));
+      for (let j = 1; j < k; j++) expect(r.scores[q * k + j - 1]!).toBeGreaterThanOrEqual(r.scores[q * k + j]!);
+    }
+  });
+
+  it('pads with -1 when the index holds fewer than k rows', () => {
+    const idx = createIndex('exact', { dim });
+    idx.add(unitVectors(2, dim, 3));
+    const r = idx.search(unitVectors(1, dim, 4), 4);
+    expect(Array.from(r.ids.subarray(2))).toEqual([-1, -1]);
+    expect(r.scores[3]).toBe(-Infinity);
+  });
+
+  it('rejects vectors of the wrong dimension with a coded error', () => {
+    const idx = createIndex('exact', { dim });
+    expect(() => idx.add(new Float32Array(dim + 1))).toThrow(AnnError);
+    try {
+      idx.search(new Float32Array(dim - 1), 1);
+    } catch (e) {
+      expect((e as AnnError).code).toBe('bad_dimension');
+    }
+  });
+});
+
+describe.each<IndexKind>(['exact', 'hnsw', 'usearch'])('%s index', (kind) => {
+  const data = unitVectors(2000, dim, 11);
+  const queries = unitVectors(50, dim, 12);
+  const k = 5;
+  const truth = (() => {
+    const e = new ExactIndex(dim);
+    e.add(data);
+    return e.searchBatch(queries, k).ids;
+  })();
+
+  it('grows past its capacity with sequential ids and stays accurate', () => {
+    const idx = createIndex(kind, { dim, capacity: 100, efSearch: 128 });
+    expect(idx.add(data.subarray(0, 1000 * dim))).toBe(0);
+    expect(idx.add(data.subarray(1000 * dim))).toBe(1000);
+    expect(idx.size).toBe(2000);
+    const r = idx.searchBatch(queries, k);
+    expect(recallAtK(truth, r.ids, k)).toBeGreaterThan(kind === 'exact' ? 0.999 : 0.9);
+    // A stored row is its own nearest neighbour, under its insertion id.
+    const self = idx.search(data.subarray(1500 * dim, 1501 * dim), 1);
+    expect(self.ids[0]).toBe(1500);
+    expect(self.scores[0]).toBeCloseTo(1, 4);
+  });
+
+  it('round-trips through save and load, then keeps accepting rows', async () => {
+    const idx = createIndex(kind, { dim, capacity: 2000 });
+    idx.add(data);
+    const path = join(dir, `idx-${kind}.bin`);
+    await idx.save(path);
+    const back = await loadIndex(kind, path);
+    expect(back.dim).toBe(dim);
+    expect(back.size).toBe(2000);
+    const a = idx.searchBatch(queries, k);
+    const b = back.searchBatch(queries, k);
+    expect(Array.from(b.ids)).toEqual(Array.from(a.ids));
+    expect(back.add(unitVectors(3, dim, 13))).toBe(2000);
+    expect(back.size).toBe(2003);
+  });
+
+  it('returns one result row per query with -1 padding on an empty index', () => {
+    const idx = createIndex(kind, { dim });
+    const r = idx.searchBatch(queries.subarray(0, 2 * dim), 3);
+    expect(Array.from(r.ids)).toEqual([-1, -1, -1, -1, -1, -1]);
+  });
+});
+
+describe('recallAtK', () => {
+  it('counts shared ids per query', () => {
+    expect(recallAtK(Int32Array.from([1, 2, 3, 4]), Int32Array.from([2, 9, 4, 3]), 2)).toBeCloseTo(0.75);
+  });
+});

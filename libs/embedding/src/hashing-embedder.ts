@@ -1,0 +1,325 @@
+import { EmbeddingError } from './errors.ts';
+import { combine, fmix32, fnvStep, FNV_OFFSET } from './hash.ts';
+import { mulberry32Float } from './random.ts';
+import type { Embedder } from './types.ts';
+
+export interface HashingEmbedderOptions {
+  /** Output dimension of the hashed vector (before any projection). */
+  dim?: number;
+  /** Word n-grams 1..wordNgramMax (0 disables word features). */
+  wordNgramMax?: number;
+  /** Character n-grams within words (`<word>` with boundary marks), lengths min..max; max 0 disables. */
+  charNgramMin?: number;
+  charNgramMax?: number;
+  /** 1 + ln(tf) instead of raw counts (Manning et al., IR book, 6.4.1). */
+  sublinearTf?: boolean;
+  /** Weight features by IDF fitted with `fit(corpus)`; ignored until fitted. */
+  idf?: boolean;
+  /** Weight of character n-gram features relative to word features. */
+  charWeight?: number;
+  seed?: number;
+  /** Dense Gaussian random projection of the hashed vector to this many dimensions. */
+  projectTo?: number;
+}
+
+export interface HashingEmbedderState {
+  version: 1;
+  options: Required<Omit<HashingEmbedderOptions, 'projectTo'>> & { projectTo: number };
+  nDocs: number;
+  /** Buckets with non-zero document frequency and their counts (sparse IDF table). */
+  dfBuckets: number[];
+  dfCounts: number[];
+}
+
+export interface HashingEmbedder extends Embedder {
+  readonly options: Readonly<HashingEmbedderState['options']>;
+  readonly fitted: boolean;
+  /** Fits IDF weights on the reference prompts (the history); replaces any earlier fit. */
+  fit(corpus: Iterable<string>): this;
+  toJSON(): HashingEmbedderState;
+}
+
+/**
+ * Defaults picked with bench/embedding (k = 5 neighbour estimates on the RouterBench subset,
+ * history -> test): see that benchmark's table in docs and the commit that set them.
+ */
+export const DEFAULT_HASHING_OPTIONS: Readonly<HashingEmbedderState['options']> = Object.freeze({
+  dim: 256,
+  wordNgramMax: 2,
+  charNgramMin: 3,
+  charNgramMax: 5,
+  sublinearTf: true,
+  idf: true,
+  charWeight: 1,
+  seed: 0x5eed,
+  projectTo: 0,
+});
+
+/**
+ * Features are first hashed into 2^20 fine buckets, where collisions are rare enough for the
+ * IDF of a bucket to be the IDF of its n-gram, then folded into `dim` outputs with a signed
+ * hash (the "hashing trick", Weinberger et al., ICML 2009): the fold is a sparse random
+ * projection that preserves inner products in expectation, so IDF weighting survives a small
+ * output dimension that keeps k-NN search cheap.
+ */
+const FINE_BITS = 20;
+const FINE_SIZE = 1 << FINE_BITS;
+const WORD_SEED = 0x2545f491;
+const CHAR_SEED = 0x7f4a7c15;
+
+function isWordChar(c: number): boolean {
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+  // Non-ASCII: letters and numbers of any script (after lowercasing), surrogate halves included
+  // so astral-plane letters are not split.
+  return (c >= 0xd800 && c <= 0xdfff) || NON_ASCII_WORD.test(String.fromCharCode(c));
+}
+const NON_ASCII_WORD = /[\p{L}\p{N}\p{M}]/u;
+
+class HashingEmbedderImpl implements HashingEmbedder {
+  readonly name: string;
+  readonly dim: number;
+  readonly options: Readonly<HashingEmbedderState['options']>;
+  private nDocs = 0;
+  private df: Uint32Array | undefined;
+  private idfTable: Float32Array | undefined;
+  private readonly acc = new Float32Array(FINE_SIZE);
+  private touched = new Int32Array(4096);
+  private nTouched = 0;
+  private readonly hashed: Float32Array;
+  private readonly projection: Float32Array | undefined;
+  private readonly wordHashes: Int32Array;
+
+  constructor(options: HashingEmbedderState['options']) {
+    const o = options;
+    if (!Number.isInteger(o.dim) || o.dim < 2) throw new EmbeddingError('bad_options', `dim must be an integer >= 2, got ${o.dim}`);
+    if (!Number.isInteger(o.wordNgramMax) || o.wordNgramMax < 0 || o.wordNgramMax > 4) {
+      throw new EmbeddingError('bad_options', `wordNgramMax must be 0..4, got ${o.wordNgramMax}`);
+    }
+    if (o.charNgramMax > 0 && !(Number.isInteger(o.charNgramMin) && o.charNgramMin >= 1 && o.charNgramMax >= o.charNgramMin && o.charNgramMax <= 8)) {
+      throw new EmbeddingError('bad_options', `need 1 <= charNgramMin <= charNgramMax <= 8, got ${o.charNgramMin}..${o.charNgramMax}`);
+    }
+    if (o.wordNgramMax === 0 && o.charNgramMax === 0) throw new EmbeddingError('bad_options', 'no features enabled');
+    if (!Number.isInteger(o.projectTo) || o.projectTo < 0) throw new EmbeddingError('bad_options', `projectTo must be a non-negative integer`);
+    this.options = Object.freeze({ ...o });
+    this.dim = o.projectTo > 0 ? o.projectTo : o.dim;
+    this.hashed = new Float32Array(o.dim);
+    this.wordHashes = new Int32Array(Math.max(1, o.wordNgramMax));
+    if (o.projectTo > 0) {
+      // Gaussian entries scaled by 1/sqrt(k) (Johnson-Lindenstrauss; Achlioptas 2003).
+      const g = mulberry32Float(o.seed ^ 0x51ed270b);
+      const p = new Float32Array(o.dim * o.projectTo);
+      const scale = 1 / Math.sqrt(o.projectTo);
+      for (let i = 0; i < p.length; i += 2) {
+        const u = Math.max(g(), 1e-12);
+        const v = g();
+        const r = Math.sqrt(-2 * Math.log(u));
+        p[i] = r * Math.cos(2 * Math.PI * v) * scale;
+        if (i + 1 < p.length) p[i + 1] = r * Math.sin(2 * Math.PI * v) * scale;
+      }
+      this.projection = p;
+    }
+    this.name =
+      `hashing(d=${o.dim},w1-${o.wordNgramMax},c${o.charNgramMax > 0 ? `${o.charNgramMin}-${o.charNgramMax}` : 'off'}` +
+      `,${o.sublinearTf ? 'logtf' : 'tf'},${o.idf ? 'idf' : 'noidf'}${o.charWeight !== 1 ? `,cw=${o.charWeight}` : ''}` +
+      `${o.projectTo > 0 ? `,rp=${o.projectTo}` : ''})`;
+  }
+
+  get fitted(): boolean {
+    return this.idfTable !== undefined;
+  }
+
+  private touch(h: number, w: number): void {
+    const b = (h ^ this.options.seed) >>> (32 - FINE_BITS);
+    if (this.acc[b] === 0) {
+      if (this.nTouched === this.touched.length) {
+        const t = new Int32Array(this.touched.length * 2);
+        t.set(this.touched);
+        this.touched = t;
+      }
+      this.touched[this.nTouched++] = b;
+    }
+    this.acc[b]! += w;
+  }
+
+  /** Accumulates the raw feature counts of `text` into the fine buckets. */
+  private extract(text: string): void {
+    const o = this.options;
+    const s = text.toLowerCase();
+    const n = s.length;
+    const maxW = o.wordNgramMax;
+    const charOn = o.charNgramMax > 0;
+    const cw = o.charWeight;
+    const wh = this.wordHashes;
+    let nWords = 0;
+    let i = 0;
+    while (i < n) {
+      while (i < n && !isWordChar(s.charCodeAt(i))) i++;
+      if (i >= n) break;
+      const start = i;
+      let h = FNV_OFFSET;
+      while (i < n && isWordChar(s.charCodeAt(i))) h = fnvStep(h, s.charCodeAt(i++));
+      const end = i;
+      if (maxW > 0) {
+        const wordHash = fmix32(h ^ WORD_SEED) | 0;
+        for (let k = maxW - 1; k > 0; k--) wh[k] = wh[k - 1]!;
+        wh[0] = wordHash;
+        nWords++;
+        let g = wordHash;
+        this.touch(g, 1);
+        for (let k = 1; k < maxW && k < nWords; k++) {
+          g = combine(wh[k]!, g) | 0;
+          this.touch(fmix32(g ^ (k * 0x3c6ef372)), 1);
+        }
+      }
+      if (charOn) this.charNgrams(s, start, end, cw);
+    }
+  }
+
+  /** Character n-grams of `<word>`, with '<' and '>' marking word boundaries (fastText style). */
+  private charNgrams(s: string, start: number, end: number, weight: number): void {
+    const { charNgramMin: lo, charNgramMax: hi } = this.options;
+    const len = end - start + 2;
+    for (let p = 0; p < len; p++) {
+      let h = CHAR_SEED;
+      for (let q = p; q < len && q - p < hi; q++) {
+        const c = q === 0 ? 60 : q === len - 1 ? 62 : s.charCodeAt(start + q - 1);
+        h = fnvStep(h, c);
+        const size = q - p + 1;
+        if (size >= lo) this.touch(fmix32(h ^ size), weight);
+      }
+    }
+  }
+
+  private finish(out: Float32Array): Float32Array {
+    const o = this.options;
+    const hashed = this.hashed;
+    hashed.fill(0);
+    const idf = o.idf ? this.idfTable : undefined;
+    const dim = o.dim;
+    const acc = this.acc;
+    const touched = this.touched;
+    let backup = false;
+    for (let pass = 0; pass < 2; pass++) {
+      let norm = 0;
+      for (let t = 0; t < this.nTouched; t++) {
+        const b = touched[t]!;
+        const tf = acc[b]!;
+        let w = o.sublinearTf ? 1 + Math.log(tf) : tf;
+        if (idf !== undefined && !backup) w *= idf[b]!;
+        if (w === 0) continue;
+        const f = fmix32(b ^ 0x27d4eb2f);
+        const idx = f % dim;
+        hashed[idx]! += (f & 0x80000000) === 0 ? w : -w;
+        norm += w;
+      }
+      // A text made only of corpus-wide n-grams has zero IDF weight everywhere: keep its TF vector.
+      if (norm > 0 || idf === undefined || backup) break;
+      backup = true;
+    }
+    for (let t = 0; t < this.nTouched; t++) acc[touched[t]!] = 0;
+    this.nTouched = 0;
+    if (this.projection === undefined) {
+      out.set(hashed);
+    } else {
+      const k = this.dim;
+      const p = this.projection;
+      out.fill(0);
+      for (let i = 0; i < dim; i++) {
+        const x = hashed[i]!;
+        if (x === 0) continue;
+        const row = i * k;
+        for (let j = 0; j < k; j++) out[j]! += x * p[row + j]!;
+      }
+    }
+    let s = 0;
+    for (let i = 0; i < out.length; i++) s += out[i]! * out[i]!;
+    if (s > 0) {
+      const inv = 1 / Math.sqrt(s);
+      for (let i = 0; i < out.length; i++) out[i]! *= inv;
+    }
+    return out;
+  }
+
+  embed(text: string, out?: Float32Array): Float32Array {
+    const target = out ?? new Float32Array(this.dim);
+    if (target.length !== this.dim) throw new EmbeddingError('bad_options', `out has length ${target.length}, need ${this.dim}`);
+    this.extract(text);
+    return this.finish(target);
+  }
+
+  embedBatch(texts: readonly string[]): Float32Array {
+    const d = this.dim;
+    const out = new Float32Array(texts.length * d);
+    for (let i = 0; i < texts.length; i++) this.embed(texts[i]!, out.subarray(i * d, (i + 1) * d));
+    return out;
+  }
+
+  fit(corpus: Iterable<string>): this {
+    const df = new Uint32Array(FINE_SIZE);
+    let nDocs = 0;
+    for (const text of corpus) {
+      this.extract(text);
+      for (let t = 0; t < this.nTouched; t++) {
+        const b = this.touched[t]!;
+        df[b]!++;
+        this.acc[b] = 0;
+      }
+      this.nTouched = 0;
+      nDocs++;
+    }
+    this.setDf(df, nDocs);
+    return this;
+  }
+
+  private setDf(df: Uint32Array, nDocs: number): void {
+    this.df = df;
+    this.nDocs = nDocs;
+    // ln((1 + N) / (1 + df)): zero for an n-gram in every document (the few-shot preambles that
+    // RouterBench prompts share), largest for unseen ones. No "+1" as in scikit-learn's smooth
+    // IDF, so shared boilerplate contributes nothing to similarity.
+    const idf = new Float32Array(FINE_SIZE);
+    const top = Math.log(1 + nDocs);
+    for (let b = 0; b < FINE_SIZE; b++) idf[b] = top - Math.log(1 + df[b]!);
+    this.idfTable = idf;
+  }
+
+  toJSON(): HashingEmbedderState {
+    const dfBuckets: number[] = [];
+    const dfCounts: number[] = [];
+    if (this.df !== undefined) {
+      for (let b = 0; b < FINE_SIZE; b++) {
+        if (this.df[b]! > 0) {
+          dfBuckets.push(b);
+          dfCounts.push(this.df[b]!);
+        }
+      }
+    }
+    return { version: 1, options: { ...this.options }, nDocs: this.df === undefined ? 0 : this.nDocs, dfBuckets, dfCounts };
+  }
+
+  static fromJSON(state: HashingEmbedderState): HashingEmbedderImpl {
+    if (state?.version !== 1 || state.dfBuckets.length !== state.dfCounts.length) {
+      throw new EmbeddingError('bad_state', 'not a version-1 hashing embedder state');
+    }
+    const e = new HashingEmbedderImpl({ ...DEFAULT_HASHING_OPTIONS, ...state.options });
+    if (state.nDocs > 0) {
+      const df = new Uint32Array(FINE_SIZE);
+      state.dfBuckets.forEach((b, i) => {
+        if (!(Number.isInteger(b) && b >= 0 && b < FINE_SIZE)) throw new EmbeddingError('bad_state', `bucket ${b} out of range`);
+        df[b] = state.dfCounts[i]!;
+      });
+      e.setDf(df, state.nDocs);
+    }
+    return e;
+  }
+}
+
+export function createHashingEmbedder(opts: HashingEmbedderOptions = {}): HashingEmbedder {
+  const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+  return new HashingEmbedderImpl({ ...DEFAULT_HASHING_OPTIONS, ...defined });
+}
+
+/** Restores an embedder saved with `toJSON()` (options and fitted IDF). */
+export function hashingEmbedderFromJSON(state: HashingEmbedderState): HashingEmbedder {
+  return HashingEmbedderImpl.fromJSON(state);
+}
