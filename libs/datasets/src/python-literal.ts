@@ -5,7 +5,9 @@ import { DatasetError } from './errors.ts';
  * RouterBench's `prompt` and `<model>|model_response` columns), e.g. `['it\'s']` or
  * `["say \"hi\"\n"]`. Handles both quote styles, the escapes Python's repr emits
  * (\n \r \t \\ \' \" \xHH \uHHHH \UHHHHHHHH and the rest of the single-char ones), raw
- * prefixes and implicit concatenation of adjacent literals. Throws `DatasetError('bad_literal')`.
+ * prefixes and implicit concatenation of adjacent literals. Unlike Python it keeps a raw line
+ * break inside a quoted string (a CSV field spanning lines after a hand edit or another exporter)
+ * instead of rejecting the row. Throws `DatasetError('bad_literal')`.
  */
 export function parsePythonList(s: string): string[] {
   let i = 0;
@@ -107,7 +109,6 @@ export function parsePythonList(s: string): string[] {
         }
         continue;
       }
-      if ((c === '\n' || c === '\r') && !triple) fail('newline in single-quoted string');
       r += c;
       i++;
     }
