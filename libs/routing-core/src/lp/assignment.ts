@@ -9,7 +9,7 @@ import { requireOptimal, type LpSolver } from './solver.ts';
  *
  * solved exactly by HiGHS. With v = d^, c = g^ it is C^opt's relaxation; with true values it is
  * Copt, whose objective bounds every method from above. Budget rows are divided by B_m so the
- * coefficients HiGHS sees are O(1); a model with B_m = 0 gets no variables for positive costs.
+ * coefficients HiGHS sees are O(1); cells whose cost exceeds 1e9 x B_m (B_m = 0 included) are left out.
  */
 export interface AssignmentProblem {
   readonly nQueries: number;
@@ -36,7 +36,9 @@ export function buildAssignmentLp(p: AssignmentProblem): string {
     const v = p.value[j * M + m]!;
     const c = p.cost[j * M + m]!;
     if (Number.isNaN(v) || Number.isNaN(c) || c < 0) return false;
-    return p.budgets[m]! > 0 || c === 0;
+    // x_mj <= B_m / c_mj; below 1e-9 of a query the cell is numerically unusable (and a
+    // denormal budget would put Infinity into the LP text).
+    return c === 0 || p.budgets[m]! / c >= 1e-9;
   };
   const obj: string[] = [];
   const budgetRows: string[][] = Array.from({ length: M }, () => []);

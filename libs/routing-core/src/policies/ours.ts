@@ -56,6 +56,7 @@ export class OursPolicy extends BasePolicy {
   readonly #budgets: Float64Array;
   readonly #observed: Float64Array;
   readonly #reserved: Float64Array;
+  readonly #inFlight: Int32Array;
   readonly #winQuality: Float64Array;
   readonly #winCost: Float64Array;
   #winCount = 0;
@@ -71,6 +72,7 @@ export class OursPolicy extends BasePolicy {
     this.#budgets = Float64Array.from(opts.budgets);
     this.#observed = new Float64Array(this.nModels);
     this.#reserved = new Float64Array(this.nModels);
+    this.#inFlight = new Int32Array(this.nModels);
     this.#winQuality = new Float64Array(opts.windowSize * this.nModels);
     this.#winCost = new Float64Array(opts.windowSize * this.nModels);
   }
@@ -119,6 +121,7 @@ export class OursPolicy extends BasePolicy {
     }
     const reservedCost = margin * estimate.cost[pick.model]!;
     this.#reserved[pick.model]! += reservedCost;
+    this.#inFlight[pick.model]! += 1;
     return { kind: 'route', model: pick.model, fallbackRank: pick.rank, scores, reservedCost };
   }
 
@@ -132,8 +135,10 @@ export class OursPolicy extends BasePolicy {
   }
 
   #release(model: number, amount: number): void {
-    // Clamp: float residue from many add/subtract pairs must not leave a negative reservation.
-    this.#reserved[model] = Math.max(0, this.#reserved[model]! - amount);
+    // Float residue of add/subtract pairs must neither go negative nor linger once nothing is in
+    // flight, or committed spend would drift from observed spend.
+    this.#inFlight[model] = Math.max(0, this.#inFlight[model]! - 1);
+    this.#reserved[model] = this.#inFlight[model] === 0 ? 0 : Math.max(0, this.#reserved[model]! - amount);
   }
 
   #remainingQueries(): number {

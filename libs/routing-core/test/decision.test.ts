@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { rankModels, selectWithFallback } from '@switchyard/routing-core';
+
+describe('selectWithFallback', () => {
+  it('takes the best allowed model and reports its rank', () => {
+    const scores = [0.2, 0.9, 0.5];
+    expect(Array.from(rankModels(scores))).toEqual([1, 2, 0]);
+    expect(selectWithFallback(scores, () => true)).toEqual({ model: 1, rank: 0 });
+    expect(selectWithFallback(scores, (m) => m !== 1)).toEqual({ model: 2, rank: 1 });
+    expect(selectWithFallback(scores, () => false)).toBeNull();
+  });
+
+  it('honours maxFallbacks and minScore', () => {
+    const scores = [0.2, 0.9, -0.5];
+    expect(selectWithFallback(scores, (m) => m === 0, { maxFallbacks: 0 })).toBeNull();
+    expect(selectWithFallback(scores, (m) => m === 2, { minScore: 0 })).toBeNull();
+    expect(selectWithFallback(scores, (m) => m === 2)).toEqual({ model: 2, rank: 2 });
+  });
+
+  it('ranks NaN last', () => {
+    expect(Array.from(rankModels([NaN, 0, 1]))).toEqual([2, 1, 0]);
+  });
+});
