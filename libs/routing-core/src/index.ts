@@ -21,3 +21,31 @@ export { RandomPolicy, GreedyPolicy } from './policies/baselines.ts';
 export { PortPolicy, type PortOptions } from './policies/port.ts';
 export { OursPolicy, type OursOptions } from './policies/ours.ts';
 export { createPolicy, parsePolicyConfig, PolicyConfigSchema, type PolicyConfig, type PolicyConfigInput, type PolicyContext } from './policies/factory.ts';
+export {
+  BatchPacker,
+  type BatchLimits,
+  type PackItem,
+  type PackedBatch,
+  type FlushReason,
+  type AddRejectReason,
+  type AddResult,
+} from './batching.ts';
+export {
+  WindowBudgetLedger,
+  routeWithinBudget,
+  windowKey,
+  windowStartOf,
+  type BudgetRule,
+  type BudgetScope,
+  type BudgetRejectReason,
+  type LedgerMode,
+  type RankedCandidate,
+  type RescheduleDecision,
+  type RescheduleInput,
+  type Reservation,
+  type ReservationInput,
+  type ReserveFailure,
+  type ReserveResult,
+  type SkippedCandidate,
+  type WindowUsage,
+} from './budget-window.ts';
