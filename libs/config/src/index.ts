@@ -1,1 +1,11 @@
-export {};
+export { loadConfig, routedTopicFor } from './load.ts';
+export type { DeepReadonly, KafkaConfig, ModelConfig, RegistryConfig, SwitchyardConfig, TopicsConfig } from './load.ts';
+export { redact, REDACTED } from './redact.ts';
+export { ConfigError } from './errors.ts';
+export type { ConfigErrorCode, ConfigIssue } from './errors.ts';
+export { ENV_BINDINGS, ENV_PASSTHROUGH, ENV_PREFIX } from './env.ts';
+export type { EnvBinding } from './env.ts';
+export { configSchema } from './schema.ts';
+export type { ConfigInput, ParsedConfig } from './schema.ts';
+export { collisionKey, isLegalTopicName, routedTopicName, sanitizeTopicComponent, MAX_TOPIC_CHARS } from './topics.ts';
+export { renderConfigReference } from './reference.ts';

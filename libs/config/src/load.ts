@@ -1,0 +1,118 @@
+// Compiles configuration once at the edge: file object + SWITCHYARD_* environment -> zod ->
+// cross-field rules -> derived values -> deep-frozen object. No process.env or file I/O here:
+// the service's main.ts reads both and passes them in.
+import type { z } from 'zod';
+import { ConfigError } from './errors.ts';
+import type { ConfigIssue } from './errors.ts';
+import { applyEnv } from './env.ts';
+import { configSchema } from './schema.ts';
+import type { ParsedConfig } from './schema.ts';
+import { collisionKey, routedTopicName } from './topics.ts';
+
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+type Compiled = ParsedConfig & {
+  topics: ParsedConfig['topics'] & {
+    /** Per-model topic, from routedTemplate and the sanitised model name. */
+    routedByModel: Record<string, string>;
+  };
+  router: ParsedConfig['router'] & { instanceId: string };
+};
+
+export type SwitchyardConfig = DeepReadonly<Compiled>;
+export type ModelConfig = SwitchyardConfig['models'][number];
+export type KafkaConfig = SwitchyardConfig['kafka'];
+export type RegistryConfig = SwitchyardConfig['registry'];
+export type TopicsConfig = SwitchyardConfig['topics'];
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function zodIssues(error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((i) => ({
+    path: i.path.length > 0 ? i.path.map(String).join('.') : '(root)',
+    rule: i.code,
+    message: i.message,
+  }));
+}
+
+function crossFieldIssues(cfg: ParsedConfig, routedByModel: Record<string, string>): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const seenNames = new Map<string, number>();
+  cfg.models.forEach((m, i) => {
+    const first = seenNames.get(m.name);
+    if (first !== undefined) {
+      issues.push({ path: `models.${i}.name`, rule: 'duplicate_model', message: `duplicates models.${first}.name "${m.name}"` });
+    } else {
+      seenNames.set(m.name, i);
+    }
+  });
+  const fixed: Array<[string, string]> = [
+    ['topics.requests', cfg.topics.requests],
+    ['topics.deferred', cfg.topics.deferred],
+    ['topics.deadLetter', cfg.topics.deadLetter],
+    ['topics.outcomes', cfg.topics.outcomes],
+  ];
+  const owners = new Map<string, string>();
+  const claim = (path: string, topic: string): void => {
+    const key = collisionKey(topic);
+    const owner = owners.get(key);
+    if (owner !== undefined) {
+      issues.push({ path, rule: 'topic_collision', message: `topic "${topic}" collides with ${owner} (Kafka treats '.' and '_' as equal here)` });
+    } else {
+      owners.set(key, path);
+    }
+  };
+  for (const [path, topic] of fixed) claim(path, topic);
+  cfg.models.forEach((m, i) => {
+    if (seenNames.get(m.name) === i) claim(`models.${i}.name`, routedByModel[m.name]!);
+  });
+  if (cfg.kafka.ssl.enabled === false && (cfg.kafka.ssl.ca !== undefined || cfg.kafka.ssl.cert !== undefined)) {
+    issues.push({ path: 'kafka.ssl.enabled', rule: 'ssl_material_without_ssl', message: 'TLS material is set but ssl.enabled is false' });
+  }
+  return issues;
+}
+
+/**
+ * Builds the frozen configuration.
+ * @param env an env-like record (the service passes process.env); SWITCHYARD_* names override the file.
+ * @param file the already-parsed configuration file (JSON or YAML object), if any.
+ * @throws ConfigError listing every violated rule with its path.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, file?: unknown): SwitchyardConfig {
+  if (file !== undefined && (typeof file !== 'object' || file === null || Array.isArray(file))) {
+    throw new ConfigError('invalid_config', [{ path: '(root)', rule: 'invalid_type', message: 'configuration file must be an object' }]);
+  }
+  const merged = applyEnv((file ?? {}) as Record<string, unknown>, env);
+  if (merged.issues.length > 0) throw new ConfigError('invalid_env', merged.issues);
+
+  const parsed = configSchema.safeParse(merged.value);
+  if (!parsed.success) throw new ConfigError('invalid_config', zodIssues(parsed.error), { cause: parsed.error });
+  const cfg = parsed.data;
+
+  const routedByModel: Record<string, string> = {};
+  for (const m of cfg.models) routedByModel[m.name] = routedTopicName(cfg.topics.routedTemplate, m.name);
+  const issues = crossFieldIssues(cfg, routedByModel);
+  if (issues.length > 0) throw new ConfigError('invalid_config', issues);
+
+  const compiled: Compiled = {
+    ...cfg,
+    topics: { ...cfg.topics, routedByModel },
+    router: { ...cfg.router, instanceId: cfg.router.instanceId ?? cfg.kafka.clientId },
+  };
+  return deepFreeze(compiled);
+}
+
+/** Per-model topic for a configured model; undefined for a model that is not configured. */
+export function routedTopicFor(config: SwitchyardConfig, model: string): string | undefined {
+  return Object.hasOwn(config.topics.routedByModel, model) ? config.topics.routedByModel[model] : undefined;
+}

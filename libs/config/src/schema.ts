@@ -1,0 +1,179 @@
+// Configuration schema: the single source for validation, defaults and the generated
+// reference (docs/configuration.md, `npm run docs:config`). Units are in the names.
+import { z } from 'zod';
+import { MODEL_PLACEHOLDER, isLegalTopicName } from './topics.ts';
+
+const hostPort = /^[^\s:]+:\d{1,5}$/;
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().min(0);
+
+const topicName = z
+  .string()
+  .refine(isLegalTopicName, 'must be a legal Kafka topic name ([a-zA-Z0-9._-], 1..249 characters, not "." or "..")');
+
+export const kafkaSchema = z
+  .object({
+    brokers: z
+      .array(z.string().regex(hostPort, 'must be host:port'))
+      .min(1)
+      .default(['127.0.0.1:19092'])
+      .describe('Bootstrap brokers as host:port. Env: comma-separated list.'),
+    clientId: z.string().min(1).default('switchyard').describe('Kafka client id prefix; services append their role.'),
+    ssl: z
+      .object({
+        enabled: z.boolean().default(false).describe('Connect with TLS.'),
+        ca: z.string().optional().describe('PEM CA bundle; omit to use the system roots.'),
+        cert: z.string().optional().describe('PEM client certificate for mutual TLS.'),
+        key: z.string().optional().describe('PEM private key for mutual TLS (secret).'),
+        rejectUnauthorized: z.boolean().default(true).describe('Verify the broker certificate. Disable only for local testing.'),
+      })
+      .strict()
+      .refine((s) => (s.cert === undefined) === (s.key === undefined), { message: 'cert and key must be given together', path: ['key'] })
+      .default({ enabled: false, rejectUnauthorized: true })
+      .describe('TLS settings.'),
+    sasl: z
+      .object({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).describe('SASL mechanism.'),
+        username: z.string().min(1).describe('SASL user name.'),
+        password: z.string().min(1).describe('SASL password (secret).'),
+      })
+      .strict()
+      .optional()
+      .describe('SASL authentication; omit for none. Use together with TLS outside local development.'),
+    connectionTimeoutMs: positiveInt.default(3_000).describe('TCP connect timeout.'),
+    requestTimeoutMs: positiveInt.default(30_000).describe('Per-request timeout.'),
+    sessionTimeoutMs: positiveInt.default(30_000).describe('Consumer group session timeout.'),
+    heartbeatIntervalMs: positiveInt.default(3_000).describe('Consumer heartbeat interval; must be well below sessionTimeoutMs.'),
+    transactionTimeoutMs: positiveInt.default(60_000).describe('Producer transaction timeout (broker caps it at transaction.max.timeout.ms).'),
+    retry: z
+      .object({
+        initialDelayMs: positiveInt.default(300).describe('First retry delay before jitter.'),
+        maxDelayMs: positiveInt.default(30_000).describe('Upper bound of one retry delay.'),
+        maxRetries: nonNegativeInt.default(5).describe('Retries after the first attempt.'),
+      })
+      .strict()
+      .default({ initialDelayMs: 300, maxDelayMs: 30_000, maxRetries: 5 })
+      .describe('Jittered exponential backoff for retriable Kafka errors.'),
+  })
+  .strict()
+  .refine((k) => k.heartbeatIntervalMs * 3 <= k.sessionTimeoutMs, {
+    message: 'heartbeatIntervalMs must be at most a third of sessionTimeoutMs',
+    path: ['heartbeatIntervalMs'],
+  });
+
+export const registrySchema = z
+  .object({
+    url: z.url().default('http://127.0.0.1:18081/apis/ccompat/v7').describe('Schema registry base URL (Confluent-compatible API).'),
+    username: z.string().min(1).optional().describe('Basic-auth user name.'),
+    password: z.string().optional().describe('Basic-auth password (secret).'),
+    requestTimeoutMs: positiveInt.default(10_000).describe('HTTP request timeout.'),
+  })
+  .strict();
+
+export const topicsSchema = z
+  .object({
+    requests: topicName.default('requests').describe('Incoming requests (Avro switchyard.v1.Request).'),
+    deferred: topicName.default('requests.deferred').describe('Deferred requests (Avro switchyard.v1.Deferred).'),
+    deadLetter: topicName.default('requests.dead-letter').describe('Dead letters (Avro switchyard.v1.DeadLetter).'),
+    outcomes: topicName.default('outcomes').describe('Execution outcomes (Avro switchyard.v1.Outcome).'),
+    routedTemplate: z
+      .string()
+      .refine((t) => t.split(MODEL_PLACEHOLDER).length === 2, `must contain ${MODEL_PLACEHOLDER} exactly once`)
+      .refine((t) => isLegalTopicName(t.replace(MODEL_PLACEHOLDER, 'm')), 'must give a legal topic name around {model}')
+      .default('routed.{model}')
+      .describe('Per-model batch topic; {model} is replaced by the sanitised model name.'),
+    partitions: positiveInt.default(6).describe('Partitions for topics the services create.'),
+    replicationFactor: positiveInt.default(1).describe('Replication factor for topics the services create.'),
+  })
+  .strict();
+
+export const modelSchema = z
+  .object({
+    name: z.string().min(1).describe('Model name as used in data and outcomes.'),
+    tokensPerMinute: positiveInt.describe('Token budget per minute window (prompt + completion).'),
+    tokensPerDay: positiveInt.optional().describe('Token budget per UTC day; omit for none.'),
+    maxBatchTokens: positiveInt.describe('Upper bound on estimated tokens in one routed batch.'),
+    maxBatchRequests: positiveInt.describe('Upper bound on requests in one routed batch.'),
+    costPer1kPromptTokensUsd: z.number().min(0).optional().describe('Price of 1,000 prompt tokens in USD.'),
+    costPer1kCompletionTokensUsd: z.number().min(0).optional().describe('Price of 1,000 completion tokens in USD.'),
+  })
+  .strict()
+  .refine((m) => m.tokensPerDay === undefined || m.tokensPerDay >= m.tokensPerMinute, {
+    message: 'tokensPerDay must be at least tokensPerMinute',
+    path: ['tokensPerDay'],
+  });
+
+const budgetSchema = z
+  .object({
+    tokensPerMinute: positiveInt.optional().describe('Token cap per minute window.'),
+    tokensPerDay: positiveInt.optional().describe('Token cap per UTC day.'),
+    usdPerDay: z.number().positive().optional().describe('Spend cap per UTC day in USD.'),
+  })
+  .strict();
+
+export const budgetsSchema = z
+  .object({
+    tenants: z.record(z.string().min(1), budgetSchema).default({}).describe('Per-tenant caps, by tenant id.'),
+    jobs: z.record(z.string().min(1), budgetSchema).default({}).describe('Per-job caps, by job id.'),
+  })
+  .strict();
+
+export const routerSchema = z
+  .object({
+    instanceId: z.string().min(1).optional().describe('Stable id of this router instance (transactional id prefix); defaults to clientId.'),
+    policy: z
+      .looseObject({ policy: z.string().min(1).describe('Policy name: random, greedy-perf, greedy-cost, knn-perf, knn-cost, port, ours.') })
+      .default({ policy: 'port' })
+      .describe('Routing policy and its parameters; validated in full by the routing core (parsePolicyConfig).'),
+    embeddingDim: positiveInt.optional().describe('Expected embedding dimension; requests with another length are dead-lettered.'),
+    maxPromptChars: positiveInt.default(200_000).describe('Prompts longer than this (UTF-16 code units) are dead-lettered.'),
+    maxPromptTokens: positiveInt.default(32_000).describe('Prompts with more tokens are dead-lettered.'),
+    maxDeferrals: positiveInt.default(10).describe('Deferrals before a request is dead-lettered (max_deferrals_exceeded).'),
+    deferDelayMs: positiveInt.default(60_000).describe('How long a deferred request waits before it is retried.'),
+    maxInFlightBatches: positiveInt.default(2).describe('Consumer batches processed concurrently before the consumer is paused.'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    kafka: kafkaSchema.default(() => kafkaSchema.parse({})).describe('Kafka connection.'),
+    registry: registrySchema.default(() => registrySchema.parse({})).describe('Schema registry connection.'),
+    postgres: z
+      .object({
+        connectionString: z.string().min(1).describe('postgres:// URL (password is redacted in logs).'),
+        maxConnections: positiveInt.default(10).describe('Pool size.'),
+      })
+      .strict()
+      .optional()
+      .describe('Postgres connection; required by the services that record decisions and outcomes.'),
+    topics: topicsSchema.default(() => topicsSchema.parse({})).describe('Topic names.'),
+    models: z.array(modelSchema).min(1).describe('Models to route to, with their token budgets. Env: JSON array.'),
+    budgets: budgetsSchema.default({ tenants: {}, jobs: {} }).describe('Optional per-tenant and per-job budgets.'),
+    batching: z
+      .object({
+        flushIntervalMs: positiveInt.default(1_000).describe('Flush a partly filled batch after this long.'),
+      })
+      .strict()
+      .default({ flushIntervalMs: 1_000 })
+      .describe('Batch sealing.'),
+    workers: z
+      .object({ poolSize: positiveInt.max(256).default(2).describe('Worker threads for embedding and scoring.') })
+      .strict()
+      .default({ poolSize: 2 })
+      .describe('Worker pool.'),
+    scoring: z
+      .object({ backend: z.enum(['ts', 'gpujs', 'auto']).default('auto').describe('Score kernel: ts, gpujs, or auto (gpujs when a GPU is usable).') })
+      .strict()
+      .default({ backend: 'auto' })
+      .describe('Batch scoring kernel.'),
+    router: routerSchema.default(() => routerSchema.parse({})).describe('Router behaviour.'),
+    log: z
+      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log level.') })
+      .strict()
+      .default({ level: 'info' })
+      .describe('Logging.'),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
