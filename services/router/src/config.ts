@@ -1,0 +1,151 @@
+// The router's configuration: the shared, frozen SwitchyardConfig (Kafka, registry, topics,
+// models and their token budgets, batching, workers, scoring, policy) plus the settings only
+// this service has (where its reference set comes from, embedding, ANN, budget ledger, HTTP).
+// Both are parsed once at the edge and frozen; nothing below main.ts reads the environment.
+import { z } from 'zod';
+import type { SwitchyardConfig } from '@switchyard/config';
+import type { BudgetRule } from '@switchyard/routing-core';
+
+const positiveInt = z.number().int().positive();
+
+const referenceSchema = z.discriminatedUnion('source', [
+  z
+    .object({
+      source: z.literal('dataset'),
+      path: z.string().min(1).describe('Dataset path (RouterBench CSV folder or JSONL); its history split is the reference set.'),
+      seed: z.number().int().default(1).describe('Seed of the history/test split when the data does not say.'),
+      countTokens: z.boolean().default(true).describe('Count reference tokens with cl100k_base (false: chars/4).'),
+    })
+    .strict(),
+  z
+    .object({
+      source: z.literal('synthetic'),
+      nHistory: positiveInt.default(2_000),
+      seed: z.number().int().default(1),
+    })
+    .strict(),
+]);
+
+export const routerServiceSchema = z
+  .object({
+    reference: referenceSchema.describe('Where the k-NN reference set (past outcomes) comes from.'),
+    modelColumns: z
+      .record(z.string().min(1), z.string().min(1))
+      .default({})
+      .describe('Configured model name -> model name in the reference data; identity when absent.'),
+    embedding: z
+      .object({
+        dim: positiveInt.default(256),
+        projectTo: positiveInt.optional(),
+        seed: z.number().int().optional(),
+      })
+      .strict()
+      .default({ dim: 256 }),
+    ann: z
+      .object({
+        kind: z.enum(['exact', 'hnsw', 'usearch']).default('hnsw'),
+        k: positiveInt.max(256).default(5).describe('Neighbours per query (PORT uses k = 5).'),
+        weighting: z.enum(['uniform', 'similarity']).default('uniform'),
+      })
+      .strict()
+      .default({ kind: 'hnsw', k: 5, weighting: 'uniform' }),
+    ledger: z
+      .enum(['local', 'postgres'])
+      .default('postgres')
+      .describe('local: budgets counted in this process only (one instance); postgres: leased from a shared ledger so any number of instances stay within them.'),
+    expectedRequestsPerDay: positiveInt.default(100_000).describe('Stream length the dual-price policies plan a day window for.'),
+    scoreChunkRequests: positiveInt.max(8_192).default(512).describe('Requests per worker task.'),
+    poolMaxQueue: positiveInt.default(64).describe('Worker tasks queued at most; a full queue holds the consumer (backpressure).'),
+    partitionsConsumedConcurrently: positiveInt.max(64).default(2),
+    fetchMinBytes: positiveInt.default(64 * 1024).describe('Broker waits for this much data (or flushIntervalMs) before answering a fetch: the batch linger.'),
+    fetchMaxBytesPerPartition: positiveInt.default(1024 * 1024),
+    sessionTimeoutMs: positiveInt.optional().describe('Overrides kafka.sessionTimeoutMs for this consumer group.'),
+    httpHost: z.string().default('0.0.0.0'),
+    httpPort: z.number().int().min(0).max(65_535).default(9_464).describe('Metrics, health and readiness; 0 picks a free port.'),
+    shutdownTimeoutMs: positiveInt.default(30_000),
+  })
+  .strict();
+
+export type RouterServiceInput = z.input<typeof routerServiceSchema>;
+export type RouterServiceConfig = Readonly<z.output<typeof routerServiceSchema>>;
+
+export interface RouterConfig {
+  readonly switchyard: SwitchyardConfig;
+  readonly service: RouterServiceConfig;
+}
+
+export class RouterConfigError extends Error {
+  override readonly name = 'RouterConfigError';
+  readonly code = 'invalid_config' as const;
+  readonly retriable = false;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+export function parseRouterServiceConfig(input: unknown): RouterServiceConfig {
+  const r = routerServiceSchema.safeParse(input ?? {});
+  if (!r.success) {
+    const detail = r.error.issues.map((i) => `service.${i.path.join('.') || '(root)'}: ${i.message} (${i.code})`).join('; ');
+    throw new RouterConfigError(`invalid router service config: ${detail}`, { cause: r.error });
+  }
+  return deepFreeze(r.data);
+}
+
+/** Cross-checks the two halves; the shared config is already valid on its own. */
+export function compileRouterConfig(switchyard: SwitchyardConfig, service: RouterServiceConfig): RouterConfig {
+  const issues: string[] = [];
+  const names = new Set(switchyard.models.map((m) => m.name));
+  for (const name of Object.keys(service.modelColumns)) {
+    if (!names.has(name)) issues.push(`service.modelColumns.${name}: not a configured model`);
+  }
+  if (service.ledger === 'postgres' && switchyard.postgres === undefined) {
+    issues.push('service.ledger: "postgres" needs postgres.connectionString');
+  }
+  if (switchyard.postgres === undefined) issues.push('postgres.connectionString: the router records every decision in Postgres');
+  if (switchyard.batching.flushIntervalMs * 2 > switchyard.kafka.transactionTimeoutMs) {
+    issues.push('batching.flushIntervalMs: must be at most half of kafka.transactionTimeoutMs');
+  }
+  const dim = service.embedding.projectTo ?? service.embedding.dim;
+  if (switchyard.router.embeddingDim !== undefined && switchyard.router.embeddingDim !== dim) {
+    issues.push(`router.embeddingDim: ${switchyard.router.embeddingDim} differs from the embedder's dimension ${dim}`);
+  }
+  if (issues.length > 0) throw new RouterConfigError(`invalid router config: ${issues.join('; ')}`);
+  return Object.freeze({ switchyard, service });
+}
+
+export function embeddingDimOf(config: RouterConfig): number {
+  return config.service.embedding.projectTo ?? config.service.embedding.dim;
+}
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * Budget rules from config: every model's minute and day windows, then per-tenant and per-job
+ * caps. Rule ids are part of the durable ledger key, so they are derived from names only.
+ */
+export function budgetRulesOf(config: SwitchyardConfig): BudgetRule[] {
+  const rules: BudgetRule[] = [];
+  for (const m of config.models) {
+    rules.push({ id: `model:${m.name}:minute`, scope: { kind: 'model', model: m.name }, windowMs: MINUTE_MS, limitTokens: m.tokensPerMinute });
+    if (m.tokensPerDay !== undefined) {
+      rules.push({ id: `model:${m.name}:day`, scope: { kind: 'model', model: m.name }, windowMs: DAY_MS, limitTokens: m.tokensPerDay });
+    }
+  }
+  const scoped = (kind: 'tenant' | 'job', caps: SwitchyardConfig['budgets']['tenants']): void => {
+    for (const [name, cap] of Object.entries(caps)) {
+      const scope = kind === 'tenant' ? { kind, tenant: name } : { kind, jobId: name };
+      if (cap.tokensPerMinute !== undefined) rules.push({ id: `${kind}:${name}:minute`, scope, windowMs: MINUTE_MS, limitTokens: cap.tokensPerMinute });
+      if (cap.tokensPerDay !== undefined) rules.push({ id: `${kind}:${name}:day`, scope, windowMs: DAY_MS, limitTokens: cap.tokensPerDay });
+    }
+  };
+  scoped('tenant', config.budgets.tenants);
+  scoped('job', config.budgets.jobs);
+  return rules;
+}

@@ -1,0 +1,57 @@
+// The message shapes between the router's main thread and its scoring workers. Inputs travel
+// as typed arrays in the transfer list; the result is ONE Float64Array whose buffer is moved
+// back, so neither direction copies the per-request matrices.
+import type { ScoringBackendKind } from '@switchyard/scoring';
+import type { SharedReference } from './reference.ts';
+
+export interface ScoringWorkerData {
+  readonly reference: SharedReference;
+  readonly ann: { readonly kind: 'exact' | 'hnsw' | 'usearch'; readonly k: number; readonly weighting: 'uniform' | 'similarity' };
+  readonly backend: ScoringBackendKind;
+}
+
+export interface ScoreTask {
+  readonly n: number;
+  /** Prompt per request; null when the request carries an embedding only. */
+  readonly prompts: readonly (string | null)[];
+  /** n x dim; rows where `hasEmbedding` is 0 are ignored (the worker embeds the prompt). */
+  readonly embeddings: Float32Array;
+  readonly hasEmbedding: Uint8Array;
+  /** -1 = count with the tokenizer in the worker. */
+  readonly promptTokens: Int32Array;
+  readonly maxOutputTokens: Int32Array;
+  readonly alpha: number;
+  readonly prices: Float32Array;
+}
+
+/** Views over the moved result buffer; see `resultLayout`. */
+export interface ScoreResult {
+  readonly n: number;
+  readonly nModels: number;
+  readonly promptTokens: Float64Array;
+  readonly quality: Float64Array;
+  readonly costUsd: Float64Array;
+  /** prompt tokens + min(maxOutputTokens, expected output tokens of that model). */
+  readonly estimatedTokens: Float64Array;
+  readonly scores: Float64Array;
+}
+
+export function resultLength(n: number, nModels: number): number {
+  return n + 4 * n * nModels;
+}
+
+export function viewResult(buffer: Float64Array, n: number, nModels: number): ScoreResult {
+  const nm = n * nModels;
+  if (buffer.length !== resultLength(n, nModels)) {
+    throw new RangeError(`score result has ${buffer.length} cells, expected ${resultLength(n, nModels)}`);
+  }
+  return {
+    n,
+    nModels,
+    promptTokens: buffer.subarray(0, n),
+    quality: buffer.subarray(n, n + nm),
+    costUsd: buffer.subarray(n + nm, n + 2 * nm),
+    estimatedTokens: buffer.subarray(n + 2 * nm, n + 3 * nm),
+    scores: buffer.subarray(n + 3 * nm, n + 4 * nm),
+  };
+}
