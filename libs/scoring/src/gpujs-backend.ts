@@ -33,15 +33,16 @@ interface ShapeEntry {
   readonly quality: Float32Array;
   readonly cost: Float32Array;
   readonly bonus: Float32Array;
-  readonly mask: Uint8Array;
+  readonly mask: Float32Array;
   readonly zeros: Float32Array;
-  readonly ones: Uint8Array;
+  readonly ones: Float32Array;
 }
 
-type KernelArgs = [Float32Array, Float32Array, Float32Array, number, Float32Array, Uint8Array];
+type ScoreArgs = [Float32Array, Float32Array, Float32Array, number, Float32Array, Float32Array, Float32Array];
 
 const NEG_INF = new Float32Array([-Infinity]);
-const SCORE_ARGUMENT_TYPES: readonly string[] = ['Array', 'Array', 'Array', 'Float', 'Array', 'Array', 'Array'];
+const SCORE_ARGUMENT_TYPES = ['Array', 'Array', 'Array', 'Float', 'Array', 'Array', 'Array'];
+const SCORES_ONLY_ARGUMENT_TYPES = ['Array'];
 
 function kernelMode(kernel: IKernelRunShortcut): string | undefined {
   return (kernel as unknown as KernelHandle).kernel?.constructor.mode;
@@ -107,16 +108,14 @@ export class GpujsScoringBackend implements ScoringBackend {
     const { nQueries, nModels } = input;
     if (nQueries === 0) return { scores: new Float32Array(0), best: new Int32Array(0) };
     const entry = this.#entryFor(nQueries, nModels);
-    const args = this.#stage(entry, input);
-    let scoresOut: Float32Array;
+    const scoresOut = this.#runScore(entry, input);
     let bestOut: Float32Array;
     try {
-      scoresOut = checkOutput(entry.score(...args, NEG_INF), entry.rows * nModels, 'score');
-      bestOut = checkOutput(entry.best(...args, NEG_INF), entry.rows, 'best');
+      bestOut = checkOutput(entry.best(scoresOut), entry.rows, 'best');
     } catch (err) {
-      throw asScoringError(err, 'score');
+      throw asScoringError(err, 'best');
     }
-    this.#noteModes(entry.score, entry.best);
+    this.#noteModes(entry.best);
     const cells = nQueries * nModels;
     const scores = scoresOut.length === cells ? scoresOut : scoresOut.slice(0, cells);
     const best = new Int32Array(nQueries);
@@ -131,10 +130,10 @@ export class GpujsScoringBackend implements ScoringBackend {
     const ranking = new Int32Array(nQueries * nModels).fill(-1);
     if (nQueries === 0) return ranking;
     const entry = this.#entryFor(nQueries, nModels);
-    const args = this.#stage(entry, input);
+    const scoresOut = this.#runScore(entry, input);
     let positions: Float32Array;
     try {
-      positions = checkOutput(entry.position(...args), entry.rows * nModels, 'position');
+      positions = checkOutput(entry.position(scoresOut), entry.rows * nModels, 'position');
     } catch (err) {
       throw asScoringError(err, 'position');
     }
@@ -208,19 +207,19 @@ export class GpujsScoringBackend implements ScoringBackend {
       // gpu.js takes a positional list for string kernels, though its typings only name the object form.
       argumentTypes: SCORE_ARGUMENT_TYPES as unknown as ITypesList,
     };
-    const positionSettings = { ...settings, argumentTypes: SCORE_ARGUMENT_TYPES.slice(0, 6) as unknown as ITypesList };
+    const scoresOnlySettings = { ...settings, argumentTypes: SCORES_ONLY_ARGUMENT_TYPES as unknown as ITypesList };
     const entry: ShapeEntry = {
       rows,
       nModels,
       score: this.#gpu.createKernel(SCORE_KERNEL, settings),
-      best: this.#gpu.createKernel(BEST_KERNEL, { ...settings, output: [rows] }),
-      position: this.#gpu.createKernel(POSITION_KERNEL, positionSettings),
+      best: this.#gpu.createKernel(BEST_KERNEL, { ...scoresOnlySettings, output: [rows] }),
+      position: this.#gpu.createKernel(POSITION_KERNEL, scoresOnlySettings),
       quality: new Float32Array(cells),
       cost: new Float32Array(cells),
       bonus: new Float32Array(cells),
-      mask: new Uint8Array(cells),
+      mask: new Float32Array(cells),
       zeros: new Float32Array(cells),
-      ones: new Uint8Array(cells).fill(1),
+      ones: new Float32Array(cells).fill(1),
     };
     this.#shapes.set(key, entry);
     while (this.#shapes.size > this.#maxCachedShapes) {
@@ -232,21 +231,39 @@ export class GpujsScoringBackend implements ScoringBackend {
     return entry;
   }
 
+  /** Runs the score kernel on one batch: -Infinity where masked, padded to the bucket's rows. */
+  #runScore(entry: ShapeEntry, input: ScoreInput): Float32Array {
+    const args = this.#stage(entry, input);
+    try {
+      const out = checkOutput(entry.score(...args), entry.rows * input.nModels, 'score');
+      this.#noteModes(entry.score);
+      return out;
+    } catch (err) {
+      throw asScoringError(err, 'score');
+    }
+  }
+
   /**
    * Kernel arguments for one batch. A batch that fills its bucket is passed as is; a smaller one
    * is copied into the bucket's staging arrays. Rows past nQueries hold stale data from earlier
    * batches: every row is computed independently and those rows are cut off, so it is harmless.
+   * The mask is always staged as float32: converting it here with a native typed-array copy costs
+   * less than gpu.js converting a Uint8Array argument element by element (measured on webasm).
    */
-  #stage(entry: ShapeEntry, input: ScoreInput): KernelArgs {
+  #stage(entry: ShapeEntry, input: ScoreInput): ScoreArgs {
     const exact = input.nQueries === entry.rows;
-    const stage = <T extends Float32Array | Uint8Array>(source: T, target: T): T => {
+    const stage = (source: Float32Array, target: Float32Array): Float32Array => {
       if (exact) return source;
       target.set(source);
       return target;
     };
-    const mask = input.mask !== undefined ? stage(input.mask, entry.mask) : entry.ones;
+    let mask = entry.ones;
+    if (input.mask !== undefined) {
+      entry.mask.set(input.mask);
+      mask = entry.mask;
+    }
     const bonus = input.bonus !== undefined ? stage(input.bonus, entry.bonus) : entry.zeros;
-    return [stage(input.quality, entry.quality), stage(input.cost, entry.cost), input.prices, input.alpha, bonus, mask];
+    return [stage(input.quality, entry.quality), stage(input.cost, entry.cost), input.prices, input.alpha, bonus, mask, NEG_INF];
   }
 
   /** gpu.js may swap a kernel to another backend on its first run (e.g. webasm to cpu). */

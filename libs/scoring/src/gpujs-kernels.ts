@@ -3,13 +3,15 @@
  * whatever a TypeScript transform or a coverage instrumenter makes of a function.
  *
  * Layout: every Q*M array is flat and row-major; thread x is the flat cell (or the query for
- * `best`). The score expression is written once per kernel in the same operation order as the
- * TypeScript backend, alpha*q - p*c + b, each step in float32; fused multiply-add would change
- * the last bit, and the webasm backend (WebAssembly f32 arithmetic) does not fuse.
- * Arguments: quality, cost, prices, alpha, bonus, mask, then for SCORE and BEST negInf (a
- * one-element array holding -Infinity, since kernels cannot spell the literal portably).
+ * `best`). Only SCORE reads the inputs; BEST and POSITION read its output, so each batch uploads
+ * its inputs once. The score expression has the TypeScript backend's operation order,
+ * alpha*q - p*c + b, each step in float32; fused multiply-add would change the last bit, and the
+ * webasm backend (WebAssembly f32 arithmetic) does not fuse. Masked cells score -Infinity, passed
+ * in as a one-element array because kernels cannot spell the literal portably; tests against
+ * -3.4e38 (below every finite float32 score the range check allows) detect it.
  */
 
+/** Arguments: quality, cost, prices, alpha, bonus, mask (as float32: 0 masked), negInf. */
 export const SCORE_KERNEL = `function (quality, cost, prices, alpha, bonus, mask, negInf) {
   const i = this.thread.x;
   const q = Math.floor(i / this.constants.nModels);
@@ -20,46 +22,44 @@ export const SCORE_KERNEL = `function (quality, cost, prices, alpha, bonus, mask
   return alpha * quality[i] - prices[m] * cost[i] + bonus[i];
 }`;
 
-/** Argmax per query; strictly greater keeps the lowest model index on ties; -1 when all masked. */
-export const BEST_KERNEL = `function (quality, cost, prices, alpha, bonus, mask, negInf) {
+/**
+ * Argmax per query over the score kernel's output. Masked cells hold -Infinity and allowed ones
+ * are above -3.4e38, so "strictly greater than the best so far, starting from -3.4e38" skips
+ * masked models, keeps the lowest index on ties, and leaves -1 when none is allowed.
+ */
+export const BEST_KERNEL = `function (scores) {
   const row = this.thread.x * this.constants.nModels;
   let bestIndex = -1;
-  let bestScore = negInf[0];
+  let bestScore = -3.4e38;
   for (let m = 0; m < this.constants.nModels; m++) {
-    const i = row + m;
-    if (mask[i] !== 0) {
-      const s = alpha * quality[i] - prices[m] * cost[i] + bonus[i];
-      if (bestIndex < 0 || s > bestScore) {
-        bestIndex = m;
-        bestScore = s;
-      }
+    const s = scores[row + m];
+    if (s > bestScore) {
+      bestIndex = m;
+      bestScore = s;
     }
   }
   return bestIndex;
 }`;
 
 /**
- * Position of model m in the descending order of query q (gather form: each cell counts the
- * allowed models that beat it, ties broken by lower index), -1 when masked. The caller inverts
- * positions into the ranking; a scatter from the kernel is not expressible in gpu.js.
+ * Position of model m in the descending order of query q, from the score kernel's output (gather
+ * form: each cell counts the models that beat it, ties broken by lower index), -1 when masked.
+ * The caller inverts positions into the ranking; gpu.js kernels cannot scatter.
  */
-export const POSITION_KERNEL = `function (quality, cost, prices, alpha, bonus, mask) {
+export const POSITION_KERNEL = `function (scores) {
   const i = this.thread.x;
-  const q = Math.floor(i / this.constants.nModels);
-  const m = i - q * this.constants.nModels;
-  if (mask[i] === 0) {
+  const s = scores[i];
+  if (s < -3.4e38) {
     return -1;
   }
-  const s = alpha * quality[i] - prices[m] * cost[i] + bonus[i];
+  const q = Math.floor(i / this.constants.nModels);
+  const m = i - q * this.constants.nModels;
   const row = q * this.constants.nModels;
   let position = 0;
   for (let other = 0; other < this.constants.nModels; other++) {
-    const j = row + other;
-    if (mask[j] !== 0) {
-      const t = alpha * quality[j] - prices[other] * cost[j] + bonus[j];
-      if (t > s || (t === s && other < m)) {
-        position = position + 1;
-      }
+    const t = scores[row + other];
+    if (t > s || (t === s && other < m)) {
+      position = position + 1;
     }
   }
   return position;

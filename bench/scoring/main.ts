@@ -1,0 +1,300 @@
+/**
+ * Scoring kernel benchmark: the plain TypeScript kernel against gpu.js (in the mode gpu.js picks on
+ * this machine, plus its forced cpu mode) over batch sizes and model counts, side by side in one
+ * run; optionally the TypeScript kernel in a Piscina worker pool of several sizes.
+ *
+ *   node --import tsx bench/scoring/main.ts [--json OUT] [--sizes 64,256,1024,4096] [--models 11,32]
+ *     [--backends ts,gpujs,gpujs:cpu] [--min-time-ms 300] [--pool-sizes 1,2] [--pool-batches 64]
+ *
+ * Inputs are synthetic (seeded uniform values, 10% of cells masked, a bonus term): the kernel's
+ * cost depends on the shape only, not on where the numbers come from.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Piscina } from 'piscina';
+import { GpujsScoringBackend, TsScoringBackend } from '@switchyard/scoring';
+import type { GpujsMode, ScoreInput, ScoringBackend } from '@switchyard/scoring';
+import { formatTable, measureSteady, timeOnce } from './stats.ts';
+import type { SteadyStats } from './stats.ts';
+
+interface KernelRow {
+  backend: string;
+  mode: string;
+  nModels: number;
+  batchSize: number;
+  op: 'score' | 'rank';
+  /** Backend construction (for gpu.js: GPU instance and a probe kernel). */
+  setupMs: number;
+  /** First call on a fresh backend: kernel compilation (gpu.js) or cold JIT (TypeScript) plus one run. */
+  firstCallMs: number;
+  steady: SteadyStats;
+  rowsPerSec: number;
+  /** Same argmax (score) or ranking (rank) as the TypeScript backend on this batch. */
+  agreesWithTs: boolean;
+}
+
+interface PoolRow {
+  poolSize: number;
+  batchSize: number;
+  nModels: number;
+  batches: number;
+  startupMs: number;
+  elapsedMs: number;
+  rowsPerSec: number;
+  agreesWithTs: boolean;
+}
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'string' },
+    sizes: { type: 'string', default: '64,256,1024,4096' },
+    models: { type: 'string', default: '11,32' },
+    backends: { type: 'string', default: 'ts,gpujs,gpujs:cpu' },
+    'min-time-ms': { type: 'string', default: '300' },
+    'pool-sizes': { type: 'string', default: '1,2' },
+    'pool-batches': { type: 'string', default: '64' },
+    'pool-batch-size': { type: 'string', default: '1024' },
+    seed: { type: 'string', default: '1' },
+  },
+});
+
+function intList(name: string, raw: string): number[] {
+  const list = raw.split(',').filter((s) => s.trim() !== '').map(Number);
+  for (const n of list) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name}: '${raw}' is not a list of non-negative integers`);
+  }
+  return list;
+}
+
+const sizes = intList('sizes', args.sizes);
+const modelCounts = intList('models', args.models);
+const minTimeMs = intList('min-time-ms', args['min-time-ms'])[0] ?? 300;
+const poolSizes = intList('pool-sizes', args['pool-sizes']).filter((n) => n > 0);
+const poolBatches = intList('pool-batches', args['pool-batches'])[0] ?? 64;
+const poolBatchSize = intList('pool-batch-size', args['pool-batch-size'])[0] ?? 1024;
+const seed = intList('seed', args.seed)[0] ?? 1;
+const backendSpecs = args.backends.split(',').filter((s) => s !== '');
+const steadyOptions = { warmup: 3, minTimeMs, minReps: 5, maxReps: 10_000 };
+
+function rng(s: number): () => number {
+  let a = s >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function makeBatch(nQueries: number, nModels: number, batchSeed: number): ScoreInput {
+  const next = rng(batchSeed);
+  const cells = nQueries * nModels;
+  return {
+    nQueries,
+    nModels,
+    quality: Float32Array.from({ length: cells }, next),
+    cost: Float32Array.from({ length: cells }, () => next() * 1e-3),
+    prices: Float32Array.from({ length: nModels }, () => next() * 100),
+    alpha: 1,
+    bonus: Float32Array.from({ length: cells }, () => next() * 0.01),
+    mask: Uint8Array.from({ length: cells }, () => (next() < 0.1 ? 0 : 1)),
+  };
+}
+
+function createBackend(spec: string): ScoringBackend {
+  if (spec === 'ts') return new TsScoringBackend();
+  if (spec === 'gpujs') return new GpujsScoringBackend();
+  const [kind, mode] = spec.split(':');
+  if (kind === 'gpujs' && mode !== undefined) return new GpujsScoringBackend({ gpuMode: mode as GpujsMode });
+  throw new Error(`unknown backend '${spec}' (ts, gpujs, gpujs:<mode>)`);
+}
+
+async function release(backend: ScoringBackend): Promise<void> {
+  backend.dispose();
+  if (backend instanceof GpujsScoringBackend) await backend.closed;
+}
+
+function sameInts(a: Int32Array, b: Int32Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+async function runKernels(): Promise<KernelRow[]> {
+  const rows: KernelRow[] = [];
+  const reference = new TsScoringBackend();
+  for (const nModels of modelCounts) {
+    for (const batchSize of sizes) {
+      const input = makeBatch(batchSize, nModels, seed * 7919 + batchSize * 31 + nModels);
+      const expectedBest = reference.scoreBatch(input).best;
+      const expectedRank = reference.rankBatch(input);
+      for (const spec of backendSpecs) {
+        const setup = timeOnce(() => createBackend(spec));
+        const backend = setup.value;
+        try {
+          const firstScore = timeOnce(() => backend.scoreBatch(input));
+          const firstRank = timeOnce(() => backend.rankBatch(input));
+          const steadyScore = measureSteady(() => backend.scoreBatch(input), steadyOptions);
+          const steadyRank = measureSteady(() => backend.rankBatch(input), steadyOptions);
+          const common = { backend: spec, mode: backend.mode, nModels, batchSize, setupMs: setup.ms };
+          rows.push({
+            ...common,
+            op: 'score',
+            firstCallMs: firstScore.ms,
+            steady: steadyScore,
+            rowsPerSec: batchSize / (steadyScore.medianMs / 1000),
+            agreesWithTs: sameInts(firstScore.value.best, expectedBest),
+          });
+          rows.push({
+            ...common,
+            op: 'rank',
+            firstCallMs: firstRank.ms,
+            steady: steadyRank,
+            rowsPerSec: batchSize / (steadyRank.medianMs / 1000),
+            agreesWithTs: sameInts(firstRank.value, expectedRank),
+          });
+          process.stderr.write(`  ${spec} M=${nModels} Q=${batchSize}: score ${steadyScore.medianMs.toFixed(3)} ms, rank ${steadyRank.medianMs.toFixed(3)} ms\n`);
+        } finally {
+          await release(backend);
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+/**
+ * Throughput of the TypeScript kernel in a worker pool: `batches` batches submitted with at most
+ * two per thread in flight (bounded, as the router would), inputs copied to the workers by
+ * structured clone. Pool start-up and the first task per thread are timed apart.
+ */
+async function runPool(poolSize: number, nModels: number): Promise<PoolRow> {
+  const inputs = Array.from({ length: poolBatches }, (_, i) => makeBatch(poolBatchSize, nModels, seed * 104_729 + i));
+  const reference = new TsScoringBackend();
+  const expected = inputs.map((input) => reference.scoreBatch(input).best);
+  const startupStart = performance.now();
+  const pool = new Piscina<ScoreInput, Int32Array>({
+    filename: new URL('./worker.ts', import.meta.url).href,
+    minThreads: poolSize,
+    maxThreads: poolSize,
+    maxQueue: poolSize * 2,
+  });
+  try {
+    await Promise.all(Array.from({ length: poolSize * 2 }, (_, i) => pool.run(inputs[i % inputs.length]!)));
+    const startupMs = performance.now() - startupStart;
+    const results: Int32Array[] = new Array<Int32Array>(inputs.length);
+    const inFlight = new Set<Promise<void>>();
+    const start = performance.now();
+    for (let i = 0; i < inputs.length; i++) {
+      const task: Promise<void> = pool.run(inputs[i]!).then((best) => {
+        results[i] = best;
+        inFlight.delete(task);
+      });
+      inFlight.add(task);
+      if (inFlight.size >= poolSize * 2) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    const elapsedMs = performance.now() - start;
+    return {
+      poolSize,
+      batchSize: poolBatchSize,
+      nModels,
+      batches: poolBatches,
+      startupMs,
+      elapsedMs,
+      rowsPerSec: (poolBatches * poolBatchSize) / (elapsedMs / 1000),
+      agreesWithTs: results.every((best, i) => sameInts(best, expected[i]!)),
+    };
+  } finally {
+    await pool.destroy();
+  }
+}
+
+function inlineBaseline(nModels: number): PoolRow {
+  const inputs = Array.from({ length: poolBatches }, (_, i) => makeBatch(poolBatchSize, nModels, seed * 104_729 + i));
+  const backend = new TsScoringBackend();
+  for (let i = 0; i < Math.min(4, inputs.length); i++) backend.scoreBatch(inputs[i]!);
+  const start = performance.now();
+  for (const input of inputs) backend.scoreBatch(input);
+  const elapsedMs = performance.now() - start;
+  return { poolSize: 0, batchSize: poolBatchSize, nModels, batches: poolBatches, startupMs: 0, elapsedMs, rowsPerSec: (poolBatches * poolBatchSize) / (elapsedMs / 1000), agreesWithTs: true };
+}
+
+function gpujsVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../node_modules/gpu.js/package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+const fmt = (n: number, digits: number): string => n.toFixed(digits);
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  // The machine may be shared: the load average says how much the figures can be trusted.
+  const loadAtStart = loadavg()[0] ?? 0;
+  process.stderr.write(`scoring bench: backends ${backendSpecs.join(', ')}; sizes ${sizes.join(', ')}; models ${modelCounts.join(', ')}\n`);
+  const kernels = await runKernels();
+  const pool: PoolRow[] = [];
+  if (poolSizes.length > 0) {
+    const nModels = modelCounts[0] ?? 11;
+    pool.push(inlineBaseline(nModels));
+    for (const size of poolSizes) pool.push(await runPool(size, nModels));
+  }
+
+  const env = {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cpus: availableParallelism(),
+    gpujsVersion: gpujsVersion(),
+    loadAverage1m: { start: loadAtStart, end: loadavg()[0] ?? 0 },
+  };
+  console.log(`scoring kernels on ${env.cpuModel} (${env.cpus} CPUs, 1-min load ${fmt(env.loadAverage1m.start, 1)} -> ${fmt(env.loadAverage1m.end, 1)}), node ${env.node}, gpu.js ${env.gpujsVersion}`);
+  console.log(`steady state = median of >= ${minTimeMs} ms of calls after 3 warm-ups; rows/s = batch / median`);
+  console.log(
+    formatTable(
+      ['backend', 'mode', 'models', 'batch', 'op', 'setup ms', 'first call ms', 'ms/batch', 'p90 ms', 'rows/s', 'same as ts'],
+      kernels.map((r) => [
+        r.backend,
+        r.mode,
+        String(r.nModels),
+        String(r.batchSize),
+        r.op,
+        fmt(r.setupMs, 2),
+        fmt(r.firstCallMs, 2),
+        fmt(r.steady.medianMs, 4),
+        fmt(r.steady.p90Ms, 4),
+        r.rowsPerSec.toExponential(3),
+        r.agreesWithTs ? 'yes' : 'NO',
+      ]),
+    ),
+  );
+  if (pool.length > 0) {
+    console.log(`\nTypeScript kernel in a Piscina pool (0 = inline on the main thread), ${poolBatches} batches of ${poolBatchSize} rows, scoreBatch`);
+    console.log(
+      formatTable(
+        ['pool', 'models', 'startup ms', 'elapsed ms', 'rows/s', 'same as ts'],
+        pool.map((r) => [String(r.poolSize), String(r.nModels), fmt(r.startupMs, 1), fmt(r.elapsedMs, 1), r.rowsPerSec.toExponential(3), r.agreesWithTs ? 'yes' : 'NO']),
+      ),
+    );
+  }
+  if (args.json !== undefined) {
+    mkdirSync(dirname(args.json), { recursive: true });
+    const report = {
+      bench: 'scoring',
+      startedAt,
+      env,
+      settings: { sizes, modelCounts, backends: backendSpecs, minTimeMs, seed, poolSizes, poolBatches, poolBatchSize, maskRate: 0.1 },
+      kernels,
+      pool,
+    };
+    writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nwrote ${args.json}`);
+  }
+  if (kernels.some((r) => !r.agreesWithTs) || pool.some((r) => !r.agreesWithTs)) {
+    console.error('some backend disagreed with the TypeScript kernel');
+    process.exitCode = 1;
+  }
+}
+
+await main();
