@@ -1,1 +1,25 @@
-export {};
+export { StoreError, type StoreErrorCode } from './errors.ts';
+export {
+  PostgresConfigSchema,
+  parsePostgresConfig,
+  redactUrl,
+  type PostgresConfig,
+  type PostgresConfigInput,
+} from './config.ts';
+export { createPool, type CreatePoolOptions, type Pool } from './pool.ts';
+export {
+  migrate,
+  loadMigrations,
+  defaultMigrationsDir,
+  type MigrateOptions,
+  type MigrateResult,
+} from './migrate.ts';
+export {
+  checksumOf,
+  parseMigrationFiles,
+  planMigrations,
+  type AppliedMigration,
+  type MigrationFile,
+} from './migration-plan.ts';
+export { recordDecisions, DECISION_INSERT_CHUNK, type DecisionRecord, type DecisionOutcomeKind, type Queryable } from './decisions.ts';
+export { acquireBudgetLeases, releaseBudgetLeases, readBudgetUsage, type BudgetLease, type LeaseDb } from './decisions-budget.ts';

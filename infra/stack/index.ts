@@ -1,0 +1,7 @@
+export { ensureStack, stopStack, stackStatus, registerStackUser } from './stack.ts';
+export type { StackInfo, EnsureStackOptions, StopStackOptions, StopStackResult, ComponentStatus } from './stack.ts';
+export { StackConfigSchema, parseStackConfig, stackConfigFromEnv, repoRoot } from './config.ts';
+export type { StackConfig, StackConfigInput } from './config.ts';
+export { StackError, type StackErrorCode } from './errors.ts';
+export type { Component } from './layout.ts';
+export type { PostgresKind } from './postgres.ts';

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { mkdir, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { StackError } from './errors.ts';
+
+export interface RunResult {
+  readonly code: number;
+  readonly output: string;
+}
+
+/** Runs a command to completion, appending its output to logFile; rejects only if it cannot start. */
+export async function runTool(command: string, args: readonly string[], opts: { cwd: string; logFile: string }): Promise<RunResult> {
+  await mkdir(dirname(opts.logFile), { recursive: true });
+  const log = await open(opts.logFile, 'a');
+  try {
+    await log.write(`\n$ ${command} ${args.join(' ')}\n`);
+    return await new Promise<RunResult>((resolveRun, reject) => {
+      const child = spawn(command, [...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      const chunks: Buffer[] = [];
+      const collect = (chunk: Buffer): void => {
+        chunks.push(chunk);
+        log.write(chunk).catch(() => undefined);
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      child.once('error', reject);
+      child.once('close', (code) => resolveRun({ code: code ?? -1, output: Buffer.concat(chunks).toString('utf8') }));
+    });
+  } finally {
+    await log.close();
+  }
+}
+
+/** The major version of `java` on PATH; Kafka 4 brokers and Apicurio 3.0 need 17+. */
+export async function requireJava(logFile: string): Promise<number> {
+  let result: RunResult;
+  try {
+    result = await runTool('java', ['-version'], { cwd: process.cwd(), logFile });
+  } catch (cause) {
+    throw new StackError('java_missing', 'no `java` on PATH: install a JDK 17+ (e.g. apt-get install openjdk-17-jre-headless)', {
+      cause,
+    });
+  }
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(result.output);
+  const major = match === null ? 0 : Number(match[1] === '1' ? match[2] : match[1]);
+  if (major < 17) {
+    throw new StackError('java_missing', `java ${major || '(unknown)'} found; Kafka 4 and Apicurio 3 need Java 17+`);
+  }
+  return major;
+}
+
+export async function runMaven(args: readonly string[], opts: { cwd: string; logFile: string; what: string }): Promise<void> {
+  let result: RunResult;
+  try {
+    result = await runTool('mvn', ['-B', '-q', ...args], opts);
+  } catch (cause) {
+    throw new StackError('maven_missing', 'no `mvn` on PATH: install Maven 3.6+ (apt-get install maven); it downloads the Kafka and registry jars', {
+      cause,
+    });
+  }
+  if (result.code !== 0) {
+    const errors = result.output
+      .split('\n')
+      .filter((l) => l.includes('[ERROR]'))
+      .slice(0, 3)
+      .join('\n');
+    throw new StackError('download_failed', `Maven could not fetch ${opts.what} (exit ${result.code}); see ${opts.logFile}\n${errors}`);
+  }
+}
