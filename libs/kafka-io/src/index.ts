@@ -1,1 +1,12 @@
-export {};
+export { KafkaIoError, classifyKafkaError } from './errors.ts';
+export type { KafkaIoErrorCode } from './errors.ts';
+export { backoffDelayMs, sleep, withRetry } from './retry.ts';
+export type { BackoffOptions, RetryOptions } from './retry.ts';
+export { createKafka, toKafkaJsConfig } from './client.ts';
+export type { CreateKafkaOptions, KafkaLogLevel, KafkaLogRecord } from './client.ts';
+export { deleteTopics, ensureTopics } from './admin.ts';
+export type { EnsureTopicsResult, TopicSpec } from './admin.ts';
+export { compareOffsets, nextOffset, planCommit, transactionalIdFor } from './offsets.ts';
+export type { CommitPlan, CommitPlanError } from './offsets.ts';
+export { TransactionalRunner } from './runner.ts';
+export type { BatchHandler, BatchInput, BatchOutput, OutputRecord, RunnerEvent, TransactionalRunnerOptions } from './runner.ts';

@@ -1,0 +1,386 @@
+// Transactional consume-transform-produce runner on kafkajs.
+//
+// Guarantees (read_committed consumers of the outputs, one consumer group):
+// - Outputs of an input batch and the group offset (last processed + 1) are committed in ONE
+//   Kafka transaction (KIP-98), so a batch's outputs are visible exactly when its input is
+//   marked consumed.
+// - Any failure (handler throws, send or commit fails) aborts the transaction and the
+//   partition is re-read from the group's committed offset, so nothing is lost or duplicated.
+// - Zombie fencing uses one transactional id per input partition (see transactionalIdFor):
+//   kafkajs 2.2.4 lacks KIP-447, so the per-instance id that Java clients use since Kafka 2.6
+//   would let a consumer that lost its partition in a rebalance commit duplicates.
+// - After every (re)assignment or failure, the first batch of a partition first initialises
+//   that partition's producer (which fences any previous owner and settles its open
+//   transaction) and only then reads the committed offset, re-positioning the consumer if
+//   kafkajs fetched a stale one while the previous owner's commit was in flight.
+// Costs: one producer (and connection set) per assigned partition, and one extra offset fetch
+// per partition after each rebalance or failure.
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import { KafkaIoError, classifyKafkaError } from './errors.ts';
+import { compareOffsets, planCommit, transactionalIdFor } from './offsets.ts';
+import { backoffDelayMs, sleep } from './retry.ts';
+import type { BackoffOptions } from './retry.ts';
+
+export interface OutputRecord {
+  readonly topic: string;
+  readonly key?: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly headers?: IHeaders;
+  /** Explicit partition; default: kafkajs' Java-compatible murmur2 partitioner on the key. */
+  readonly partition?: number;
+}
+
+export interface BatchInput {
+  readonly topic: string;
+  readonly partition: number;
+  /** Messages to process, ascending offsets; never empty. */
+  readonly messages: readonly KafkaMessage[];
+  /** Aborted when the runner stops; a handler may give up early (the batch is then re-read). */
+  readonly signal: AbortSignal;
+}
+
+export interface BatchOutput {
+  readonly records: readonly OutputRecord[];
+  /** Offset of the last input message the records account for; default: the last message. */
+  readonly lastProcessedOffset?: string;
+}
+
+export type BatchHandler = (input: BatchInput) => Promise<BatchOutput>;
+
+export type RunnerEvent =
+  | { readonly type: 'committed'; readonly topic: string; readonly partition: number; readonly committedOffset: string; readonly inputs: number; readonly outputs: number }
+  | { readonly type: 'aborted'; readonly topic: string; readonly partition: number; readonly firstOffset: string; readonly attempt: number; readonly error: KafkaIoError }
+  | { readonly type: 'repositioned'; readonly topic: string; readonly partition: number; readonly from: string; readonly to: string }
+  | { readonly type: 'fenced'; readonly topic: string; readonly partition: number }
+  | { readonly type: 'paused' }
+  | { readonly type: 'resumed' }
+  | { readonly type: 'fatal'; readonly error: KafkaIoError };
+
+export interface TransactionalRunnerOptions {
+  readonly kafka: Kafka;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Prefix of the per-partition transactional ids; stable across restarts and equal on every instance of the service. */
+  readonly transactionalIdPrefix: string;
+  readonly handler: BatchHandler;
+  /** Input batches (partitions) processed concurrently; bounds in-flight work. Default 1. */
+  readonly maxInFlightBatches?: number;
+  /** Consecutive failures of one partition before the runner gives up (done rejects). */
+  readonly retry?: BackoffOptions;
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly transactionTimeoutMs?: number;
+  readonly maxBytesPerPartition?: number;
+  /** Read a new group's partitions from the beginning (default) or only new messages. */
+  readonly fromBeginning?: boolean;
+  /** Downstream pressure (e.g. a full worker-pool queue): while true, fetching is paused. */
+  readonly isBackpressured?: () => boolean;
+  readonly backpressurePollMs?: number;
+  readonly onEvent?: (event: RunnerEvent) => void;
+}
+
+interface PartitionState {
+  producer: Producer | null;
+  needsOffsetCheck: boolean;
+  failures: number;
+}
+
+const DEFAULT_RETRY: BackoffOptions = { initialDelayMs: 200, maxDelayMs: 10_000, maxRetries: 8 };
+
+export class TransactionalRunner {
+  private readonly opts: TransactionalRunnerOptions;
+  private readonly consumer: Consumer;
+  private readonly admin: Admin;
+  private readonly partitions = new Map<string, PartitionState>();
+  private readonly stopController = new AbortController();
+  private readonly retry: BackoffOptions;
+  private readonly heartbeatIntervalMs: number;
+  private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  private paused = false;
+  private fatalError: KafkaIoError | null = null;
+  private stopPromise: Promise<void> | null = null;
+  private resolveDone!: () => void;
+  private rejectDone!: (err: KafkaIoError) => void;
+  /** Settles when the runner has stopped: resolves after stop(), rejects after a fatal error. */
+  readonly done: Promise<void>;
+
+  constructor(options: TransactionalRunnerOptions) {
+    this.opts = options;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3_000;
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      // Outputs of aborted transactions upstream (including our own deferred topic) must
+      // never be routed: read only committed data.
+      readUncommitted: false,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: this.heartbeatIntervalMs,
+      ...(options.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
+      allowAutoTopicCreation: false,
+    });
+    this.admin = options.kafka.admin();
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // A rejected `done` that nobody awaits would crash the process; callers that care await it.
+    this.done.catch(() => undefined);
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'idle') throw new KafkaIoError('stopped', `runner cannot start from state ${this.state}`);
+    this.state = 'running';
+    try {
+      await this.admin.connect();
+      await this.consumer.connect();
+      this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        // New generation: kafkajs re-fetched committed offsets, possibly before a previous
+        // owner's transaction settled. Re-check every partition before its next commit.
+        for (const s of this.partitions.values()) s.needsOffsetCheck = true;
+      });
+      this.consumer.on(this.consumer.events.CRASH, (event) => {
+        if (!event.payload.restart) this.fail(classifyKafkaError(event.payload.error));
+      });
+      await this.consumer.subscribe({ topics: [...this.opts.topics], fromBeginning: this.opts.fromBeginning ?? true });
+      await this.consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.opts.maxInFlightBatches ?? 1,
+        eachBatch: (payload) => this.onBatch(payload),
+      });
+    } catch (err) {
+      const error = classifyKafkaError(err);
+      await this.stop();
+      throw error;
+    }
+  }
+
+  /** Finishes the in-flight batches (commit or abort), leaves the group and disconnects. Idempotent. */
+  stop(): Promise<void> {
+    if (this.stopPromise === null) this.stopPromise = this.shutdown();
+    return this.stopPromise;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state = 'stopping';
+    this.stopController.abort();
+    const errors: unknown[] = [];
+    // consumer.disconnect() waits for the running eachBatch calls to return.
+    await this.consumer.disconnect().catch((err: unknown) => errors.push(err));
+    for (const s of this.partitions.values()) {
+      if (s.producer !== null) await s.producer.disconnect().catch((err: unknown) => errors.push(err));
+      s.producer = null;
+    }
+    await this.admin.disconnect().catch((err: unknown) => errors.push(err));
+    this.state = 'stopped';
+    if (this.fatalError !== null) this.rejectDone(this.fatalError);
+    else this.resolveDone();
+  }
+
+  private fail(error: KafkaIoError): void {
+    if (this.fatalError !== null) return;
+    this.fatalError = error;
+    this.opts.onEvent?.({ type: 'fatal', error });
+    // Called from inside eachBatch: stop() waits for eachBatch to return, so it is started
+    // here and observed through `done` (stopPromise is kept, not dropped).
+    this.stopPromise ??= this.shutdown();
+  }
+
+  private stateOf(topic: string, partition: number): PartitionState {
+    const key = `${topic}\u0000${partition}`;
+    let s = this.partitions.get(key);
+    if (s === undefined) {
+      s = { producer: null, needsOffsetCheck: true, failures: 0 };
+      this.partitions.set(key, s);
+    }
+    return s;
+  }
+
+  private async producerFor(s: PartitionState, topic: string, partition: number): Promise<Producer> {
+    if (s.producer !== null) return s.producer;
+    const producer = this.opts.kafka.producer({
+      transactionalId: transactionalIdFor(this.opts.transactionalIdPrefix, this.opts.groupId, topic, partition),
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: this.opts.transactionTimeoutMs ?? 60_000,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    s.producer = producer;
+    return producer;
+  }
+
+  private async dropProducer(s: PartitionState): Promise<void> {
+    const p = s.producer;
+    s.producer = null;
+    if (p !== null) await p.disconnect().catch(() => undefined);
+  }
+
+  private running(payload: EachBatchPayload): boolean {
+    return this.state === 'running' && payload.isRunning() && !payload.isStale();
+  }
+
+  /** Runs `work` while heartbeating so long batches do not cost the group membership. */
+  private async withHeartbeats<T>(payload: EachBatchPayload, work: () => Promise<T>): Promise<T> {
+    let chain: Promise<void> = Promise.resolve();
+    const timer = setInterval(() => {
+      // Rebalance errors surface again at commit time (fencing); here they are only noted.
+      chain = chain.then(() => payload.heartbeat()).catch(() => undefined);
+    }, this.heartbeatIntervalMs);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+      await chain;
+    }
+  }
+
+  private async waitWhileBackpressured(payload: EachBatchPayload): Promise<void> {
+    const pressured = this.opts.isBackpressured;
+    if (pressured === undefined || !pressured()) return;
+    const topics = this.opts.topics.map((topic) => ({ topic }));
+    this.consumer.pause(topics);
+    this.paused = true;
+    this.opts.onEvent?.({ type: 'paused' });
+    try {
+      while (pressured() && this.running(payload)) {
+        await sleep(this.opts.backpressurePollMs ?? 50, this.stopController.signal);
+        await payload.heartbeat().catch(() => undefined);
+      }
+    } finally {
+      this.consumer.resume(topics);
+      this.paused = false;
+      this.opts.onEvent?.({ type: 'resumed' });
+    }
+  }
+
+  private async committedOffset(topic: string, partition: number): Promise<string | null> {
+    const result = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] });
+    const entry = result.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition);
+    if (entry === undefined || entry.offset === '-1' || entry.offset === '') return null;
+    return entry.offset;
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    if (!this.running(payload) || batch.messages.length === 0) return;
+    const s = this.stateOf(topic, partition);
+    const firstOffset = batch.messages[0]!.offset;
+    let messages: readonly KafkaMessage[] = batch.messages;
+
+    try {
+      await this.waitWhileBackpressured(payload);
+      if (!this.running(payload)) return;
+
+      const producer = await this.producerFor(s, topic, partition);
+      if (s.needsOffsetCheck) {
+        // InitProducerId (inside transaction()) fences the previous owner of this partition
+        // and settles its open transaction; only then is the committed offset trustworthy.
+        const probe = await producer.transaction();
+        await probe.abort();
+        const committed = await this.committedOffset(topic, partition);
+        s.needsOffsetCheck = false;
+        if (committed !== null && committed !== firstOffset) {
+          if (compareOffsets(committed, firstOffset) < 0 || compareOffsets(committed, batch.lastOffset()) > 0) {
+            this.opts.onEvent?.({ type: 'repositioned', topic, partition, from: firstOffset, to: committed });
+            this.consumer.seek({ topic, partition, offset: committed });
+            return;
+          }
+          messages = messages.filter((m) => compareOffsets(m.offset, committed) >= 0);
+          this.opts.onEvent?.({ type: 'repositioned', topic, partition, from: firstOffset, to: committed });
+          if (messages.length === 0) {
+            payload.resolveOffset(batch.lastOffset());
+            return;
+          }
+        }
+      }
+
+      await this.withHeartbeats(payload, async () => {
+        const output = await this.opts.handler({ topic, partition, messages, signal: this.stopController.signal });
+        const plan = planCommit(messages.map((m) => m.offset), batch.lastOffset(), output.lastProcessedOffset);
+        if (plan.kind === 'invalid') throw new KafkaIoError('handler_failed', plan.detail);
+        if (plan.kind === 'nothing') {
+          if (output.records.length > 0) throw new KafkaIoError('handler_failed', 'handler returned records but processed no input');
+          return;
+        }
+        const txn = await producer.transaction();
+        try {
+          if (output.records.length > 0) {
+            await txn.sendBatch({ topicMessages: groupByTopic(output.records) });
+          }
+          await txn.sendOffsets({
+            consumerGroupId: this.opts.groupId,
+            topics: [{ topic, partitions: [{ partition, offset: plan.commitOffset }] }],
+          });
+          await txn.commit();
+        } catch (err) {
+          if (txn.isActive()) await txn.abort().catch(() => undefined);
+          throw err;
+        }
+        payload.resolveOffset(plan.resolveOffset);
+        s.failures = 0;
+        this.opts.onEvent?.({
+          type: 'committed',
+          topic,
+          partition,
+          committedOffset: plan.commitOffset,
+          inputs: plan.processed,
+          outputs: output.records.length,
+        });
+      });
+    } catch (err) {
+      await this.recover(payload, s, firstOffset, err);
+    }
+  }
+
+  private async recover(payload: EachBatchPayload, s: PartitionState, firstOffset: string, err: unknown): Promise<void> {
+    const { topic, partition } = payload.batch;
+    const error = err instanceof KafkaIoError ? err : classifyKafkaError(err);
+    s.failures++;
+    s.needsOffsetCheck = true;
+    // A fenced or half-failed producer cannot be reused; a fresh one re-initialises the
+    // transactional id, which also settles a commit whose outcome we did not see.
+    await this.dropProducer(s);
+    if (error.code === 'fenced') {
+      this.opts.onEvent?.({ type: 'fenced', topic, partition });
+    } else {
+      this.opts.onEvent?.({ type: 'aborted', topic, partition, firstOffset, attempt: s.failures, error });
+    }
+    if (this.state !== 'running') return;
+    if (s.failures > this.retry.maxRetries) {
+      this.fail(new KafkaIoError('handler_failed', `partition ${topic}[${partition}] failed ${s.failures} times in a row at offset ${firstOffset}`, { cause: error }));
+      return;
+    }
+    // Re-read from the first unprocessed offset; the offset check on the next batch moves the
+    // position to the committed offset if a commit we could not confirm did go through.
+    this.consumer.seek({ topic, partition, offset: firstOffset });
+    await sleep(backoffDelayMs(s.failures - 1, this.retry), this.stopController.signal);
+    await payload.heartbeat().catch(() => undefined);
+  }
+
+  /** True while fetching is paused for downstream backpressure. */
+  isPaused(): boolean {
+    return this.paused;
+  }
+}
+
+function groupByTopic(records: readonly OutputRecord[]): { topic: string; messages: { key?: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders; partition?: number }[] }[] {
+  const byTopic = new Map<string, { key?: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders; partition?: number }[]>();
+  for (const r of records) {
+    let list = byTopic.get(r.topic);
+    if (list === undefined) {
+      list = [];
+      byTopic.set(r.topic, list);
+    }
+    list.push({
+      value: r.value,
+      ...(r.key !== undefined ? { key: r.key } : {}),
+      ...(r.headers !== undefined ? { headers: r.headers } : {}),
+      ...(r.partition !== undefined ? { partition: r.partition } : {}),
+    });
+  }
+  return [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages }));
+}

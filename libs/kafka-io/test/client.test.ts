@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { logLevel } from 'kafkajs';
+import { loadConfig } from '@switchyard/config';
+import { toKafkaJsConfig } from '../src/client.ts';
+
+const models = [{ name: 'm', tokensPerMinute: 1, maxBatchTokens: 1, maxBatchRequests: 1 }];
+
+describe('toKafkaJsConfig', () => {
+  it('maps plaintext defaults and tags the client id with the role', () => {
+    const cfg = toKafkaJsConfig(loadConfig({}, { models }).kafka, { role: 'router' });
+    expect(cfg).toMatchObject({ clientId: 'switchyard-router', brokers: ['127.0.0.1:19092'], connectionTimeout: 3_000, requestTimeout: 30_000 });
+    expect(cfg.ssl).toBeUndefined();
+    expect(cfg.sasl).toBeUndefined();
+  });
+
+  it('maps TLS material and SASL/SCRAM credentials', () => {
+    const kafka = loadConfig({}, {
+      models,
+      kafka: {
+        ssl: { enabled: true, ca: 'CA', cert: 'CERT', key: 'KEY', rejectUnauthorized: false },
+        sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' },
+      },
+    }).kafka;
+    const cfg = toKafkaJsConfig(kafka, { role: 'cli' });
+    expect(cfg.ssl).toEqual({ rejectUnauthorized: false, ca: ['CA'], cert: 'CERT', key: 'KEY' });
+    expect(cfg.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });
+  });
+
+  it('enables TLS with system roots when only enabled is set', () => {
+    const cfg = toKafkaJsConfig(loadConfig({ SWITCHYARD_KAFKA_SSL: 'true' }, { models }).kafka, { role: 'x' });
+    expect(cfg.ssl).toEqual({ rejectUnauthorized: true });
+  });
+
+  it('forwards kafkajs log records to the given sink', () => {
+    const records: unknown[] = [];
+    const cfg = toKafkaJsConfig(loadConfig({}, { models }).kafka, { role: 'x', onLog: (r) => records.push(r) });
+    const creator = cfg.logCreator;
+    if (creator === undefined) throw new Error('logCreator missing');
+    const log = creator(logLevel.WARN);
+    log({ namespace: 'Consumer', level: logLevel.WARN, label: 'WARN', log: { message: 'hello', timestamp: 't', groupId: 'g' } });
+    expect(records).toEqual([{ level: 'warn', namespace: 'Consumer', message: 'hello', extra: { timestamp: 't', groupId: 'g' } }]);
+  });
+});
