@@ -9,9 +9,10 @@
 //   (route to first ranked model with budget / defer to the earliest reset / reject) ->
 //   token-bounded batches -> drain.
 // Partial batches are drained at the end of every slice because the offsets of their requests
-// commit in this slice's transaction; holding them longer would lose them on a crash. The
-// linger that fills batches happens at the broker instead (fetch minBytes / maxWait =
-// flushIntervalMs), and `flushDue` seals batches that aged while a long slice was processed.
+// commit in this slice's transaction; holding them for a later slice would lose them on a
+// crash. Under load a fetched slice holds up to `fetchMaxBytesPerPartition` of requests, so
+// batches fill by size; `flushDue` (flushIntervalMs) seals batches that aged while a long
+// slice was still being decided.
 import type { AvroSerde, DeadLetterReason, DeadLetterV1, DeferReason, DeferredV1, HeaderV1, RequestV1, RequestValidator, RoutedBatchV1, RoutedRequestV1 } from '@switchyard/contracts';
 import type { SwitchyardConfig } from '@switchyard/config';
 import { BatchPacker, WindowBudgetLedger, estimateBatchOf, rankModels, routeWithinBudget, windowStartOf } from '@switchyard/routing-core';
@@ -108,7 +109,8 @@ export interface RoutingStepDeps {
   readonly requestSerde: AvroSerde<RequestV1>;
   readonly deferredSerde: AvroSerde<DeferredV1>;
   readonly deadLetterSerde: AvroSerde<DeadLetterV1>;
-  readonly routedSerde: AvroSerde<RoutedBatchV1>;
+  /** Per routed topic: each has its own `<topic>-value` subject. */
+  readonly routedSerdeFor: (model: string) => AvroSerde<RoutedBatchV1>;
   readonly validate: RequestValidator;
   readonly score: (task: ScoreTask) => Promise<ScoreResult>;
   readonly policies: PolicyHolder;
@@ -582,7 +584,7 @@ export class RoutingStep {
       totalEstimatedTokens: batch.totalTokens,
       requests,
     };
-    messages.push({ topic: this.#topicOf[m]!, key: batchId, value: d.routedSerde.encode(envelope) });
+    messages.push({ topic: this.#topicOf[m]!, key: batchId, value: d.routedSerdeFor(batch.model).encode(envelope) });
     stats.routedByModel.set(batch.model, (stats.routedByModel.get(batch.model) ?? 0) + batch.items.length);
     stats.batches.push({ model: batch.model, requests: batch.items.length, tokens: batch.totalTokens });
     for (const { value: it, tokens } of batch.items) {
