@@ -27,7 +27,9 @@ describe('classifyKafkaError', () => {
     const inner = protocolError('INVALID_PRODUCER_EPOCH', 47, false);
     const wrapped = new KafkaJSNumberOfRetriesExceeded(inner, { retryCount: 5, retryTime: 100 });
     expect(classifyKafkaError(wrapped)).toMatchObject({ code: 'fenced', brokerType: 'INVALID_PRODUCER_EPOCH' });
-    const nonRetriable = new KafkaJSNonRetriableError(wrapped, { cause: wrapped });
+    // kafkajs passes `cause` at run time although its typings declare one argument.
+    const NonRetriable = KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error;
+    const nonRetriable = new NonRetriable(wrapped, { cause: wrapped });
     expect(classifyKafkaError(nonRetriable)).toMatchObject({ code: 'fenced' });
   });
 
