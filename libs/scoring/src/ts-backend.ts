@@ -1,6 +1,6 @@
 import { ScoringError } from './errors.ts';
 import type { ScoreInput, ScoreOutput, ScoringBackend } from './types.ts';
-import { validateScoreInput } from './validate.ts';
+import { MAX_ABS_INPUT, reportBadCells, validateScoreShape } from './validate.ts';
 
 const f = Math.fround;
 
@@ -18,31 +18,43 @@ export class TsScoringBackend implements ScoringBackend {
 
   scoreBatch(input: ScoreInput): ScoreOutput {
     this.#assertOpen();
-    validateScoreInput(input);
+    validateScoreShape(input);
     const { nQueries, nModels, quality, cost, prices, bonus, mask } = input;
     const alpha = f(input.alpha);
+    const max = MAX_ABS_INPUT;
+    const hasBonus = bonus !== undefined;
+    const hasMask = mask !== undefined;
     const scores = new Float32Array(nQueries * nModels);
     const best = new Int32Array(nQueries);
+    // The cell range check rides along the scoring loop (a separate pass cost as much as the
+    // scoring itself); masked cells are checked too, so both backends reject the same inputs.
+    let cellsOk = true;
     for (let q = 0; q < nQueries; q++) {
       const row = q * nModels;
       let bestIndex = -1;
-      let bestScore = 0;
+      let bestScore = -Infinity;
       for (let m = 0; m < nModels; m++) {
         const i = row + m;
-        if (mask !== undefined && mask[i] === 0) {
-          scores[i] = -Infinity;
-          continue;
-        }
-        let s = f(f(alpha * quality[i]!) - f(prices[m]! * cost[i]!));
-        if (bonus !== undefined) s = f(s + bonus[i]!);
+        const qv = quality[i]!;
+        const cv = cost[i]!;
+        const bv = hasBonus ? bonus[i]! : 0;
+        cellsOk &&= qv <= max && qv >= -max && cv <= max && cv >= -max && bv <= max && bv >= -max;
+        let s = f(f(alpha * qv) - f(prices[m]! * cv));
+        if (hasBonus) s = f(s + bv);
+        if (hasMask && mask[i] === 0) s = -Infinity;
         scores[i] = s;
-        // Strictly greater: on ties the lowest model index wins, as in the gpu.js kernel.
-        if (bestIndex < 0 || s > bestScore) {
+        // Allowed scores are finite, masked ones -Infinity; strictly greater keeps the lowest
+        // model index on ties, as in the gpu.js kernel.
+        if (s > bestScore) {
           bestIndex = m;
           bestScore = s;
         }
       }
       best[q] = bestIndex;
+    }
+    if (!cellsOk) {
+      reportBadCells(input);
+      throw new ScoringError('non_finite', 'a cell value is out of range');
     }
     return { scores, best };
   }

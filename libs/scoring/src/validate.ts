@@ -31,11 +31,8 @@ function checkValues(field: string, values: Float32Array): void {
   }
 }
 
-/**
- * Boundary check of a batch, shared by every backend so they reject exactly the same inputs.
- * Cost is one pass over each array, the same order as the scoring itself on the CPU.
- */
-export function validateScoreInput(input: ScoreInput): void {
+/** Dimensions, lengths, alpha and prices: everything but the Q*M cell values. */
+export function validateScoreShape(input: ScoreInput): void {
   const { nQueries, nModels } = input;
   if (!Number.isSafeInteger(nQueries) || nQueries < 0) {
     throw new ScoringError('bad_shape', `nQueries must be a non-negative integer, got ${nQueries}`);
@@ -54,8 +51,48 @@ export function validateScoreInput(input: ScoreInput): void {
   if (input.bonus !== undefined) checkLength('bonus', input.bonus.length, cells);
   if (input.mask !== undefined) checkLength('mask', input.mask.length, cells);
   checkValue('alpha', input.alpha);
+  checkValues('prices', input.prices);
+}
+
+/** Throws the ScoringError naming the first bad cell value, array by array; returns if all are good. */
+export function reportBadCells(input: ScoreInput): void {
   checkValues('quality', input.quality);
   checkValues('cost', input.cost);
-  checkValues('prices', input.prices);
   if (input.bonus !== undefined) checkValues('bonus', input.bonus);
+}
+
+/**
+ * Cell values within +-MAX_ABS_INPUT (NaN fails the comparisons too). One pass over the arrays
+ * side by side, which measured about twice as fast as one pass per array; the slow per-array
+ * pass runs only to name the culprit.
+ */
+export function validateCells(input: ScoreInput): void {
+  const { quality, cost, bonus } = input;
+  const max = MAX_ABS_INPUT;
+  const n = quality.length;
+  let ok = true;
+  if (bonus !== undefined) {
+    for (let i = 0; i < n && ok; i++) {
+      const a = quality[i]!;
+      const b = cost[i]!;
+      const c = bonus[i]!;
+      ok = a <= max && a >= -max && b <= max && b >= -max && c <= max && c >= -max;
+    }
+  } else {
+    for (let i = 0; i < n && ok; i++) {
+      const a = quality[i]!;
+      const b = cost[i]!;
+      ok = a <= max && a >= -max && b <= max && b >= -max;
+    }
+  }
+  if (!ok) reportBadCells(input);
+}
+
+/**
+ * Boundary check of a batch, shared by every backend so they reject exactly the same inputs
+ * (the TypeScript backend fuses the cell check into its scoring loop, with the same bounds).
+ */
+export function validateScoreInput(input: ScoreInput): void {
+  validateScoreShape(input);
+  validateCells(input);
 }

@@ -92,6 +92,26 @@ describe('TsScoringBackend.rankBatch', () => {
   });
 });
 
+describe('TsScoringBackend input checks', () => {
+  it.each([
+    ['quality', 'non_finite', NaN],
+    ['cost', 'non_finite', -Infinity],
+    ['bonus', 'out_of_range', 1e20],
+    ['quality', 'out_of_range', -1e19],
+  ] as const)('rejects a bad %s cell (%s), masked cells included', (field, code, value) => {
+    const bad = input({ nQueries: 2, nModels: 2, bonus: new Float32Array(4), mask: new Uint8Array([1, 1, 1, 0]) });
+    bad[field]![3] = value;
+    expect(() => new TsScoringBackend().scoreBatch(bad)).toThrow(expect.objectContaining({ code }) as ScoringError);
+    expect(() => new TsScoringBackend().rankBatch(bad)).toThrow(expect.objectContaining({ code }) as ScoringError);
+  });
+
+  it('rejects wrong lengths before scoring', () => {
+    expect(() => new TsScoringBackend().scoreBatch({ ...input({ nQueries: 2, nModels: 2 }), cost: new Float32Array(3) })).toThrow(
+      expect.objectContaining({ code: 'bad_shape' }) as ScoringError,
+    );
+  });
+});
+
 describe('TsScoringBackend lifecycle', () => {
   it('refuses work after dispose', () => {
     const backend = new TsScoringBackend();
