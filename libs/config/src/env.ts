@@ -30,7 +30,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   bind('REGISTRY_URL', 'registry.url', 'string'),
   bind('REGISTRY_USERNAME', 'registry.username', 'string'),
   bind('REGISTRY_PASSWORD', 'registry.password', 'string'),
-  bind('DATABASE_URL', 'postgres.connectionString', 'string'),
+  bind('PG_URL', 'postgres.connectionString', 'string'),
   bind('TOPIC_REQUESTS', 'topics.requests', 'string'),
   bind('TOPIC_DEFERRED', 'topics.deferred', 'string'),
   bind('TOPIC_DEAD_LETTER', 'topics.deadLetter', 'string'),
@@ -50,6 +50,15 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
 
 /** Variables with the prefix that are read by service shells rather than mapped into the config. */
 export const ENV_PASSTHROUGH: readonly string[] = [`${ENV_PREFIX}CONFIG_FILE`];
+
+/**
+ * Name spaces this library owns: an unknown variable inside one is a typo and an error.
+ * Other SWITCHYARD_* names (SWITCHYARD_STACK_*, SWITCHYARD_PG_ADMIN_URL, ...) belong to the
+ * local-stack tooling and are ignored here.
+ */
+export const ENV_OWNED_PREFIXES: readonly string[] = [
+  'KAFKA_', 'REGISTRY_', 'TOPIC_', 'MODELS', 'BATCH_', 'WORKER_', 'SCORING_', 'ROUTER_', 'EMBEDDING_', 'LOG_',
+].map((p) => `${ENV_PREFIX}${p}`);
 
 const byName = new Map(ENV_BINDINGS.map((b) => [b.name, b]));
 
@@ -95,7 +104,7 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
   node[path[path.length - 1]!] = value;
 }
 
-/** Applies SWITCHYARD_* variables onto a copy of `base`; unknown SWITCHYARD_* names are errors (typos). */
+/** Applies SWITCHYARD_* variables onto a copy of `base`; unknown names in the owned name spaces are errors (typos). */
 export function applyEnv(base: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): { value: Record<string, unknown>; issues: ConfigIssue[] } {
   const value = structuredClone(base);
   const issues: ConfigIssue[] = [];
@@ -103,6 +112,7 @@ export function applyEnv(base: Record<string, unknown>, env: Readonly<Record<str
     if (!name.startsWith(ENV_PREFIX) || raw === undefined || ENV_PASSTHROUGH.includes(name)) continue;
     const binding = byName.get(name);
     if (binding === undefined) {
+      if (!ENV_OWNED_PREFIXES.some((p) => name.startsWith(p))) continue;
       issues.push({ path: name, rule: 'unknown_variable', message: 'unknown variable (see docs/configuration.md for the supported names)' });
       continue;
     }

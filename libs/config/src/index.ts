@@ -3,7 +3,7 @@ export type { DeepReadonly, KafkaConfig, ModelConfig, RegistryConfig, Switchyard
 export { redact, REDACTED } from './redact.ts';
 export { ConfigError } from './errors.ts';
 export type { ConfigErrorCode, ConfigIssue } from './errors.ts';
-export { ENV_BINDINGS, ENV_PASSTHROUGH, ENV_PREFIX } from './env.ts';
+export { ENV_BINDINGS, ENV_OWNED_PREFIXES, ENV_PASSTHROUGH, ENV_PREFIX } from './env.ts';
 export type { EnvBinding } from './env.ts';
 export { configSchema } from './schema.ts';
 export type { ConfigInput, ParsedConfig } from './schema.ts';

@@ -64,6 +64,9 @@ describe('loadConfig', () => {
         SWITCHYARD_SCORING_BACKEND: 'gpujs',
         SWITCHYARD_ROUTER_POLICY: 'ours',
         SWITCHYARD_CONFIG_FILE: '/etc/switchyard.json',
+        SWITCHYARD_PG_URL: 'postgres://w@db/s',
+        SWITCHYARD_PG_ADMIN_URL: 'postgres://admin@db/s',
+        SWITCHYARD_STACK_DIR: '/tmp/stack',
         PATH: '/usr/bin',
       },
       { ...file, kafka: { brokers: ['file:1'], clientId: 'from-file' } },
@@ -75,6 +78,7 @@ describe('loadConfig', () => {
     expect(cfg.batching.flushIntervalMs).toBe(250);
     expect(cfg.scoring.backend).toBe('gpujs');
     expect(cfg.router.policy).toEqual({ policy: 'ours' });
+    expect(cfg.postgres?.connectionString).toBe('postgres://w@db/s');
   });
 
   it('takes models and policy parameters as JSON from the environment', () => {
@@ -88,13 +92,14 @@ describe('loadConfig', () => {
 
   it('reports every bad variable by name', () => {
     const issues = issuesOf(() =>
-      loadConfig({ SWITCHYARD_KAFKA_BROKRS: 'x:1', SWITCHYARD_WORKER_POOL_SIZE: 'two', SWITCHYARD_KAFKA_SSL: 'maybe', SWITCHYARD_MODELS: '[' }, file),
+      loadConfig({ SWITCHYARD_KAFKA_BROKRS: 'x:1', SWITCHYARD_WORKER_POOL_SIZE: 'two', SWITCHYARD_KAFKA_SSL: 'maybe', SWITCHYARD_MODELS: '[', SWITCHYARD_ROUTER_POLCY: 'port' }, file),
     );
     expect(issues.map((i) => [i.path, i.rule])).toEqual([
       ['SWITCHYARD_KAFKA_BROKRS', 'unknown_variable'],
       ['SWITCHYARD_WORKER_POOL_SIZE', 'env_int'],
       ['SWITCHYARD_KAFKA_SSL', 'env_bool'],
       ['SWITCHYARD_MODELS', 'env_json'],
+      ['SWITCHYARD_ROUTER_POLCY', 'unknown_variable'],
     ]);
   });
 

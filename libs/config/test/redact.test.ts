@@ -4,7 +4,7 @@ import { redact, REDACTED } from '../src/redact.ts';
 
 describe('redact', () => {
   const cfg = loadConfig(
-    { SWITCHYARD_DATABASE_URL: 'postgres://app:pg-pass@db:5432/switchyard' },
+    { SWITCHYARD_PG_URL: 'postgres://app:pg-pass@db:5432/switchyard' },
     {
       models: [{ name: 'a', tokensPerMinute: 1, maxBatchTokens: 1, maxBatchRequests: 1 }],
       kafka: {
