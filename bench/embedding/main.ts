@@ -71,7 +71,7 @@ function auc(scores: number[], labels: number[]): number {
 function evaluate(ds: Dataset, config: string, options: HashingEmbedderOptions, k: number, prior: number[]): Row {
   const M = ds.models.length;
   const e = createHashingEmbedder(options);
-  let t = performance.now();
+  const t = performance.now();
   e.fit(ds.history.map((q) => q.prompt));
   const fitMs = performance.now() - t;
   const hist = e.embedBatch(ds.history.map((q) => q.prompt));

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnnError, createIndex, ExactIndex, loadIndex, recallAtK, type IndexKind } from '@switchyard/ann';
+import { AnnError, createIndex, ExactIndex, loadIndex, recallAtK, type IndexKind } from '../src/index.ts';
 
 function unitVectors(n: number, dim: number, seed: number): Float32Array {
   let s = seed >>> 0;

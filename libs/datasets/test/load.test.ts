@@ -9,7 +9,7 @@ import {
   loadDataset,
   writeJsonlDataset,
   type Dataset,
-} from '@switchyard/datasets';
+} from '../src/index.ts';
 
 function csvField(v: string): string {
   return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;

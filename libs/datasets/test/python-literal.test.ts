@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DatasetError, parsePythonList, parsePythonListString } from '@switchyard/datasets';
+import { DatasetError, parsePythonList, parsePythonListString } from '../src/index.ts';
 
 /** Python's repr() of a str, as pandas wrote RouterBench's list columns. */
 function pyRepr(s: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultDatasetPath, loadDataset } from '@switchyard/datasets';
+import { defaultDatasetPath, loadDataset } from '../src/index.ts';
 
 const path = defaultDatasetPath();
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateSyntheticDataset } from '@switchyard/datasets';
+import { generateSyntheticDataset } from '../src/index.ts';
 
 describe('generateSyntheticDataset', () => {
   const ds = generateSyntheticDataset({ nHistory: 3000, nTest: 500, models: 6, tasks: 3, seed: 42 });

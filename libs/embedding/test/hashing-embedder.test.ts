@@ -5,7 +5,7 @@ import {
   EmbeddingError,
   hashingEmbedderFromJSON,
   type HashingEmbedderState,
-} from '@switchyard/embedding';
+} from '../src/index.ts';
 
 const norm = (v: Float32Array): number => Math.sqrt(dot(v, v));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { l2normalize, validateVector } from '@switchyard/embedding';
+import { l2normalize, validateVector } from '../src/index.ts';
 
 describe('validateVector', () => {
   it('accepts a finite vector of the right size and returns a unit-length copy', () => {
