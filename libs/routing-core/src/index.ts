@@ -20,7 +20,7 @@ export type { RoutingPolicy, PolicyName, ServedOutcome, LostOutcome } from './po
 export { RandomPolicy, GreedyPolicy } from './policies/baselines.ts';
 export { PortPolicy, type PortOptions } from './policies/port.ts';
 export { OursPolicy, type OursOptions } from './policies/ours.ts';
-export { createPolicy, parsePolicyConfig, PolicyConfigSchema, type PolicyConfig, type PolicyConfigInput, type PolicyContext } from './policies/factory.ts';
+export { createPolicy, parsePolicyConfig, PolicyConfigSchema, OURS_ESTIMATOR, type PolicyConfig, type PolicyConfigInput, type PolicyContext } from './policies/factory.ts';
 export {
   BatchPacker,
   type BatchLimits,

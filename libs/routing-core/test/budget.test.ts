@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BudgetLedger, RoutingError, splitBudget, totalBudget } from '@switchyard/routing-core';
+import { BudgetLedger, RoutingError, splitBudget, totalBudget } from '../src/index.ts';
 
 describe('totalBudget', () => {
   it('is factor x the cheapest model total over the stream, skipping missing costs', () => {

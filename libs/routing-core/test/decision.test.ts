@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rankModels, selectWithFallback } from '@switchyard/routing-core';
+import { rankModels, selectWithFallback } from '../src/index.ts';
 
 describe('selectWithFallback', () => {
   it('takes the best allowed model and reports its rank', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReferenceSet, estimateFromNeighbours, estimateRow } from '@switchyard/routing-core';
+import { ReferenceSet, estimateFromNeighbours, estimateRow } from '../src/index.ts';
 
 // 4 reference rows x 2 models; model b is missing on rows 0 and 1.
 const ref = ReferenceSet.fromArrays(['a', 'b'], {

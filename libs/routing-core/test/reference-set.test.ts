@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReferenceSet, RoutingError } from '@switchyard/routing-core';
+import { ReferenceSet, RoutingError } from '../src/index.ts';
 
 describe('ReferenceSet', () => {
   it('grows past its initial capacity and keeps row ids and values', () => {

@@ -35,10 +35,19 @@ export const PolicyConfigSchema = z.discriminatedUnion('policy', [
       gammaMax: z.number().positive().default(1e9),
       safetyMargin: z.number().min(0).default(0.1),
       paceStep: z.number().min(0).default(0),
-      dropNegative: z.boolean().default(false),
+      dropNegative: z.boolean().default(true),
     })
     .strict(),
 ]);
+
+/**
+ * The neighbour estimator `ours` runs with in the router: 15 neighbours weighted by similarity.
+ * PORT's protocol fixes k = 5 plain means for every method it reports; with 0/1 outcomes five
+ * neighbours give very noisy d^, and an LP (or argmax) over noisy estimates favours the cells
+ * that are overestimated. A wider, similarity-weighted neighbourhood was better on held-out
+ * history (README, "Quality benchmark"), so the router computes its estimates this way.
+ */
+export const OURS_ESTIMATOR = Object.freeze({ k: 15, weighting: 'similarity' as const });
 
 export type PolicyConfigInput = z.input<typeof PolicyConfigSchema>;
 export type PolicyConfig = Readonly<z.output<typeof PolicyConfigSchema>>;

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadHighsSolver, roundByArgmax, solveAssignmentLp, type LpSolver } from '@switchyard/routing-core';
+import { loadHighsSolver, roundByArgmax, solveAssignmentLp, type LpSolver } from '../../src/index.ts';
 
 let solver: LpSolver;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dualObjective, loadHighsSolver, solveAssignmentLp, solveDualPrices, type DualPriceProblem, type LpSolver } from '@switchyard/routing-core';
+import { dualObjective, loadHighsSolver, solveAssignmentLp, solveDualPrices, type DualPriceProblem, type LpSolver } from '../../src/index.ts';
 
 let solver: LpSolver;
 beforeAll(async () => {

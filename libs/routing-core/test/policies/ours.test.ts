@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BudgetLedger, createPolicy, loadHighsSolver, OursPolicy, type LpSolver, type OursOptions } from '@switchyard/routing-core';
+import { BudgetLedger, createPolicy, loadHighsSolver, OursPolicy, type LpSolver, type OursOptions } from '../../src/index.ts';
 
 let solver: LpSolver;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createPolicy, estimateBatchOf, loadHighsSolver, PortPolicy, createRng, type LpSolver } from '@switchyard/routing-core';
+import { createPolicy, estimateBatchOf, loadHighsSolver, PortPolicy, createRng, type LpSolver } from '../../src/index.ts';
 
 let solver: LpSolver;
 beforeAll(async () => {

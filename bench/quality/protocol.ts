@@ -1,0 +1,298 @@
+// The routing quality protocol of BENCHMARK.md (PORT, arXiv 2509.02718, Sec. 5): every method
+// routes the same shuffled test stream, over the same k-NN estimates and budgets, and is scored
+// by the same serving rule. Pure over a loaded dataset, so tests can drive it on tiny data.
+import { createIndex, type AnnIndex, type IndexKind } from '@switchyard/ann';
+import type { Dataset } from '@switchyard/datasets';
+import { createHashingEmbedder } from '@switchyard/embedding';
+import {
+  BudgetLedger,
+  createPolicy,
+  createRng,
+  estimateBatchOf,
+  estimateFromNeighbours,
+  loadHighsSolver,
+  OURS_ESTIMATOR,
+  ReferenceSet,
+  roundByArgmax,
+  shuffledIndices,
+  solveAssignmentLp,
+  splitBudget,
+  totalBudget,
+  type BudgetSplit,
+  type Decision,
+  type EstimateBatch,
+  type LpSolver,
+  type NeighbourWeighting,
+  type PolicyConfigInput,
+  type ScoreKernel,
+} from '@switchyard/routing-core';
+
+export const METHOD_NAMES = ['random', 'greedy-perf', 'greedy-cost', 'knn-perf', 'knn-cost', 'port', 'ours', 'est-opt', 'opt'] as const;
+export type MethodName = (typeof METHOD_NAMES)[number];
+
+export interface Stat {
+  mean: number;
+  sd: number;
+}
+
+export interface MethodResult {
+  performance: Stat;
+  cost: Stat;
+  served: Stat;
+  efficiency: Stat;
+  budgetExceeded: boolean;
+  decisionsPerSecond: number;
+}
+
+/** The JSON shape of BENCHMARK.md, one per (factor, split). */
+export interface QualityReport {
+  dataset: string;
+  factor: number;
+  split: BudgetSplit;
+  seeds: number;
+  nTest: number;
+  nHistory: number;
+  embedder: string;
+  coptLpValue: number;
+  methods: Record<MethodName, MethodResult>;
+}
+
+export interface ProtocolOptions {
+  factors: readonly number[];
+  splits: readonly BudgetSplit[];
+  seeds: readonly number[];
+  /** Neighbours per query (PORT: 5). */
+  k: number;
+  /** Index behind the ANN estimates of greedy-*, port and ours (knn-* always use 'exact'). */
+  annKind: IndexKind;
+  weighting: NeighbourWeighting;
+  /** The estimator of `ours` (the router's own configuration); default OURS_ESTIMATOR. */
+  oursK?: number;
+  oursWeighting?: NeighbourWeighting;
+  /** Queries decided per call, as the pipeline batches them; outcomes return after each batch. */
+  batchSize: number;
+  /** Overrides of the `ours` config (tuning); defaults otherwise. */
+  ours?: Omit<Extract<PolicyConfigInput, { policy: 'ours' }>, 'policy'>;
+  kernel?: ScoreKernel;
+}
+
+/** Estimates and truths of one dataset, computed once and shared by every run. */
+export interface Prepared {
+  dataset: string;
+  models: readonly string[];
+  nHistory: number;
+  nTest: number;
+  embedder: string;
+  ann: EstimateBatch;
+  exact: EstimateBatch;
+  /** ANN estimates with ours' own k and weighting. */
+  ours: EstimateBatch;
+  trueQuality: Float64Array;
+  trueCost: Float64Array;
+  historyMeans: { quality: Float64Array; cost: Float64Array };
+}
+
+function flatten(rows: readonly { quality: Float64Array; cost: Float64Array; tokens: Float64Array }[], M: number) {
+  const quality = new Float64Array(rows.length * M);
+  const cost = new Float64Array(rows.length * M);
+  const tokens = new Float64Array(rows.length * M);
+  rows.forEach((r, i) => {
+    quality.set(r.quality, i * M);
+    cost.set(r.cost, i * M);
+    tokens.set(r.tokens, i * M);
+  });
+  return { quality, cost, tokens };
+}
+
+function neighbours(index: AnnIndex, queries: Float32Array, k: number) {
+  return index.searchBatch(queries, k);
+}
+
+export function prepare(ds: Dataset, opts: Pick<ProtocolOptions, 'k' | 'annKind' | 'weighting' | 'oursK' | 'oursWeighting'>): Prepared {
+  const M = ds.models.length;
+  const embedder = createHashingEmbedder().fit(ds.history.map((q) => q.prompt));
+  const hv = embedder.embedBatch(ds.history.map((q) => q.prompt));
+  const tv = embedder.embedBatch(ds.test.map((q) => q.prompt));
+  const ref = ReferenceSet.fromArrays(ds.models, flatten(ds.history, M));
+  const indexes = new Map<IndexKind, AnnIndex>();
+  const estimate = (kind: IndexKind, k: number, weighting: NeighbourWeighting): EstimateBatch => {
+    let index = indexes.get(kind);
+    if (!index) {
+      index = createIndex(kind, { dim: embedder.dim, capacity: ds.history.length });
+      index.add(hv);
+      indexes.set(kind, index);
+    }
+    const nn = neighbours(index, tv, k);
+    return estimateFromNeighbours(ref, nn.ids, { k, scores: nn.scores, weighting });
+  };
+  const truth = flatten(ds.test, M);
+  return {
+    dataset: ds.name,
+    models: ds.models,
+    nHistory: ds.history.length,
+    nTest: ds.test.length,
+    embedder: embedder.name,
+    ann: estimate(opts.annKind, opts.k, opts.weighting),
+    exact: estimate('exact', opts.k, opts.weighting),
+    ours: estimate(opts.annKind, opts.oursK ?? OURS_ESTIMATOR.k, opts.oursWeighting ?? OURS_ESTIMATOR.weighting),
+    trueQuality: truth.quality,
+    trueCost: truth.cost,
+    historyMeans: { quality: ref.globalMeans('quality'), cost: ref.globalMeans('cost') },
+  };
+}
+
+export interface RunTotals {
+  performance: number;
+  cost: number;
+  served: number;
+  exceeded: boolean;
+  decideMs: number;
+}
+
+function gather(src: EstimateBatch, order: Int32Array, from: number, to: number): EstimateBatch {
+  const M = src.nModels;
+  const q = new Float64Array((to - from) * M);
+  const c = new Float64Array((to - from) * M);
+  const t = new Float64Array((to - from) * M);
+  for (let i = from; i < to; i++) {
+    const j = order[i]!;
+    q.set(src.quality.subarray(j * M, (j + 1) * M), (i - from) * M);
+    c.set(src.cost.subarray(j * M, (j + 1) * M), (i - from) * M);
+    t.set(src.tokens.subarray(j * M, (j + 1) * M), (i - from) * M);
+  }
+  return estimateBatchOf(M, q, c, t);
+}
+
+/** Serving rule, identical for every method: served iff spent_m + c_mj <= B_m; missing quality counts 0. */
+function serveOne(p: Prepared, ledger: BudgetLedger, j: number, model: number): { served: boolean; cost: number; quality: number } {
+  const M = p.models.length;
+  const c = p.trueCost[j * M + model]!;
+  const q = p.trueQuality[j * M + model]!;
+  if (Number.isNaN(c) || !ledger.serve(model, c).served) return { served: false, cost: c, quality: 0 };
+  return { served: true, cost: c, quality: Number.isNaN(q) ? 0 : q };
+}
+
+export async function runPolicy(
+  p: Prepared,
+  config: PolicyConfigInput,
+  estimates: EstimateBatch,
+  budgets: Float64Array,
+  order: Int32Array,
+  opts: ProtocolOptions,
+  solver: LpSolver,
+): Promise<RunTotals> {
+  const policy = await createPolicy(config, { budgets, streamLength: p.nTest, solver });
+  const ledger = new BudgetLedger(budgets);
+  const totals: RunTotals = { performance: 0, cost: 0, served: 0, exceeded: false, decideMs: 0 };
+  for (let from = 0; from < order.length; from += opts.batchSize) {
+    const to = Math.min(order.length, from + opts.batchSize);
+    const batch = gather(estimates, order, from, to);
+    const t0 = performance.now();
+    const decisions: Decision[] = policy.chooseBatch(batch, opts.kernel);
+    totals.decideMs += performance.now() - t0;
+    decisions.forEach((d, i) => {
+      if (d.kind !== 'route') return;
+      const r = serveOne(p, ledger, order[from + i]!, d.model);
+      if (r.served) {
+        totals.performance += r.quality;
+        totals.cost += r.cost;
+        totals.served++;
+        policy.recordOutcome({ model: d.model, cost: r.cost, quality: r.quality, reservedCost: d.reservedCost });
+      } else {
+        policy.recordLost({ model: d.model, reservedCost: d.reservedCost });
+      }
+    });
+  }
+  totals.exceeded = ledger.exceeded();
+  return totals;
+}
+
+export function runAssignment(p: Prepared, assignment: Int32Array, budgets: Float64Array, order: Int32Array): RunTotals {
+  const ledger = new BudgetLedger(budgets);
+  const totals: RunTotals = { performance: 0, cost: 0, served: 0, exceeded: false, decideMs: 0 };
+  for (const j of order) {
+    const m = assignment[j]!;
+    if (m < 0) continue;
+    const r = serveOne(p, ledger, j, m);
+    if (!r.served) continue;
+    totals.performance += r.quality;
+    totals.cost += r.cost;
+    totals.served++;
+  }
+  totals.exceeded = ledger.exceeded();
+  return totals;
+}
+
+function stat(xs: readonly number[]): Stat {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, sd };
+}
+
+/** Decisions per second count only the routing step (for the offline LPs: solve and rounding). */
+function summarise(runs: readonly RunTotals[], queriesPerRun: number): MethodResult {
+  const decideMs = runs.reduce((a, r) => a + r.decideMs, 0);
+  const decisions = queriesPerRun * runs.length;
+  return {
+    performance: stat(runs.map((r) => r.performance)),
+    cost: stat(runs.map((r) => r.cost)),
+    served: stat(runs.map((r) => r.served)),
+    efficiency: stat(runs.map((r) => (r.cost > 0 ? r.performance / r.cost : 0))),
+    budgetExceeded: runs.some((r) => r.exceeded),
+    decisionsPerSecond: decideMs > 0 ? decisions / (decideMs / 1000) : 0,
+  };
+}
+
+/** Runs every method on one prepared dataset for every (factor, split); one report per pair. */
+export async function runProtocol(p: Prepared, opts: ProtocolOptions): Promise<QualityReport[]> {
+  const solver = await loadHighsSolver();
+  const M = p.models.length;
+  const reports: QualityReport[] = [];
+  const trueValue = p.trueQuality.map((v) => (Number.isNaN(v) ? 0 : v));
+  for (const factor of opts.factors) {
+    for (const split of opts.splits) {
+      const total = totalBudget(factor, p.trueCost, M);
+      const budgets = splitBudget(total, split, p.historyMeans);
+      const t0 = performance.now();
+      const copt = solveAssignmentLp(solver, { nQueries: p.nTest, nModels: M, value: trueValue, cost: p.trueCost, budgets });
+      const optPick = roundByArgmax(copt.x, M);
+      const t1 = performance.now();
+      const estOpt = solveAssignmentLp(solver, { nQueries: p.nTest, nModels: M, value: p.ann.quality, cost: p.ann.cost, budgets });
+      const estPick = roundByArgmax(estOpt.x, M);
+      const t2 = performance.now();
+      const runs = Object.fromEntries(METHOD_NAMES.map((n) => [n, [] as RunTotals[]])) as Record<MethodName, RunTotals[]>;
+      for (const seed of opts.seeds) {
+        const order = shuffledIndices(p.nTest, createRng(seed));
+        const policies: [MethodName, PolicyConfigInput, EstimateBatch][] = [
+          ['random', { policy: 'random', seed }, p.ann],
+          ['greedy-perf', { policy: 'greedy-perf' }, p.ann],
+          ['greedy-cost', { policy: 'greedy-cost' }, p.ann],
+          ['knn-perf', { policy: 'knn-perf' }, p.exact],
+          ['knn-cost', { policy: 'knn-cost' }, p.exact],
+          ['port', { policy: 'port', seed }, p.ann],
+          ['ours', { policy: 'ours', ...opts.ours }, p.ours],
+        ];
+        for (const [name, config, est] of policies) runs[name].push(await runPolicy(p, config, est, budgets, order, opts, solver));
+        runs['est-opt'].push({ ...runAssignment(p, estPick, budgets, order), decideMs: t2 - t1 });
+        runs.opt.push({ ...runAssignment(p, optPick, budgets, order), decideMs: t1 - t0 });
+      }
+      const methods = {} as Record<MethodName, MethodResult>;
+      for (const name of METHOD_NAMES) {
+        methods[name] = summarise(runs[name], p.nTest);
+      }
+      reports.push({
+        dataset: p.dataset,
+        factor,
+        split,
+        seeds: opts.seeds.length,
+        nTest: p.nTest,
+        nHistory: p.nHistory,
+        embedder: p.embedder,
+        coptLpValue: copt.objective,
+        methods,
+      });
+    }
+  }
+  return reports;
+}

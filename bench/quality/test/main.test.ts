@@ -1,0 +1,76 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSyntheticDataset, writeJsonlDataset } from '@switchyard/datasets';
+import { main } from '../main.ts';
+import { METHOD_NAMES, type QualityReport } from '../protocol.ts';
+
+let dir: string;
+let dataPath: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bench-quality-'));
+  dataPath = join(dir, 'tiny.jsonl');
+  await writeJsonlDataset(generateSyntheticDataset({ nHistory: 240, nTest: 120, models: 4, seed: 11 }), dataPath);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const statShape = { mean: expect.any(Number), sd: expect.any(Number) };
+
+describe('bench:quality main', () => {
+  it('runs the whole protocol on a JSONL dataset and writes the BENCHMARK.md JSON', async () => {
+    const out = join(dir, 'report.json');
+    const { reports, text } = await main(['--data', dataPath, '--seeds', '3', '--json', out]);
+    expect(reports).toHaveLength(1);
+    const r = JSON.parse(await readFile(out, 'utf8')) as QualityReport;
+    expect(r).toMatchObject({ factor: 1, split: 'weighted', seeds: 3, nTest: 120, nHistory: 240 });
+    expect(typeof r.dataset).toBe('string');
+    expect(typeof r.embedder).toBe('string');
+    expect(Object.keys(r.methods).sort()).toEqual([...METHOD_NAMES].sort());
+    for (const name of METHOD_NAMES) {
+      const m = r.methods[name];
+      expect(m).toEqual({
+        performance: statShape,
+        cost: statShape,
+        served: statShape,
+        efficiency: statShape,
+        budgetExceeded: false,
+        decisionsPerSecond: expect.any(Number),
+      });
+      // The LP on true values bounds every method, rounded or online.
+      expect(m.performance.mean).toBeLessThanOrEqual(r.coptLpValue + 1e-9);
+      // Served queries have quality in [0, 1] and no method serves more than the stream.
+      expect(m.performance.mean).toBeLessThanOrEqual(m.served.mean + 1e-9);
+      expect(m.served.mean).toBeLessThanOrEqual(r.nTest);
+    }
+    // Copt's rounding only loses the few fractional queries of a basic LP solution (<= one per model).
+    expect(r.methods.opt.performance.mean).toBeGreaterThanOrEqual(r.coptLpValue - 4);
+    for (const name of METHOD_NAMES) expect(r.methods.opt.performance.mean).toBeGreaterThanOrEqual(r.methods[name].performance.mean - 1e-9);
+    // est-opt is a fixed assignment: consistency of quality, served and cost figures.
+    const e = r.methods['est-opt'];
+    expect(e.performance.mean).toBeGreaterThan(0);
+    expect(e.cost.mean).toBeGreaterThan(0);
+    // Mean of per-seed ratios vs ratio of means: equal up to the spread across stream orders.
+    expect(Math.abs(e.efficiency.mean - e.performance.mean / e.cost.mean) / e.efficiency.mean).toBeLessThan(0.01);
+    expect(text).toContain('| ours');
+  });
+
+  it('reports every factor and split with --factor all --split all', async () => {
+    const { reports } = await main(['--data', dataPath, '--seeds', '1', '--factor', 'all', '--split', 'all', '--kernel', 'none']);
+    expect(reports.map((r) => `${r.factor}/${r.split}`)).toEqual([
+      '0.5/weighted', '0.5/uniform', '0.5/cost', '1/weighted', '1/uniform', '1/cost', '2/weighted', '2/uniform', '2/cost',
+    ]);
+    // A larger budget never lowers the LP bound.
+    const bound = (f: number) => reports.find((r) => r.factor === f && r.split === 'weighted')!.coptLpValue;
+    expect(bound(2)).toBeGreaterThanOrEqual(bound(1));
+    expect(bound(1)).toBeGreaterThanOrEqual(bound(0.5));
+  });
+
+  it('rejects an unknown split', async () => {
+    await expect(main(['--data', dataPath, '--split', 'bogus'])).rejects.toThrow(/split must be one of/);
+  });
+});
