@@ -4,4 +4,5 @@ export { StackConfigSchema, parseStackConfig, stackConfigFromEnv, repoRoot } fro
 export type { StackConfig, StackConfigInput } from './config.ts';
 export { StackError, type StackErrorCode } from './errors.ts';
 export type { Component } from './layout.ts';
+export { kafkaServerProperties } from './kafka.ts';
 export type { PostgresKind } from './postgres.ts';

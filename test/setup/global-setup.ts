@@ -26,6 +26,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env['SWITCHYARD_PG_URL'] = info.postgresUrl;
   process.env['SWITCHYARD_PG_ANALYST_URL'] = info.analystUrl;
   process.env['SWITCHYARD_PG_ADMIN_URL'] = info.adminUrl;
+  // kafkajs 2 warns on every producer that its default partitioner changed in 2.0; tests do not care.
+  process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
 
   return async () => {
     await releaseUser();
