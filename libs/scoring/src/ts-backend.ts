@@ -64,19 +64,22 @@ export class TsScoringBackend implements ScoringBackend {
     const { scores } = this.scoreBatch(input);
     const ranking = new Int32Array(nQueries * nModels).fill(-1);
     const order = new Int32Array(nModels);
+    const keys = new Float32Array(nModels);
     for (let q = 0; q < nQueries; q++) {
       const row = q * nModels;
       let allowed = 0;
-      // Insertion sort: rows are short (tens of models) and it is stable, so equal scores keep
-      // ascending model order without a secondary key.
+      // Insertion sort on (score, model) pairs kept side by side: rows are short (tens of models),
+      // and it is stable, so equal scores keep ascending model order without a secondary key.
       for (let m = 0; m < nModels; m++) {
         if (mask !== undefined && mask[row + m] === 0) continue;
         const s = scores[row + m]!;
         let j = allowed;
-        while (j > 0 && scores[row + order[j - 1]!]! < s) {
+        while (j > 0 && keys[j - 1]! < s) {
+          keys[j] = keys[j - 1]!;
           order[j] = order[j - 1]!;
           j--;
         }
+        keys[j] = s;
         order[j] = m;
         allowed++;
       }
