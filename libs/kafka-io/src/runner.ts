@@ -78,6 +78,12 @@ export interface TransactionalRunnerOptions {
   readonly isBackpressured?: () => boolean;
   readonly backpressurePollMs?: number;
   readonly onEvent?: (event: RunnerEvent) => void;
+  /**
+   * Fault-injection seam: awaited inside the transaction after the outputs and offsets were
+   * sent and before commit. Throwing here aborts a transaction whose records are already in
+   * the log, which is how the delivery tests prove read_committed consumers never see them.
+   */
+  readonly beforeCommit?: (topic: string, partition: number) => void | Promise<void>;
 }
 
 interface PartitionState {
@@ -315,6 +321,7 @@ export class TransactionalRunner {
             consumerGroupId: this.opts.groupId,
             topics: [{ topic, partitions: [{ partition, offset: plan.commitOffset }] }],
           });
+          await this.opts.beforeCommit?.(topic, partition);
           await txn.commit();
         } catch (err) {
           if (txn.isActive()) await txn.abort().catch(() => undefined);
