@@ -84,7 +84,14 @@ export class GpujsScoringBackend implements ScoringBackend {
     } catch (err) {
       throw new ScoringError('backend_unavailable', `gpu.js mode '${gpuMode}' is not available here`, { cause: err });
     }
-    this.#modes.add(this.#probeMode());
+    try {
+      this.#modes.add(this.#probeMode());
+    } catch (err) {
+      this.#disposed = true;
+      this.#teardown = this.#gpu.destroy();
+      this.#teardown.catch(() => undefined);
+      throw err;
+    }
   }
 
   /** The gpu.js backend(s) the kernels actually ran on; more than one only if gpu.js degraded a kernel. */

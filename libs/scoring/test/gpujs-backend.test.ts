@@ -76,6 +76,14 @@ describe('GpujsScoringBackend', () => {
     }
   });
 
+  it('hands out scores that later batches do not overwrite', () => {
+    const first = randomBatch({ seed: 15, nQueries: 64, nModels: 4 });
+    const out = gpu.scoreBatch(first);
+    const copy = out.scores.slice();
+    gpu.scoreBatch(randomBatch({ seed: 16, nQueries: 64, nModels: 4 }));
+    expect(Array.from(out.scores)).toEqual(Array.from(copy));
+  });
+
   it('keeps alpha a float even when the first batch has an integral alpha', () => {
     const backend = new GpujsScoringBackend();
     try {
