@@ -1,0 +1,90 @@
+// AvroSerde against the real schema registry (Apicurio, Confluent API): registration under
+// TopicNameStrategy, decoding our own and evolved writers, and bad input as values.
+import { afterAll, describe, expect, it } from 'vitest';
+import avro from 'avsc';
+import { AvroSerde, contracts, createRegistryClient, createRequestValidator, encodeWire, sampleOutcome, sampleRequest, valueSubject } from '@switchyard/contracts';
+import { deleteSubject, stack, uniqueName } from '../support/index.ts';
+
+const info = stack();
+const subjects: string[] = [];
+
+function topic(prefix: string): string {
+  const t = uniqueName(prefix);
+  subjects.push(valueSubject(t));
+  return t;
+}
+
+afterAll(async () => {
+  for (const subject of subjects) await deleteSubject(info, subject);
+});
+
+// Version 0 of the request, before priority, deadline and allowedModels existed.
+const requestV0 = {
+  type: 'record',
+  name: 'Request',
+  namespace: 'switchyard.v1',
+  fields: [
+    { name: 'requestId', type: 'string' },
+    { name: 'jobId', type: 'string' },
+    { name: 'tenant', type: 'string' },
+    { name: 'prompt', type: ['null', 'string'], default: null },
+    { name: 'embedding', type: ['null', { type: 'array', items: 'float' }], default: null },
+    { name: 'promptTokens', type: ['null', 'int'], default: null },
+    { name: 'maxOutputTokens', type: 'int' },
+    { name: 'metadata', type: { type: 'map', values: 'string' }, default: {} },
+    { name: 'submittedAt', type: 'long' },
+  ],
+};
+
+describe('AvroSerde with the real registry', () => {
+  it('registers under <topic>-value, reuses the id, and round-trips every contract', async () => {
+    const registry = createRegistryClient({ url: info.registryUrl });
+    const cases = [
+      [contracts.request, sampleRequest({ prompt: 'naïve 👩‍👩‍👧 \u0000 test', embedding: [0.25, -1], metadata: { a: 'b' } })],
+      [contracts.outcome, sampleOutcome()],
+    ] as const;
+    for (const [contract, value] of cases) {
+      const t = topic(`serde-${contract.name}`);
+      const serde = await AvroSerde.forTopic(registry, t, contract as typeof contracts.request, {});
+      const again = await AvroSerde.forTopic(createRegistryClient({ url: info.registryUrl }), t, contract as typeof contracts.request, { autoRegister: false });
+      expect(again.schemaId).toBe(serde.schemaId);
+      const decoded = await again.decode(serde.encode(value as never));
+      expect(decoded.ok).toBe(true);
+      if (decoded.ok) expect({ ...decoded.value }).toEqual(value);
+    }
+  });
+
+  it('reads records written with an older registered version, filling defaults', async () => {
+    const registry = createRegistryClient({ url: info.registryUrl });
+    const t = topic('serde-evolve');
+    const v0Id = await registry.register(valueSubject(t), { schemaType: 'AVRO', schema: JSON.stringify(requestV0) });
+    const serde = await AvroSerde.forTopic(registry, t, contracts.request);
+    expect(serde.schemaId).not.toBe(v0Id);
+
+    const v0 = avro.Type.forSchema(requestV0 as avro.Schema);
+    const { priority: _p, deadline: _d, allowedModels: _a, ...old } = sampleRequest();
+    const decoded = await serde.decode(encodeWire(v0Id, v0.toBuffer(old)));
+    expect(decoded).toMatchObject({ ok: true, schemaId: v0Id, value: { priority: 0, deadline: null, allowedModels: null } });
+    if (decoded.ok) {
+      const verdict = createRequestValidator({ embeddingDim: null, maxPromptChars: 1_000, maxPromptTokens: 1_000, knownModels: [] })(decoded.value, 0);
+      expect(verdict.ok).toBe(true);
+    }
+  });
+
+  it('maps unknown ids, foreign schemas and corrupt bytes to dead-letter reasons', async () => {
+    const registry = createRegistryClient({ url: info.registryUrl });
+    const requests = await AvroSerde.forTopic(registry, topic('serde-requests'), contracts.request);
+    const outcomes = await AvroSerde.forTopic(registry, topic('serde-outcomes'), contracts.outcome);
+
+    const valid = requests.encode(sampleRequest());
+    await expect(requests.decode(encodeWire(2_000_000_000, valid.subarray(5)))).resolves.toMatchObject({ ok: false, reason: 'unknown_schema' });
+    await expect(requests.decode(outcomes.encode(sampleOutcome()))).resolves.toMatchObject({ ok: false, reason: 'wrong_schema' });
+    await expect(requests.decode(valid.subarray(0, valid.length - 4))).resolves.toMatchObject({ ok: false, reason: 'undecodable' });
+    await expect(requests.decode(Buffer.from('{"requestId":"r"}'))).resolves.toMatchObject({ ok: false, reason: 'undecodable' });
+  });
+
+  it('fails with a retriable ContractsError when the registry cannot be reached', async () => {
+    const dead = createRegistryClient({ url: 'http://127.0.0.1:9/apis/ccompat/v7', requestTimeoutMs: 2_000, maxRetries: 0 });
+    await expect(AvroSerde.forTopic(dead, uniqueName('serde-dead'), contracts.request)).rejects.toMatchObject({ name: 'ContractsError', code: 'registry_unavailable', retriable: true });
+  });
+});
