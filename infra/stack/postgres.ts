@@ -130,7 +130,8 @@ async function startEmbedded(config: StackConfig, layout: Layout, log: Log, dead
       pidFile,
       marker: 'pglite-server',
     });
-    log(`postgres: no server at ${redactUrl(config.postgres.adminUrl)}; started embedded PGlite pid ${record.pid} on ${host}:${port}`);
+    const why = config.postgres.embedded === 'always' ? 'SWITCHYARD_PG_EMBEDDED=always' : `no server at ${redactUrl(config.postgres.adminUrl)}`;
+    log(`postgres: ${why}; started embedded PGlite pid ${record.pid} on ${host}:${port}`);
   }
   await waitUntil(
     deadline,
