@@ -104,7 +104,7 @@ describe('router: exactly once under token budgets', () => {
     await admin.deleteTopics({ topics: all.filter((t) => t.startsWith(prefix)) }).catch(() => undefined);
     await admin.disconnect();
     await withClient(stack().adminUrl, async (c) => {
-      await c.query('DELETE FROM switchyard.decisions WHERE job_id = $1', [jobId]);
+      await c.query('DELETE FROM switchyard.decisions WHERE job_id LIKE $1', [`${prefix}%`]);
       await c.query('DELETE FROM switchyard.budget_usage WHERE rule_id LIKE $1', [`%${prefix}%`]);
     });
   });
@@ -136,7 +136,7 @@ describe('router: exactly once under token budgets', () => {
       };
       good.set(req.requestId, req);
     }
-    const base = { ...[...good.values()][1]!, requestId: `${prefix}-bad`, deadline: null };
+    const base = { ...[...good.values()][1]!, requestId: `${prefix}-bad`, jobId: `${prefix}-bad-job`, deadline: null };
     const addBad = (name: string, value: Buffer, reason: string): void => void bad.push({ key: `${prefix}-${name}`, value, reason });
     addBad('garbage', Buffer.from('not avro at all'), 'undecodable');
     addBad('unknown-id', encodeWire(987_654_321, Buffer.from([0, 1, 2])), 'unknown_schema');

@@ -214,8 +214,14 @@ export class RoutingStep {
         }
       } else {
         const decoded = await d.requestSerde.decode(record.value);
-        if (!decoded.ok) deadLetter(record, decoded.reason, decoded.detail);
-        else this.#admit(record, decoded.value, 0, candidates, deadLetter);
+        if (!decoded.ok) {
+          deadLetter(record, decoded.reason, decoded.detail);
+        } else {
+          const rejected = this.#admit(record, decoded.value, 0, candidates, deadLetter);
+          // A well-formed request that arrives after its deadline is a routing decision
+          // (rejected), not a malformed event: it gets its decision row like any other.
+          if (rejected === 'deadline_passed') decisions.push(this.#row(this.#base(record, decoded.value, 0, 0, '', d.clock()), 'rejected', rejected));
+        }
       }
       processed += 1;
     }
