@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['libs/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'bench/*/test/**/*.test.ts'],
+          include: ['libs/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'bench/*/test/**/*.test.ts', 'infra/*/test/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
         },
