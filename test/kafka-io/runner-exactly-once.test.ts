@@ -6,43 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { TransactionalRunner, deleteTopics, ensureTopics } from '@switchyard/kafka-io';
 import type { RunnerEvent } from '@switchyard/kafka-io';
-import { createKafka, eventually, uniqueName } from '../support/index.ts';
+import { createKafka, uniqueName } from '../support/index.ts';
+import { readAll, seed, waitForGroupAtEnd } from './support.ts';
 
 const N = 300;
 const PARTITIONS = 3;
-
-interface Read {
-  values: string[];
-  lastOffsetByPartition: Map<number, string>;
-}
-
-/** Reads `topic` from the beginning until every partition is consumed up to its high watermark. */
-async function readAll(kafka: Kafka, topic: string, readUncommitted: boolean): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const read: Read = { values: [], lastOffsetByPartition: new Map() };
-  const consumer = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted });
-  await consumer.connect();
-  try {
-    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-      read.lastOffsetByPartition.set(e.payload.partition, e.payload.lastOffset);
-    });
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        read.values.push(String(message.value));
-      },
-    });
-    await eventually(`reading ${topic} to its end`, () =>
-      ends.every((p) => p.high === '0' || BigInt(read.lastOffsetByPartition.get(p.partition) ?? '-1') >= BigInt(p.high) - 1n),
-    );
-  } finally {
-    await consumer.disconnect();
-  }
-  return read.values;
-}
 
 describe('TransactionalRunner', () => {
   let kafka: Kafka;
@@ -56,16 +24,7 @@ describe('TransactionalRunner', () => {
       { topic: input, partitions: PARTITIONS, replicationFactor: 1 },
       { topic: output, partitions: 2, replicationFactor: 1 },
     ]);
-    const producer = kafka.producer();
-    await producer.connect();
-    // Several sends so partitions hold several fetch batches' worth of small records.
-    for (let start = 0; start < N; start += 50) {
-      await producer.send({
-        topic: input,
-        messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${start + i}`, value: String(start + i) })),
-      });
-    }
-    await producer.disconnect();
+    await seed(kafka, input, N);
   });
 
   afterAll(async () => {
@@ -117,10 +76,7 @@ describe('TransactionalRunner', () => {
     await admin.connect();
     try {
       const ends = await admin.fetchTopicOffsets(input);
-      await eventually('all input committed', async () => {
-        const [committed] = await admin.fetchOffsets({ groupId, topics: [input] });
-        return ends.every((end) => committed?.partitions.find((p) => p.partition === end.partition)?.offset === end.high);
-      }, 120_000);
+      await waitForGroupAtEnd(kafka, groupId, input);
       await runner.stop();
       await runner.done;
 

@@ -53,6 +53,7 @@ export type RunnerEvent =
   | { readonly type: 'aborted'; readonly topic: string; readonly partition: number; readonly firstOffset: string; readonly attempt: number; readonly error: KafkaIoError }
   | { readonly type: 'repositioned'; readonly topic: string; readonly partition: number; readonly from: string; readonly to: string }
   | { readonly type: 'fenced'; readonly topic: string; readonly partition: number }
+  | { readonly type: 'assigned'; readonly assignment: Readonly<Record<string, readonly number[]>> }
   | { readonly type: 'paused' }
   | { readonly type: 'resumed' }
   | { readonly type: 'fatal'; readonly error: KafkaIoError };
@@ -70,6 +71,8 @@ export interface TransactionalRunnerOptions {
   readonly retry?: BackoffOptions;
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
+  /** How long the group waits for members to rejoin during a rebalance (kafkajs default 60 s). */
+  readonly rebalanceTimeoutMs?: number;
   readonly transactionTimeoutMs?: number;
   readonly maxBytesPerPartition?: number;
   /** Read a new group's partitions from the beginning (default) or only new messages. */
@@ -122,6 +125,7 @@ export class TransactionalRunner {
       readUncommitted: false,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: this.heartbeatIntervalMs,
+      ...(options.rebalanceTimeoutMs !== undefined ? { rebalanceTimeout: options.rebalanceTimeoutMs } : {}),
       ...(options.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
       allowAutoTopicCreation: false,
     });
@@ -140,10 +144,11 @@ export class TransactionalRunner {
     try {
       await this.admin.connect();
       await this.consumer.connect();
-      this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
         // New generation: kafkajs re-fetched committed offsets, possibly before a previous
         // owner's transaction settled. Re-check every partition before its next commit.
         for (const s of this.partitions.values()) s.needsOffsetCheck = true;
+        this.opts.onEvent?.({ type: 'assigned', assignment: event.payload.memberAssignment });
       });
       this.consumer.on(this.consumer.events.CRASH, (event) => {
         if (!event.payload.restart) this.fail(classifyKafkaError(event.payload.error));
