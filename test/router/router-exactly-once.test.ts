@@ -68,7 +68,7 @@ describe('router: exactly once under token budgets', () => {
         batching: { flushIntervalMs: 500 },
         workers: { poolSize: 1 },
         scoring: { backend: 'ts' },
-        router: { instanceId: instance, policy: { policy: 'greedy-perf' }, maxPromptChars: 20_000, maxPromptTokens: 1_500, maxDeferrals: 1 },
+        router: { instanceId: instance, policy: { policy: 'ours' }, maxPromptChars: 20_000, maxPromptTokens: 1_500, maxDeferrals: 1 },
         log: { level: 'warn' },
       },
     );
@@ -196,6 +196,17 @@ describe('router: exactly once under token budgets', () => {
     // A little longer, so a duplicate committed late would be seen too.
     await new Promise((r) => setTimeout(r, 3_000));
     expect(decodeFailures).toEqual([]);
+
+    const summary = {
+      routed: routed.reduce((n, r) => n + r.batch.requests.length, 0),
+      batches: routed.length,
+      deferred: deferred.length,
+      deadLetters: Object.fromEntries([...new Set(dead.map((d) => d.reason))].map((r) => [r, dead.filter((d) => d.reason === r).length])),
+      fallbacks: routed.reduce((n, r) => n + r.batch.requests.filter((q) => q.fallbackRank > 0).length, 0),
+    };
+    console.log(`[router test] ${JSON.stringify(summary)}`);
+    // Batches are filled by size within a slice, not sealed one request at a time.
+    expect(summary.routed / summary.batches).toBeGreaterThan(2);
 
     // exactly once across routed topics and the dead-letter topic
     const ids = finalIds();

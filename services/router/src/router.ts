@@ -222,6 +222,8 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
         case 'resumed':
           log.debug({ event: event.type }, 'fetching backpressure');
           return;
+        default:
+          log.info({ event }, 'runner event');
       }
     };
     const groupId = svc.groupId ?? `${sy.kafka.clientId}.router`;

@@ -468,7 +468,7 @@ export class RoutingStep {
         const fallbackRank = Array.from(rankModels(scores)).indexOf(m);
         const usdPerToken = d.usdPerToken[m] ?? Number.NaN;
         const dualPrice = Number.isFinite(usdPerToken) ? pricing.prices[m]! * usdPerToken : 0;
-        const res = packer.add(r.model, { requestId: s.request.requestId, tokens: r.estimatedTokens, value: { scored: s, model: m, fallbackRank, scores, dualPrice } }, nowMs);
+        const res = packer.add(r.model, { requestId: s.request.requestId, tokens: r.estimatedTokens, value: { scored: s, model: m, fallbackRank, scores, dualPrice } }, d.clock());
         if (!res.ok) {
           // Cannot happen: candidates above maxBatchTokens were filtered out. Give the budget
           // back and dead-letter rather than lose the request if it ever does.
@@ -478,6 +478,8 @@ export class RoutingStep {
           return;
         }
         emit(res.emitted);
+        // Same clock as `add`: a batch is sealed by age only after it has really been open
+        // for flushIntervalMs (budget windows stay those of the slice's decision time).
         emit(packer.flushDue(d.clock()));
         return;
       }

@@ -152,6 +152,16 @@ describe('RoutingStep', () => {
     expect(routedRows.every((d) => d.batchId !== null && batchIds.has(d.batchId))).toBe(true);
   });
 
+  it('fills batches by size even when deciding a slice takes longer than flushIntervalMs', async () => {
+    let now = T0;
+    // Every clock read advances 10 ms: deciding 200 requests spans seconds, far beyond the 1 s
+    // flush interval, while each batch is open for only a few clock reads.
+    const { step, request, decode } = await setup({ tokens: 1, clock: () => (now += 10) });
+    const { routed } = await decode(await step.run(Array.from({ length: 200 }, (_, i) => request(`r${i}`))));
+    expect(routed.every((b) => b.model === 'a')).toBe(true);
+    expect(routed.map((b) => b.requests.length)).toEqual(Array.from({ length: 100 }, () => 2));
+  });
+
   it('dead-letters undecodable and invalid records with their bytes and offsets, and keeps going', async () => {
     const { step, record, request, decode } = await setup();
     const garbage = Buffer.from('garbage');
