@@ -19,7 +19,10 @@ export default defineConfig({
           globalSetup: ['test/setup/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 600_000,
-          fileParallelism: false,
+          // Files one after another against the one shared stack. fileParallelism is a root-only
+          // option in vitest 3 (ignored per project); a single fork is the per-project equivalent.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],
