@@ -19,8 +19,13 @@ export function createIndex(kind: IndexKind, opts: IndexOptions): AnnIndex {
       return new ExactIndex(opts.dim, capacity);
     case 'hnsw':
       return HnswIndex.create(opts.dim, capacity, m, efC, efS, seed);
-    case 'usearch':
-      return UsearchIndex.create(opts.dim, m, efC, efS, seed);
+    case 'usearch': {
+      const index = UsearchIndex.create(opts.dim, m, efC, efS, seed, opts.quantization ?? 'f32');
+      const threads = opts.addThreads ?? 1;
+      if (!Number.isInteger(threads) || threads < 1) throw new AnnError('bad_argument', `addThreads must be a positive integer, got ${threads}`);
+      index.addThreads = threads;
+      return index;
+    }
     default:
       throw new AnnError('bad_argument', `unknown index kind ${String(kind)}`);
   }

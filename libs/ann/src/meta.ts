@@ -16,6 +16,7 @@ export const metaSchema = z.object({
   efConstruction: z.number().int().positive(),
   efSearch: z.number().int().positive(),
   seed: z.number().int(),
+  quantization: z.enum(['f32', 'f16', 'i8']).default('f32'),
 });
 export type IndexMeta = z.infer<typeof metaSchema>;
 

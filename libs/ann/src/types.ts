@@ -31,4 +31,14 @@ export interface IndexOptions {
   efConstruction?: number;
   efSearch?: number;
   seed?: number;
+  /**
+   * Storage precision of the usearch index ('f32' default). 'f16' halves and 'i8' quarters the
+   * memory read per distance; ignored by the other kinds.
+   */
+  quantization?: 'f32' | 'f16' | 'i8';
+  /**
+   * Native threads used by `add` (usearch only; default 1). Searches always use one thread: the
+   * router scales with one worker per core, and a native pool per worker would oversubscribe.
+   */
+  addThreads?: number;
 }

@@ -4,14 +4,18 @@ import { readMeta, writeMeta, type IndexMeta } from './meta.ts';
 import type { AnnIndex, SearchResult } from './types.ts';
 import { checkK, rowsOf } from './validate.ts';
 
+type Quantization = IndexMeta['quantization'];
+const SCALAR: Record<Quantization, ScalarKind> = { f32: ScalarKind.F32, f16: ScalarKind.F16, i8: ScalarKind.I8 };
+
 /**
- * HNSW through usearch (Unum): typed arrays in, batch add and search in native code. Threads
- * are pinned to 1: the router scales by processes/workers, one core each, and a native pool
- * per index would oversubscribe them.
+ * HNSW through usearch (Unum): typed arrays in, batch add and search in native code. Search
+ * threads are pinned to 1: the router scales by processes/workers, one core each, and a native
+ * pool per index would oversubscribe them. Bulk builds may use more (`addThreads`).
  */
 export class UsearchIndex implements AnnIndex {
   readonly kind = 'usearch' as const;
   private rows: number;
+  addThreads = 1;
 
   private constructor(
     readonly dim: number,
@@ -22,11 +26,11 @@ export class UsearchIndex implements AnnIndex {
     this.rows = rows;
   }
 
-  private static build(dim: number, m: number, efConstruction: number, efSearch: number): Index {
+  private static build(dim: number, m: number, efConstruction: number, efSearch: number, quantization: Quantization): Index {
     return new Index({
       dimensions: dim,
       metric: MetricKind.IP,
-      quantization: ScalarKind.F32,
+      quantization: SCALAR[quantization],
       connectivity: m,
       expansion_add: efConstruction,
       expansion_search: efSearch,
@@ -34,14 +38,14 @@ export class UsearchIndex implements AnnIndex {
     });
   }
 
-  static create(dim: number, m: number, efConstruction: number, efSearch: number, seed: number): UsearchIndex {
-    const index = UsearchIndex.build(dim, m, efConstruction, efSearch);
-    return new UsearchIndex(dim, { m, efConstruction, efSearch, seed }, index, 0);
+  static create(dim: number, m: number, efConstruction: number, efSearch: number, seed: number, quantization: Quantization): UsearchIndex {
+    const index = UsearchIndex.build(dim, m, efConstruction, efSearch, quantization);
+    return new UsearchIndex(dim, { m, efConstruction, efSearch, seed, quantization }, index, 0);
   }
 
   static async load(path: string): Promise<UsearchIndex> {
     const meta = await readMeta(path, 'usearch');
-    const index = UsearchIndex.build(meta.dim, meta.m, meta.efConstruction, meta.efSearch);
+    const index = UsearchIndex.build(meta.dim, meta.m, meta.efConstruction, meta.efSearch, meta.quantization);
     try {
       index.load(path);
     } catch (e) {
@@ -62,7 +66,7 @@ export class UsearchIndex implements AnnIndex {
     const keys = new BigUint64Array(n);
     for (let i = 0; i < n; i++) keys[i] = BigInt(first + i);
     try {
-      this.index.add(keys, vectors, 1);
+      this.index.add(keys, vectors, this.addThreads);
     } catch (e) {
       throw new AnnError('native', `usearch add failed: ${(e as Error).message}`, { cause: e });
     }

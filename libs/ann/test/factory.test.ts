@@ -127,3 +127,31 @@ describe('recallAtK', () => {
     expect(recallAtK(Int32Array.from([1, 2, 3, 4]), Int32Array.from([2, 9, 4, 3]), 2)).toBeCloseTo(0.75);
   });
 });
+
+describe('usearch options', () => {
+  it('keeps its storage precision across save and load', async () => {
+    const data = unitVectors(500, dim, 21);
+    const idx = createIndex('usearch', { dim, quantization: 'i8', addThreads: 2 });
+    idx.add(data);
+    const path = join(dir, 'usearch-i8.bin');
+    await idx.save(path);
+    const back = await loadIndex('usearch', path);
+    const q = unitVectors(20, dim, 22);
+    expect(Array.from(back.searchBatch(q, 3).ids)).toEqual(Array.from(idx.searchBatch(q, 3).ids));
+    // i8 distances are coarser than f32 ones but still rank a stored row first for itself.
+    expect(back.search(data.subarray(7 * dim, 8 * dim), 1).ids[0]).toBe(7);
+  });
+
+  it('rejects a non-positive thread count', () => {
+    expect(() => createIndex('usearch', { dim, addThreads: 0 })).toThrow(AnnError);
+  });
+
+  it('refuses to load a file as the wrong kind', async () => {
+    const idx = createIndex('hnsw', { dim });
+    idx.add(unitVectors(10, dim, 23));
+    const path = join(dir, 'kind.bin');
+    await idx.save(path);
+    await expect(loadIndex('usearch', path)).rejects.toMatchObject({ code: 'bad_file' });
+    await expect(loadIndex('exact', path)).rejects.toMatchObject({ code: 'bad_file' });
+  });
+});

@@ -71,7 +71,6 @@ const FINE_BITS = 20;
 const FINE_SIZE = 1 << FINE_BITS;
 const WORD_SEED = 0x2545f491;
 const FOLD_SEED = 0x27d4eb2f;
-const CHAR_CACHE_MAX = 1 << 18;
 
 interface CharEntry {
   idx: Int32Array;
@@ -79,11 +78,21 @@ interface CharEntry {
 }
 const CHAR_SEED = 0x7f4a7c15;
 
+/**
+ * Word characters: letters, digits and combining marks of any script (after lowercasing), plus
+ * surrogate halves so astral-plane letters are not split. Classified once per UTF-16 code unit
+ * into a lazily filled table: the Unicode regex is too slow to run per character.
+ */
+const WORD_CLASS = new Uint8Array(65536); // 0 unknown, 1 word, 2 other
+for (let c = 0; c < 128; c++) WORD_CLASS[c] = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) ? 1 : 2;
+
 function isWordChar(c: number): boolean {
-  if (c < 128) return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
-  // Non-ASCII: letters and numbers of any script (after lowercasing), surrogate halves included
-  // so astral-plane letters are not split.
-  return (c >= 0xd800 && c <= 0xdfff) || NON_ASCII_WORD.test(String.fromCharCode(c));
+  let v = WORD_CLASS[c]!;
+  if (v === 0) {
+    v = (c >= 0xd800 && c <= 0xdfff) || NON_ASCII_WORD.test(String.fromCharCode(c)) ? 1 : 2;
+    WORD_CLASS[c] = v;
+  }
+  return v === 1;
 }
 const NON_ASCII_WORD = /[\p{L}\p{N}\p{M}]/u;
 
@@ -100,7 +109,13 @@ class HashingEmbedderImpl implements HashingEmbedder {
   private readonly touchedChars: (CharEntry | undefined)[] = new Array<CharEntry | undefined>(4096);
   /** Marks unigram buckets that only carry subwords (word features disabled). */
   private readonly wordless = new Uint8Array(FINE_SIZE);
-  private readonly charCache = new Map<number, CharEntry>();
+  /**
+   * Subword vectors cached per word, direct-mapped by the word's fine bucket and checked against
+   * its full 32-bit hash: one array read instead of a Map probe per word, and memory bounded by
+   * construction (a colliding word evicts the other).
+   */
+  private readonly charCache: (CharEntry | undefined)[] = new Array<CharEntry | undefined>(FINE_SIZE).fill(undefined);
+  private readonly charCacheHash = new Int32Array(FINE_SIZE);
   /** [start, end) in the lowercased text of the word owning slot t, for the no-IDF fallback. */
   private wordSpans = new Int32Array(8192);
   private nTouched = 0;
@@ -205,7 +220,7 @@ class HashingEmbedderImpl implements HashingEmbedder {
       if (charOn) {
         if (forFit) this.charNgrams(s, start, end);
         else if (this.nTouched > slotBefore) {
-          this.touchedChars[slotBefore] = this.charEntry(s, start, end, wordHash);
+          this.touchedChars[slotBefore] = this.charEntry(s, start, end, wordHash, b);
           this.wordSpans[2 * slotBefore] = start;
           this.wordSpans[2 * slotBefore + 1] = end;
         }
@@ -241,16 +256,14 @@ class HashingEmbedderImpl implements HashingEmbedder {
 
   /**
    * Folded vector of a word's character n-grams: sum of idf(g) * sign(g) * e_fold(g) over the
-   * word's n-grams, divided by sqrt(count) so long words do not outweigh short ones. Cached by
-   * the word's 32-bit hash (a collision merely shares a subword vector between two words).
+   * word's n-grams, divided by sqrt(count) so long words do not outweigh short ones.
    */
-  private charEntry(s: string, start: number, end: number, wordHash: number): CharEntry {
-    const cached = this.charCache.get(wordHash);
-    if (cached !== undefined) return cached;
+  private charEntry(s: string, start: number, end: number, wordHash: number, bucket: number): CharEntry {
+    const cached = this.charCache[bucket];
+    if (cached !== undefined && this.charCacheHash[bucket] === wordHash) return cached;
     const entry = this.buildCharEntry(s, start, end, this.options.idf ? this.idfTable : undefined);
-    // Bounded: a stream of novel tokens (ids, hashes, code) must not grow memory without limit.
-    if (this.charCache.size >= CHAR_CACHE_MAX) this.charCache.clear();
-    this.charCache.set(wordHash, entry);
+    this.charCache[bucket] = entry;
+    this.charCacheHash[bucket] = wordHash;
     return entry;
   }
 
@@ -397,7 +410,7 @@ class HashingEmbedderImpl implements HashingEmbedder {
     const top = Math.log(1 + nDocs);
     for (let b = 0; b < FINE_SIZE; b++) idf[b] = top - Math.log(1 + df[b]!);
     this.idfTable = idf;
-    this.charCache.clear();
+    this.charCache.fill(undefined);
   }
 
   toJSON(): HashingEmbedderState {

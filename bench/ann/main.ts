@@ -1,0 +1,164 @@
+/**
+ * hnswlib-node vs usearch vs exact search on the project's own embeddings: recall@5 against
+ * exact search, build time, queries per second on one core, memory, incremental add and
+ * save/load, side by side in one run.
+ *
+ *   node --import tsx bench/ann/main.ts [--data PATH] [--sizes 10000,100000] [--json OUT]
+ */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Command } from 'commander';
+import { createIndex, ExactIndex, loadIndex, recallAtK, type AnnIndex, type IndexKind } from '@switchyard/ann';
+import { cpuMs, loadBase, perturbedReferenceSet, rssMB } from './vectors.ts';
+
+interface Result {
+  kind: IndexKind;
+  quantization: string;
+  referenceSize: number;
+  dim: number;
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+  buildCpuS: number;
+  buildWallS: number;
+  addedRowsPerSecond: number;
+  recallAt5: number;
+  queriesPerSecondCpu: number;
+  rssDeltaMB: number;
+  incrementalAddRecallAt5: number;
+  saveMs: number;
+  loadMs: number;
+  fileMB: number;
+  loadedRecallAt5: number;
+}
+
+const K = 5;
+
+async function main(): Promise<void> {
+  const cli = new Command()
+    .option('--data <path>', 'dataset path')
+    .option('--sizes <list>', 'reference set sizes', '10000,100000')
+    .option('--kinds <list>', 'index kinds', 'exact,hnsw,usearch')
+    .option('--ef <list>', 'efSearch values for the graph indexes', '32,64,128')
+    .option('--m <m>', 'graph degree', '16')
+    .option('--ef-construction <n>', 'build beam width', '128')
+    .option('--quant <list>', 'usearch storage precisions (f32,f16,i8)', 'f32')
+    .option('--dim <d>', 'embedding dimension', '256')
+    .option('--json <out>', 'write results as JSON')
+    .parse();
+  const o = cli.opts<{
+    data?: string; sizes: string; kinds: string; ef: string; m: string; efConstruction: string; quant: string; dim: string; json?: string;
+  }>();
+  const quants = o.quant.split(',') as ('f32' | 'f16' | 'i8')[];
+  const sizes = o.sizes.split(',').map(Number);
+  const kinds = o.kinds.split(',') as IndexKind[];
+  const efs = o.ef.split(',').map(Number);
+  const m = Number(o.m);
+  const efC = Number(o.efConstruction);
+
+  const base = await loadBase(o.data, { dim: Number(o.dim) });
+  const dim = base.embedder.dim;
+  const queries = base.embedder.embedBatch(base.testPrompts);
+  const nq = queries.length / dim;
+  console.log(`${base.source}: ${base.history.length / dim} base vectors, ${nq} queries, dim ${dim}, embedder ${base.embedder.name}`);
+  const dir = await mkdtemp(join(tmpdir(), 'bench-ann-'));
+  const results: Result[] = [];
+  try {
+    for (const n of sizes) {
+      const data = perturbedReferenceSet(base.history, dim, n, 1);
+      // Rows appended after the build, to check that incremental inserts are searchable.
+      const extra = perturbedReferenceSet(base.history, dim, Math.max(1000, Math.round(n * 0.05)), 2);
+      const truthIndex = new ExactIndex(dim, n + extra.length / dim);
+      truthIndex.add(data);
+      const truth = truthIndex.searchBatch(queries, K).ids;
+      truthIndex.add(extra);
+      const truthAfterAdd = truthIndex.searchBatch(queries, K).ids;
+      const variants = kinds.flatMap((kind) =>
+        (kind === 'exact' ? [0] : efs).flatMap((efSearch) =>
+          (kind === 'usearch' ? quants : (['f32'] as const)).map((quantization) => ({ kind, efSearch, quantization })),
+        ),
+      );
+      for (const { kind, efSearch, quantization } of variants) {
+        {
+          const rss0 = rssMB();
+          let index: AnnIndex = createIndex(kind, { dim, capacity: n, m, efConstruction: efC, efSearch: Math.max(1, efSearch), quantization });
+          const build = cpuMs(() => index.add(data));
+          const rssDelta = rssMB() - rss0;
+          const search = cpuMs(() => {
+            let r = index.searchBatch(queries, K);
+            // At least ~2000 queries per timing so small sets are not timed on a few ms.
+            for (let rep = 1; rep < Math.ceil(2000 / nq); rep++) r = index.searchBatch(queries, K);
+            return r;
+          });
+          const reps = Math.ceil(2000 / nq);
+          const recall = recallAtK(truth, search.value.ids, K);
+          const add = cpuMs(() => index.add(extra));
+          const incRecall = recallAtK(truthAfterAdd, index.searchBatch(queries, K).ids, K);
+          const path = join(dir, `${kind}-${quantization}-${n}-${efSearch}.idx`);
+          const t0 = performance.now();
+          await index.save(path);
+          const saveMs = performance.now() - t0;
+          const fileMB = (await stat(path)).size / (1024 * 1024);
+          index = undefined as unknown as AnnIndex;
+          const t1 = performance.now();
+          const loaded = await loadIndex(kind, path);
+          const loadMs = performance.now() - t1;
+          const loadedRecall = recallAtK(truthAfterAdd, loaded.searchBatch(queries, K).ids, K);
+          await rm(path, { force: true });
+          await rm(`${path}.meta.json`, { force: true });
+          results.push({
+            kind,
+            quantization,
+            referenceSize: n,
+            dim,
+            m: kind === 'exact' ? 0 : m,
+            efConstruction: kind === 'exact' ? 0 : efC,
+            efSearch,
+            buildCpuS: build.cpuMs / 1000,
+            buildWallS: build.wallMs / 1000,
+            addedRowsPerSecond: (extra.length / dim) / (add.cpuMs / 1000),
+            recallAt5: recall,
+            queriesPerSecondCpu: (reps * nq) / (search.cpuMs / 1000),
+            rssDeltaMB: rssDelta,
+            incrementalAddRecallAt5: incRecall,
+            saveMs,
+            loadMs,
+            fileMB,
+            loadedRecallAt5: loadedRecall,
+          });
+          const r = results.at(-1)!;
+          console.log(
+            `${kind.padEnd(7)} ${quantization} n=${n} ef=${efSearch}: recall@5 ${r.recallAt5.toFixed(4)} q/s ${Math.round(r.queriesPerSecondCpu)} build ${r.buildCpuS.toFixed(1)} s cpu`,
+          );
+        }
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  console.table(
+    results.map((r) => ({
+      kind: r.kind === 'usearch' ? `usearch ${r.quantization}` : r.kind,
+      n: r.referenceSize,
+      ef: r.efSearch || '-',
+      'recall@5': r.recallAt5.toFixed(4),
+      'q/s (1 core)': Math.round(r.queriesPerSecondCpu),
+      'build s (cpu)': r.buildCpuS.toFixed(1),
+      'add rows/s': Math.round(r.addedRowsPerSecond),
+      'recall after add': r.incrementalAddRecallAt5.toFixed(4),
+      'RSS +MB': Math.round(r.rssDeltaMB),
+      'file MB': r.fileMB.toFixed(1),
+      'save ms': Math.round(r.saveMs),
+      'load ms': Math.round(r.loadMs),
+      'recall loaded': r.loadedRecallAt5.toFixed(4),
+    })),
+  );
+  if (o.json) {
+    await mkdir(dirname(o.json), { recursive: true });
+    await writeFile(o.json, JSON.stringify({ source: base.source, embedder: base.embedder.name, k: K, queries: nq, results }, null, 2));
+  }
+}
+
+await main();
