@@ -1,0 +1,13 @@
+export { CliError } from './errors.ts';
+export type { CliErrorCode } from './errors.ts';
+export { checkJobLine, jobLineSchema } from './source/job-line.ts';
+export type { JobLine, LineCheck } from './source/job-line.ts';
+export { openJobSource, formatOf } from './source/open.ts';
+export type { JobSource, SourceFormat, SourceRecord } from './source/record.ts';
+export { deriveJobId, requestIdFor, toRequest, JOB_ID_PATTERN } from './submit/request.ts';
+export { submitLines } from './submit/submit.ts';
+export type { BadLine, SubmitLinesOptions, SubmitLinesResult } from './submit/submit.ts';
+export { runSubmit } from './submit/command.ts';
+export type { SubmitCommandOptions, SubmitOutcome } from './submit/command.ts';
+export { resolveEndpoints } from './endpoints.ts';
+export type { Endpoints } from './endpoints.ts';

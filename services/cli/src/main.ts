@@ -1,0 +1,113 @@
+// `switchyard` entry point: the only module of the CLI that reads process.env and argv.
+//   submit <file>     send a bulk job (JSONL, CSV, Parquet) to the requests topic
+//   jobs              recent jobs and how far the router got with them
+//   job <id>          one job in detail
+//   route             route a file offline, without Kafka (per-model batch files + decisions)
+// Endpoints: --brokers / --registry / --pg-url, else SWITCHYARD_KAFKA_BROKERS,
+// SWITCHYARD_REGISTRY_URL, SWITCHYARD_PG_URL, else the local stack (started if not running).
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { resolveEndpoints } from './endpoints.ts';
+import type { EndpointFlags } from './endpoints.ts';
+import { CliError } from './errors.ts';
+import { runJob, runJobs } from './jobs-command.ts';
+import { runSubmit } from './submit/command.ts';
+
+const env = process.env;
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
+  return Number(value);
+}
+
+function anyInt(value: string): number {
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError('must be an integer');
+  return Number(value);
+}
+
+function withEndpointOptions(cmd: Command): Command {
+  return cmd
+    .option('--brokers <list>', 'Kafka bootstrap brokers, comma-separated (env SWITCHYARD_KAFKA_BROKERS)')
+    .option('--registry <url>', 'schema registry URL, Confluent API (env SWITCHYARD_REGISTRY_URL)')
+    .option('--pg-url <url>', 'Postgres URL of the switchyard database (env SWITCHYARD_PG_URL)');
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+const program = new Command('switchyard')
+  .description('Route high-volume batch LLM traffic to a pool of models under token budgets.')
+  .showHelpAfterError();
+
+withEndpointOptions(
+  program
+    .command('submit')
+    .description('Send a bulk job (JSONL, CSV or Parquet; one request a line) to the requests topic and print its job id.')
+    .argument('<file>', 'job file: .jsonl, .csv or .parquet')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['jsonl', 'csv', 'parquet']))
+    .option('--job-id <id>', 'job id (default: derived from tenant, path, size and mtime, so re-running is the same job)')
+    .option('--tenant <tenant>', 'tenant owning the job (env SWITCHYARD_TENANT)', env['SWITCHYARD_TENANT'] ?? 'default')
+    .option('--topic <topic>', 'requests topic (env SWITCHYARD_TOPIC_REQUESTS)', env['SWITCHYARD_TOPIC_REQUESTS'] ?? 'requests')
+    .option('--partitions <n>', 'partitions if the topic has to be created', positiveInt, 6)
+    .option('--max-output-tokens <n>', 'maxOutputTokens for lines that do not set it', positiveInt, 512)
+    .option('--priority <n>', 'priority for lines that do not set it', anyInt, 0)
+    .option('--force', 'send the requests of an already submitted job again (same request ids)', false)
+    .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal)')
+    .option('--show-bad <n>', 'bad lines to print', positiveInt, 20),
+).action(async (file: string, o: Record<string, unknown>) => {
+  const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
+  const result = await runSubmit({
+    file,
+    format: o['format'] as 'jsonl' | 'csv' | 'parquet' | undefined,
+    jobId: o['jobId'] as string | undefined,
+    tenant: o['tenant'] as string,
+    topic: o['topic'] as string,
+    partitions: o['partitions'] as number,
+    replicationFactor: 1,
+    maxOutputTokens: o['maxOutputTokens'] as number,
+    priority: o['priority'] as number,
+    force: o['force'] === true,
+    progress: o['progress'] !== false && process.stderr.isTTY === true,
+    printBadLines: o['showBad'] as number,
+    keepBadLines: 1_000,
+    chunkMessages: 1_000,
+    endpoints,
+    stderr: process.stderr,
+  });
+  if (result.kind === 'submitted') {
+    const rate = result.elapsedMs > 0 ? ((result.linesRead * 1000) / result.elapsedMs).toFixed(0) : '-';
+    log(`job ${result.jobId}: ${result.produced} requests sent to ${o['topic'] as string}, ${result.bad} bad lines, ${result.linesRead} lines read in ${(result.elapsedMs / 1000).toFixed(1)} s (${rate} lines/s)`);
+  }
+  process.stdout.write(`${result.jobId}\n`);
+});
+
+withEndpointOptions(
+  program
+    .command('jobs')
+    .description('List recent jobs with what the router decided so far.')
+    .option('--limit <n>', 'jobs to show', positiveInt, 20)
+    .option('--tenant <tenant>', 'only this tenant'),
+).action(async (o: Record<string, unknown>) => {
+  const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
+  await runJobs({ postgresUrl: endpoints.postgresUrl, limit: o['limit'] as number, tenant: o['tenant'] as string | undefined, out: process.stdout });
+});
+
+withEndpointOptions(
+  program.command('job').description('Status of one job: submitted, routed per model, deferred, rejected, outcomes, tokens.').argument('<jobId>', 'job id printed by submit'),
+).action(async (jobId: string, o: Record<string, unknown>) => {
+  const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
+  await runJob({ postgresUrl: endpoints.postgresUrl, jobId, out: process.stdout });
+});
+
+program.parseAsync(process.argv).then(
+  () => undefined,
+  (err: unknown) => {
+    if (err instanceof CliError) {
+      log(`switchyard: ${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}`);
+      process.exitCode = err.code === 'invalid_arguments' ? 2 : 1;
+      return;
+    }
+    log(`switchyard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,135 @@
+// The submission loop, free of Kafka, the registry and Postgres (they come in as ports): read
+// records in file order, validate each, encode the good ones and send them in bounded chunks.
+// At most two chunks exist at a time (one being sent, one being filled), so memory stays flat
+// for any file size, and reading waits for Kafka when Kafka is slower (backpressure).
+import type { RequestV1 } from '@switchyard/contracts';
+import { CliError } from '../errors.ts';
+import { checkJobLine } from '../source/job-line.ts';
+import type { JobSource } from '../source/record.ts';
+import { toRequest } from './request.ts';
+import type { RequestDefaults } from './request.ts';
+
+export interface OutMessage {
+  readonly key: string;
+  readonly value: Buffer;
+}
+
+/** Sends one chunk and resolves once the broker acknowledged all of it. */
+export type SendChunk = (messages: readonly OutMessage[]) => Promise<void>;
+
+export interface BadLine {
+  readonly lineNo: number;
+  readonly error: string;
+}
+
+export interface SubmitProgress {
+  readonly linesRead: number;
+  readonly produced: number;
+  readonly bad: number;
+  readonly bytesRead: number;
+}
+
+export interface SubmitLinesOptions {
+  readonly jobId: string;
+  readonly tenant: string;
+  readonly defaults: RequestDefaults;
+  readonly encode: (request: RequestV1) => Buffer;
+  readonly send: SendChunk;
+  /** Messages per chunk (one producer.send). */
+  readonly chunkMessages: number;
+  /** Bytes of encoded values per chunk; a chunk is sent when either bound is reached. */
+  readonly chunkBytes: number;
+  /** Bad lines kept in the result (all are counted and passed to onBadLine). */
+  readonly keepBadLines: number;
+  readonly clock: () => number;
+  readonly onBadLine?: (bad: BadLine) => void;
+  readonly onProgress?: (p: SubmitProgress) => void;
+}
+
+export interface SubmitLinesResult {
+  /** Non-blank lines (records) read, good and bad. */
+  readonly linesRead: number;
+  /** Requests acknowledged by Kafka. */
+  readonly produced: number;
+  readonly bad: number;
+  /** The first `keepBadLines` bad lines, in file order. */
+  readonly badLines: readonly BadLine[];
+  readonly lastLineNo: number;
+}
+
+type Sent = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
+
+export async function submitLines(source: JobSource, opts: SubmitLinesOptions): Promise<SubmitLinesResult> {
+  let linesRead = 0;
+  let produced = 0;
+  let bad = 0;
+  let lastLineNo = 0;
+  const badLines: BadLine[] = [];
+  let chunk: OutMessage[] = [];
+  let chunkBytes = 0;
+  // The chunk in flight settles to a value (never rejects), so a Kafka failure while the next
+  // chunk is being read cannot become an unhandled rejection; it is checked before the next send.
+  let inFlight: Promise<Sent> | null = null;
+  let inFlightSize = 0;
+  const submittedAtMs = opts.clock();
+
+  const settle = async (): Promise<void> => {
+    if (inFlight === null) return;
+    const sent = await inFlight;
+    inFlight = null;
+    if (!sent.ok) {
+      throw new CliError('produce_failed', `Kafka did not acknowledge ${inFlightSize} requests after ${produced} were acknowledged`, { cause: sent.error });
+    }
+    produced += inFlightSize;
+    inFlightSize = 0;
+  };
+  const flush = async (): Promise<void> => {
+    await settle();
+    if (chunk.length === 0) return;
+    const toSend = chunk;
+    chunk = [];
+    chunkBytes = 0;
+    inFlightSize = toSend.length;
+    inFlight = opts.send(toSend).then(
+      (): Sent => ({ ok: true }),
+      (error: unknown): Sent => ({ ok: false, error }),
+    );
+  };
+  const report = (): void => opts.onProgress?.({ linesRead, produced, bad, bytesRead: source.bytesRead() });
+
+  try {
+    for await (const rec of source.records()) {
+      linesRead += 1;
+      lastLineNo = rec.lineNo;
+      const checked = rec.kind === 'line' ? checkJobLine(rec.value) : { ok: false as const, error: rec.error };
+      if (!checked.ok) {
+        bad += 1;
+        const b = { lineNo: rec.lineNo, error: checked.error };
+        if (badLines.length < opts.keepBadLines) badLines.push(b);
+        opts.onBadLine?.(b);
+        continue;
+      }
+      const request = toRequest(checked.line, {
+        jobId: opts.jobId,
+        tenant: opts.tenant,
+        lineNo: rec.lineNo,
+        defaults: opts.defaults,
+        submittedAtMs,
+      });
+      const value = opts.encode(request);
+      chunk.push({ key: request.requestId, value });
+      chunkBytes += value.length;
+      if (chunk.length >= opts.chunkMessages || chunkBytes >= opts.chunkBytes) {
+        await flush();
+        report();
+      }
+    }
+    await flush();
+    await settle();
+  } finally {
+    // On an error above, wait for the chunk in flight so nothing outlives this call.
+    if (inFlight !== null) await inFlight;
+  }
+  report();
+  return { linesRead, produced, bad, badLines, lastLineNo };
+}
