@@ -86,7 +86,8 @@ describe('router: crash and restart', () => {
     const serde = await AvroSerde.forTopic(registry, topics.requests, contracts.request);
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: topics.requests, numPartitions: 3 }], waitForLeaders: true });
+    const allTopics = [topics.requests, topics.deferred, topics.deadLetter, ...models.map((m) => `${prefix}.routed.${m}`)];
+    await admin.createTopics({ topics: allTopics.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
     await admin.disconnect();
     const data = generateSyntheticDataset({ nHistory: 10, nTest: N, models: 2, seed: 5 });
     const ids: string[] = [];
