@@ -19,7 +19,7 @@ export interface ProgressOptions {
   readonly enabled: boolean;
   readonly totalBytes: number;
   readonly label: string;
-  readonly stream: NodeJS.WriteStream;
+  readonly stream: NodeJS.WritableStream;
   readonly clock?: () => number;
 }
 

@@ -42,7 +42,7 @@ export interface SubmitCommandOptions {
   readonly keepBadLines: number;
   readonly chunkMessages: number;
   readonly endpoints: Endpoints;
-  readonly stderr: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WritableStream;
   readonly clock?: () => number;
 }
 
