@@ -2,7 +2,7 @@
 // that SWITCHYARD_* variables point at), else start it here and stop it afterwards, unless
 // another test run in this checkout is still using it.
 import type { TestProject } from 'vitest/node';
-import { ensureStack, registerStackUser, stackConfigFromEnv, stopStack, type StackInfo } from '../../infra/stack/index.ts';
+import { ensureStack, registerStackUser, stackConfigFromEnv, stopStack, type StackInfo } from '@switchyard/stack';
 import { migrate } from '@switchyard/store';
 
 declare module 'vitest' {

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { kafkaServerProperties, parseStackConfig, repoRoot } from '../../infra/stack/index.ts';
+import { kafkaServerProperties, parseStackConfig, repoRoot } from '@switchyard/stack';
 
 const run = promisify(execFile);
 const composeFile = join(repoRoot, 'docker-compose.yml');

@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import pg from 'pg';
-import type { StackInfo } from '../../infra/stack/index.ts';
+import type { StackInfo } from '@switchyard/stack';
 
 export function stack(): StackInfo {
   return inject('stack');
