@@ -450,6 +450,7 @@ export class RoutingStep {
       const { ranked, oversized } = this.#candidates(s, decision, scores);
       const base = { ...this.#base(s.record, s.request, s.promptTokens, s.deferrals, policy.name, nowMs), scores: Array.from(scores) };
       if (ranked.length === 0) {
+        if (decision.kind === 'route') policy.recordLost({ model: decision.model, reservedCost: decision.reservedCost });
         const reason: DeadLetterReason = oversized ? 'no_feasible_model' : 'unknown_model';
         const detail = oversized ? 'the request is larger than every allowed model\'s maxBatchTokens' : 'no allowed model is configured';
         deadLetter(s.record, reason, detail);
@@ -463,6 +464,11 @@ export class RoutingStep {
         deadlineMs: s.request.deadline,
         nowMs,
       });
+      // The policy charged its own budget view for its first choice; give that back unless the
+      // request really went there, so its dual prices follow what was actually routed.
+      if (decision.kind === 'route' && !(r.kind === 'route' && r.model === this.#models[decision.model])) {
+        policy.recordLost({ model: decision.model, reservedCost: decision.reservedCost });
+      }
       if (r.kind === 'route') {
         const m = this.#modelIndex.get(r.model)!;
         const fallbackRank = Array.from(rankModels(scores)).indexOf(m);

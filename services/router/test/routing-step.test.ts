@@ -205,10 +205,9 @@ describe('RoutingStep', () => {
   });
 
   it('stops at a deferred record that is not due and reports when it is', async () => {
-    const { step, record, request, deferredSerde } = await setup();
+    const { step, record, deferredSerde } = await setup();
     const due = deferredSerde.encode({ request: sampleRequest({ requestId: 'd1', embedding: null, allowedModels: null, deadline: null }), deferUntil: T0 - 1, reason: 'rate_limited', detail: null, attempts: 1, deferredAt: T0 - MINUTE });
     const later = deferredSerde.encode({ request: sampleRequest({ requestId: 'd2', embedding: null, allowedModels: null, deadline: null }), deferUntil: T0 + 5_000, reason: 'rate_limited', detail: null, attempts: 1, deferredAt: T0 });
-    void request;
     const result = await step.run([record(due, 'def'), record(later, 'def')]);
     expect(result.processed).toBe(1);
     expect(result.pauseUntilMs).toBe(T0 + 5_000);
