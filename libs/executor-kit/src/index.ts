@@ -1,0 +1,16 @@
+export { ExecutorKitError } from './errors.ts';
+export type { ExecutorKitErrorCode } from './errors.ts';
+export {
+  SEGMENT_HEADER,
+  MAX_SEGMENT_CHARS,
+  DEFAULT_SEGMENT_METADATA_KEY,
+  buildOutcome,
+  checkOutcome,
+  planBatchOutcomes,
+  segmentOf,
+} from './outcome.ts';
+export type { BatchPlan, ExecutionResult, OutcomeCheck, PlannedOutcome } from './outcome.ts';
+export { OutcomeReporter, outcomeRecord } from './reporter.ts';
+export type { OutcomeReporterOptions, ReportOptions, ReportResult } from './reporter.ts';
+export { startExecutor } from './executor.ts';
+export type { BatchContext, ExecuteBatch, ExecutorEvent, ExecutorHandle, ExecutorOptions } from './executor.ts';

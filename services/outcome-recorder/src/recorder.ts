@@ -1,0 +1,192 @@
+// The outcome recorder: consumes the outcomes topic (read_committed, one consumer group),
+// writes outcomes to Postgres idempotently with the statistics the router reads, and sends
+// malformed events to the dead-letter topic.
+//
+// Delivery: each fetched slice of a partition is written to Postgres in one transaction
+// (recordOutcomes) and then its offset commits in a Kafka transaction together with the
+// slice's dead letters. A crash between the two re-reads the slice, and every event in it is
+// then a duplicate in Postgres (same request id, same content): exactly once into Postgres by
+// idempotency, exactly once into the dead-letter topic by the Kafka transaction.
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { Counter, Registry } from 'prom-client';
+import { AvroSerde, contracts, createOutcomeValidator, createRegistryClient } from '@switchyard/contracts';
+import type { DeadLetterReason, DeadLetterV1, OutcomeV1 } from '@switchyard/contracts';
+import { TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
+import type { OutputRecord } from '@switchyard/kafka-io';
+import { createPool, recordOutcomes } from '@switchyard/store';
+import type { OutcomeRecord } from '@switchyard/store';
+import type { OutcomeRecorderConfig } from './config.ts';
+import { segmentFromHeaders, toOutcomeRecord } from './convert.ts';
+import { startOpsServer } from './http.ts';
+
+export interface StartOutcomeRecorderOptions {
+  readonly logger?: Logger;
+}
+
+export interface RecorderCounts {
+  readonly consumed: number;
+  readonly inserted: number;
+  readonly replaced: number;
+  readonly duplicates: number;
+  readonly stale: number;
+  readonly deadLettered: number;
+}
+
+export interface OutcomeRecorderHandle {
+  /** Port of the metrics/health server; null when none is served. */
+  readonly httpPort: number | null;
+  /** Settles when the recorder stopped: resolves after stop(), rejects on a fatal error. */
+  readonly done: Promise<void>;
+  /** Totals since start (what this instance did; Postgres is the record). */
+  counts(): RecorderCounts;
+  stop(): Promise<void>;
+}
+
+export async function startOutcomeRecorder(config: OutcomeRecorderConfig, options: StartOutcomeRecorderOptions = {}): Promise<OutcomeRecorderHandle> {
+  const sy = config.switchyard;
+  const svc = config.service;
+  const log = options.logger ?? pino({ level: sy.log.level, base: { service: 'outcome-recorder', instance: svc.instanceId } });
+  const groupId = svc.groupId ?? `${sy.kafka.clientId}.outcome-recorder`;
+  const serviceName = `outcome-recorder/${svc.instanceId}`;
+  const models = new Map(sy.models.map((m) => [m.name, m]));
+  const validate = createOutcomeValidator({ knownModels: [...models.keys()] });
+  const counts = { consumed: 0, inserted: 0, replaced: 0, duplicates: 0, stale: 0, deadLettered: 0 };
+
+  const metrics = new Registry();
+  const written = new Counter({ name: 'outcome_recorder_outcomes_total', help: 'Outcome events handled, by what they did in Postgres.', labelNames: ['result'], registers: [metrics] });
+  const dead = new Counter({ name: 'outcome_recorder_dead_letters_total', help: 'Outcome events dead-lettered, by reason.', labelNames: ['reason'], registers: [metrics] });
+  const txns = new Counter({ name: 'outcome_recorder_transactions_total', help: 'Kafka transactions, by result.', labelNames: ['result'], registers: [metrics] });
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c().catch((err: unknown) => log.warn({ err }, 'cleanup step failed'));
+  };
+  let state: 'starting' | 'running' | 'stopping' | 'stopped' = 'starting';
+  try {
+    const pool = createPool(
+      { url: sy.postgres!.connectionString, poolMax: Math.max(2, sy.postgres!.maxConnections), applicationName: `switchyard-outcome-recorder-${svc.instanceId}` },
+      { onIdleClientError: (err) => log.warn({ err }, 'idle Postgres client failed') },
+    );
+    cleanups.push(() => pool.end());
+    const registry = createRegistryClient({ url: sy.registry.url, username: sy.registry.username, password: sy.registry.password, requestTimeoutMs: sy.registry.requestTimeoutMs });
+    const outcomeSerde = await AvroSerde.forTopic(registry, sy.topics.outcomes, contracts.outcome);
+    const deadLetterSerde = await AvroSerde.forTopic(registry, sy.topics.deadLetter, contracts.deadLetter);
+    const kafka = createKafka(sy.kafka, {
+      role: `outcome-recorder-${svc.instanceId}`,
+      logLevel: 'warn',
+      onLog: (r) => log[r.level === 'error' ? 'error' : r.level === 'warn' ? 'warn' : 'debug']({ kafka: r.namespace, ...r.extra }, r.message),
+    });
+    const spec = (topic: string) => ({ topic, partitions: sy.topics.partitions, replicationFactor: sy.topics.replicationFactor });
+    await ensureTopics(kafka, [spec(sy.topics.outcomes), spec(sy.topics.deadLetter)]);
+
+    const runner = new TransactionalRunner({
+      kafka,
+      groupId,
+      topics: [sy.topics.outcomes],
+      transactionalIdPrefix: groupId,
+      maxInFlightBatches: svc.maxInFlightBatches,
+      fromBeginning: svc.fromBeginning,
+      sessionTimeoutMs: sy.kafka.sessionTimeoutMs,
+      heartbeatIntervalMs: sy.kafka.heartbeatIntervalMs,
+      transactionTimeoutMs: sy.kafka.transactionTimeoutMs,
+      retry: sy.kafka.retry,
+      onEvent: (e) => {
+        if (e.type === 'committed') txns.inc({ result: 'committed' });
+        else if (e.type === 'aborted') {
+          txns.inc({ result: 'aborted' });
+          log.warn({ err: e.error, topic: e.topic, partition: e.partition, offset: e.firstOffset, attempt: e.attempt }, 'slice failed; it will be re-read');
+        } else if (e.type === 'fenced') txns.inc({ result: 'fenced' });
+        else if (e.type === 'fatal') log.error({ err: e.error }, 'recorder gives up');
+      },
+      handler: async ({ topic, partition, messages }) => {
+        const rows: OutcomeRecord[] = [];
+        const records: OutputRecord[] = [];
+        const deadLetter = (m: (typeof messages)[number], reason: DeadLetterReason, detail: string): void => {
+          const letter: DeadLetterV1 = {
+            reason,
+            detail,
+            sourceTopic: topic,
+            sourcePartition: partition,
+            sourceOffset: Number(m.offset),
+            originalKey: m.key,
+            originalValue: m.value,
+            originalHeaders: Object.entries(m.headers ?? {}).flatMap(([key, v]) =>
+              (Array.isArray(v) ? v : [v]).map((value) => ({ key, value: value === undefined ? null : Buffer.from(value) })),
+            ),
+            failedAt: Date.now(),
+            service: serviceName,
+          };
+          records.push({ topic: sy.topics.deadLetter, key: m.key, value: deadLetterSerde.encode(letter) });
+        };
+        const reasons: DeadLetterReason[] = [];
+        for (const m of messages) {
+          const decoded = await outcomeSerde.decode(m.value);
+          if (!decoded.ok) {
+            deadLetter(m, decoded.reason, decoded.detail);
+            reasons.push(decoded.reason);
+            continue;
+          }
+          const checked = validate(decoded.value);
+          if (!checked.ok) {
+            deadLetter(m, checked.reason, checked.detail);
+            reasons.push(checked.reason);
+            continue;
+          }
+          const outcome: OutcomeV1 = checked.value;
+          rows.push(toOutcomeRecord(outcome, segmentFromHeaders(m.headers), models.get(outcome.model), { topic, partition, offset: m.offset }));
+        }
+        const result = await recordOutcomes(pool, rows);
+        // Counted only after the write succeeded; a slice that fails is re-read and counted then.
+        counts.consumed += messages.length;
+        counts.inserted += result.inserted;
+        counts.replaced += result.replaced;
+        counts.duplicates += result.duplicates;
+        counts.stale += result.stale;
+        counts.deadLettered += reasons.length;
+        written.inc({ result: 'inserted' }, result.inserted);
+        written.inc({ result: 'replaced' }, result.replaced);
+        written.inc({ result: 'duplicate' }, result.duplicates);
+        written.inc({ result: 'stale' }, result.stale);
+        for (const r of reasons) dead.inc({ reason: r });
+        if (reasons.length > 0) log.warn({ topic, partition, reasons }, 'malformed outcomes dead-lettered');
+        return { records };
+      },
+    });
+    await runner.start();
+    cleanups.push(() => runner.stop());
+    let httpPort: number | null = null;
+    if (svc.httpPort !== null) {
+      const ops = await startOpsServer(svc.httpHost, svc.httpPort, metrics, { live: () => state !== 'stopped', ready: () => state === 'running' });
+      cleanups.push(() => ops.close());
+      httpPort = ops.port;
+    }
+    state = 'running';
+    log.info({ groupId, topic: sy.topics.outcomes, httpPort }, 'outcome recorder started');
+
+    let stopping: Promise<void> | null = null;
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        state = 'stopping';
+        await cleanup();
+        state = 'stopped';
+        log.info(counts, 'outcome recorder stopped');
+      })();
+      return stopping;
+    };
+    const done = runner.done.then(
+      async () => {
+        await stop();
+      },
+      async (err: unknown) => {
+        await stop();
+        throw err;
+      },
+    );
+    done.catch(() => undefined);
+    return { httpPort, done, counts: () => ({ ...counts }), stop };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
