@@ -17,8 +17,10 @@ import { requireOptimal, term, type LpSolver } from './solver.ts';
  * algo.py `_optimize_gamma`) minimises the same objective (1), with b = eps * B and
  * gammaMax = 1, by L-BFGS-B on the non-smooth max, which only approximates this minimiser.
  *
- * Every row is divided by alpha before solving so the coefficients are O(1) for HiGHS's
- * tolerances; the minimiser in gamma is unchanged and the objective is scaled back.
+ * Every row is divided by alpha, and gamma is solved for in units of the mean estimated cost
+ * (gamma' = gamma * gbar / alpha), so the coefficients HiGHS sees are O(1) whatever the currency
+ * or alpha; the minimiser is mapped back. Unscaled, a window of 512 queries with costs around
+ * 1e-4 USD took HiGHS hundreds of milliseconds.
  */
 export interface DualPriceProblem {
   readonly nQueries: number;
@@ -42,14 +44,28 @@ export interface DualPrices {
   readonly objective: number;
 }
 
-export function buildDualPriceLp(p: DualPriceProblem): string {
+/** Mean of the positive, finite estimated costs (1 when there are none): the price unit of the LP. */
+export function dualCostScale(p: Pick<DualPriceProblem, 'cost'>): number {
+  let s = 0;
+  let c = 0;
+  for (let i = 0; i < p.cost.length; i++) {
+    const g = p.cost[i]!;
+    if (g > 0 && Number.isFinite(g)) {
+      s += g;
+      c++;
+    }
+  }
+  return c > 0 ? s / c : 1;
+}
+
+export function buildDualPriceLp(p: DualPriceProblem, costScale = dualCostScale(p)): string {
   const { nQueries: n, nModels: M, alpha } = p;
   if (!(alpha > 0)) throw new RoutingError('invalid_input', `alpha must be > 0, got ${alpha}`);
   if (p.quality.length !== n * M || p.cost.length !== n * M || p.budgets.length !== M) {
     throw new RoutingError('dimension_mismatch', 'dual price problem arrays do not match nQueries x nModels');
   }
   const obj: string[] = [];
-  for (let m = 0; m < M; m++) obj.push(term(p.budgets[m]! / alpha, `g${m}`));
+  for (let m = 0; m < M; m++) obj.push(term(p.budgets[m]! / costScale, `g${m}`));
   for (let j = 0; j < n; j++) obj.push(term(1, `u${j}`));
   const rows: string[] = [];
   for (let j = 0; j < n; j++) {
@@ -57,11 +73,12 @@ export function buildDualPriceLp(p: DualPriceProblem): string {
       const d = p.quality[j * M + m]!;
       const g = p.cost[j * M + m]!;
       if (Number.isNaN(d) || Number.isNaN(g)) continue;
-      rows.push(` c${j}_${m}: u${j}${term(g / alpha, `g${m}`)} >= ${d}`);
+      rows.push(` c${j}_${m}: u${j}${term(g / costScale, `g${m}`)} >= ${d}`);
     }
   }
   const bounds: string[] = [];
-  for (let m = 0; m < M; m++) bounds.push(Number.isFinite(p.gammaMax) ? ` 0 <= g${m} <= ${p.gammaMax}` : ` g${m} >= 0`);
+  const upper = (p.gammaMax * costScale) / alpha;
+  for (let m = 0; m < M; m++) bounds.push(Number.isFinite(upper) ? ` 0 <= g${m} <= ${upper}` : ` g${m} >= 0`);
   for (let j = 0; j < n; j++) bounds.push(p.allowDrop ? ` u${j} >= 0` : ` u${j} free`);
   return ['Minimize', ` obj:${obj.join('')}`, 'Subject To', ...rows, 'Bounds', ...bounds, 'End', ''].join('\n');
 }
@@ -71,12 +88,12 @@ export function solveDualPrices(solver: LpSolver, p: DualPriceProblem): DualPric
     // Nothing observed: the objective is increasing in every gamma_m, so gamma = 0 minimises it.
     return { gamma: new Float64Array(p.nModels), objective: 0 };
   }
-  const sol = solver.solve(buildDualPriceLp(p));
+  const scale = dualCostScale(p);
+  const sol = solver.solve(buildDualPriceLp(p, scale));
   requireOptimal(sol, 'dual price LP');
   const gamma = new Float64Array(p.nModels);
   for (let m = 0; m < p.nModels; m++) {
-    const hi = Number.isFinite(p.gammaMax) ? p.gammaMax : Number.POSITIVE_INFINITY;
-    gamma[m] = Math.min(Math.max(sol.primal(`g${m}`), 0), hi);
+    gamma[m] = Math.min(Math.max((sol.primal(`g${m}`) * p.alpha) / scale, 0), p.gammaMax);
   }
   return { gamma, objective: dualObjective(p, gamma) };
 }
