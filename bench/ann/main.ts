@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { createIndex, ExactIndex, loadIndex, recallAtK, type AnnIndex, type IndexKind } from '@switchyard/ann';
-import { cpuMs, loadBase, perturbedReferenceSet, rssMB } from './vectors.ts';
+import { cpuMs, loadBase, perturbedReferenceSet, perturbedRows, rssMB } from './vectors.ts';
 
 interface Result {
   kind: IndexKind;
@@ -46,10 +46,11 @@ async function main(): Promise<void> {
     .option('--ef-construction <n>', 'build beam width', '128')
     .option('--quant <list>', 'usearch storage precisions (f32,f16,i8)', 'f32')
     .option('--dim <d>', 'embedding dimension', '256')
+    .option('--queries <n>', 'test prompts used as queries', '500')
     .option('--json <out>', 'write results as JSON')
     .parse();
   const o = cli.opts<{
-    data?: string; sizes: string; kinds: string; ef: string; m: string; efConstruction: string; quant: string; dim: string; json?: string;
+    data?: string; sizes: string; kinds: string; ef: string; m: string; efConstruction: string; quant: string; dim: string; queries: string; json?: string;
   }>();
   const quants = o.quant.split(',') as ('f32' | 'f16' | 'i8')[];
   const sizes = o.sizes.split(',').map(Number);
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
 
   const base = await loadBase(o.data, { dim: Number(o.dim) });
   const dim = base.embedder.dim;
-  const queries = base.embedder.embedBatch(base.testPrompts);
+  const queries = base.embedder.embedBatch(base.testPrompts.slice(0, Number(o.queries)));
   const nq = queries.length / dim;
   console.log(`${base.source}: ${base.history.length / dim} base vectors, ${nq} queries, dim ${dim}, embedder ${base.embedder.name}`);
   const dir = await mkdtemp(join(tmpdir(), 'bench-ann-'));
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     for (const n of sizes) {
       const data = perturbedReferenceSet(base.history, dim, n, 1);
       // Rows appended after the build, to check that incremental inserts are searchable.
-      const extra = perturbedReferenceSet(base.history, dim, Math.max(1000, Math.round(n * 0.05)), 2);
+      const extra = perturbedRows(base.history, dim, n, Math.max(1000, Math.round(n * 0.05)), 1);
       const truthIndex = new ExactIndex(dim, n + extra.length / dim);
       truthIndex.add(data);
       const truth = truthIndex.searchBatch(queries, K).ids;
@@ -86,13 +87,21 @@ async function main(): Promise<void> {
           let index: AnnIndex = createIndex(kind, { dim, capacity: n, m, efConstruction: efC, efSearch: Math.max(1, efSearch), quantization });
           const build = cpuMs(() => index.add(data));
           const rssDelta = rssMB() - rss0;
+          // Repeat until ~2000 queries or 3 CPU seconds, whichever comes first (exact search at
+          // 100k rows would otherwise dominate the whole run).
+          let reps = 0;
           const search = cpuMs(() => {
+            const c0 = process.cpuUsage();
             let r = index.searchBatch(queries, K);
-            // At least ~2000 queries per timing so small sets are not timed on a few ms.
-            for (let rep = 1; rep < Math.ceil(2000 / nq); rep++) r = index.searchBatch(queries, K);
+            reps = 1;
+            for (;;) {
+              const c = process.cpuUsage(c0);
+              if (reps * nq >= 2000 || (c.user + c.system) / 1000 > 3000) break;
+              r = index.searchBatch(queries, K);
+              reps++;
+            }
             return r;
           });
-          const reps = Math.ceil(2000 / nq);
           const recall = recallAtK(truth, search.value.ids, K);
           const add = cpuMs(() => index.add(extra));
           const incRecall = recallAtK(truthAfterAdd, index.searchBatch(queries, K).ids, K);

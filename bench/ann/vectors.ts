@@ -6,6 +6,7 @@
  * copies of one prompt are near each other but not duplicates, which would flatter graph search.
  */
 import { defaultDatasetPath, gaussian, generateSyntheticDataset, loadDataset, mulberry32, type Dataset } from '@switchyard/datasets';
+import { ExactIndex } from '@switchyard/ann';
 import { createHashingEmbedder, type HashingEmbedder, type HashingEmbedderOptions } from '@switchyard/embedding';
 
 export interface BaseVectors {
@@ -34,19 +35,24 @@ export async function loadBase(dataPath?: string, embedderOptions: HashingEmbedd
   };
 }
 
-/** `n` unit vectors near rows of `base` (row i derives from base row i mod nBase), deterministic. */
-export function perturbedReferenceSet(base: Float32Array, dim: number, n: number, seed: number, sigma = 0.75): Float32Array {
+/**
+ * Rows [first, first + count) of an endless deterministic sequence of unit vectors near rows of
+ * `base` (row i derives from base row i mod nBase, with its own seeded noise, so any slice can
+ * be generated alone and large sets can be built chunk by chunk).
+ */
+export function perturbedRows(base: Float32Array, dim: number, first: number, count: number, seed: number, sigma = 0.75): Float32Array {
   const nBase = base.length / dim;
-  const rand = mulberry32(seed);
-  const out = new Float32Array(n * dim);
+  const out = new Float32Array(count * dim);
   const scale = sigma / Math.sqrt(dim);
-  for (let i = 0; i < n; i++) {
+  for (let r = 0; r < count; r++) {
+    const i = first + r;
     const b = (i % nBase) * dim;
-    const o = i * dim;
+    const o = r * dim;
+    // Row i < nBase is the real vector itself, so the real reference set is a prefix.
+    const rand = i < nBase ? undefined : mulberry32(Math.imul(i, 0x9e3779b1) ^ seed);
     let sq = 0;
     for (let j = 0; j < dim; j++) {
-      // Row i < nBase is the real vector itself, so the real reference set is a prefix.
-      const x = base[b + j]! + (i < nBase ? 0 : scale * gaussian(rand));
+      const x = base[b + j]! + (rand === undefined ? 0 : scale * gaussian(rand));
       out[o + j] = x;
       sq += x * x;
     }
@@ -54,6 +60,49 @@ export function perturbedReferenceSet(base: Float32Array, dim: number, n: number
     for (let j = 0; j < dim; j++) out[o + j]! *= inv;
   }
   return out;
+}
+
+/** The first `n` rows of `perturbedRows`. */
+export function perturbedReferenceSet(base: Float32Array, dim: number, n: number, seed: number, sigma = 0.75): Float32Array {
+  return perturbedRows(base, dim, 0, n, seed, sigma);
+}
+
+/**
+ * Exact top-k of a few queries over a reference set fed chunk by chunk, so ground truth for a
+ * 1M-row set needs no second full copy of it.
+ */
+export class StreamingTruth {
+  private readonly best: { ids: Int32Array; scores: Float32Array };
+  private readonly nq: number;
+  constructor(
+    private readonly queries: Float32Array,
+    private readonly dim: number,
+    private readonly k: number,
+  ) {
+    this.nq = queries.length / dim;
+    this.best = { ids: new Int32Array(this.nq * k).fill(-1), scores: new Float32Array(this.nq * k).fill(-Infinity) };
+  }
+  addChunk(rows: Float32Array, firstId: number): void {
+    const idx = new ExactIndex(this.dim, rows.length / this.dim);
+    idx.add(rows);
+    const r = idx.searchBatch(this.queries, this.k);
+    const k = this.k;
+    for (let q = 0; q < this.nq; q++) {
+      const merged: [number, number][] = [];
+      for (let j = 0; j < k; j++) {
+        if (this.best.ids[q * k + j]! >= 0) merged.push([this.best.scores[q * k + j]!, this.best.ids[q * k + j]!]);
+        if (r.ids[q * k + j]! >= 0) merged.push([r.scores[q * k + j]!, r.ids[q * k + j]! + firstId]);
+      }
+      merged.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+      for (let j = 0; j < k; j++) {
+        this.best.ids[q * k + j] = merged[j]?.[1] ?? -1;
+        this.best.scores[q * k + j] = merged[j]?.[0] ?? -Infinity;
+      }
+    }
+  }
+  get ids(): Int32Array {
+    return this.best.ids;
+  }
 }
 
 export function rssMB(): number {

@@ -13,10 +13,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
-import { createIndex, DEFAULT_GRAPH_OPTIONS, ExactIndex, recallAtK, type AnnIndex, type IndexKind } from '@switchyard/ann';
+import { createIndex, DEFAULT_GRAPH_OPTIONS, recallAtK, type AnnIndex, type IndexKind } from '@switchyard/ann';
 import { estimateFromNeighbours, kernelInput, ReferenceSet, type Pricing } from '@switchyard/routing-core';
 import { TsScoringBackend } from '@switchyard/scoring';
-import { loadBase, perturbedReferenceSet, rssMB } from '../ann/vectors.ts';
+import { loadBase, perturbedRows, rssMB, StreamingTruth } from '../ann/vectors.ts';
 
 interface Stage {
   embedMs: number;
@@ -43,6 +43,10 @@ interface SpeedResult {
   perDecisionUs: { embed: number; search: number; estimate: number; score: number };
   recallAt5: number;
   recallQueries: number;
+  /** Mean |d^(ANN neighbours) - d^(exact neighbours)| over the recall queries and models. */
+  qualityEstimateMaeVsExact: number;
+  /** Share of the recall queries routed to the same model as with exact neighbours. */
+  decisionAgreementVsExact: number;
   buildCpuS: number;
   buildWallS: number;
   rssMB: number;
@@ -121,7 +125,7 @@ async function main(): Promise<void> {
       quantization: o.quant as 'f32' | 'f16' | 'i8',
       addThreads: Number(o.buildThreads),
     });
-    const truth = new ExactIndex(dim, n);
+    const truth = new StreamingTruth(recallQueries, dim, k);
     const refQ = new Float64Array(n * M);
     const refC = new Float64Array(n * M);
     const refT = new Float64Array(n * M);
@@ -131,13 +135,13 @@ async function main(): Promise<void> {
     let buildWall = 0;
     for (let first = 0; first < n; first += chunk) {
       const rows = Math.min(chunk, n - first);
-      const vecs = perturbedReferenceSet(base.history, dim, first + rows, 1).subarray(first * dim);
+      const vecs = perturbedRows(base.history, dim, first, rows, 1);
       const c0 = cpuNow();
       const w0 = performance.now();
       index.add(vecs);
       buildCpu += cpuNow() - c0;
       buildWall += performance.now() - w0;
-      truth.add(vecs);
+      truth.addChunk(vecs, first);
       for (let i = first; i < first + rows; i++) {
         const b = (i % nBase) * M;
         refQ.set(baseQ.subarray(b, b + M), i * M);
@@ -147,7 +151,18 @@ async function main(): Promise<void> {
     }
     const ref = ReferenceSet.fromArrays(dataset.models, { quality: refQ, cost: refC, tokens: refT });
     const rq = recallQueries.length / dim;
-    const recall = recallAtK(truth.searchBatch(recallQueries, k).ids, index.searchBatch(recallQueries, k).ids, k);
+    const exactIds = truth.ids;
+    const annIds = index.searchBatch(recallQueries, k).ids;
+    const recall = recallAtK(exactIds, annIds, k);
+    // What approximate neighbours change downstream: the quality estimates and the decision.
+    const estExact = estimateFromNeighbours(ref, exactIds, { k });
+    const estAnn = estimateFromNeighbours(ref, annIds, { k });
+    let dq = 0;
+    for (let i = 0; i < estExact.quality.length; i++) dq += Math.abs(estExact.quality[i]! - estAnn.quality[i]!);
+    const bestExact = backend.scoreBatch(kernelInput(estExact, pricing)).best;
+    const bestAnn = backend.scoreBatch(kernelInput(estAnn, pricing)).best;
+    let agree = 0;
+    for (let i = 0; i < rq; i++) if (bestExact[i] === bestAnn[i]) agree++;
 
     // Warm-up batch (JIT, subword cache) before timing, as a long-running worker would be.
     const warm = prompts.slice(0, batch);
@@ -198,6 +213,8 @@ async function main(): Promise<void> {
       perDecisionUs: { embed: us(stage.embedMs), search: us(stage.searchMs), estimate: us(stage.estimateMs), score: us(stage.scoreMs) },
       recallAt5: recall,
       recallQueries: rq,
+      qualityEstimateMaeVsExact: dq / estExact.quality.length,
+      decisionAgreementVsExact: agree / rq,
       buildCpuS: buildCpu / 1000,
       buildWallS: buildWall / 1000,
       rssMB: rssMB(),
@@ -221,6 +238,7 @@ async function main(): Promise<void> {
       'estimate us': r.perDecisionUs.estimate.toFixed(1),
       'score us': r.perDecisionUs.score.toFixed(1),
       [`recall@${k}`]: r.recallAt5.toFixed(3),
+      'same decision as exact': r.decisionAgreementVsExact.toFixed(3),
       'build s (cpu)': r.buildCpuS.toFixed(1),
       'build s (wall)': r.buildWallS.toFixed(1),
       'RSS MB': Math.round(r.rssMB),
