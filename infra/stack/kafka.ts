@@ -106,7 +106,10 @@ async function installKafka(config: StackConfig, layout: Layout, log: Log): Prom
       `-DoutputDirectory=${join(staging, 'libs')}`,
     ],
     { cwd: repoRoot, logFile: join(layout.logsDir, 'maven-kafka.log'), what: `Kafka ${config.kafka.version}` },
-  );
+  ).catch(async (error: unknown) => {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  });
   await writeFile(join(staging, '.complete'), new Date().toISOString() + '\n');
   await rm(home, { recursive: true, force: true });
   await rename(staging, home);

@@ -25,24 +25,33 @@ async function installRegistry(config: StackConfig, layout: Layout, log: Log): P
     log(`registry: resolving apicurio-registry-app:${config.registry.version} from Maven Central`);
     const staging = `${home}.partial-${process.pid}`;
     await rm(staging, { recursive: true, force: true });
-    const download = join(staging, 'download');
-    await runMaven(
-      ['-f', join(repoRoot, 'infra/registry/pom.xml'), 'dependency:copy', `-Dapicurio.version=${config.registry.version}`, `-DoutputDirectory=${download}`],
-      { cwd: repoRoot, logFile: join(layout.logsDir, 'maven-registry.log'), what: `Apicurio Registry ${config.registry.version}` },
-    );
-    const tarball = (await readdir(download)).find((f) => f.endsWith('.tar.gz'));
-    if (tarball === undefined) throw new StackError('download_failed', `Maven produced no registry tarball in ${download}`);
-    const untar = await runTool('tar', ['-xzf', join(download, tarball), '-C', staging], {
-      cwd: repoRoot,
-      logFile: join(layout.logsDir, 'maven-registry.log'),
-    });
-    if (untar.code !== 0) throw new StackError('download_failed', `could not unpack ${tarball}; see ${join(layout.logsDir, 'maven-registry.log')}`);
-    await rm(download, { recursive: true, force: true });
+    try {
+      await downloadAndUnpack(config, layout, staging);
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    }
     await writeFile(join(staging, '.complete'), new Date().toISOString() + '\n');
     await rm(home, { recursive: true, force: true });
     await rename(staging, home);
   }
   return runnerJar(home);
+}
+
+async function downloadAndUnpack(config: StackConfig, layout: Layout, staging: string): Promise<void> {
+  const download = join(staging, 'download');
+  await runMaven(
+    ['-f', join(repoRoot, 'infra/registry/pom.xml'), 'dependency:copy', `-Dapicurio.version=${config.registry.version}`, `-DoutputDirectory=${download}`],
+    { cwd: repoRoot, logFile: join(layout.logsDir, 'maven-registry.log'), what: `Apicurio Registry ${config.registry.version}` },
+  );
+  const tarball = (await readdir(download)).find((f) => f.endsWith('.tar.gz'));
+  if (tarball === undefined) throw new StackError('download_failed', `Maven produced no registry tarball in ${download}`);
+  const untar = await runTool('tar', ['-xzf', join(download, tarball), '-C', staging], {
+    cwd: repoRoot,
+    logFile: join(layout.logsDir, 'maven-registry.log'),
+  });
+  if (untar.code !== 0) throw new StackError('download_failed', `could not unpack ${tarball}; see ${join(layout.logsDir, 'maven-registry.log')}`);
+  await rm(download, { recursive: true, force: true });
 }
 
 /** 3.0.x ships a legacy `*-runner.jar`; later releases a Quarkus fast-jar `quarkus-run.jar`. */

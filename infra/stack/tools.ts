@@ -52,7 +52,7 @@ export async function requireJava(logFile: string): Promise<number> {
 export async function runMaven(args: readonly string[], opts: { cwd: string; logFile: string; what: string }): Promise<void> {
   let result: RunResult;
   try {
-    result = await runTool('mvn', ['-B', '-q', ...args], opts);
+    result = await runTool('mvn', ['-B', '-q', '-Dstyle.color=never', ...args], opts);
   } catch (cause) {
     throw new StackError('maven_missing', 'no `mvn` on PATH: install Maven 3.6+ (apt-get install maven); it downloads the Kafka and registry jars', {
       cause,
