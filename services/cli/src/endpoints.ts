@@ -1,10 +1,7 @@
 // Where Kafka, the registry and Postgres are: flags first, then SWITCHYARD_* variables (the
 // caller passes the environment in), and for anything still missing the local stack, which is
 // reused when it runs and started when it does not (as `npm run stack:up` would).
-// infra/stack is local tooling, not a workspace package, so it has no @switchyard/ name to
-// import it by; the CLI is the one app that may start the local stack on demand.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { ensureStack, stackConfigFromEnv } from '../../../infra/stack/index.ts';
+import { ensureStack, stackConfigFromEnv } from './local-stack.ts';
 import { CliError } from './errors.ts';
 
 export interface Endpoints {

@@ -1,0 +1,82 @@
+// Pure parts of the demo: fresh names for a run, the configuration of the services it starts,
+// and the bulk job it submits (one JSONL line per query of the stream).
+import type { ConfigInput } from '@switchyard/config';
+import type { RouterServiceInput } from '@switchyard/router';
+
+export interface DemoTopics {
+  readonly requests: string;
+  readonly deferred: string;
+  readonly deadLetter: string;
+  readonly outcomes: string;
+  readonly routedTemplate: string;
+}
+
+/** `demo-<base36 time>-<4 hex>`: unique per run, legal as a topic prefix, group id and job id. */
+export function demoRunId(nowMs: number, random: () => number): string {
+  const suffix = Math.floor(random() * 0x10000).toString(16).padStart(4, '0');
+  return `demo-${nowMs.toString(36)}-${suffix}`;
+}
+
+export function demoTopics(runId: string): DemoTopics {
+  return {
+    requests: `${runId}.requests`,
+    deferred: `${runId}.deferred`,
+    deadLetter: `${runId}.dead-letter`,
+    outcomes: `${runId}.outcomes`,
+    routedTemplate: `${runId}.routed.{model}`,
+  };
+}
+
+export type DemoReference = { readonly source: 'dataset'; readonly path: string } | { readonly source: 'synthetic'; readonly nHistory: number; readonly seed: number };
+
+export interface DemoPlanInput {
+  readonly runId: string;
+  readonly kafkaBrokers: readonly string[];
+  readonly registryUrl: string;
+  readonly postgresUrl: string;
+  readonly models: readonly string[];
+  readonly reference: DemoReference;
+  /** Per-model minute window: small enough that popular models fill up and traffic falls back. */
+  readonly tokensPerMinute: number;
+  readonly policy: string;
+  readonly partitions: number;
+}
+
+export interface DemoServiceConfig {
+  readonly shared: ConfigInput;
+  readonly router: RouterServiceInput;
+}
+
+export function demoServiceConfig(p: DemoPlanInput): DemoServiceConfig {
+  return {
+    shared: {
+      kafka: { brokers: [...p.kafkaBrokers], clientId: p.runId },
+      registry: { url: p.registryUrl },
+      postgres: { connectionString: p.postgresUrl, maxConnections: 4 },
+      topics: { ...demoTopics(p.runId), partitions: p.partitions, replicationFactor: 1 },
+      models: p.models.map((name) => ({ name, tokensPerMinute: p.tokensPerMinute, maxBatchTokens: 16_000, maxBatchRequests: 32 })),
+      batching: { flushIntervalMs: 500 },
+      workers: { poolSize: 1 },
+      scoring: { backend: 'ts' },
+      router: { instanceId: `${p.runId}-router`, policy: { policy: p.policy } },
+      log: { level: 'info' },
+    },
+    router: {
+      reference: p.reference.source === 'dataset' ? { source: 'dataset', path: p.reference.path } : { source: 'synthetic', nHistory: p.reference.nHistory, seed: p.reference.seed },
+      ledger: 'postgres',
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+    },
+  };
+}
+
+export interface StreamQuery {
+  readonly id: string;
+  readonly task: string;
+  readonly prompt: string;
+}
+
+/** The dataset id travels in metadata.datasetId: the executor simulator replays that query's recorded outcome. */
+export function jobLineOf(q: StreamQuery, maxOutputTokens: number): string {
+  return JSON.stringify({ prompt: q.prompt, maxOutputTokens, metadata: { datasetId: q.id, task: q.task } });
+}
