@@ -25,6 +25,13 @@ async function main(): Promise<number> {
   const router = await startRouter(config, { logger: log });
   const stopOn = (signal: NodeJS.Signals): void => {
     log.info({ signal }, 'shutdown requested');
+    // A stop that hangs (a broker that never answers) must not keep the process forever; the
+    // transactions it could not finish are aborted by the broker and re-read by the next owner.
+    const force = setTimeout(() => {
+      log.error({ timeoutMs: config.service.shutdownTimeoutMs }, 'graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, config.service.shutdownTimeoutMs);
+    force.unref();
     router.stop().catch((err: unknown) => log.error({ err }, 'shutdown failed'));
   };
   process.once('SIGTERM', stopOn);
