@@ -1,7 +1,7 @@
 // Pure parts of the demo: fresh names for a run, the configuration of the services it starts,
 // and the bulk job it submits (one JSONL line per query of the stream).
 import type { ConfigInput } from '@switchyard/config';
-import type { RouterServiceInput } from '@switchyard/router';
+import type { RouterServiceInput } from './services.ts';
 
 export interface DemoTopics {
   readonly requests: string;

@@ -4,4 +4,4 @@
 // eslint-disable-next-line @nx/enforce-module-boundaries
 export { compileRouterConfig, parseRouterServiceConfig, startRouter } from '@switchyard/router';
 // eslint-disable-next-line @nx/enforce-module-boundaries
-export type { RouterHandle } from '@switchyard/router';
+export type { RouterHandle, RouterServiceInput } from '@switchyard/router';
