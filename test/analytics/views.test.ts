@@ -105,7 +105,9 @@ describe('analytics views and docs/analytics.md', () => {
     decisions.push(decision(i++, { outcome: 'deferred', reason: 'budget_exhausted', deferUntilMs: now + 60_000, estimatedTokens: null, fallbackRank: null }));
     decisions.push(decision(i++, { outcome: 'rejected', reason: 'no_feasible_model', estimatedTokens: null, fallbackRank: null }));
     await recordDecisions(pool, decisions);
-    await recordOutcomes(pool, outcomes);
+    // Another job's model, better than all of ours: it must not be this job's best in hindsight.
+    const other = Array.from({ length: 5 }, (_, k): OutcomeRecord => ({ ...outcomes[0]!, requestId: `${prefix}-x${k}`, jobId: `${prefix}-other-job`, model: `${prefix}-mx`, quality: 1 }));
+    await recordOutcomes(pool, [...outcomes, ...other]);
     const minute = Math.floor(now / 60_000) * 60_000;
     await pool.query(
       `INSERT INTO switchyard.budget_usage (rule_id, subject, window_start_ms, window_ms, limit_tokens, used_tokens)
@@ -115,9 +117,9 @@ describe('analytics views and docs/analytics.md', () => {
   });
 
   afterAll(async () => {
-    await pool.query('DELETE FROM switchyard.outcomes WHERE job_id = $1', [jobId]);
+    await pool.query('DELETE FROM switchyard.outcomes WHERE job_id LIKE $1', [`${prefix}%`]);
     await pool.query('DELETE FROM switchyard.outcome_stats WHERE model LIKE $1', [`${prefix}%`]);
-    await pool.query('DELETE FROM switchyard.outcome_daily WHERE job_id = $1', [jobId]);
+    await pool.query('DELETE FROM switchyard.outcome_daily WHERE job_id LIKE $1', [`${prefix}%`]);
     await pool.query('DELETE FROM switchyard.decisions WHERE job_id = $1', [jobId]);
     await pool.query('DELETE FROM switchyard.budget_usage WHERE rule_id LIKE $1', [`%${prefix}%`]);
     await pool.end();
