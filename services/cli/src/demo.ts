@@ -24,7 +24,17 @@ import { outcomeTotals } from './outcomes.ts';
 import { runSubmit } from './submit/command.ts';
 import { demoRunId, demoServiceConfig, demoTopics, jobLineOf } from './demo/plan.ts';
 import type { DemoReference, StreamQuery } from './demo/plan.ts';
-import { compileRouterConfig, parseRouterServiceConfig, startRouter } from './demo/services.ts';
+import {
+  compileExecutorSimConfig,
+  compileOutcomeRecorderConfig,
+  compileRouterConfig,
+  parseExecutorSimConfig,
+  parseOutcomeRecorderConfig,
+  parseRouterServiceConfig,
+  startExecutorSim,
+  startOutcomeRecorder,
+  startRouter,
+} from './demo/services.ts';
 import type { RouterHandle } from './demo/services.ts';
 import { renderSummary } from './demo/summary.ts';
 import { accountedFor, waitUntilAccounted } from './demo/wait.ts';
@@ -49,6 +59,7 @@ const program = new Command('npm start --')
   .option('--policy <name>', 'routing policy: ours, port, greedy-perf, greedy-cost, random, knn-perf, knn-cost', 'ours')
   .option('--tokens-per-minute <n>', 'token budget per model per minute window', positiveInt, 60_000)
   .option('--timeout <s>', 'give up waiting for the pipeline after this many seconds', positiveInt, 600)
+  .option('--no-outcomes', 'run without the outcome loop (executor simulator and outcome recorder)')
   .option('--keep-stack', 'leave Kafka, the registry and Postgres running even if this run started them', false);
 
 interface DemoOptions {
@@ -58,6 +69,7 @@ interface DemoOptions {
   policy: string;
   tokensPerMinute: number;
   timeout: number;
+  outcomes: boolean;
   keepStack: boolean;
 }
 
@@ -122,7 +134,7 @@ async function main(): Promise<number> {
       say(`    ${data.name}: ${data.history.length} history queries (the router's k-NN reference), ${data.test.length} test queries (the job), ${models.length} models`);
     } else {
       const data = generateSyntheticDataset({ nHistory: 2_000, nTest: 1_000, models: 5, seed: 1 });
-      reference = { source: 'synthetic', nHistory: 2_000, seed: 1 };
+      reference = { source: 'synthetic', nHistory: 2_000, nTest: 1_000, seed: 1 };
       models = data.models;
       stream = data.test;
       say(`    no dataset found (looked for ../shared/data/routerbench-subset): generated ${data.test.length} queries over ${models.length} models`);
@@ -151,7 +163,18 @@ async function main(): Promise<number> {
     const router: RouterHandle = await startRouter(compileRouterConfig(shared, parseRouterServiceConfig(plan.router)), { logger, defaultMetrics: false });
     cleanups.push({ what: 'router', run: () => router.stop() });
     say(`    router ready: metrics on http://127.0.0.1:${router.httpPort}/metrics, log ${routerLogFile}`);
-    say('    outcome loop: off (services/executor-sim and services/outcome-recorder are not in this checkout yet); the summary shows decisions only');
+    const loop = opts.outcomes;
+    if (loop) {
+      const simLogger = pino({ level: 'info', base: { service: 'executor-sim', run: runId } }, pino.destination({ dest: join(outDir, 'executor-sim.log'), sync: true }));
+      const recLogger = pino({ level: 'info', base: { service: 'outcome-recorder', run: runId } }, pino.destination({ dest: join(outDir, 'outcome-recorder.log'), sync: true }));
+      const recorder = await startOutcomeRecorder(compileOutcomeRecorderConfig(shared, parseOutcomeRecorderConfig(plan.outcomeRecorder)), { logger: recLogger });
+      cleanups.push({ what: 'outcome recorder', run: () => recorder.stop() });
+      const sim = await startExecutorSim(compileExecutorSimConfig(shared, parseExecutorSimConfig(plan.executorSim)), { logger: simLogger });
+      cleanups.push({ what: 'executor simulator', run: () => sim.stop() });
+      say(`    outcome loop on: executor simulator (replays each query's recorded outcome) -> ${topics.outcomes} -> outcome recorder -> Postgres; logs in ${outDir}`);
+    } else {
+      say('    outcome loop off (--no-outcomes): the summary shows decisions only');
+    }
 
     const kafka = createKafka(shared.kafka, { role: 'demo', logLevel: 'error' });
     let deadLettered = 0;
@@ -186,18 +209,19 @@ async function main(): Promise<number> {
     if (submitted.kind !== 'submitted') throw new CliError('job_conflict', `job ${submitted.jobId} already existed`);
     say(`    job ${submitted.jobId}: ${submitted.produced} requests sent (${submitted.bad} bad lines) in ${(submitted.elapsedMs / 1000).toFixed(1)} s`);
 
-    say('5/5 routing: waiting until every request is routed, rejected or dead-lettered ...');
+    say(`5/5 routing: waiting until every request is routed, rejected or dead-lettered${loop ? ', and every routed one has an outcome' : ''} ...`);
     const pg = createPool({ url: info.postgresUrl, poolMax: 2, applicationName: 'switchyard-demo' });
     cleanups.push({ what: 'Postgres pool', run: () => pg.end() });
     const jobId = submitted.jobId;
     const read = async (): Promise<Accounting> => {
       const d = await decisionTotals(pg, jobId);
-      return { routed: d.routed, deferred: d.deferred, rejected: d.rejected, deadLettered, outcomes: null };
+      const o = loop ? await outcomeTotals(pg, jobId) : null;
+      return { routed: d.routed, deferred: d.deferred, rejected: d.rejected, deadLettered, outcomes: loop ? (o?.received ?? 0) : null };
     };
     const bar = process.stderr.isTTY === true
-      ? new cliProgress.SingleBar({ stream: process.stderr, format: 'route [{bar}] {value}/{total} | routed {routed} | deferred {deferred} | rejected {rejected} | dead-lettered {dlq} | {duration}s', hideCursor: true }, cliProgress.Presets.shades_classic)
+      ? new cliProgress.SingleBar({ stream: process.stderr, format: 'route [{bar}] {value}/{total} | routed {routed} | deferred {deferred} | rejected {rejected} | dead-lettered {dlq} | outcomes {outcomes} | {duration}s', hideCursor: true }, cliProgress.Presets.shades_classic)
       : null;
-    bar?.start(submitted.produced, 0, { routed: 0, deferred: 0, rejected: 0, dlq: 0 });
+    bar?.start(submitted.produced, 0, { routed: 0, deferred: 0, rejected: 0, dlq: 0, outcomes: '-' });
     let lastPrinted = 0;
     const t0 = Date.now();
     const waited = await waitUntilAccounted({
@@ -209,18 +233,19 @@ async function main(): Promise<number> {
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       cancelled: () => interrupted,
       onSample: (a) => {
-        bar?.update(accountedFor(a), { routed: a.routed, deferred: a.deferred, rejected: a.rejected, dlq: a.deadLettered });
+        bar?.update(accountedFor(a), { routed: a.routed, deferred: a.deferred, rejected: a.rejected, dlq: a.deadLettered, outcomes: a.outcomes ?? '-' });
         if (bar === null && Date.now() - lastPrinted > 5_000) {
           lastPrinted = Date.now();
-          say(`    ${accountedFor(a)}/${submitted.produced}: routed ${a.routed}, deferred ${a.deferred}, rejected ${a.rejected}, dead-lettered ${a.deadLettered}`);
+          say(`    ${accountedFor(a)}/${submitted.produced}: routed ${a.routed}, deferred ${a.deferred}, rejected ${a.rejected}, dead-lettered ${a.deadLettered}${a.outcomes !== null ? `, outcomes ${a.outcomes}` : ''}`);
         }
       },
     });
     bar?.stop();
     const a = waited.last;
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
-    if (waited.kind === 'settled') say(`    all ${submitted.produced} requests accounted for in ${secs} s: routed ${a.routed}, rejected ${a.rejected}, dead-lettered ${a.deadLettered}`);
-    else say(`    ${waited.kind === 'cancelled' ? 'interrupted' : `gave up after ${opts.timeout} s`}: ${accountedFor(a)} of ${submitted.produced} accounted for (routed ${a.routed}, deferred ${a.deferred}, rejected ${a.rejected}, dead-lettered ${a.deadLettered})`);
+    const outcomesNote = a.outcomes !== null ? `, outcomes ${a.outcomes}` : '';
+    if (waited.kind === 'settled') say(`    all ${submitted.produced} requests accounted for in ${secs} s: routed ${a.routed}, rejected ${a.rejected}, dead-lettered ${a.deadLettered}${outcomesNote}`);
+    else say(`    ${waited.kind === 'cancelled' ? 'interrupted' : `gave up after ${opts.timeout} s`}: ${accountedFor(a)} of ${submitted.produced} accounted for (routed ${a.routed}, deferred ${a.deferred}, rejected ${a.rejected}, dead-lettered ${a.deadLettered}${outcomesNote})`);
 
     const totals = await decisionTotals(pg, jobId);
     const outcomes = await outcomeTotals(pg, jobId);

@@ -1,7 +1,7 @@
 // Pure parts of the demo: fresh names for a run, the configuration of the services it starts,
 // and the bulk job it submits (one JSONL line per query of the stream).
 import type { ConfigInput } from '@switchyard/config';
-import type { RouterServiceInput } from './services.ts';
+import type { ExecutorSimInput, OutcomeRecorderInput, RouterServiceInput } from './services.ts';
 
 export interface DemoTopics {
   readonly requests: string;
@@ -27,7 +27,9 @@ export function demoTopics(runId: string): DemoTopics {
   };
 }
 
-export type DemoReference = { readonly source: 'dataset'; readonly path: string } | { readonly source: 'synthetic'; readonly nHistory: number; readonly seed: number };
+export type DemoReference =
+  | { readonly source: 'dataset'; readonly path: string }
+  | { readonly source: 'synthetic'; readonly nHistory: number; readonly nTest: number; readonly seed: number };
 
 export interface DemoPlanInput {
   readonly runId: string;
@@ -45,6 +47,8 @@ export interface DemoPlanInput {
 export interface DemoServiceConfig {
   readonly shared: ConfigInput;
   readonly router: RouterServiceInput;
+  readonly executorSim: ExecutorSimInput;
+  readonly outcomeRecorder: OutcomeRecorderInput;
 }
 
 export function demoServiceConfig(p: DemoPlanInput): DemoServiceConfig {
@@ -67,6 +71,16 @@ export function demoServiceConfig(p: DemoPlanInput): DemoServiceConfig {
       httpHost: '127.0.0.1',
       httpPort: 0,
     },
+    // The simulator replays each request's recorded outcome from the same data the stream came
+    // from (the test split), found by metadata.datasetId; a generated stream is regenerated
+    // from the same parameters, so its ids match.
+    executorSim: {
+      dataset: p.reference.source === 'dataset'
+        ? { source: 'dataset', path: p.reference.path }
+        : { source: 'synthetic', nHistory: p.reference.nHistory, nTest: p.reference.nTest, seed: p.reference.seed },
+      latency: { kind: 'uniform', minMs: 20, maxMs: 200 },
+    },
+    outcomeRecorder: { instanceId: `${p.runId}-recorder`, httpHost: '127.0.0.1', httpPort: 0 },
   };
 }
 

@@ -5,3 +5,11 @@
 export { compileRouterConfig, parseRouterServiceConfig, startRouter } from '@switchyard/router';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 export type { RouterHandle, RouterServiceInput } from '@switchyard/router';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+export { compileExecutorSimConfig, parseExecutorSimConfig, startExecutorSim } from '@switchyard/executor-sim';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+export type { ExecutorSimHandle, ExecutorSimInput } from '@switchyard/executor-sim';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+export { compileOutcomeRecorderConfig, parseOutcomeRecorderConfig, startOutcomeRecorder } from '@switchyard/outcome-recorder';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+export type { OutcomeRecorderHandle, OutcomeRecorderInput } from '@switchyard/outcome-recorder';
