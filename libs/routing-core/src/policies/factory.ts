@@ -44,8 +44,7 @@ export const PolicyConfigSchema = z.discriminatedUnion('policy', [
  * The neighbour estimator `ours` runs with in the router: PORT's own features (k = 5 plain
  * means), so every gain over PORT in the benchmark comes from the policy. Measured and not
  * adopted: 15 similarity-weighted neighbours helped on held-out history but lost on the test
- * stream (seeds 1000+); a sharp exp(sim / 0.005) kernel served ~8% more queries at equal
- * performance on both (README, "Quality benchmark").
+ * stream at tuning seeds (README, "Quality benchmark").
  */
 export const OURS_ESTIMATOR = Object.freeze({ k: 5, weighting: 'uniform' as const });
 
