@@ -15,7 +15,7 @@ import { AvroSerde, contracts, createRegistryClient } from '@switchyard/contract
 import type { DeadLetterV1, OutcomeV1, RequestV1 } from '@switchyard/contracts';
 import { loadConfig } from '@switchyard/config';
 import { generateSyntheticDataset } from '@switchyard/datasets';
-import { SEGMENT_HEADER } from '@switchyard/executor-kit';
+import { OutcomeReporter } from '@switchyard/executor-kit';
 import { compileExecutorSimConfig, parseExecutorSimConfig, startExecutorSim, SIMULATED_FAILURE } from '@switchyard/executor-sim';
 import type { ExecutorSimHandle } from '@switchyard/executor-sim';
 import { compileOutcomeRecorderConfig, parseOutcomeRecorderConfig, startOutcomeRecorder } from '@switchyard/outcome-recorder';
@@ -326,10 +326,16 @@ describe('outcomes: router -> executor-sim -> outcome-recorder', () => {
       { key: `${prefix}-model`, value: outcomeSerde.encode({ ...good, requestId: `${prefix}-model`, model: 'no-such-model' }), reason: 'unknown_model' },
       { key: `${prefix}-range`, value: outcomeSerde.encode({ ...good, requestId: `${prefix}-range`, quality: 1.5 }), reason: 'invalid_field' },
     ];
-    await producer.send({
-      topic: topics.outcomes,
-      messages: [...bad.map((b) => ({ key: b.key, value: b.value })), { key: good.requestId, value: outcomeSerde.encode(good), headers: { [SEGMENT_HEADER]: 'task-late' } }],
-    });
+    await producer.send({ topic: topics.outcomes, messages: bad.map((b) => ({ key: b.key, value: b.value })) });
+    // The valid one through the executor kit's one-call reporter, as an external executor would.
+    const reporter = await OutcomeReporter.create({ kafka, registry, topic: topics.outcomes });
+    try {
+      expect(await reporter.report({ ...good, quality: 2 }, { segment: 'task-late' })).toMatchObject({ ok: false, reason: 'invalid_outcome' });
+      expect(await reporter.report(good, { segment: '*' })).toMatchObject({ ok: false, reason: 'invalid_segment' });
+      expect(await reporter.report(good, { segment: 'task-late' })).toEqual({ ok: true });
+    } finally {
+      await reporter.close();
+    }
     const deadLetterSerde = await AvroSerde.forTopic(registry, topics.deadLetter, contracts.deadLetter);
     const dead = await readAll<DeadLetterV1>(topics.deadLetter, (items) => items.length >= bad.length, async (m) => {
       const d = await deadLetterSerde.decode(m.value);
