@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPolicy, parsePolicyConfig, RoutingError } from '../../src/index.ts';
+import { createPolicy, parsePolicyConfig, RoutingError, type PolicyConfigInput } from '../../src/index.ts';
 
 describe('policy factory', () => {
   it('fills PORT defaults from its published command and freezes the config', () => {
@@ -24,7 +24,7 @@ describe('policy factory', () => {
   it('builds every policy behind the one interface', async () => {
     const names = ['random', 'greedy-perf', 'greedy-cost', 'knn-perf', 'knn-cost', 'port', 'ours'] as const;
     for (const policy of names) {
-      const p = await createPolicy({ policy }, { budgets: [1, 1], streamLength: 10 });
+      const p = await createPolicy({ policy } as PolicyConfigInput, { budgets: [1, 1], streamLength: 10 });
       expect(p.name).toBe(policy);
       const d = p.choose({ quality: [0.5, 0.9], cost: [0.01, 0.02] });
       expect(['route', 'drop']).toContain(d.kind);
