@@ -65,6 +65,11 @@ export interface ExecutorOptions {
   readonly onEvent?: (event: ExecutorEvent) => void;
   /** Clock for outcomes without completedAt and for dead letters (tests pass a fixed one). */
   readonly now?: () => number;
+  /**
+   * Fault-injection seam (see TransactionalRunnerOptions.beforeCommit): throwing here aborts a
+   * transaction whose outcomes are already in the log; delivery tests use it.
+   */
+  readonly beforeCommit?: (topic: string, partition: number) => void | Promise<void>;
 }
 
 export interface ExecutorHandle {
@@ -108,6 +113,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<ExecutorH
     ...(options.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
     ...(options.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: options.transactionTimeoutMs } : {}),
     ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}),
+    ...(options.beforeCommit !== undefined ? { beforeCommit: options.beforeCommit } : {}),
     handler: async ({ topic, partition, messages, signal }) => {
       const records: OutputRecord[] = [];
       const deadLetter = (message: (typeof messages)[number], reason: DeadLetterReason, detail: string): void => {

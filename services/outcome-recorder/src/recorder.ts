@@ -22,6 +22,12 @@ import { startOpsServer } from './http.ts';
 
 export interface StartOutcomeRecorderOptions {
   readonly logger?: Logger;
+  /**
+   * Fault-injection seam: awaited after a slice is in Postgres and its dead letters and offset
+   * are sent, before the Kafka commit. Throwing there is the crash the idempotent write must
+   * survive; delivery tests use it.
+   */
+  readonly beforeCommit?: (topic: string, partition: number) => void | Promise<void>;
 }
 
 export interface RecorderCounts {
@@ -91,6 +97,7 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
       heartbeatIntervalMs: sy.kafka.heartbeatIntervalMs,
       transactionTimeoutMs: sy.kafka.transactionTimeoutMs,
       retry: sy.kafka.retry,
+      ...(options.beforeCommit !== undefined ? { beforeCommit: options.beforeCommit } : {}),
       onEvent: (e) => {
         if (e.type === 'committed') txns.inc({ result: 'committed' });
         else if (e.type === 'aborted') {
