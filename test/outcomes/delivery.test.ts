@@ -76,6 +76,7 @@ describe('outcome delivery under crashes before commit', () => {
     await producer.disconnect();
 
     let executions = 0;
+    let commits = 0;
     let failuresLeft = INJECTED_FAILURES;
     executor = await startExecutor({
       kafka,
@@ -87,6 +88,9 @@ describe('outcome delivery under crashes before commit', () => {
       groupId: `${prefix}-exec`,
       transactionalIdPrefix: `${prefix}-exec`,
       retry: { initialDelayMs: 50, maxDelayMs: 500, maxRetries: 10 },
+      // Fetched slices hold more batches than this: the rest of a slice is read again and
+      // committed in later transactions.
+      maxBatchesPerTransaction: 4,
       execute: async (batch) => {
         executions++;
         return batch.requests.map((r, k) => ({ requestId: r.requestId, quality: k % 2 === 0 ? 1 : 0.25, promptTokens: r.promptTokens, completionTokens: 10 + k, latencyMs: 3 }));
@@ -96,6 +100,7 @@ describe('outcome delivery under crashes before commit', () => {
           failuresLeft--;
           throw new Error('injected crash before commit');
         }
+        commits++;
       },
     });
 
@@ -126,6 +131,8 @@ describe('outcome delivery under crashes before commit', () => {
     }
     expect(failuresLeft).toBe(0);
     expect(executions).toBeGreaterThan(BATCHES);
+    // 31 records (30 batches and the junk one) at most 4 to a transaction.
+    expect(commits).toBeGreaterThanOrEqual(Math.ceil((BATCHES + 1) / 4));
     expect(seen).toHaveLength(N);
     expect(new Set(seen.map((o) => o.requestId)).size).toBe(N);
     expect(dead.map((d) => [d.reason, d.originalKey?.toString('utf8')])).toEqual([['undecodable', `${prefix}-junk`]]);

@@ -60,6 +60,15 @@ export interface ExecutorOptions {
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
   readonly transactionTimeoutMs?: number;
+  /**
+   * No new batch starts in a transaction after this long (default: half of
+   * transactionTimeoutMs, 30 s by default); the rest of the fetched slice is read again and
+   * goes into the next transaction. With one batch executing in at most the other half, the
+   * transaction ends before the broker times it out.
+   */
+  readonly transactionBudgetMs?: number;
+  /** Most batches executed in one transaction (default 32). */
+  readonly maxBatchesPerTransaction?: number;
   /** A new group starts at the beginning of the topic (default true). */
   readonly fromBeginning?: boolean;
   readonly onEvent?: (event: ExecutorEvent) => void;
@@ -87,6 +96,9 @@ function checkOptions(o: ExecutorOptions): void {
 export async function startExecutor(options: ExecutorOptions): Promise<ExecutorHandle> {
   checkOptions(options);
   const now = options.now ?? Date.now;
+  const budgetMs = options.transactionBudgetMs ?? (options.transactionTimeoutMs ?? 60_000) / 2;
+  const maxBatches = options.maxBatchesPerTransaction ?? 32;
+  if (!(budgetMs > 0) || !(maxBatches >= 1)) throw new ExecutorKitError('invalid_options', 'transactionBudgetMs and maxBatchesPerTransaction must be positive');
   const service = options.serviceName ?? `executor/${options.model}`;
   let batches: AvroSerde<RoutedBatchV1>;
   let outcomes: AvroSerde<OutcomeV1>;
@@ -137,7 +149,13 @@ export async function startExecutor(options: ExecutorOptions): Promise<ExecutorH
         });
         options.onEvent?.({ type: 'dead_lettered', reason, detail, offset: message.offset });
       };
+      const started = performance.now();
+      let lastDone: string | undefined;
+      let handled = 0;
       for (const message of messages) {
+        if (handled > 0 && (handled >= maxBatches || performance.now() - started >= budgetMs)) break;
+        handled++;
+        lastDone = message.offset;
         const decoded = await batches.decode(message.value);
         if (!decoded.ok) {
           deadLetter(message, decoded.reason, decoded.detail);
@@ -159,7 +177,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<ExecutorH
         for (const { outcome, segment } of plan.outcomes) records.push({ topic: options.outcomesTopic, ...outcomeRecord(outcomes, outcome, segment) });
         options.onEvent?.({ type: 'executed', batchId: batch.batchId, requests: plan.outcomes.length, errors: plan.outcomes.filter((o) => o.outcome.error !== null).length });
       }
-      return { records };
+      return { records, ...(lastDone !== undefined ? { lastProcessedOffset: lastDone } : {}) };
     },
   });
   await runner.start();
