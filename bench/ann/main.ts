@@ -7,7 +7,7 @@
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { createIndex, ExactIndex, loadIndex, recallAtK, type AnnIndex, type IndexKind } from '@switchyard/ann';
@@ -25,6 +25,11 @@ interface Result {
   buildWallS: number;
   addedRowsPerSecond: number;
   recallAt5: number;
+  /**
+   * Mean over queries of (sum of the returned top-5 similarities) / (sum of the exact ones): 1 when
+   * the neighbours found are as close as the true ones, even if they are other, equally close rows.
+   */
+  similarityRatio: number;
   queriesPerSecondCpu: number;
   rssDeltaMB: number;
   incrementalAddRecallAt5: number;
@@ -32,9 +37,30 @@ interface Result {
   loadMs: number;
   fileMB: number;
   loadedRecallAt5: number;
+  loadAverage1m: number;
 }
 
 const K = 5;
+
+function similarityRatio(exact: Float32Array, approx: Float32Array): number {
+  let sum = 0;
+  let n = 0;
+  for (let q = 0; q < exact.length / K; q++) {
+    let e = 0;
+    let a = 0;
+    for (let j = 0; j < K; j++) {
+      const ev = exact[q * K + j]!;
+      const av = approx[q * K + j]!;
+      if (Number.isFinite(ev)) e += ev;
+      if (Number.isFinite(av)) a += av;
+    }
+    if (e > 0) {
+      sum += a / e;
+      n++;
+    }
+  }
+  return n === 0 ? 1 : sum / n;
+}
 
 async function main(): Promise<void> {
   const cli = new Command()
@@ -73,7 +99,8 @@ async function main(): Promise<void> {
       const extra = perturbedRows(base.history, dim, n, Math.max(1000, Math.round(n * 0.05)), 1);
       const truthIndex = new ExactIndex(dim, n + extra.length / dim);
       truthIndex.add(data);
-      const truth = truthIndex.searchBatch(queries, K).ids;
+      const truthResult = truthIndex.searchBatch(queries, K);
+      const truth = truthResult.ids;
       truthIndex.add(extra);
       const truthAfterAdd = truthIndex.searchBatch(queries, K).ids;
       const variants = kinds.flatMap((kind) =>
@@ -103,6 +130,7 @@ async function main(): Promise<void> {
             return r;
           });
           const recall = recallAtK(truth, search.value.ids, K);
+          const ratio = similarityRatio(truthResult.scores, search.value.scores);
           const add = cpuMs(() => index.add(extra));
           const incRecall = recallAtK(truthAfterAdd, index.searchBatch(queries, K).ids, K);
           const path = join(dir, `${kind}-${quantization}-${n}-${efSearch}.idx`);
@@ -129,6 +157,7 @@ async function main(): Promise<void> {
             buildWallS: build.wallMs / 1000,
             addedRowsPerSecond: (extra.length / dim) / (add.cpuMs / 1000),
             recallAt5: recall,
+            similarityRatio: ratio,
             queriesPerSecondCpu: (reps * nq) / (search.cpuMs / 1000),
             rssDeltaMB: rssDelta,
             incrementalAddRecallAt5: incRecall,
@@ -136,10 +165,11 @@ async function main(): Promise<void> {
             loadMs,
             fileMB,
             loadedRecallAt5: loadedRecall,
+            loadAverage1m: loadavg()[0]!,
           });
           const r = results.at(-1)!;
           console.log(
-            `${kind.padEnd(7)} ${quantization} n=${n} ef=${efSearch}: recall@5 ${r.recallAt5.toFixed(4)} q/s ${Math.round(r.queriesPerSecondCpu)} build ${r.buildCpuS.toFixed(1)} s cpu`,
+            `${kind.padEnd(7)} ${quantization} n=${n} ef=${efSearch}: recall@5 ${r.recallAt5.toFixed(4)} sim ratio ${r.similarityRatio.toFixed(4)} q/s ${Math.round(r.queriesPerSecondCpu)} build ${r.buildCpuS.toFixed(1)} s cpu`,
           );
         }
       }
@@ -153,6 +183,7 @@ async function main(): Promise<void> {
       n: r.referenceSize,
       ef: r.efSearch || '-',
       'recall@5': r.recallAt5.toFixed(4),
+      'sim ratio': r.similarityRatio.toFixed(4),
       'q/s (1 core)': Math.round(r.queriesPerSecondCpu),
       'build s (cpu)': r.buildCpuS.toFixed(1),
       'add rows/s': Math.round(r.addedRowsPerSecond),
@@ -166,7 +197,7 @@ async function main(): Promise<void> {
   );
   if (o.json) {
     await mkdir(dirname(o.json), { recursive: true });
-    await writeFile(o.json, JSON.stringify({ source: base.source, embedder: base.embedder.name, k: K, queries: nq, results }, null, 2));
+    await writeFile(o.json, JSON.stringify({ source: base.source, embedder: base.embedder.name, k: K, queries: nq, cpu: cpus()[0]?.model, cores: cpus().length, results }, null, 2));
   }
 }
 

@@ -12,6 +12,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { Command } from 'commander';
 import { createIndex, DEFAULT_GRAPH_OPTIONS, recallAtK, type AnnIndex, type IndexKind } from '@switchyard/ann';
 import { estimateFromNeighbours, kernelInput, ReferenceSet, type Pricing } from '@switchyard/routing-core';
@@ -51,6 +52,8 @@ interface SpeedResult {
   buildWallS: number;
   rssMB: number;
   meanPromptChars: number;
+  /** 1-minute load average when the timing ended; above the core count, CPU time inflates too. */
+  loadAverage1m: number;
 }
 
 const cpuNow = (): number => {
@@ -62,7 +65,7 @@ async function main(): Promise<void> {
   const cli = new Command()
     .option('--data <path>', 'dataset path (default ../shared/data/routerbench-subset, else generated)')
     .option('--sizes <list>', 'reference set sizes', '10000,100000,1000000')
-    .option('--index <kind>', 'exact | hnsw | usearch', 'usearch')
+    .option('--index <kind>', 'exact | hnsw | usearch', 'hnsw')
     .option('--k <k>', 'neighbours', '5')
     .option('--dim <d>', 'embedding dimension', '256')
     .option('--ef <n>', 'efSearch of the graph index', String(DEFAULT_GRAPH_OPTIONS.efSearch))
@@ -219,6 +222,7 @@ async function main(): Promise<void> {
       buildWallS: buildWall / 1000,
       rssMB: rssMB(),
       meanPromptChars,
+      loadAverage1m: loadavg()[0]!,
     });
     const r = results.at(-1)!;
     console.log(
@@ -242,11 +246,15 @@ async function main(): Promise<void> {
       'build s (cpu)': r.buildCpuS.toFixed(1),
       'build s (wall)': r.buildWallS.toFixed(1),
       'RSS MB': Math.round(r.rssMB),
+      load: r.loadAverage1m.toFixed(1),
     })),
   );
   if (o.json) {
     await mkdir(dirname(o.json), { recursive: true });
-    await writeFile(o.json, JSON.stringify({ source: base.source, embedder: embedder.name, results }, null, 2));
+    await writeFile(
+      o.json,
+      JSON.stringify({ source: base.source, embedder: embedder.name, cpu: cpus()[0]?.model, cores: cpus().length, results }, null, 2),
+    );
     console.log(`wrote ${o.json}`);
   }
 }
