@@ -27,6 +27,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', stopOn);
   try {
     await sim.done;
+    log.info('executor-sim stopped');
     return 0;
   } catch (err) {
     log.error({ err }, 'executor-sim stopped on a fatal error');
