@@ -15,7 +15,8 @@ export const StackConfigSchema = z.object({
   /** Logs, data, pid files and unpacked downloads (git-ignored). */
   stateDir: z.string().default(resolve(repoRoot, '.stack')),
   startTimeoutMs: z.number().int().min(1_000).default(180_000),
-  stopTimeoutMs: z.number().int().min(1_000).default(30_000),
+  // The first clean stop also writes the class-data archives (see classDataSharingFlags).
+  stopTimeoutMs: z.number().int().min(1_000).default(60_000),
   /** Apply libs/store migrations once Postgres is ready. */
   migrate: z.boolean().default(true),
   kafka: z

@@ -8,7 +8,7 @@ import { StackError } from './errors.ts';
 import type { Layout } from './layout.ts';
 import { isPortOpen } from './net.ts';
 import { isOurs, readPidFile, sleep, spawnDetached, tailOf } from './process.ts';
-import { requireJava, runMaven, runTool } from './tools.ts';
+import { classDataSharingFlags, requireJava, runMaven, runTool } from './tools.ts';
 
 export interface KafkaEndpoint {
   readonly brokers: string[];
@@ -201,7 +201,7 @@ export async function ensureKafka(config: StackConfig, layout: Layout, log: Log)
   if (ours) {
     log(`kafka: pid ${existing.pid} is starting, waiting for it`);
   } else {
-    await requireJava(join(layout.logsDir, 'java-version.log'));
+    const java = await requireJava(join(layout.logsDir, 'java-version.log'));
     const libs = await installKafka(config, layout, log);
     const dataDir = layout.dataDir('kafka');
     const configDir = layout.configDir('kafka');
@@ -236,6 +236,7 @@ export async function ensureKafka(config: StackConfig, layout: Layout, log: Log)
         `-Xms${Math.min(256, heap)}m`,
         '-XX:+UseG1GC',
         '-XX:MaxGCPauseMillis=20',
+        ...classDataSharingFlags(join(libs, '..', `cds-${java.fingerprint}.jsa`)),
         ...jvmCommon,
         `-Dswitchyard.stack=${layout.stateDir}`,
         '-cp',

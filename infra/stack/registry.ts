@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { repoRoot, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import { waitUntil } from './kafka.ts';
 import type { Layout } from './layout.ts';
 import { isPortOpen } from './net.ts';
 import { isOurs, readPidFile, spawnDetached, tailOf } from './process.ts';
-import { requireJava, runMaven, runTool } from './tools.ts';
+import { classDataSharingFlags, requireJava, runMaven, runTool } from './tools.ts';
 
 export interface RegistryEndpoint {
   /** Confluent-compatible base URL (`.../apis/ccompat/v7`). */
@@ -105,7 +105,7 @@ export async function ensureRegistry(config: StackConfig, layout: Layout, log: L
   if (ours) {
     log(`registry: pid ${existing.pid} is starting, waiting for it`);
   } else {
-    await requireJava(join(layout.logsDir, 'java-version.log'));
+    const java = await requireJava(join(layout.logsDir, 'java-version.log'));
     // Maven's local repository is not safe for two concurrent writers; wait for Kafka's download.
     await installed;
     const jar = await installRegistry(config, layout, log);
@@ -119,6 +119,7 @@ export async function ensureRegistry(config: StackConfig, layout: Layout, log: L
         '-XX:+UseSerialGC',
         // C1 only: the registry sees little traffic here and starts markedly faster without C2.
         '-XX:TieredStopAtLevel=1',
+        ...classDataSharingFlags(join(dirname(jar), `cds-${java.fingerprint}.jsa`)),
         '-Djava.awt.headless=true',
         `-Dswitchyard.stack=${layout.stateDir}`,
         `-Dquarkus.http.host=${host}`,

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StackError } from './errors.ts';
@@ -31,8 +33,14 @@ export async function runTool(command: string, args: readonly string[], opts: { 
   }
 }
 
-/** The major version of `java` on PATH; Kafka 4 brokers and Apicurio 3.0 need 17+. */
-export async function requireJava(logFile: string): Promise<number> {
+export interface JavaRuntime {
+  readonly major: number;
+  /** Short hash of `java -version`: class-data archives are only valid for the exact JVM build. */
+  readonly fingerprint: string;
+}
+
+/** The `java` on PATH; Kafka 4 brokers and Apicurio 3.0 need 17+. */
+export async function requireJava(logFile: string): Promise<JavaRuntime> {
   let result: RunResult;
   try {
     result = await runTool('java', ['-version'], { cwd: process.cwd(), logFile });
@@ -46,7 +54,17 @@ export async function requireJava(logFile: string): Promise<number> {
   if (major < 17) {
     throw new StackError('java_missing', `java ${major || '(unknown)'} found; Kafka 4 and Apicurio 3 need Java 17+`);
   }
-  return major;
+  return { major, fingerprint: createHash('sha256').update(result.output).digest('hex').slice(0, 12) };
+}
+
+/**
+ * JVM flags for a dynamic AppCDS archive (JEP 350): the first run records the classes it loaded
+ * into `archive` when it exits cleanly, later runs map them instead of parsing jars again, which
+ * cut the broker's start roughly in half here. A missing or mismatched archive is ignored by the
+ * JVM (-Xshare:auto), so this never prevents a start.
+ */
+export function classDataSharingFlags(archive: string): string[] {
+  return existsSync(archive) ? [`-XX:SharedArchiveFile=${archive}`, '-Xshare:auto'] : [`-XX:ArchiveClassesAtExit=${archive}`];
 }
 
 export async function runMaven(args: readonly string[], opts: { cwd: string; logFile: string; what: string }): Promise<void> {
