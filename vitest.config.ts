@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The integration global setup may stop the Kafka and registry JVMs it started; a clean
+    // broker shutdown (and the first class-data archive dump) outlasts the 10 s default.
+    teardownTimeout: 90_000,
     projects: [
       {
         test: {
