@@ -318,7 +318,7 @@ class HashingEmbedderImpl implements HashingEmbedder {
       for (let t = 0; t < this.nTouched; t++) {
         const b = touched[t]!;
         const tf = acc[b]!;
-        const w = o.sublinearTf ? 1 + Math.log(tf) : tf;
+        const w = o.sublinearTf && tf !== 1 ? 1 + Math.log(tf) : tf;
         const own = wordless[b] === 1 ? 0 : useIdf ? w * idf[b]! : w;
         if (own !== 0) {
           const f = fmix32(b ^ FOLD_SEED);
