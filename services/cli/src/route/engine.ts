@@ -18,7 +18,7 @@ export interface EngineMessage {
   readonly value: Buffer;
 }
 
-/** The columns of switchyard.decisions, as the router writes them. */
+/** The columns of switchyard.decisions that file mode reads; the router's rows carry all of them and are written whole. */
 export interface EngineDecision {
   readonly requestId: string;
   readonly outcome: 'routed' | 'deferred' | 'rejected';
@@ -28,7 +28,6 @@ export interface EngineDecision {
   readonly predictedQuality: number | null;
   readonly reason: string | null;
   readonly deferUntilMs: number | null;
-  readonly [column: string]: unknown;
 }
 
 export interface EngineResult {

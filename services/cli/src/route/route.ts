@@ -48,8 +48,10 @@ export interface RouteSummary {
   readonly deadLettered: number;
   readonly deferrals: number;
   readonly batches: number;
-  /** Virtual time the job took to route, from the first window to the last decision. */
+  /** Virtual time the job took to route, from the start to the last decision. */
   readonly virtualSpanMs: number;
+  /** Minute windows (aligned to the epoch, as the budgets are) from the start to the last decision. */
+  readonly minuteWindows: number;
   readonly perModel: Readonly<Record<string, { readonly requests: number; readonly batches: number; readonly estimatedTokens: number; readonly meanPredictedQuality: number | null }>>;
   readonly rejectedByReason: Readonly<Record<string, number>>;
   readonly deadLettersByReason: Readonly<Record<string, number>>;
@@ -235,6 +237,7 @@ export async function routeFile(opts: RouteFileOptions): Promise<RouteSummary> {
     deferrals,
     batches,
     virtualSpanMs: lastDecisionMs - clock.start,
+    minuteWindows: Math.floor(lastDecisionMs / 60_000) - Math.floor(clock.start / 60_000) + 1,
     perModel: Object.fromEntries(
       [...perModel.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([m, s]) => [m, { requests: s.requests, batches: s.batches, estimatedTokens: s.estimatedTokens, meanPredictedQuality: s.requests > 0 ? s.qualitySum / s.requests : null }]),
     ),

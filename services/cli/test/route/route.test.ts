@@ -114,6 +114,7 @@ describe('routeFile (file mode)', () => {
     expect(s).toMatchObject({ linesRead: 25, badLines: 1, requests: 24, routed: 23, deadLettered: 1, rejected: 0 });
     // 23 routable requests at 10 per window: windows 10, 11 and 12 (minutes).
     expect(s.virtualSpanMs).toBe(2 * MINUTE);
+    expect(s.minuteWindows).toBe(3);
     expect(s.deferrals).toBeGreaterThanOrEqual(13);
 
     const files = await readdir(join(dir, 'batches'));
