@@ -7,7 +7,7 @@ import { repoRoot, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import type { Layout } from './layout.ts';
 import { isPortOpen } from './net.ts';
-import { isOurs, readPidFile, sleep, spawnDetached, tailOf } from './process.ts';
+import { isOurs, readPidFile, sleep, spawnDetached, tailOf, waitUntil } from './process.ts';
 import { classDataSharingFlags, requireJava, runMaven, runTool } from './tools.ts';
 
 export interface KafkaEndpoint {
@@ -167,7 +167,19 @@ async function warmUpCoordinators(brokers: string[], deadline: number): Promise<
   }
 }
 
-export async function ensureKafka(config: StackConfig, layout: Layout, log: Log): Promise<KafkaEndpoint> {
+/**
+ * @param onJarsReady called once nothing more will be downloaded for Kafka (jars cached, or Kafka
+ *   is reused or external), so another Maven download may start.
+ */
+export async function ensureKafka(config: StackConfig, layout: Layout, log: Log, onJarsReady: () => void = () => undefined): Promise<KafkaEndpoint> {
+  try {
+    return await ensureKafkaInner(config, layout, log, onJarsReady);
+  } finally {
+    onJarsReady();
+  }
+}
+
+async function ensureKafkaInner(config: StackConfig, layout: Layout, log: Log, onJarsReady: () => void): Promise<KafkaEndpoint> {
   const deadline = Date.now() + config.startTimeoutMs;
   if (config.kafka.externalBrokers !== undefined) {
     const brokers = [...config.kafka.externalBrokers];
@@ -203,6 +215,7 @@ export async function ensureKafka(config: StackConfig, layout: Layout, log: Log)
   } else {
     const java = await requireJava(join(layout.logsDir, 'java-version.log'));
     const libs = await installKafka(config, layout, log);
+    onJarsReady();
     const dataDir = layout.dataDir('kafka');
     const configDir = layout.configDir('kafka');
     await mkdir(configDir, { recursive: true });
@@ -270,12 +283,6 @@ export async function ensureKafka(config: StackConfig, layout: Layout, log: Log)
   return { brokers, startedByUs: !ours };
 }
 
-export async function waitUntil(deadline: number, ready: () => Promise<boolean>, onTimeout: () => never): Promise<void> {
-  while (!(await ready())) {
-    if (Date.now() > deadline) onTimeout();
-    await sleep(300);
-  }
-}
 
 /** Reads the cluster id Kafka wrote at format time, for status output. */
 export async function kafkaClusterId(layout: Layout): Promise<string | undefined> {

@@ -1,12 +1,12 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { redactUrl } from '@switchyard/store';
 import { repoRoot, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
-import { waitUntil } from './kafka.ts';
 import type { Layout } from './layout.ts';
 import { isPortOpen } from './net.ts';
-import { isOurs, readPidFile, spawnDetached, tailOf } from './process.ts';
+import { isOurs, readPidFile, spawnDetached, tailOf, waitUntil } from './process.ts';
 
 export type PostgresKind = 'server' | 'embedded' | 'external';
 
@@ -122,6 +122,7 @@ async function startEmbedded(config: StackConfig, layout: Layout, log: Log, dead
     throw new StackError('port_in_use', `port ${host}:${port} is taken by something that does not answer as Postgres`);
   }
   if (!ours) {
+    await mkdir(layout.dataDir('postgres'), { recursive: true });
     const record = await spawnDetached({
       command: process.execPath,
       args: ['--import', 'tsx', join(repoRoot, 'infra/stack/pglite-server.ts'), '--data', layout.dataDir('postgres'), '--host', host, '--port', String(port)],

@@ -123,3 +123,11 @@ export async function tailOf(file: string, lines = 20): Promise<string> {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** Polls `ready` until it holds; past the deadline calls `onTimeout`, which throws. */
+export async function waitUntil(deadline: number, ready: () => Promise<boolean>, onTimeout: () => never): Promise<void> {
+  while (!(await ready())) {
+    if (Date.now() > deadline) onTimeout();
+    await sleep(300);
+  }
+}

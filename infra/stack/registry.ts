@@ -3,10 +3,9 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { repoRoot, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
-import { waitUntil } from './kafka.ts';
 import type { Layout } from './layout.ts';
 import { isPortOpen } from './net.ts';
-import { isOurs, readPidFile, spawnDetached, tailOf } from './process.ts';
+import { isOurs, readPidFile, spawnDetached, tailOf, waitUntil } from './process.ts';
 import { classDataSharingFlags, requireJava, runMaven, runTool } from './tools.ts';
 
 export interface RegistryEndpoint {
@@ -76,7 +75,13 @@ export async function probeRegistry(baseUrl: string, healthUrl?: string): Promis
   }
 }
 
-export async function ensureRegistry(config: StackConfig, layout: Layout, log: Log, installed?: Promise<unknown>): Promise<RegistryEndpoint> {
+/** @param otherDownloadsDone resolves when no other Maven download runs (its local repository is not safe for concurrent writers). */
+export async function ensureRegistry(
+  config: StackConfig,
+  layout: Layout,
+  log: Log,
+  otherDownloadsDone: Promise<void> = Promise.resolve(),
+): Promise<RegistryEndpoint> {
   const deadline = Date.now() + config.startTimeoutMs;
   if (config.registry.externalUrl !== undefined) {
     const url = config.registry.externalUrl.replace(/\/$/, '');
@@ -106,8 +111,7 @@ export async function ensureRegistry(config: StackConfig, layout: Layout, log: L
     log(`registry: pid ${existing.pid} is starting, waiting for it`);
   } else {
     const java = await requireJava(join(layout.logsDir, 'java-version.log'));
-    // Maven's local repository is not safe for two concurrent writers; wait for Kafka's download.
-    await installed;
+    await otherDownloadsDone;
     const jar = await installRegistry(config, layout, log);
     const dataDir = layout.dataDir('registry');
     await mkdir(dataDir, { recursive: true });

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { migrate, redactUrl } from '@switchyard/store';
-import { parseStackConfig, type StackConfig, type StackConfigInput } from './config.ts';
+import { parseStackConfig, type StackConfigInput } from './config.ts';
 import { ensureKafka, kafkaClusterId, probeKafka } from './kafka.ts';
 import { components, layoutOf, type Component, type Layout } from './layout.ts';
 import { withFileLock } from './lock.ts';
@@ -44,6 +43,7 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackI
   await mkdir(layout.logsDir, { recursive: true });
 
   return withFileLock(layout.lockFile, config.startTimeoutMs * 2, async () => {
+    const pidsBefore = await ourPids(layout);
     const timed = <T>(name: Component, p: Promise<T>): Promise<T> => {
       const t0 = performance.now();
       return p.then((v) => {
@@ -51,10 +51,14 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackI
         return v;
       });
     };
-    const kafkaP = timed('kafka', ensureKafka(config, layout, log));
+    let kafkaJarsReady: () => void = () => undefined;
+    const kafkaDownloadDone = new Promise<void>((resolveDone) => {
+      kafkaJarsReady = resolveDone;
+    });
+    const kafkaP = timed('kafka', ensureKafka(config, layout, log, kafkaJarsReady));
     // Started side by side (the JVMs overlap their startup), but the registry's Maven download
     // waits for Kafka's (see ensureRegistry).
-    const registryP = timed('registry', ensureRegistry(config, layout, log, kafkaInstallDone(config, layout, kafkaP)));
+    const registryP = timed('registry', ensureRegistry(config, layout, log, kafkaDownloadDone));
     const postgresP = timed('postgres', ensurePostgres(config, layout, log).then(async (pgEndpoint) => {
       if (config.migrate) {
         const { applied } = await migrate(pgEndpoint.adminUrl);
@@ -64,7 +68,17 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackI
     }));
     // Wait for every start to settle before failing, so no start is left running unobserved.
     const [kafka, registry, postgres] = await Promise.allSettled([kafkaP, registryP, postgresP]);
-    for (const r of [kafka, registry, postgres]) if (r.status === 'rejected') throw r.reason;
+    const failure = [kafka, registry, postgres].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure !== undefined) {
+      // A half-started stack is worse than none: stop what this call started, keep the rest.
+      const pidsAfter = await ourPids(layout);
+      const startedNow = components.filter((c) => pidsAfter[c] !== undefined && pidsAfter[c] !== pidsBefore[c]);
+      if (startedNow.length > 0) {
+        log(`stopping ${startedNow.join(', ')} after the failed start`);
+        await stopStack({ config: opts.config ?? {}, components: startedNow });
+      }
+      throw failure.reason;
+    }
     if (kafka.status !== 'fulfilled' || registry.status !== 'fulfilled' || postgres.status !== 'fulfilled') {
       throw new Error('unreachable: a rejected start was rethrown above');
     }
@@ -80,19 +94,13 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackI
   });
 }
 
-/** Resolves once Kafka's jars are in the cache (or Kafka is not ours to install). */
-function kafkaInstallDone(config: StackConfig, layout: Layout, kafka: Promise<unknown>): Promise<void> {
-  const marker = join(layout.cacheDir, `kafka-${config.kafka.version}`, '.complete');
-  return new Promise((resolveDone) => {
-    const timer = setInterval(() => {
-      if (existsSync(marker)) finish();
-    }, 200);
-    const finish = (): void => {
-      clearInterval(timer);
-      resolveDone();
-    };
-    kafka.then(finish, finish);
-  });
+async function ourPids(layout: Layout): Promise<Partial<Record<Component, number>>> {
+  const pids: Partial<Record<Component, number>> = {};
+  for (const c of components) {
+    const rec = await readPidFile(layout.pidFile(c));
+    if (rec !== undefined && isOurs(rec)) pids[c] = rec.pid;
+  }
+  return pids;
 }
 
 export interface StopStackOptions {
