@@ -92,9 +92,14 @@ async function main(): Promise<number> {
   const cleanups: { what: string; run: () => Promise<void> }[] = [];
   let interrupted = false;
   const onSignal = (): void => {
-    if (interrupted) return;
+    if (interrupted) {
+      // A second Ctrl-C means now: the stack's JVMs are ours only if recorded in .stack/run,
+      // and `npm run stack:down` stops them later.
+      process.stderr.write('interrupted again: exiting without cleaning up (npm run stack:down stops the stack)\n');
+      process.exit(130);
+    }
     interrupted = true;
-    process.stderr.write('\ninterrupted: stopping what this run started ...\n');
+    process.stderr.write('\ninterrupted: stopping what this run started (Ctrl-C again to exit at once) ...\n');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

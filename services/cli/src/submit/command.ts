@@ -21,7 +21,7 @@ import { openJobSource } from '../source/open.ts';
 import type { SourceFormat } from '../source/record.ts';
 import { JOB_ID_PATTERN, deriveJobId } from './request.ts';
 import { submitLines } from './submit.ts';
-import type { BadLine } from './submit.ts';
+import type { BadLine, SubmitProgress } from './submit.ts';
 
 export interface SubmitCommandOptions {
   readonly file: string;
@@ -94,6 +94,8 @@ export async function runSubmit(opts: SubmitCommandOptions): Promise<SubmitOutco
     await producer.connect();
     const progress = createProgress({ enabled: opts.progress, totalBytes: source.sizeBytes, label: `submit ${jobId}`, stream: opts.stderr, clock });
     const t0 = clock();
+    // What was acknowledged so far, so a failed submission still records how far it got.
+    let last: SubmitProgress = { linesRead: 0, produced: 0, bad: 0, bytesRead: 0 };
     // Printed after the bar is gone, so the bar and the messages do not overwrite each other.
     const toPrint: BadLine[] = [];
     let hidden = 0;
@@ -114,7 +116,10 @@ export async function runSubmit(opts: SubmitCommandOptions): Promise<SubmitOutco
           if (toPrint.length < opts.printBadLines) toPrint.push(b);
           else hidden += 1;
         },
-        onProgress: (p) => progress.update(p),
+        onProgress: (p) => {
+          last = p;
+          progress.update(p);
+        },
       });
       progress.stop();
       for (const b of toPrint) say(`line ${b.lineNo}: ${b.error}`);
@@ -134,7 +139,8 @@ export async function runSubmit(opts: SubmitCommandOptions): Promise<SubmitOutco
     } catch (err) {
       progress.stop();
       const message = err instanceof Error ? err.message : String(err);
-      await finishJob(pg, jobId, 'failed', { linesRead: 0, linesProduced: 0, linesRejected: 0 }, message).catch(() => undefined);
+      // Best effort: the submission error is what the caller must see, not a second one from Postgres.
+      await finishJob(pg, jobId, 'failed', { linesRead: last.linesRead, linesProduced: last.produced, linesRejected: last.bad }, message).catch(() => undefined);
       throw err;
     } finally {
       await producer.disconnect();
