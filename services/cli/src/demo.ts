@@ -14,7 +14,7 @@ import type { Consumer } from 'kafkajs';
 import { pino } from 'pino';
 import { loadConfig } from '@switchyard/config';
 import { defaultDatasetPath, generateSyntheticDataset, loadDataset } from '@switchyard/datasets';
-import { createKafka } from '@switchyard/kafka-io';
+import { KafkaIoError, createKafka, ensureTopics, withRetry } from '@switchyard/kafka-io';
 import { createPool, migrate } from '@switchyard/store';
 import { CliError } from './errors.ts';
 import { decisionTotals } from './jobs-store.ts';
@@ -162,6 +162,17 @@ async function main(): Promise<number> {
     const topics = demoTopics(runId);
     const shared = loadConfig({}, plan.shared);
 
+    // All of the run's topics up front, retried: right after a create the broker can still answer
+    // "does not host this topic-partition" to a metadata request, and each service's own
+    // ensureTopics would otherwise meet that race in the middle of its start.
+    const kafka = createKafka(shared.kafka, { role: 'demo', logLevel: 'error' });
+    const runTopics = [topics.requests, topics.deferred, topics.deadLetter, topics.outcomes, ...Object.values(shared.topics.routedByModel)];
+    const ensured = await withRetry(
+      () => ensureTopics(kafka, runTopics.map((topic) => ({ topic, partitions: shared.topics.partitions, replicationFactor: shared.topics.replicationFactor }))),
+      { initialDelayMs: 200, maxDelayMs: 2_000, maxRetries: 8, isRetriable: (err) => err instanceof KafkaIoError && err.retriable },
+    );
+    say(`    ${ensured.created.length} topics created for this run (${runId}.*)`);
+
     say(`3/5 router (policy ${opts.policy}, ${opts.tokensPerMinute.toLocaleString('en-US')} tokens per model per minute): building the reference set and workers ...`);
     const routerLogFile = join(outDir, 'router.log');
     const logger = pino({ level: 'info', base: { service: 'router', run: runId } }, pino.destination({ dest: routerLogFile, sync: true }));
@@ -181,7 +192,6 @@ async function main(): Promise<number> {
       say('    outcome loop off (--no-outcomes): the summary shows decisions only');
     }
 
-    const kafka = createKafka(shared.kafka, { role: 'demo', logLevel: 'error' });
     let deadLettered = 0;
     const dlq: Consumer = kafka.consumer({ groupId: `${runId}.demo-dlq` });
     await dlq.connect();
@@ -261,7 +271,12 @@ async function main(): Promise<number> {
     say('Where to look next:');
     say(`  npx switchyard job ${jobId}`);
     say('  npx switchyard jobs');
-    say(`  psql "${info.analystUrl.replace(/:[^:@/]*@/, ':***@')}" -c "SELECT model, count(*), sum(estimated_tokens), avg(predicted_quality) FROM switchyard.decisions WHERE job_id = '${jobId}' GROUP BY model ORDER BY 2 DESC"`);
+    const analyst = new URL(info.analystUrl);
+    const hasPassword = analyst.password !== '';
+    analyst.password = '';
+    say(`  ${hasPassword ? 'PGPASSWORD=<analyst password> ' : ''}psql "${analyst.toString()}" -c "SELECT model, count(*), sum(estimated_tokens), avg(predicted_quality) FROM switchyard.decisions WHERE job_id = '${jobId}' GROUP BY model ORDER BY 2 DESC"`);
+    if (hasPassword) say('    (read-only role switchyard_analyst: its password is SWITCHYARD_PG_ANALYST_PASSWORD, else the local default in infra/stack/config.ts)');
+    say(`  the same for outcomes: switchyard.outcomes (true quality, tokens, cost per request), switchyard.outcome_daily`);
     say(`  topics: ${topics.requests}, ${topics.routedTemplate.replace('{model}', '<model>')}, ${topics.deferred}, ${topics.deadLetter}`);
     say(`  router log: ${routerLogFile}; job file: ${jobFile}`);
     return waited.kind === 'settled' ? 0 : 1;
