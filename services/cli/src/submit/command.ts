@@ -11,7 +11,7 @@ import type { Producer } from 'kafkajs';
 import { configSchema } from '@switchyard/config';
 import { AvroSerde, contracts, createRegistryClient } from '@switchyard/contracts';
 import type { RequestV1 } from '@switchyard/contracts';
-import { createKafka, ensureTopics } from '@switchyard/kafka-io';
+import { KafkaIoError, createKafka, ensureTopics, withRetry } from '@switchyard/kafka-io';
 import { createPool } from '@switchyard/store';
 import type { Endpoints } from '../endpoints.ts';
 import { CliError } from '../errors.ts';
@@ -83,7 +83,14 @@ export async function runSubmit(opts: SubmitCommandOptions): Promise<SubmitOutco
 
     const kafkaConfig = configSchema.shape.kafka.parse({ brokers: [...opts.endpoints.kafkaBrokers], clientId: 'switchyard' });
     const kafka = createKafka(kafkaConfig, { role: 'submit', logLevel: 'error', onLog: (r) => say(`kafka ${r.level}: ${r.message}`) });
-    const ensured = await ensureTopics(kafka, [{ topic: opts.topic, partitions: opts.partitions, replicationFactor: opts.replicationFactor }]);
+    // Retried: right after a create the broker can answer a metadata request with "does not
+    // host this topic-partition" (retriable) before the new partitions are known everywhere.
+    const ensured = await withRetry(() => ensureTopics(kafka, [{ topic: opts.topic, partitions: opts.partitions, replicationFactor: opts.replicationFactor }]), {
+      initialDelayMs: 200,
+      maxDelayMs: 2_000,
+      maxRetries: 8,
+      isRetriable: (err) => err instanceof KafkaIoError && err.retriable,
+    });
     if (ensured.created.length > 0) say(`created topic ${opts.topic} (${opts.partitions} partitions)`);
     const registry = createRegistryClient({ url: opts.endpoints.registryUrl });
     const serde = await AvroSerde.forTopic(registry, opts.topic, contracts.request);
