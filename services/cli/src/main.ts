@@ -10,6 +10,7 @@ import { resolveEndpoints } from './endpoints.ts';
 import type { EndpointFlags } from './endpoints.ts';
 import { CliError } from './errors.ts';
 import { runJob, runJobs } from './jobs-command.ts';
+import { runRoute } from './route/command.ts';
 import { runSubmit } from './submit/command.ts';
 
 const env = process.env;
@@ -98,6 +99,43 @@ withEndpointOptions(
   const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
   await runJob({ postgresUrl: endpoints.postgresUrl, jobId, out: process.stdout });
 });
+
+program
+  .command('route')
+  .description("Route a job file offline with the router's routing step and workers (no Kafka, no Postgres): per-model batch files, decisions, dead letters.")
+  .requiredOption('--in <file>', 'job file: .jsonl, .csv or .parquet (same format as submit)')
+  .requiredOption('--out <dir>', 'output folder (batches/<model>.jsonl, decisions.jsonl, dead-letters.jsonl, summary.json)')
+  .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['jsonl', 'csv', 'parquet']))
+  .option('--config <file>', 'router config JSON (shared config + routerService), as the router service reads it')
+  .option('--data <path>', 'reference data set when no --config (default ../shared/data/routerbench-subset when present)')
+  .option('--synthetic', 'generated reference data instead of a data set', false)
+  .option('--tokens-per-minute <n>', 'token budget per model per minute window when no --config', positiveInt, 60_000)
+  .option('--policy <name>', 'routing policy when no --config', 'ours')
+  .option('--job-id <id>', 'job id (default: derived from tenant, path, size and mtime)')
+  .option('--tenant <tenant>', 'tenant of the requests', 'default')
+  .option('--max-output-tokens <n>', 'maxOutputTokens for lines that do not set it', positiveInt, 512)
+  .option('--slice <n>', 'requests per routing-step call', positiveInt, 512)
+  .option('--no-progress', 'no progress bar')
+  .action(async (o: Record<string, unknown>) => {
+    await runRoute({
+      in: o['in'] as string,
+      out: o['out'] as string,
+      format: o['format'] as 'jsonl' | 'csv' | 'parquet' | undefined,
+      configFile: o['config'] as string | undefined,
+      data: o['data'] as string | undefined,
+      synthetic: o['synthetic'] === true,
+      tokensPerMinute: o['tokensPerMinute'] as number,
+      policy: o['policy'] as string,
+      jobId: o['jobId'] as string | undefined,
+      tenant: o['tenant'] as string,
+      maxOutputTokens: o['maxOutputTokens'] as number,
+      sliceRequests: o['slice'] as number,
+      progress: o['progress'] !== false && process.stderr.isTTY === true,
+      env,
+      stderr: process.stderr,
+      stdout: process.stdout,
+    });
+  });
 
 program.parseAsync(process.argv).then(
   () => undefined,

@@ -13,3 +13,7 @@ export type { ExecutorSimHandle, ExecutorSimInput } from '@switchyard/executor-s
 export { compileOutcomeRecorderConfig, parseOutcomeRecorderConfig, startOutcomeRecorder } from '@switchyard/outcome-recorder';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 export type { OutcomeRecorderHandle, OutcomeRecorderInput } from '@switchyard/outcome-recorder';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+export { RoutingStep, budgetRulesOf, buildSharedReference, createPolicyHolder, createScoringPool, embeddingDimOf, policyBudgetsUsd, resolveBackend } from '@switchyard/router';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+export type { RouterConfig } from '@switchyard/router';
