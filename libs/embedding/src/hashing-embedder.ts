@@ -41,12 +41,13 @@ export interface HashingEmbedder extends Embedder {
 
 /**
  * Defaults chosen with bench/embedding on the RouterBench subset (2225 history -> 953 test,
- * k = 5, exact search; figures in bench/embedding/README.md): character 3..5-grams alone, IDF
- * on, 256 dimensions. Against word uni+bigrams (AUC of d^ 0.620) and words+chars (0.617),
- * chars-only gave the best AUC at 256 dims (0.642) with the lowest MAE (0.373); IDF beat no IDF
- * (0.636), because RouterBench prompts share their few-shot preambles and IDF removes them.
- * 512 and 1024 dims gained ~0.006 AUC (about one standard error) at 2x and 4x the k-NN cost,
- * so 256 it is. argmax-d^ quality was within one standard error (+-0.012) for every config.
+ * k = 5, exact search; table in bench/embedding/RESULTS.md): character 3..5-grams alone, IDF
+ * on, 256 dimensions. Word n-grams did worse (uni+bigrams: AUC of d^ 0.620, MAE 0.385) and so
+ * did words+chars (0.617); chars 3..5 reached AUC 0.642 / MAE 0.373, within about one standard
+ * error (~0.005) of the best 256-dim variants (chars 3..6 0.645, words1+chars 0.645), which
+ * embed more slowly. IDF beat no IDF (0.636): RouterBench prompts share few-shot preambles and
+ * IDF removes them. 128 dims scored the same on this 3-task subset and 512/1024 about one
+ * standard error better at 2x/4x the k-NN cost; 256 keeps headroom for datasets with more tasks.
  */
 export const DEFAULT_HASHING_OPTIONS: Readonly<HashingEmbedderState['options']> = Object.freeze({
   dim: 256,
