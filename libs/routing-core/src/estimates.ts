@@ -14,6 +14,8 @@ export interface EstimateBatch {
   readonly cost: Float64Array;
   readonly tokens: Float64Array;
   readonly support: Uint16Array;
+  /** Optional exploration bonus per cell, in score units, added to the score (see feedback/). */
+  readonly bonus?: Float64Array;
 }
 
 /** One query's estimates: views into a batch row, or plain arrays of length nModels. */
@@ -21,6 +23,8 @@ export interface QueryEstimate {
   readonly quality: ArrayLike<number>;
   readonly cost: ArrayLike<number>;
   readonly tokens?: ArrayLike<number>;
+  /** Exploration bonus per model, in score units (never consulted by budget checks). */
+  readonly bonus?: ArrayLike<number>;
 }
 
 export type NeighbourWeighting = 'uniform' | 'similarity';
@@ -103,6 +107,7 @@ export function estimateRow(batch: EstimateBatch, q: number): QueryEstimate {
     quality: batch.quality.subarray(q * M, (q + 1) * M),
     cost: batch.cost.subarray(q * M, (q + 1) * M),
     tokens: batch.tokens.subarray(q * M, (q + 1) * M),
+    ...(batch.bonus ? { bonus: batch.bonus.subarray(q * M, (q + 1) * M) } : {}),
   };
 }
 

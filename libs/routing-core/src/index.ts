@@ -49,3 +49,7 @@ export {
   type SkippedCandidate,
   type WindowUsage,
 } from './budget-window.ts';
+export { FeedbackModel, DEFAULT_FEEDBACK_OPTIONS, type FeedbackOptions, type FeedbackObservation } from './feedback/model.ts';
+export { CostCorrection, type CostCorrectionOptions, type CorrectedMetric } from './feedback/cost-correction.ts';
+export { LinUcb, type LinUcbOptions } from './feedback/linucb.ts';
+export { RandomProjection } from './feedback/projection.ts';

@@ -22,6 +22,8 @@ export interface ScoreBatchInput {
   readonly cost: Float32Array;
   readonly prices: Float32Array;
   readonly alpha: number;
+  /** Added to each cell's score (exploration; see feedback/). */
+  readonly bonus?: Float32Array;
   readonly mask?: Uint8Array;
 }
 
@@ -38,7 +40,7 @@ export function scoreQuery(pricing: Pricing, est: QueryEstimate, out = new Float
   if (est.quality.length !== M || est.cost.length !== M) {
     throw new RoutingError('dimension_mismatch', `estimate has ${est.quality.length} models, pricing ${M}`);
   }
-  for (let m = 0; m < M; m++) out[m] = pricing.alpha * est.quality[m]! - pricing.prices[m]! * est.cost[m]!;
+  for (let m = 0; m < M; m++) out[m] = pricing.alpha * est.quality[m]! - pricing.prices[m]! * est.cost[m]! + (est.bonus ? est.bonus[m]! : 0);
   return out;
 }
 
@@ -52,5 +54,6 @@ export function kernelInput(batch: EstimateBatch, pricing: Pricing, from = 0, to
     cost: Float32Array.from(batch.cost.subarray(from * M, to * M)),
     prices: Float32Array.from(pricing.prices),
     alpha: pricing.alpha,
+    ...(batch.bonus ? { bonus: Float32Array.from(batch.bonus.subarray(from * M, to * M)) } : {}),
   };
 }

@@ -1,0 +1,107 @@
+import { RoutingError } from '../errors.ts';
+import type { EstimateBatch } from '../estimates.ts';
+import type { ReferenceSet } from '../reference-set.ts';
+import { CostCorrection } from './cost-correction.ts';
+import { LinUcb } from './linucb.ts';
+
+export interface FeedbackOptions {
+  /** Append each observed outcome as a reference row (the k-NN knowledge base grows). */
+  readonly appendRows: boolean;
+  /** Scale cost and token estimates by each model's shrunk observed/predicted ratio. */
+  readonly correctCost: boolean;
+  /** Pseudo-observations at ratio 1 for the cost correction. */
+  readonly costPriorCount: number;
+  /** LinUCB over `dim`-coordinate features; beta = 0 disables the bonus. */
+  readonly ucb: { readonly dim: number; readonly lambda: number; readonly beta: number; readonly sigma0: number; readonly sigmaPriorCount: number };
+}
+
+export const DEFAULT_FEEDBACK_OPTIONS: FeedbackOptions = Object.freeze({
+  appendRows: true,
+  correctCost: true,
+  costPriorCount: 20,
+  ucb: Object.freeze({ dim: 16, lambda: 1, beta: 1, sigma0: 0.5, sigmaPriorCount: 5 }),
+});
+
+/** One served query's outcome, with what was predicted for it when it was routed. */
+export interface FeedbackObservation {
+  readonly model: number;
+  /** Raw k-NN estimates of the served model (before correction and bonus). */
+  readonly predicted: { readonly quality: number; readonly cost: number; readonly tokens?: number };
+  readonly observed: { readonly quality: number; readonly cost: number; readonly tokens?: number };
+  /** The query's features (length ucb.dim, e.g. a RandomProjection of its embedding). */
+  readonly features: ArrayLike<number>;
+}
+
+/**
+ * Training-free feedback into the router: outcomes of served queries (a) grow the reference
+ * set, (b) correct cost and token estimates per model, (c) drive an exploration bonus (LinUCB
+ * on the quality residual). `adjust` turns a raw k-NN estimate batch into the one a policy
+ * scores: corrected costs and a `bonus` in score units, which the scoring kernel adds to
+ * alpha d^ - gamma g^. The bonus never enters budget checks, which read only the (corrected)
+ * cost estimate, so exploration can change which affordable model is chosen but never make an
+ * unaffordable one eligible.
+ */
+export class FeedbackModel {
+  readonly options: FeedbackOptions;
+  readonly ref: ReferenceSet;
+  readonly costs: CostCorrection;
+  readonly ucb: LinUcb;
+  #appended = 0;
+
+  constructor(ref: ReferenceSet, options: FeedbackOptions = DEFAULT_FEEDBACK_OPTIONS) {
+    this.ref = ref;
+    this.options = options;
+    this.costs = new CostCorrection(ref.nModels, { priorCount: options.costPriorCount });
+    this.ucb = new LinUcb(ref.nModels, options.ucb);
+  }
+
+  get appended(): number {
+    return this.#appended;
+  }
+
+  /**
+   * Corrected copy of a raw estimate batch with the bonus attached. `features` holds
+   * nQueries x ucb.dim values; `scoreScale` is the policy's alpha (the bonus is in quality
+   * units times alpha, i.e. score units).
+   */
+  adjust(raw: EstimateBatch, features: ArrayLike<number>, scoreScale: number): EstimateBatch {
+    if (raw.nModels !== this.ref.nModels) throw new RoutingError('dimension_mismatch', `estimates have ${raw.nModels} models, feedback ${this.ref.nModels}`);
+    const cost = Float64Array.from(raw.cost);
+    const tokens = Float64Array.from(raw.tokens);
+    if (this.options.correctCost) {
+      this.costs.applyInPlace('cost', cost);
+      this.costs.applyInPlace('tokens', tokens);
+    }
+    const withBonus = this.options.ucb.beta > 0;
+    return {
+      nQueries: raw.nQueries,
+      nModels: raw.nModels,
+      quality: raw.quality,
+      cost,
+      tokens,
+      support: raw.support,
+      ...(withBonus ? { bonus: this.ucb.bonusBatch(features, raw.nQueries, scoreScale) } : {}),
+    };
+  }
+
+  /**
+   * Applies one served outcome. Returns the id of the appended reference row (the caller adds
+   * the query's embedding to its k-NN index under the same id), or null when rows are not appended.
+   */
+  observe(o: FeedbackObservation): number | null {
+    const M = this.ref.nModels;
+    if (o.model < 0 || o.model >= M) throw new RoutingError('invalid_input', `model ${o.model} out of range`);
+    this.costs.observe('cost', o.model, o.predicted.cost, o.observed.cost);
+    if (o.predicted.tokens !== undefined && o.observed.tokens !== undefined) this.costs.observe('tokens', o.model, o.predicted.tokens, o.observed.tokens);
+    this.ucb.observe(o.model, o.features, o.observed.quality - o.predicted.quality);
+    if (!this.options.appendRows) return null;
+    const quality = new Float64Array(M).fill(Number.NaN);
+    const cost = new Float64Array(M).fill(Number.NaN);
+    const tokens = new Float64Array(M).fill(Number.NaN);
+    quality[o.model] = o.observed.quality;
+    cost[o.model] = o.observed.cost;
+    tokens[o.model] = o.observed.tokens ?? Number.NaN;
+    this.#appended++;
+    return this.ref.append({ quality, cost, tokens });
+  }
+}
