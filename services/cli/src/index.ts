@@ -17,3 +17,5 @@ export { beginJob, finishJob, recordBadLines, readJob, readBadLines, listJobs, d
 export type { BeginJobResult, DecisionTotals, JobRow, JobSummary, ModelDecisions, NewJob } from './jobs-store.ts';
 export { outcomeTotals } from './outcomes.ts';
 export type { ModelOutcomes, OutcomeTotals } from './outcomes.ts';
+export { renderReport, loadReportData, runReport, defaultReportFile } from './report/index.ts';
+export type { ReportCommandOptions, ReportCommandResult, ReportData, ReportJob, ReportModel, ReportQuality, ReportTokenBucket } from './report/index.ts';

@@ -3,6 +3,7 @@
 //   jobs              recent jobs and how far the router got with them
 //   job <id>          one job in detail
 //   route             route a file offline, without Kafka (per-model batch files + decisions)
+//   report <id>       one self-contained HTML report of a job (charts inline, no network)
 // Endpoints: --brokers / --registry / --pg-url, else SWITCHYARD_KAFKA_BROKERS,
 // SWITCHYARD_REGISTRY_URL, SWITCHYARD_PG_URL, else the local stack (started if not running).
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -10,6 +11,7 @@ import { resolveEndpoints } from './endpoints.ts';
 import type { EndpointFlags } from './endpoints.ts';
 import { CliError } from './errors.ts';
 import { runJob, runJobs } from './jobs-command.ts';
+import { runReport } from './report/command.ts';
 import { runRoute } from './route/command.ts';
 import { runSubmit } from './submit/command.ts';
 
@@ -98,6 +100,18 @@ withEndpointOptions(
 ).action(async (jobId: string, o: Record<string, unknown>) => {
   const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
   await runJob({ postgresUrl: endpoints.postgresUrl, jobId, out: process.stdout });
+});
+
+withEndpointOptions(
+  program
+    .command('report')
+    .description('Write one self-contained HTML report of a job (summary, cost against quality, routing mix, token use over time, quality against the best single model) and print its path.')
+    .argument('<jobId>', 'job id printed by submit')
+    .option('--out <file>', 'HTML file to write (default report-<jobId>.html)'),
+).action(async (jobId: string, o: Record<string, unknown>) => {
+  const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
+  const result = await runReport({ postgresUrl: endpoints.postgresUrl, jobId, outFile: o['out'] as string | undefined });
+  process.stdout.write(`${result.path}\n`);
 });
 
 program

@@ -1,0 +1,38 @@
+// `switchyard report <jobId>`: load the job's data, render the page, write it atomically
+// (temporary file then rename) so a reader never opens half a report.
+import { rename, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createPool } from '@switchyard/store';
+import { loadReportData } from './load.ts';
+import { renderReport } from './render.ts';
+
+export interface ReportCommandOptions {
+  readonly postgresUrl: string;
+  readonly jobId: string;
+  /** Output file; default `report-<jobId>.html` in the working directory. */
+  readonly outFile?: string | undefined;
+}
+
+export interface ReportCommandResult {
+  readonly path: string;
+  readonly bytes: number;
+}
+
+export function defaultReportFile(jobId: string): string {
+  return `report-${jobId.replace(/[^a-zA-Z0-9._-]/g, '_')}.html`;
+}
+
+export async function runReport(opts: ReportCommandOptions): Promise<ReportCommandResult> {
+  const pool = createPool({ url: opts.postgresUrl, poolMax: 1, applicationName: 'switchyard-cli' });
+  let html: string;
+  try {
+    html = renderReport(await loadReportData(pool, opts.jobId));
+  } finally {
+    await pool.end();
+  }
+  const path = resolve(opts.outFile ?? defaultReportFile(opts.jobId));
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, html, 'utf8');
+  await rename(tmp, path);
+  return { path, bytes: Buffer.byteLength(html, 'utf8') };
+}

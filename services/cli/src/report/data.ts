@@ -1,0 +1,66 @@
+// What a job report shows, as plain data: loadReportData fills it from Postgres and
+// renderReport turns it into HTML, so the rendering is testable without a database.
+
+export interface ReportJob {
+  readonly tenant: string;
+  readonly source: string;
+  readonly status: string;
+  readonly submittedAtMs: number;
+  readonly linesRead: number;
+  readonly linesProduced: number;
+  readonly linesRejected: number;
+}
+
+export interface ReportModel {
+  readonly model: string;
+  /** Requests routed to the model (decisions). */
+  readonly requests: number;
+  readonly estimatedTokens: number;
+  readonly meanPredictedQuality: number | null;
+  readonly predictedCostUsd: number;
+  /** Outcomes received for the job's requests on this model. */
+  readonly outcomes: number;
+  /** Prompt + completion tokens the outcomes report. */
+  readonly actualTokens: number;
+  /** Mean observed quality of the outcomes; null when none reported one. */
+  readonly meanQuality: number | null;
+  /** Summed reported or derived cost of the outcomes; null when there are no outcomes. */
+  readonly costUsd: number | null;
+}
+
+/** Estimated tokens routed to one model in one UTC minute (decided_at truncated). */
+export interface ReportTokenBucket {
+  readonly model: string;
+  readonly minuteStartMs: number;
+  readonly tokens: number;
+}
+
+/**
+ * The job against each single model in hindsight. Only the chosen model's result of a request
+ * is known, so a model's expected mean on the job is its mean reward on each of the job's
+ * segments (its overall mean where it has none in a segment), weighted by the job's outcomes
+ * per segment: the estimate of the switchyard.regret_by_job view, per request.
+ */
+export interface ReportQuality {
+  /** Job outcomes that carry a reward (quality, else success, else 0 on error). */
+  readonly rewarded: number;
+  /** Mean reward of the job's outcomes (the quality routing achieved). */
+  readonly jobMeanReward: number;
+  readonly perModel: readonly { readonly model: string; readonly expectedMeanReward: number | null }[];
+}
+
+export interface ReportData {
+  readonly jobId: string;
+  readonly generatedAtMs: number;
+  /** null when the requests reached the router without a `submit` (no jobs row). */
+  readonly job: ReportJob | null;
+  /** Tenants seen in the job's decisions, when there is no jobs row to name it. */
+  readonly tenants: readonly string[];
+  readonly routed: number;
+  readonly deferred: number;
+  readonly rejected: number;
+  readonly models: readonly ReportModel[];
+  readonly tokensPerMinute: readonly ReportTokenBucket[];
+  /** null when no outcome of the job carries a reward yet. */
+  readonly quality: ReportQuality | null;
+}

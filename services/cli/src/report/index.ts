@@ -1,0 +1,5 @@
+export { renderReport } from './render.ts';
+export { loadReportData } from './load.ts';
+export { runReport, defaultReportFile } from './command.ts';
+export type { ReportCommandOptions, ReportCommandResult } from './command.ts';
+export type { ReportData, ReportJob, ReportModel, ReportQuality, ReportTokenBucket } from './data.ts';
