@@ -27,7 +27,7 @@ export async function loadBase(dataPath?: string, embedderOptions: HashingEmbedd
   const embedder = createHashingEmbedder(embedderOptions).fit(dataset.history.map((q) => q.prompt));
   const history = embedder.embedBatch(dataset.history.map((q) => q.prompt));
   return {
-    source: path ? `${dataset.name} (real)` : `${dataset.name} (generated: real data absent)`,
+    source: path ? `${dataset.name} (${path})` : `${dataset.name} (generated: no dataset path and no default data)`,
     dataset,
     embedder,
     history,
