@@ -22,6 +22,17 @@ function svgOpen(chart: string, title: string, height = H): string {
   return `<svg class="chart" data-chart="${chart}" role="img" aria-label="${esc(title)}" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" xmlns="http://www.w3.org/2000/svg">`;
 }
 
+/**
+ * Keeps the start and the end of a long name (model names often differ only at the end) so a
+ * row label fits the chart's margin; the full name is in the mark's tooltip and the table.
+ */
+export function shorten(name: string, maxChars: number): string {
+  const chars = [...name];
+  if (chars.length <= maxChars) return name;
+  const head = Math.floor((maxChars - 1) / 3);
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (maxChars - 1 - head)).join('')}`;
+}
+
 function scale(d0: number, d1: number, r0: number, r1: number): (v: number) => number {
   const span = d1 - d0;
   return (v) => (span === 0 ? (r0 + r1) / 2 : r0 + ((v - d0) / span) * (r1 - r0));
@@ -70,22 +81,57 @@ export function scatterPoints(models: readonly ReportModel[]): ScatterPoint[] {
   return points;
 }
 
+interface PlacedLabel {
+  readonly text: string;
+  readonly x: number;
+  readonly y: number;
+  readonly anchor: 'start' | 'end';
+}
+
+const LABEL_CHAR_PX = 6.6;
+const LABEL_LINE_PX = 14;
+
+/**
+ * Point labels beside their points, to the left in the right part of the plot, moved down a
+ * line at a time while they would overlap a label already placed (greedy; the legend and the
+ * tooltips name every point anyway).
+ */
+function placeLabels(points: readonly { readonly text: string; readonly x: number; readonly y: number }[]): PlacedLabel[] {
+  const boxes: { x0: number; x1: number; y0: number; y1: number }[] = [];
+  const placed: PlacedLabel[] = [];
+  for (const p of points) {
+    const width = [...p.text].length * LABEL_CHAR_PX;
+    const anchor = p.x > M.left + PLOT_W * 0.6 ? 'end' : 'start';
+    const lx = anchor === 'end' ? p.x - 10 : p.x + 10;
+    const x0 = anchor === 'end' ? lx - width : lx;
+    let ly = p.y - 10;
+    const overlaps = (y: number): boolean => boxes.some((b) => x0 < b.x1 && x0 + width > b.x0 && y - LABEL_LINE_PX + 3 < b.y1 && y + 3 > b.y0);
+    for (let tries = 0; overlaps(ly) && tries < points.length; tries += 1) ly += LABEL_LINE_PX;
+    boxes.push({ x0, x1: x0 + width, y0: ly - LABEL_LINE_PX + 3, y1: ly + 3 });
+    placed.push({ text: p.text, x: lx, y: ly, anchor });
+  }
+  return placed;
+}
+
 export function costQualityChart(points: readonly ScatterPoint[], colours: Colours): string {
   const costs = points.map((p) => p.costPerRequestUsd);
-  const xTicks = niceTicks(0, Math.max(0, ...costs), 5);
+  // 10% headroom keeps the dearest model's point and label off the plot's right edge.
+  const xTicks = niceTicks(0, Math.max(0, ...costs) * 1.1, 5);
   const yTicks = niceTicks(Math.min(0, ...points.map((p) => p.quality)), Math.max(1, ...points.map((p) => p.quality)), 6);
   const x = scale(xTicks[0] ?? 0, xTicks[xTicks.length - 1] ?? 1, M.left, W - M.right);
   const y = scale(yTicks[0] ?? 0, yTicks[yTicks.length - 1] ?? 1, M.top + PLOT_H, M.top);
-  const marks = points.map((p) => {
+  const labels = placeLabels(points.map((p) => ({ text: shorten(p.model, 32), x: x(p.costPerRequestUsd), y: y(p.quality) })));
+  const marks = points.map((p, i) => {
     const colour = colours.get(p.model) ?? '#333';
     const cx = px(x(p.costPerRequestUsd));
     const cy = px(y(p.quality));
+    const label = labels[i];
     const fill = p.observed ? colour : '#ffffff';
     const tip = `${p.model}: quality ${fmtQuality(p.quality)}, ${fmtUsd(p.costPerRequestUsd)} per request (${p.observed ? 'observed' : 'predicted'})`;
     return (
       `<g class="mark" data-model="${esc(p.model)}"><title>${esc(tip)}</title>` +
       `<circle cx="${cx}" cy="${cy}" r="7" fill="${fill}" stroke="${colour}" stroke-width="2.5"/></g>` +
-      `<text class="point-label" x="${px(x(p.costPerRequestUsd) + 10)}" y="${px(y(p.quality) - 8)}">${esc(p.model)}</text>`
+      (label === undefined ? '' : `<text class="point-label" x="${px(label.x)}" y="${px(label.y)}" text-anchor="${label.anchor}">${esc(label.text)}</text>`)
     );
   });
   return (
@@ -116,12 +162,13 @@ function barRows(
     const width = Math.max(1, x(r.value) - left);
     const modelAttr = r.cls === 'mark' ? ` data-model="${esc(r.model)}"` : '';
     return (
-      `<text class="row-label" x="${left - 8}" y="${top + 19}" text-anchor="end">${esc(r.model)}</text>` +
+      `<text class="row-label" x="${left - 8}" y="${top + 19}" text-anchor="end">${esc(shorten(r.model, 28))}</text>` +
       `<rect class="${r.cls}"${modelAttr} x="${left}" y="${top + 5}" width="${px(width)}" height="${rowH - 10}" fill="${r.colour}"><title>${esc(`${r.model}: ${r.label}`)}</title></rect>` +
       `<text class="bar-value" x="${px(left + width + 6)}" y="${top + 19}">${esc(r.label)}</text>`
     );
   });
-  return svgOpen(chart, title, height) + `<line class="axis" x1="${left}" x2="${left}" y1="${M.top}" y2="${height - 12}"/>` + body.join('') + extra(x, height) + '</svg>';
+  // The extra (reference line) goes under the bars so the value labels' halo keeps them legible.
+  return svgOpen(chart, title, height) + extra(x, height) + `<line class="axis" x1="${left}" x2="${left}" y1="${M.top}" y2="${height - 12}"/>` + body.join('') + '</svg>';
 }
 
 export function routingMixChart(models: readonly ReportModel[], colours: Colours): string {

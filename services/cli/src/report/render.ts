@@ -19,6 +19,7 @@ h2 { font-size: 16px; margin: 0 0 4px; }
 .tile { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
 .tile .v { font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
 .tile .k { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+.tile .d { color: var(--muted); font-size: 12px; word-break: break-all; }
 .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 16px; }
 section.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 16px 18px; overflow-x: auto; }
 svg.chart { display: block; max-width: 100%; height: auto; font-size: 12px; }
@@ -26,6 +27,7 @@ svg .grid { stroke: #e8ebf0; }
 svg .axis { stroke: #9aa3b0; }
 svg .ref { stroke: #222; stroke-dasharray: 4 3; }
 svg .tick, svg .bar-value { fill: var(--muted); }
+svg .bar-value { paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 svg .axis-title { fill: var(--ink); font-size: 12px; }
 svg .row-label, svg .point-label { fill: var(--ink); }
 .legend { display: flex; flex-wrap: wrap; gap: 6px 16px; margin: 8px 0 0; padding: 0; list-style: none; font-size: 13px; }
@@ -38,8 +40,9 @@ th { color: var(--muted); font-weight: 600; font-size: 12px; }
 footer { margin-top: 24px; color: var(--muted); font-size: 12px; }
 `;
 
-function tile(label: string, value: string): string {
-  return `<div class="tile"><div class="v">${esc(value)}</div><div class="k">${esc(label)}</div></div>`;
+function tile(label: string, value: string, detail?: string): string {
+  const d = detail === undefined ? '' : `<div class="d">${esc(detail)}</div>`;
+  return `<div class="tile"><div class="v">${esc(value)}</div><div class="k">${esc(label)}</div>${d}</div>`;
 }
 
 function legend(models: readonly string[], colours: ReadonlyMap<string, string>): string {
@@ -107,7 +110,7 @@ export function renderReport(data: ReportData): string {
   );
   if (data.quality !== null && best !== null && best !== undefined) {
     const gap = data.quality.jobMeanReward - best.v;
-    tiles.push(tile(`vs best single (${best.model})`, `${gap >= 0 ? '+' : ''}${gap.toFixed(3)}`));
+    tiles.push(tile('vs best single model', `${gap >= 0 ? '+' : ''}${gap.toFixed(3)}`, best.model));
   }
 
   const points = scatterPoints(data.models);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { shorten } from '../../src/report/charts.ts';
 import { renderReport } from '../../src/report/render.ts';
 import type { ReportData, ReportModel } from '../../src/report/data.ts';
 
@@ -124,7 +125,7 @@ describe('renderReport', () => {
     const html = renderReport(
       data({ quality: { rewarded: 4, jobMeanReward: 0.75, perModel: [{ model: 'gpt-4', expectedMeanReward: 0.5 }, { model: 'claude', expectedMeanReward: 0.8 }, { model: 'mistral-7b', expectedMeanReward: null }] } }),
     );
-    expect(html).toContain('<div class="v">-0.050</div><div class="k">vs best single (claude)</div>');
+    expect(html).toContain('<div class="v">-0.050</div><div class="k">vs best single model</div><div class="d">claude</div>');
     const q = chart(html, 'quality');
     expect(marks(q).sort()).toEqual(['claude', 'gpt-4']);
     expect(q).toContain('no outcomes yet');
@@ -138,5 +139,17 @@ describe('renderReport', () => {
     expect(points).toBeLessThanOrEqual(360);
     expect(points).toBeGreaterThan(100);
     expect(html).toContain('tokens per 4 minutes');
+  });
+
+  it('shortens long row labels keeping both ends, the full name stays in the tooltip', () => {
+    expect(shorten('short', 28)).toBe('short');
+    const long = 'together/meta-llama-3.1-405b-instruct-turbo';
+    const cut = shorten(long, 28);
+    expect([...cut]).toHaveLength(28);
+    expect(cut.startsWith('together/')).toBe(true);
+    expect(cut.endsWith('instruct-turbo')).toBe(true);
+    const html = renderReport(data({ models: [model(long)] }));
+    expect(chart(html, 'routing-mix')).toContain(`>${cut}</text>`);
+    expect(chart(html, 'routing-mix')).toContain(`<title>${long}: 10 (100.0%)</title>`);
   });
 });
