@@ -13,6 +13,13 @@ export interface FeedbackOptions {
   readonly costPriorCount: number;
   /** LinUCB over `dim`-coordinate features; beta = 0 disables the bonus. */
   readonly ucb: { readonly dim: number; readonly lambda: number; readonly beta: number; readonly sigma0: number; readonly sigmaPriorCount: number };
+  /**
+   * Where the bonus goes. 'score': the kernel's `bonus` input, after the prices are set.
+   * 'quality': added to d^ itself (optimistic estimates), so a dual-price policy also re-solves
+   * its prices on them and rations the budget against the optimism, as UCB-style bandits with
+   * knapsacks do (Agrawal & Devanur, "Bandits with concave rewards and convex knapsacks", EC 2014).
+   */
+  readonly bonusTarget: 'score' | 'quality';
 }
 
 export const DEFAULT_FEEDBACK_OPTIONS: FeedbackOptions = Object.freeze({
@@ -20,6 +27,9 @@ export const DEFAULT_FEEDBACK_OPTIONS: FeedbackOptions = Object.freeze({
   correctCost: true,
   costPriorCount: 20,
   ucb: Object.freeze({ dim: 16, lambda: 1, beta: 1, sigma0: 0.5, sigmaPriorCount: 5 }),
+  // 'score' was measured first: a positive bonus after pricing turns drops into serves and
+  // spends the budget early (README, "Feedback (bandit updates)").
+  bonusTarget: 'quality',
 });
 
 /** One served query's outcome, with what was predicted for it when it was routed. */
@@ -72,16 +82,14 @@ export class FeedbackModel {
       this.costs.applyInPlace('cost', cost);
       this.costs.applyInPlace('tokens', tokens);
     }
-    const withBonus = this.options.ucb.beta > 0;
-    return {
-      nQueries: raw.nQueries,
-      nModels: raw.nModels,
-      quality: raw.quality,
-      cost,
-      tokens,
-      support: raw.support,
-      ...(withBonus ? { bonus: this.ucb.bonusBatch(features, raw.nQueries, scoreScale) } : {}),
-    };
+    const base = { nQueries: raw.nQueries, nModels: raw.nModels, cost, tokens, support: raw.support };
+    if (!(this.options.ucb.beta > 0)) return { ...base, quality: raw.quality };
+    if (this.options.bonusTarget === 'quality') {
+      const quality = this.ucb.bonusBatch(features, raw.nQueries, 1);
+      for (let i = 0; i < quality.length; i++) quality[i]! += raw.quality[i]!;
+      return { ...base, quality };
+    }
+    return { ...base, quality: raw.quality, bonus: this.ucb.bonusBatch(features, raw.nQueries, scoreScale) };
   }
 
   /**

@@ -21,6 +21,7 @@ const options: FeedbackOptions = {
   correctCost: true,
   costPriorCount: 0,
   ucb: { dim: 2, lambda: 1, beta: 1, sigma0: 0.5, sigmaPriorCount: 5 },
+  bonusTarget: 'score',
 };
 
 function coldSet(): ReferenceSet {
@@ -73,6 +74,19 @@ describe('FeedbackModel', () => {
     expect(b1.bonus![1]).toBeCloseTo(b0.bonus![1]!, 12);
     expect(Array.from(b1.cost)).toEqual([2, 1]);
     expect(Array.from(raw.cost)).toEqual([1, 1]);
+  });
+
+  it("with bonusTarget 'quality' adds the bonus to d^ instead (optimistic estimates) and attaches no score bonus", () => {
+    const fb = new FeedbackModel(coldSet(), { ...options, bonusTarget: 'quality' });
+    const raw = estimateBatchOf(2, Float64Array.from([0.5, 0.2]), Float64Array.from([1, 1]));
+    const b = fb.adjust(raw, [1, 0], 10);
+    expect(b.bonus).toBeUndefined();
+    expect(b.quality[0]).toBeCloseTo(0.5 + 0.5, 12);
+    expect(b.quality[1]).toBeCloseTo(0.2 + 0.5, 12);
+    expect(Array.from(raw.quality)).toEqual([0.5, 0.2]);
+    const off = new FeedbackModel(coldSet(), { ...options, ucb: { ...options.ucb, beta: 0 } }).adjust(raw, [1, 0], 10);
+    expect(off.bonus).toBeUndefined();
+    expect(off.quality).toBe(raw.quality);
   });
 
   it('feeds the bonus into scores, in float64 and through the kernel input', async () => {

@@ -1,0 +1,91 @@
+// `npm run bench:feedback -- [--data PATH] [--factor 1] [--split weighted] [--seeds 5] [--cold 0.1] [--json OUT]`
+// Cold start with feedback on vs off vs a warm (full-history) start: see run.ts and the README.
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { createScoringBackend } from '@switchyard/scoring';
+import { defaultDatasetPath, loadDataset } from '@switchyard/datasets';
+import { BUDGET_SPLITS, DEFAULT_FEEDBACK_OPTIONS, type BudgetSplit, type ScoreKernel } from '@switchyard/routing-core';
+import { formatFeedbackReport, runFeedbackBench, type FeedbackReport } from './run.ts';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function fraction(v: string): number {
+  const n = Number(v);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('must be in (0, 1]');
+  return n;
+}
+
+function split(v: string): BudgetSplit {
+  if (!(BUDGET_SPLITS as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${BUDGET_SPLITS.join(', ')}`);
+  return v as BudgetSplit;
+}
+
+export async function main(argv: readonly string[]): Promise<{ report: FeedbackReport; text: string }> {
+  const program = new Command('bench:feedback')
+    .exitOverride()
+    .option('--data <path>', 'dataset folder (RouterBench CSV) or JSONL file; default ../shared/data/routerbench-subset')
+    .option('--factor <f>', 'budget factor', positive, 1)
+    .option('--split <s>', 'budget split: weighted, uniform or cost', split, 'weighted' as BudgetSplit)
+    .option('--seeds <n>', 'number of shuffled streams (>= 5 for reports)', positiveInt, 5)
+    .option('--first-seed <n>', 'first stream seed', (v) => Number.parseInt(v, 10), 0)
+    .option('--cold <fraction>', 'share of the history the cold variants start from', fraction, 0.1)
+    .option('--batch <n>', 'queries decided per routing call; outcomes return after each', positiveInt, 64)
+    .option('--beta <b>', 'LinUCB width multiplier of the exploring variants', positive, DEFAULT_FEEDBACK_OPTIONS.ucb.beta)
+    .option('--bonus-target <t>', 'where the bonus goes: score (kernel bonus input) or quality (optimistic d^)', DEFAULT_FEEDBACK_OPTIONS.bonusTarget)
+    .option('--cost-prior <n>', 'pseudo-observations of the cost correction', positive, DEFAULT_FEEDBACK_OPTIONS.costPriorCount)
+    .option('--kernel <k>', 'score kernel: ts or none (float64 in the policy)', 'ts')
+    .option('--json <out>', 'write the JSON report here');
+  program.parse(argv, { from: 'user' });
+  const o = program.opts<{ data?: string; factor: number; split: BudgetSplit; seeds: number; firstSeed: number; cold: number; batch: number; beta: number; bonusTarget: string; costPrior: number; kernel: string; json?: string }>();
+  const dataPath = o.data ?? defaultDatasetPath();
+  if (!dataPath) throw new InvalidArgumentError('no --data given and ../shared/data/routerbench-subset does not exist');
+  if (o.bonusTarget !== 'score' && o.bonusTarget !== 'quality') throw new InvalidArgumentError('--bonus-target must be score or quality');
+  if (!['ts', 'none'].includes(o.kernel)) throw new InvalidArgumentError('--kernel must be ts or none');
+  const ds = await loadDataset(dataPath, { countTokens: false });
+  let kernel: ScoreKernel | undefined;
+  let dispose = (): void => {};
+  if (o.kernel === 'ts') {
+    const backend = createScoringBackend('ts');
+    kernel = (input) => backend.scoreBatch({ ...input });
+    dispose = () => backend.dispose();
+  }
+  try {
+    const report = await runFeedbackBench(ds, {
+      factor: o.factor,
+      split: o.split,
+      seeds: Array.from({ length: o.seeds }, (_, i) => o.firstSeed + i),
+      coldFraction: o.cold,
+      batchSize: o.batch,
+      beta: o.beta,
+      bonusTarget: o.bonusTarget,
+      costPriorCount: o.costPrior,
+      ...(kernel ? { kernel } : {}),
+    });
+    if (o.json) await writeFile(o.json, `${JSON.stringify(report, null, 2)}\n`);
+    return { report, text: formatFeedbackReport(report) };
+  } finally {
+    dispose();
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (r) => console.log(r.text),
+    (e: unknown) => {
+      console.error(e instanceof Error ? e.message : e);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,284 @@
+// Feedback benchmark (README, "Feedback (bandit updates)"): the same stream, budgets and serving
+// rule as bench/quality (BENCHMARK.md), routed by `ours` from a cold knowledge base with feedback
+// on or off, and from the full history without feedback. Pure over a loaded dataset, so a test
+// can drive it on tiny synthetic data.
+import { createIndex } from '@switchyard/ann';
+import type { Dataset } from '@switchyard/datasets';
+import { createHashingEmbedder } from '@switchyard/embedding';
+import {
+  BudgetLedger,
+  createPolicy,
+  createRng,
+  DEFAULT_FEEDBACK_OPTIONS,
+  estimateFromNeighbours,
+  FeedbackModel,
+  loadHighsSolver,
+  OURS_ESTIMATOR,
+  RandomProjection,
+  ReferenceSet,
+  shuffledIndices,
+  splitBudget,
+  totalBudget,
+  type BudgetSplit,
+  type FeedbackOptions,
+  type LpSolver,
+  type ScoreKernel,
+} from '@switchyard/routing-core';
+
+export const VARIANTS = ['off', 'on', 'on-append-only', 'on-no-bonus', 'warm'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+/** What each variant starts from and learns. */
+const PLAN: Record<Variant, { start: 'cold' | 'full'; feedback: FeedbackOptions | null }> = {
+  off: { start: 'cold', feedback: null },
+  on: { start: 'cold', feedback: DEFAULT_FEEDBACK_OPTIONS },
+  'on-append-only': { start: 'cold', feedback: { ...DEFAULT_FEEDBACK_OPTIONS, correctCost: false, ucb: { ...DEFAULT_FEEDBACK_OPTIONS.ucb, beta: 0 } } },
+  'on-no-bonus': { start: 'cold', feedback: { ...DEFAULT_FEEDBACK_OPTIONS, ucb: { ...DEFAULT_FEEDBACK_OPTIONS.ucb, beta: 0 } } },
+  warm: { start: 'full', feedback: null },
+};
+
+export interface Stat {
+  mean: number;
+  sd: number;
+}
+
+export interface VariantResult {
+  performance: Stat;
+  cost: Stat;
+  served: Stat;
+  efficiency: Stat;
+  /** Performance within each quarter of the stream (by arrival position). */
+  quarters: Stat[];
+  /** Reference rows appended from outcomes by the end of the stream. */
+  appended: Stat;
+  budgetExceeded: boolean;
+}
+
+export interface FeedbackReport {
+  dataset: string;
+  factor: number;
+  split: BudgetSplit;
+  seeds: number;
+  firstSeed: number;
+  nHistory: number;
+  nCold: number;
+  nTest: number;
+  coldFraction: number;
+  k: number;
+  batchSize: number;
+  embedder: string;
+  beta: number;
+  variants: Record<Variant, VariantResult>;
+}
+
+export interface FeedbackBenchOptions {
+  factor: number;
+  split: BudgetSplit;
+  seeds: readonly number[];
+  coldFraction: number;
+  batchSize: number;
+  /** LinUCB width multiplier of the feedback variants that explore. */
+  beta: number;
+  bonusTarget: FeedbackOptions['bonusTarget'];
+  costPriorCount: number;
+  kernel?: ScoreKernel;
+}
+
+interface RunTotals {
+  performance: number;
+  cost: number;
+  served: number;
+  quarters: number[];
+  appended: number;
+  exceeded: boolean;
+}
+
+function rowsOf(qs: Dataset['history'], M: number) {
+  const quality = new Float64Array(qs.length * M);
+  const cost = new Float64Array(qs.length * M);
+  const tokens = new Float64Array(qs.length * M);
+  qs.forEach((q, i) => {
+    quality.set(q.quality, i * M);
+    cost.set(q.cost, i * M);
+    tokens.set(q.tokens, i * M);
+  });
+  return { quality, cost, tokens };
+}
+
+interface Shared {
+  ds: Dataset;
+  M: number;
+  dim: number;
+  historyVectors: Float32Array;
+  testVectors: Float32Array;
+  testFeatures: Float64Array;
+  featureDim: number;
+  budgets: Float64Array;
+  solver: LpSolver;
+}
+
+async function runOne(s: Shared, variant: Variant, seed: number, opts: FeedbackBenchOptions): Promise<RunTotals> {
+  const { ds, M, dim } = s;
+  const plan = PLAN[variant];
+  const fbOptions = plan.feedback && {
+    ...plan.feedback,
+    costPriorCount: opts.costPriorCount,
+    bonusTarget: opts.bonusTarget,
+    ucb: { ...plan.feedback.ucb, beta: plan.feedback.ucb.beta > 0 ? opts.beta : 0 },
+  };
+  // The cold subset is drawn per seed, so the spread covers which history happened to be known.
+  const historyIds = plan.start === 'full' ? Int32Array.from(ds.history.keys()) : shuffledIndices(ds.history.length, createRng(1_000_003 + seed)).slice(0, coldSize(ds, opts));
+  const start = Array.from(historyIds, (i) => ds.history[i]!);
+  const ref = ReferenceSet.fromArrays(ds.models, rowsOf(start, M));
+  const index = createIndex('exact', { dim, capacity: start.length + ds.test.length });
+  const hv = new Float32Array(historyIds.length * dim);
+  historyIds.forEach((h, i) => hv.set(s.historyVectors.subarray(h * dim, (h + 1) * dim), i * dim));
+  index.add(hv);
+  const fb = fbOptions ? new FeedbackModel(ref, fbOptions) : null;
+  const policy = await createPolicy({ policy: 'ours' }, { budgets: s.budgets, streamLength: ds.test.length, solver: s.solver });
+  const alpha = policy.pricing().alpha;
+  const ledger = new BudgetLedger(s.budgets);
+  const order = shuffledIndices(ds.test.length, createRng(seed));
+  const totals: RunTotals = { performance: 0, cost: 0, served: 0, quarters: [0, 0, 0, 0], appended: 0, exceeded: false };
+  const { k, weighting } = OURS_ESTIMATOR;
+  const F = s.featureDim;
+  for (let from = 0; from < order.length; from += opts.batchSize) {
+    const to = Math.min(order.length, from + opts.batchSize);
+    const n = to - from;
+    const qv = new Float32Array(n * dim);
+    const feats = new Float64Array(n * F);
+    for (let i = 0; i < n; i++) {
+      const j = order[from + i]!;
+      qv.set(s.testVectors.subarray(j * dim, (j + 1) * dim), i * dim);
+      feats.set(s.testFeatures.subarray(j * F, (j + 1) * F), i * F);
+    }
+    const nn = index.searchBatch(qv, k);
+    const raw = estimateFromNeighbours(ref, nn.ids, { k, scores: nn.scores, weighting });
+    const batch = fb ? fb.adjust(raw, feats, alpha) : raw;
+    const decisions = policy.chooseBatch(batch, opts.kernel);
+    decisions.forEach((d, i) => {
+      if (d.kind !== 'route') return;
+      const pos = from + i;
+      const j = order[pos]!;
+      const c = ds.test[j]!.cost[d.model]!;
+      const q = ds.test[j]!.quality[d.model]!;
+      if (Number.isNaN(c) || !ledger.serve(d.model, c).served) {
+        policy.recordLost({ model: d.model, reservedCost: d.reservedCost });
+        return;
+      }
+      const quality = Number.isNaN(q) ? 0 : q;
+      totals.performance += quality;
+      totals.cost += c;
+      totals.served++;
+      totals.quarters[Math.min(3, Math.floor((4 * pos) / order.length))]! += quality;
+      policy.recordOutcome({ model: d.model, cost: c, quality, reservedCost: d.reservedCost });
+      if (!fb) return;
+      const cell = i * M + d.model;
+      const id = fb.observe({
+        model: d.model,
+        predicted: { quality: raw.quality[cell]!, cost: raw.cost[cell]!, tokens: raw.tokens[cell]! },
+        observed: { quality: q, cost: c, tokens: ds.test[j]!.tokens[d.model]! },
+        features: feats.subarray(i * F, (i + 1) * F),
+      });
+      if (id !== null) {
+        // Row ids of the reference set and the index must stay aligned.
+        const at = index.add(qv.subarray(i * dim, (i + 1) * dim));
+        if (at !== id) throw new Error(`index row ${at} != reference row ${id}`);
+      }
+    });
+  }
+  totals.appended = fb?.appended ?? 0;
+  totals.exceeded = ledger.exceeded();
+  return totals;
+}
+
+function coldSize(ds: Dataset, opts: FeedbackBenchOptions): number {
+  return Math.max(1, Math.round(opts.coldFraction * ds.history.length));
+}
+
+function stat(xs: readonly number[]): Stat {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, sd };
+}
+
+export async function runFeedbackBench(ds: Dataset, opts: FeedbackBenchOptions): Promise<FeedbackReport> {
+  const M = ds.models.length;
+  // The embedder's IDF is fitted on the history's prompts (text only, no outcomes), identically
+  // for every variant, so the variants differ only in the outcomes they know.
+  const embedder = createHashingEmbedder().fit(ds.history.map((q) => q.prompt));
+  const historyVectors = embedder.embedBatch(ds.history.map((q) => q.prompt));
+  const testVectors = embedder.embedBatch(ds.test.map((q) => q.prompt));
+  const projection = new RandomProjection(embedder.dim, DEFAULT_FEEDBACK_OPTIONS.ucb.dim, 17);
+  const testFeatures = projection.projectBatch(testVectors, ds.test.length);
+  const trueCost = rowsOf(ds.test, M).cost;
+  const fullHistory = ReferenceSet.fromArrays(ds.models, rowsOf(ds.history, M));
+  // Budgets as BENCHMARK.md: B from the test stream's true costs, split on the full history's
+  // means, identical for every variant (a cold start changes what the router knows, not its budget).
+  const budgets = splitBudget(totalBudget(opts.factor, trueCost, M), opts.split, {
+    quality: fullHistory.globalMeans('quality'),
+    cost: fullHistory.globalMeans('cost'),
+  });
+  const shared: Shared = {
+    ds,
+    M,
+    dim: embedder.dim,
+    historyVectors,
+    testVectors,
+    testFeatures,
+    featureDim: projection.dim,
+    budgets,
+    solver: await loadHighsSolver(),
+  };
+  const variants = {} as Record<Variant, VariantResult>;
+  for (const v of VARIANTS) {
+    const runs: RunTotals[] = [];
+    for (const seed of opts.seeds) runs.push(await runOne(shared, v, seed, opts));
+    variants[v] = {
+      performance: stat(runs.map((r) => r.performance)),
+      cost: stat(runs.map((r) => r.cost)),
+      served: stat(runs.map((r) => r.served)),
+      efficiency: stat(runs.map((r) => (r.cost > 0 ? r.performance / r.cost : 0))),
+      quarters: [0, 1, 2, 3].map((qi) => stat(runs.map((r) => r.quarters[qi]!))),
+      appended: stat(runs.map((r) => r.appended)),
+      budgetExceeded: runs.some((r) => r.exceeded),
+    };
+  }
+  return {
+    dataset: ds.name,
+    factor: opts.factor,
+    split: opts.split,
+    seeds: opts.seeds.length,
+    firstSeed: opts.seeds[0] ?? 0,
+    nHistory: ds.history.length,
+    nCold: coldSize(ds, opts),
+    nTest: ds.test.length,
+    coldFraction: opts.coldFraction,
+    k: OURS_ESTIMATOR.k,
+    batchSize: opts.batchSize,
+    embedder: embedder.name,
+    beta: opts.beta,
+    variants,
+  };
+}
+
+const fmt = (s: Stat, digits: number): string => `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}`;
+
+export function formatFeedbackReport(r: FeedbackReport): string {
+  const header = ['variant', 'performance', 'Q1', 'Q2', 'Q3', 'Q4', 'cost (USD)', 'served', 'efficiency', 'rows added', 'exceeded'];
+  const rows = VARIANTS.map((v) => {
+    const m = r.variants[v];
+    return [v, fmt(m.performance, 1), ...m.quarters.map((q) => fmt(q, 1)), fmt(m.cost, 4), fmt(m.served, 1), fmt(m.efficiency, 0), m.appended.mean.toFixed(0), m.budgetExceeded ? 'YES' : 'no'];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [
+    `dataset ${r.dataset}: factor ${r.factor}, split ${r.split}, ${r.seeds} seeds from ${r.firstSeed}, nTest ${r.nTest}, history ${r.nHistory} (cold start: ${r.nCold} rows)`,
+    `policy ours, exact k-NN k ${r.k}, batch ${r.batchSize}, embedder ${r.embedder}, LinUCB beta ${r.beta}`,
+    '',
+    line(header),
+    `|${widths.map((w, i) => (i === 0 ? ':' : '') + '-'.repeat(w + 1) + (i === 0 ? '' : ':')).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
+}

@@ -1,0 +1,47 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSyntheticDataset, writeJsonlDataset } from '@switchyard/datasets';
+import { main } from '../main.ts';
+import { VARIANTS, type FeedbackReport } from '../run.ts';
+
+let dir: string;
+let dataPath: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bench-feedback-'));
+  dataPath = join(dir, 'tiny.jsonl');
+  await writeJsonlDataset(generateSyntheticDataset({ nHistory: 200, nTest: 120, models: 3, seed: 5 }), dataPath);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('bench:feedback main', () => {
+  it('runs every variant on the same budgets, within them, and writes the JSON report', async () => {
+    const out = join(dir, 'report.json');
+    const { report, text } = await main(['--data', dataPath, '--seeds', '2', '--cold', '0.2', '--batch', '16', '--json', out]);
+    const r = JSON.parse(await readFile(out, 'utf8')) as FeedbackReport;
+    expect(r).toEqual(report);
+    expect(r).toMatchObject({ seeds: 2, nTest: 120, nHistory: 200, nCold: 40, coldFraction: 0.2, batchSize: 16 });
+    expect(Object.keys(r.variants).sort()).toEqual([...VARIANTS].sort());
+    for (const v of VARIANTS) {
+      const m = r.variants[v];
+      expect(m.budgetExceeded).toBe(false);
+      expect(m.quarters).toHaveLength(4);
+      expect(m.quarters.reduce((a, q) => a + q.mean, 0)).toBeCloseTo(m.performance.mean, 9);
+      expect(m.served.mean).toBeGreaterThan(0);
+      expect(text).toContain(`| ${v} `);
+    }
+    // Feedback variants append one row per served query; the others never grow.
+    for (const v of ['on', 'on-append-only', 'on-no-bonus'] as const) expect(r.variants[v].appended.mean).toBe(r.variants[v].served.mean);
+    expect(r.variants.off.appended.mean).toBe(0);
+    expect(r.variants.warm.appended.mean).toBe(0);
+  });
+
+  it('rejects a bad bonus target', async () => {
+    await expect(main(['--data', dataPath, '--bonus-target', 'nowhere'])).rejects.toThrow(/bonus-target/);
+  });
+});
