@@ -92,21 +92,24 @@ const LABEL_CHAR_PX = 6.6;
 const LABEL_LINE_PX = 14;
 
 /**
- * Point labels beside their points, to the left in the right part of the plot, moved down a
- * line at a time while they would overlap a label already placed (greedy; the legend and the
- * tooltips name every point anyway).
+ * Point labels beside their points (to the left in the right part of the plot), above, level
+ * or below, whichever first clears the labels already placed; none where all overlap, as in
+ * a crowded corner (greedy: the legend and the tooltips name every point anyway).
  */
-function placeLabels(points: readonly { readonly text: string; readonly x: number; readonly y: number }[]): PlacedLabel[] {
+function placeLabels(points: readonly { readonly text: string; readonly x: number; readonly y: number }[]): (PlacedLabel | null)[] {
   const boxes: { x0: number; x1: number; y0: number; y1: number }[] = [];
-  const placed: PlacedLabel[] = [];
+  const placed: (PlacedLabel | null)[] = [];
   for (const p of points) {
     const width = [...p.text].length * LABEL_CHAR_PX;
     const anchor = p.x > M.left + PLOT_W * 0.6 ? 'end' : 'start';
     const lx = anchor === 'end' ? p.x - 10 : p.x + 10;
     const x0 = anchor === 'end' ? lx - width : lx;
-    let ly = p.y - 10;
     const overlaps = (y: number): boolean => boxes.some((b) => x0 < b.x1 && x0 + width > b.x0 && y - LABEL_LINE_PX + 3 < b.y1 && y + 3 > b.y0);
-    for (let tries = 0; overlaps(ly) && tries < points.length; tries += 1) ly += LABEL_LINE_PX;
+    const ly = [-10, 4, -24, 18].map((dy) => p.y + dy).find((y) => !overlaps(y));
+    if (ly === undefined) {
+      placed.push(null);
+      continue;
+    }
     boxes.push({ x0, x1: x0 + width, y0: ly - LABEL_LINE_PX + 3, y1: ly + 3 });
     placed.push({ text: p.text, x: lx, y: ly, anchor });
   }
@@ -131,7 +134,7 @@ export function costQualityChart(points: readonly ScatterPoint[], colours: Colou
     return (
       `<g class="mark" data-model="${esc(p.model)}"><title>${esc(tip)}</title>` +
       `<circle cx="${cx}" cy="${cy}" r="7" fill="${fill}" stroke="${colour}" stroke-width="2.5"/></g>` +
-      (label === undefined ? '' : `<text class="point-label" x="${px(label.x)}" y="${px(label.y)}" text-anchor="${label.anchor}">${esc(label.text)}</text>`)
+      (label === undefined || label === null ? '' : `<text class="point-label" x="${px(label.x)}" y="${px(label.y)}" text-anchor="${label.anchor}">${esc(label.text)}</text>`)
     );
   });
   return (
@@ -216,13 +219,14 @@ export function tokenSeries(rows: readonly ReportTokenBucket[]): TokenSeries | n
 
 export function tokensChart(series: TokenSeries, colours: Colours): string {
   const bucketMs = series.bucketMinutes * 60_000;
-  const endMs = series.startMs + Math.max(1, series.buckets - 1) * bucketMs;
+  const endMs = series.startMs + (series.buckets - 1) * bucketMs;
   const all = [...series.perModel.values()].flat();
   const yTicks = niceTicks(0, Math.max(0, ...all), 5);
+  // scale() centres a one-bucket job (start = end) in the plot.
   const x = scale(series.startMs, endMs, M.left + 8, W - M.right - 8);
   const y = scale(yTicks[0] ?? 0, yTicks[yTicks.length - 1] ?? 1, M.top + PLOT_H, M.top);
   const withDate = endMs - series.startMs >= 86_400_000 || new Date(series.startMs).getUTCDate() !== new Date(endMs).getUTCDate();
-  const stepMs = Math.max(bucketMs, niceTicks(0, endMs - series.startMs, 6)[1] ?? bucketMs);
+  const stepMs = Math.max(bucketMs, niceTicks(0, Math.max(bucketMs, endMs - series.startMs), 6)[1] ?? bucketMs);
   const xTickValues: number[] = [];
   for (let t = series.startMs; t <= endMs; t += Math.ceil(stepMs / bucketMs) * bucketMs) xTickValues.push(t);
   const lines = [...series.perModel.entries()].map(([model, values]) => {

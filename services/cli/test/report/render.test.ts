@@ -105,7 +105,8 @@ describe('renderReport', () => {
     expect(html).toContain('Hollow points');
     expect(html).toContain('No outcomes yet');
     // A job decided within one minute is a single point: still a visible mark.
-    expect(chart(html, 'tokens')).toMatch(/<circle[^>]*r="5"/);
+    expect(chart(html, 'tokens')).toMatch(/<circle cx="345"[^>]*r="5"/);
+    expect([...chart(html, 'tokens').matchAll(/>(\d\d:\d\d)</g)].map((m) => m[1])).toEqual(['12:00']);
     expect(html).not.toMatch(/NaN|undefined|Infinity/);
   });
 
