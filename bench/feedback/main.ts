@@ -45,10 +45,11 @@ export async function main(argv: readonly string[]): Promise<{ report: FeedbackR
     .option('--beta <b>', 'LinUCB width multiplier of the exploring variants', positive, DEFAULT_FEEDBACK_OPTIONS.ucb.beta)
     .option('--bonus-target <t>', 'where the bonus goes: score (kernel bonus input) or quality (optimistic d^)', DEFAULT_FEEDBACK_OPTIONS.bonusTarget)
     .option('--cost-prior <n>', 'pseudo-observations of the cost correction', positive, DEFAULT_FEEDBACK_OPTIONS.costPriorCount)
+    .option('--search-width <n>', 'search k * n neighbours; each model averages its first k with a value (1: plain top-k)', positiveInt, 4)
     .option('--kernel <k>', 'score kernel: ts or none (float64 in the policy)', 'ts')
     .option('--json <out>', 'write the JSON report here');
   program.parse(argv, { from: 'user' });
-  const o = program.opts<{ data?: string; factor: number; split: BudgetSplit; seeds: number; firstSeed: number; cold: number; batch: number; beta: number; bonusTarget: string; costPrior: number; kernel: string; json?: string }>();
+  const o = program.opts<{ data?: string; factor: number; split: BudgetSplit; seeds: number; firstSeed: number; cold: number; batch: number; beta: number; bonusTarget: string; costPrior: number; searchWidth: number; kernel: string; json?: string }>();
   const dataPath = o.data ?? defaultDatasetPath();
   if (!dataPath) throw new InvalidArgumentError('no --data given and ../shared/data/routerbench-subset does not exist');
   if (o.bonusTarget !== 'score' && o.bonusTarget !== 'quality') throw new InvalidArgumentError('--bonus-target must be score or quality');
@@ -71,6 +72,7 @@ export async function main(argv: readonly string[]): Promise<{ report: FeedbackR
       beta: o.beta,
       bonusTarget: o.bonusTarget,
       costPriorCount: o.costPrior,
+      searchWidth: o.searchWidth,
       ...(kernel ? { kernel } : {}),
     });
     if (o.json) await writeFile(o.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -10,7 +10,7 @@ import {
   createPolicy,
   createRng,
   DEFAULT_FEEDBACK_OPTIONS,
-  estimateFromNeighbours,
+  estimatePerModel,
   FeedbackModel,
   loadHighsSolver,
   OURS_ESTIMATOR,
@@ -68,6 +68,7 @@ export interface FeedbackReport {
   batchSize: number;
   embedder: string;
   beta: number;
+  searchWidth: number;
   variants: Record<Variant, VariantResult>;
 }
 
@@ -81,6 +82,11 @@ export interface FeedbackBenchOptions {
   beta: number;
   bonusTarget: FeedbackOptions['bonusTarget'];
   costPriorCount: number;
+  /**
+   * Neighbours searched per query = k * searchWidth; each model averages the first k with a value
+   * (estimatePerModel), the same for every variant. 1 is the plain top-k.
+   */
+  searchWidth: number;
   kernel?: ScoreKernel;
 }
 
@@ -140,7 +146,7 @@ async function runOne(s: Shared, variant: Variant, seed: number, opts: FeedbackB
   const ledger = new BudgetLedger(s.budgets);
   const order = shuffledIndices(ds.test.length, createRng(seed));
   const totals: RunTotals = { performance: 0, cost: 0, served: 0, quarters: [0, 0, 0, 0], appended: 0, exceeded: false };
-  const { k, weighting } = OURS_ESTIMATOR;
+  const { k } = OURS_ESTIMATOR;
   const F = s.featureDim;
   for (let from = 0; from < order.length; from += opts.batchSize) {
     const to = Math.min(order.length, from + opts.batchSize);
@@ -152,8 +158,8 @@ async function runOne(s: Shared, variant: Variant, seed: number, opts: FeedbackB
       qv.set(s.testVectors.subarray(j * dim, (j + 1) * dim), i * dim);
       feats.set(s.testFeatures.subarray(j * F, (j + 1) * F), i * F);
     }
-    const nn = index.searchBatch(qv, k);
-    const raw = estimateFromNeighbours(ref, nn.ids, { k, scores: nn.scores, weighting });
+    const nn = index.searchBatch(qv, k * opts.searchWidth);
+    const raw = estimatePerModel(ref, nn.ids, k * opts.searchWidth, k);
     const batch = fb ? fb.adjust(raw, feats, alpha) : raw;
     const decisions = policy.chooseBatch(batch, opts.kernel);
     decisions.forEach((d, i) => {
@@ -259,6 +265,7 @@ export async function runFeedbackBench(ds: Dataset, opts: FeedbackBenchOptions):
     batchSize: opts.batchSize,
     embedder: embedder.name,
     beta: opts.beta,
+    searchWidth: opts.searchWidth,
     variants,
   };
 }
@@ -275,7 +282,7 @@ export function formatFeedbackReport(r: FeedbackReport): string {
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   return [
     `dataset ${r.dataset}: factor ${r.factor}, split ${r.split}, ${r.seeds} seeds from ${r.firstSeed}, nTest ${r.nTest}, history ${r.nHistory} (cold start: ${r.nCold} rows)`,
-    `policy ours, exact k-NN k ${r.k}, batch ${r.batchSize}, embedder ${r.embedder}, LinUCB beta ${r.beta}`,
+    `policy ours, exact k-NN k ${r.k} per model of ${r.k * r.searchWidth} searched, batch ${r.batchSize}, embedder ${r.embedder}, LinUCB beta ${r.beta}`,
     '',
     line(header),
     `|${widths.map((w, i) => (i === 0 ? ':' : '') + '-'.repeat(w + 1) + (i === 0 ? '' : ':')).join('|')}|`,

@@ -53,3 +53,4 @@ export { FeedbackModel, DEFAULT_FEEDBACK_OPTIONS, type FeedbackOptions, type Fee
 export { CostCorrection, type CostCorrectionOptions, type CorrectedMetric } from './feedback/cost-correction.ts';
 export { LinUcb, type LinUcbOptions } from './feedback/linucb.ts';
 export { RandomProjection } from './feedback/projection.ts';
+export { estimatePerModel } from './feedback/per-model-estimates.ts';
