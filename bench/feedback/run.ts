@@ -49,6 +49,12 @@ export interface VariantResult {
   efficiency: Stat;
   /** Performance within each quarter of the stream (by arrival position). */
   quarters: Stat[];
+  /**
+   * Mean absolute error of the raw k-NN quality estimates d^ against the true quality, over
+   * every (query, model) cell with a known truth, per quarter: whether the knowledge base
+   * itself gets better, apart from what the policy does with it.
+   */
+  estimateMae: Stat[];
   /** Reference rows appended from outcomes by the end of the stream. */
   appended: Stat;
   budgetExceeded: boolean;
@@ -95,6 +101,8 @@ interface RunTotals {
   cost: number;
   served: number;
   quarters: number[];
+  maeSum: number[];
+  maeCount: number[];
   appended: number;
   exceeded: boolean;
 }
@@ -145,7 +153,7 @@ async function runOne(s: Shared, variant: Variant, seed: number, opts: FeedbackB
   const alpha = policy.pricing().alpha;
   const ledger = new BudgetLedger(s.budgets);
   const order = shuffledIndices(ds.test.length, createRng(seed));
-  const totals: RunTotals = { performance: 0, cost: 0, served: 0, quarters: [0, 0, 0, 0], appended: 0, exceeded: false };
+  const totals: RunTotals = { performance: 0, cost: 0, served: 0, quarters: [0, 0, 0, 0], maeSum: [0, 0, 0, 0], maeCount: [0, 0, 0, 0], appended: 0, exceeded: false };
   const { k } = OURS_ESTIMATOR;
   const F = s.featureDim;
   for (let from = 0; from < order.length; from += opts.batchSize) {
@@ -160,6 +168,16 @@ async function runOne(s: Shared, variant: Variant, seed: number, opts: FeedbackB
     }
     const nn = index.searchBatch(qv, k * opts.searchWidth);
     const raw = estimatePerModel(ref, nn.ids, k * opts.searchWidth, k);
+    for (let i = 0; i < n; i++) {
+      const quarter = Math.min(3, Math.floor((4 * (from + i)) / order.length));
+      const truth = ds.test[order[from + i]!]!.quality;
+      for (let m = 0; m < M; m++) {
+        const t = truth[m]!;
+        if (Number.isNaN(t)) continue;
+        totals.maeSum[quarter]! += Math.abs(raw.quality[i * M + m]! - t);
+        totals.maeCount[quarter]! += 1;
+      }
+    }
     const batch = fb ? fb.adjust(raw, feats, alpha) : raw;
     const decisions = policy.chooseBatch(batch, opts.kernel);
     decisions.forEach((d, i) => {
@@ -247,6 +265,7 @@ export async function runFeedbackBench(ds: Dataset, opts: FeedbackBenchOptions):
       served: stat(runs.map((r) => r.served)),
       efficiency: stat(runs.map((r) => (r.cost > 0 ? r.performance / r.cost : 0))),
       quarters: [0, 1, 2, 3].map((qi) => stat(runs.map((r) => r.quarters[qi]!))),
+      estimateMae: [0, 1, 2, 3].map((qi) => stat(runs.map((r) => r.maeSum[qi]! / Math.max(1, r.maeCount[qi]!)))),
       appended: stat(runs.map((r) => r.appended)),
       budgetExceeded: runs.some((r) => r.exceeded),
     };
@@ -273,10 +292,10 @@ export async function runFeedbackBench(ds: Dataset, opts: FeedbackBenchOptions):
 const fmt = (s: Stat, digits: number): string => `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}`;
 
 export function formatFeedbackReport(r: FeedbackReport): string {
-  const header = ['variant', 'performance', 'Q1', 'Q2', 'Q3', 'Q4', 'cost (USD)', 'served', 'efficiency', 'rows added', 'exceeded'];
+  const header = ['variant', 'performance', 'Q1', 'Q2', 'Q3', 'Q4', 'cost (USD)', 'served', 'efficiency', 'rows added', 'MAE d^ Q1', 'MAE d^ Q4', 'exceeded'];
   const rows = VARIANTS.map((v) => {
     const m = r.variants[v];
-    return [v, fmt(m.performance, 1), ...m.quarters.map((q) => fmt(q, 1)), fmt(m.cost, 4), fmt(m.served, 1), fmt(m.efficiency, 0), m.appended.mean.toFixed(0), m.budgetExceeded ? 'YES' : 'no'];
+    return [v, fmt(m.performance, 1), ...m.quarters.map((q) => fmt(q, 1)), fmt(m.cost, 4), fmt(m.served, 1), fmt(m.efficiency, 0), m.appended.mean.toFixed(0), m.estimateMae[0]!.mean.toFixed(4), m.estimateMae[3]!.mean.toFixed(4), m.budgetExceeded ? 'YES' : 'no'];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;

@@ -33,12 +33,16 @@ describe('bench:feedback main', () => {
       expect(m.quarters).toHaveLength(4);
       expect(m.quarters.reduce((a, q) => a + q.mean, 0)).toBeCloseTo(m.performance.mean, 9);
       expect(m.served.mean).toBeGreaterThan(0);
+      expect(m.estimateMae).toHaveLength(4);
+      for (const e of m.estimateMae) expect(e.mean).toBeGreaterThan(0);
       expect(text).toContain(`| ${v} `);
     }
     // Feedback variants append one row per served query; the others never grow.
     for (const v of ['on', 'on-append-only', 'on-no-bonus'] as const) expect(r.variants[v].appended.mean).toBe(r.variants[v].served.mean);
     expect(r.variants.off.appended.mean).toBe(0);
     expect(r.variants.warm.appended.mean).toBe(0);
+    // Same cold start and stream: before many rows are added the estimates hardly differ.
+    expect(r.variants['on-append-only'].estimateMae[0]!.mean).toBeCloseTo(r.variants.off.estimateMae[0]!.mean, 1);
   });
 
   it('rejects a bad bonus target', async () => {
