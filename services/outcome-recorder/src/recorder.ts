@@ -18,7 +18,7 @@ import { createPool, recordOutcomes } from '@switchyard/store';
 import type { OutcomeRecord } from '@switchyard/store';
 import type { OutcomeRecorderConfig } from './config.ts';
 import { segmentFromHeaders, toOutcomeRecord } from './convert.ts';
-import { startOpsServer } from './http.ts';
+import { startOpsServer } from '@switchyard/ops';
 
 export interface StartOutcomeRecorderOptions {
   readonly logger?: Logger;

@@ -22,7 +22,7 @@ import { WindowBudgetLedger } from '@switchyard/routing-core';
 import { acquireBudgetLeases, createPool, recordDecisions, releaseBudgetLeases } from '@switchyard/store';
 import type { RouterConfig } from './config.ts';
 import { budgetRulesOf, embeddingDimOf } from './config.ts';
-import { startOpsServer } from './http.ts';
+import { startOpsServer } from '@switchyard/ops';
 import { createRouterMetrics } from './metrics.ts';
 import { createPolicyHolder, policyBudgetsUsd } from './policy-holder.ts';
 import { buildSharedReference } from './reference.ts';

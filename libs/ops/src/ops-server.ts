@@ -1,5 +1,5 @@
-// Operational endpoints: /metrics (Prometheus text), /healthz (the process works), /readyz
-// (it is consuming: started, not stopping).
+// Operational endpoints every service exposes: /metrics (Prometheus text), /healthz (the
+// process works), /readyz (the service says it is ready: e.g. consuming, not stopping).
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
