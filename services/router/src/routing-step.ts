@@ -18,6 +18,7 @@ import type { SwitchyardConfig } from '@switchyard/config';
 import { BatchPacker, WindowBudgetLedger, estimateBatchOf, rankModels, routeWithinBudget, windowStartOf } from '@switchyard/routing-core';
 import type { BudgetRejectReason, Decision, PackedBatch, RankedCandidate, RescheduleDecision, RoutingPolicy, ScoreKernel } from '@switchyard/routing-core';
 import { TsScoringBackend } from '@switchyard/scoring';
+import type { DecisionOutcomeKind, DecisionRecord } from '@switchyard/store';
 import type { PolicyHolder } from './policy-holder.ts';
 import type { ScoreResult, ScoreTask } from './scoring-task.ts';
 import { Semaphore } from './semaphore.ts';
@@ -38,35 +39,9 @@ export interface OutputMessage {
   readonly value: Buffer;
 }
 
-export type DecisionOutcome = 'routed' | 'deferred' | 'rejected';
-
-/** One row of the `decisions` table (see libs/store migrations). */
-export interface DecisionRow {
-  readonly requestId: string;
-  readonly jobId: string;
-  readonly tenant: string;
-  readonly outcome: DecisionOutcome;
-  readonly model: string | null;
-  readonly batchId: string | null;
-  readonly fallbackRank: number | null;
-  readonly promptTokens: number;
-  readonly estimatedTokens: number | null;
-  readonly predictedQuality: number | null;
-  readonly predictedCostUsd: number | null;
-  readonly score: number | null;
-  readonly dualPrice: number | null;
-  /** Policy score per configured model, in config order. */
-  readonly scores: readonly number[];
-  readonly reason: string | null;
-  readonly deferUntilMs: number | null;
-  readonly deferrals: number;
-  readonly policy: string;
-  readonly routerInstance: string;
-  readonly sourceTopic: string;
-  readonly sourcePartition: number;
-  readonly sourceOffset: string;
-  readonly decidedAtMs: number;
-}
+/** One row of the `decisions` table: the store's record, so the two cannot drift apart. */
+export type DecisionRow = DecisionRecord;
+export type DecisionOutcome = DecisionOutcomeKind;
 
 /** A window lease request/return for the shared budget store (postgres ledger mode). */
 export interface LeaseItem {
