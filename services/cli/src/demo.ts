@@ -40,6 +40,7 @@ import { renderSummary } from './demo/summary.ts';
 import { accountedFor, waitUntilAccounted } from './demo/wait.ts';
 import type { Accounting } from './demo/wait.ts';
 import { repoRootDir } from './paths.ts';
+import { runReport } from './report/command.ts';
 
 const env = process.env;
 const say = (line = ''): void => {
@@ -267,6 +268,9 @@ async function main(): Promise<number> {
     say('');
     say(renderSummary(totals.perModel, outcomes === null || outcomes.received === 0 ? null : outcomes.perModel));
     if (totals.rejected > 0) say(`\nrejected: ${Object.entries(totals.rejectedByReason).map(([r, n]) => `${r} ${n}`).join(', ')}`);
+    const report = await runReport({ postgresUrl: info.postgresUrl, jobId, outFile: join(outDir, 'report.html') });
+    say('');
+    say(`HTML report (self-contained, opens offline): ${report.path}`);
     say('');
     say('Where to look next:');
     say(`  npx switchyard job ${jobId}`);
