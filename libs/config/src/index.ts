@@ -1,4 +1,4 @@
-export { loadConfig, routedTopicFor } from './load.ts';
+export { deepFreeze, loadConfig, routedTopicFor } from './load.ts';
 export type { DeepReadonly, KafkaConfig, ModelConfig, RegistryConfig, SwitchyardConfig, TopicsConfig } from './load.ts';
 export { redact, REDACTED } from './redact.ts';
 export { ConfigError } from './errors.ts';

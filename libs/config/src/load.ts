@@ -29,7 +29,8 @@ export type KafkaConfig = SwitchyardConfig['kafka'];
 export type RegistryConfig = SwitchyardConfig['registry'];
 export type TopicsConfig = SwitchyardConfig['topics'];
 
-function deepFreeze<T>(value: T): T {
+/** Freezes a parsed config object and everything in it, so compiled configs cannot be mutated. */
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);

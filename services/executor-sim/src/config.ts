@@ -1,6 +1,7 @@
 // The simulator's configuration: the shared, frozen SwitchyardConfig (Kafka, registry, topics,
 // models with prices) plus an `executorSim` section parsed here once and frozen.
 import { z } from 'zod';
+import { deepFreeze } from '@switchyard/config';
 import type { SwitchyardConfig } from '@switchyard/config';
 
 const positiveInt = z.number().int().positive();
@@ -60,14 +61,6 @@ export class ExecutorSimConfigError extends Error {
   override readonly name = 'ExecutorSimConfigError';
   readonly code = 'invalid_config' as const;
   readonly retriable = false;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 export function parseExecutorSimConfig(input: unknown): ExecutorSimSettings {

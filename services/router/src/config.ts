@@ -3,6 +3,7 @@
 // this service has (where its reference set comes from, embedding, ANN, budget ledger, HTTP).
 // Both are parsed once at the edge and frozen; nothing below main.ts reads the environment.
 import { z } from 'zod';
+import { deepFreeze } from '@switchyard/config';
 import type { SwitchyardConfig } from '@switchyard/config';
 import type { BudgetRule } from '@switchyard/routing-core';
 
@@ -80,14 +81,6 @@ export class RouterConfigError extends Error {
   override readonly name = 'RouterConfigError';
   readonly code = 'invalid_config' as const;
   readonly retriable = false;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 export function parseRouterServiceConfig(input: unknown): RouterServiceConfig {
