@@ -2,8 +2,21 @@
 // decide and hand back what they did not use, so any number of instances together never
 // exceed a window's limit. Rows are locked in key order, so two instances leasing overlapping
 // windows queue on each other instead of deadlocking.
+//
+// Owned leases (ownedLease* below): an instance that crashes between taking a lease and
+// settling it would otherwise leave those tokens counted for good. With an owner, each lease
+// taken is also recorded in switchyard.budget_leases; settling deletes that record (the used
+// part stays in used_tokens, the surplus goes back), and an owner whose heartbeat expired has
+// its unsettled records reclaimed by any instance: their tokens go back to the windows. The
+// router settles a slice's leases before its Kafka transaction commits, so an unsettled lease
+// belongs to decisions that never committed: giving all of it back never un-counts a committed
+// decision. An owner that was only slow (not dead) finds its records gone when it settles and
+// gets StoreError('lease_lost'): its slice aborts and is decided again, so the tokens handed
+// to someone else are never spent twice. Lock order everywhere: budget_usage rows in key
+// order, then budget_leases rows.
 import pg from 'pg';
 import { asStoreError } from './decisions.ts';
+import { StoreError } from './errors.ts';
 import type { Queryable } from './decisions.ts';
 
 export interface BudgetLease {
@@ -21,7 +34,7 @@ export interface BudgetLease {
 /** A pool (a client is checked out for the transaction) or a client already checked out. */
 export type LeaseDb = pg.Pool | pg.PoolClient;
 
-function keyOf(l: BudgetLease): string {
+function keyOf(l: Pick<BudgetLease, 'ruleId' | 'subject' | 'windowStartMs'>): string {
   return `${l.ruleId}\u0000${l.subject}\u0000${l.windowStartMs}`;
 }
 
@@ -47,7 +60,7 @@ async function inTransaction<T>(db: LeaseDb, fn: (c: Queryable) => Promise<T>): 
  * Grants each lease min(tokens, limit - used) and records it; returns the grants in input
  * order. A limit lowered in config below what a window already used grants 0.
  */
-export async function acquireBudgetLeases(db: LeaseDb, leases: readonly BudgetLease[]): Promise<number[]> {
+export async function acquireBudgetLeases(db: LeaseDb, leases: readonly BudgetLease[], opts: { readonly owner?: string } = {}): Promise<number[]> {
   if (leases.length === 0) return [];
   const order = leases.map((l, i) => ({ l, i })).sort((a, b) => (keyOf(a.l) < keyOf(b.l) ? -1 : keyOf(a.l) > keyOf(b.l) ? 1 : 0));
   try {
@@ -94,6 +107,16 @@ export async function acquireBudgetLeases(db: LeaseDb, leases: readonly BudgetLe
             AND r.granted > 0`,
         [cols[0], cols[1], cols[2], cols[4], granted],
       );
+      if (opts.owner !== undefined) {
+        // Every item gets a record, 0-token grants too, so settling can tell "reclaimed" apart.
+        await c.query(
+          `INSERT INTO switchyard.budget_leases (owner_id, rule_id, subject, window_start_ms, tokens)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[])
+           ON CONFLICT (owner_id, rule_id, subject, window_start_ms)
+             DO UPDATE SET tokens = switchyard.budget_leases.tokens + EXCLUDED.tokens, taken_at = now()`,
+          [opts.owner, cols[0], cols[1], cols[2], granted],
+        );
+      }
       return grants;
     });
   } catch (cause) {
@@ -136,4 +159,169 @@ export async function readBudgetUsage(
     limitTokens: Number(r.limit_tokens),
     usedTokens: Number(r.used_tokens),
   }));
+}
+
+/** Locks the budget_usage rows of `keys` in key order (the lock order of this module). */
+async function lockWindows(c: Queryable, keys: readonly { ruleId: string; subject: string; windowStartMs: number }[]): Promise<void> {
+  if (keys.length === 0) return;
+  await c.query(
+    `SELECT 1 FROM switchyard.budget_usage b
+       JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS r(rule_id, subject, window_start_ms)
+         USING (rule_id, subject, window_start_ms)
+      ORDER BY b.rule_id, b.subject, b.window_start_ms
+      FOR UPDATE OF b`,
+    [keys.map((k) => k.ruleId), keys.map((k) => k.subject), keys.map((k) => k.windowStartMs)],
+  );
+}
+
+/**
+ * Registers or renews a lease owner: it stays alive until `ttlMs` after now (database clock).
+ * Returns false when the owner had already expired and its leases may have been reclaimed.
+ */
+export async function heartbeatLeaseOwner(db: Queryable, owner: { readonly ownerId: string; readonly instanceId: string }, ttlMs: number): Promise<boolean> {
+  try {
+    const res = await db.query<{ was_alive: boolean }>(
+      `WITH prev AS (SELECT expires_at FROM switchyard.lease_owners WHERE owner_id = $1)
+       INSERT INTO switchyard.lease_owners AS o (owner_id, instance_id, expires_at)
+       VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond')
+       ON CONFLICT (owner_id) DO UPDATE SET heartbeat_at = clock_timestamp(), expires_at = EXCLUDED.expires_at
+       RETURNING COALESCE((SELECT expires_at >= clock_timestamp() FROM prev), true) AS was_alive`,
+      [owner.ownerId, owner.instanceId, Math.max(0, Math.floor(ttlMs))],
+    );
+    return res.rows[0]?.was_alive ?? true;
+  } catch (cause) {
+    throw asStoreError(cause, `renewing lease owner ${owner.ownerId}`);
+  }
+}
+
+/**
+ * Settles an owner's leases: hands `tokens` (the surplus) of each item back to its window and
+ * deletes the lease records; the rest of each lease stays counted as used. Throws
+ * StoreError('lease_lost') and changes nothing when any record is gone (reclaimed).
+ */
+export async function settleOwnedLeases(db: LeaseDb, owner: string, leases: readonly BudgetLease[]): Promise<void> {
+  if (leases.length === 0) return;
+  const sorted = [...leases].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  try {
+    await inTransaction(db, async (c) => {
+      await lockWindows(c, sorted);
+      const gone = await c.query<{ rule_id: string; subject: string; window_start_ms: string; tokens: string }>(
+        `DELETE FROM switchyard.budget_leases l
+          USING unnest($2::text[], $3::text[], $4::bigint[]) AS r(rule_id, subject, window_start_ms)
+          WHERE l.owner_id = $1 AND l.rule_id = r.rule_id AND l.subject = r.subject AND l.window_start_ms = r.window_start_ms
+          RETURNING l.rule_id, l.subject, l.window_start_ms, l.tokens`,
+        [owner, sorted.map((l) => l.ruleId), sorted.map((l) => l.subject), sorted.map((l) => l.windowStartMs)],
+      );
+      const held = new Map(gone.rows.map((r) => [`${r.rule_id}\u0000${r.subject}\u0000${r.window_start_ms}`, Number(r.tokens)]));
+      const distinct = new Set(sorted.map(keyOf));
+      if (held.size !== distinct.size) {
+        throw new StoreError('lease_lost', `${distinct.size - held.size} of ${distinct.size} budget leases of ${owner} were reclaimed before they were settled`);
+      }
+      const back = sorted.map((l) => Math.min(Math.max(0, Math.floor(l.tokens)), held.get(keyOf(l)) ?? 0));
+      await c.query(
+        `UPDATE switchyard.budget_usage b
+            SET used_tokens = GREATEST(0, b.used_tokens - r.tokens), updated_at = now()
+           FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS r(rule_id, subject, window_start_ms, tokens)
+          WHERE b.rule_id = r.rule_id AND b.subject = r.subject AND b.window_start_ms = r.window_start_ms AND r.tokens > 0`,
+        [sorted.map((l) => l.ruleId), sorted.map((l) => l.subject), sorted.map((l) => l.windowStartMs), back],
+      );
+    });
+  } catch (cause) {
+    if (cause instanceof StoreError) throw cause;
+    throw asStoreError(cause, `settling ${leases.length} budget leases`);
+  }
+}
+
+/**
+ * Gives back the unsettled leases of every owner whose heartbeat expired (database clock), and
+ * forgets those owners. Any instance may call it, concurrently too: each record is deleted by
+ * exactly one caller. Returns the owners and tokens reclaimed.
+ */
+export async function reclaimExpiredLeases(db: LeaseDb): Promise<{ owners: string[]; leases: number; tokens: number }> {
+  try {
+    return await inTransaction(db, async (c) => {
+      const expired = await c.query<{ rule_id: string; subject: string; window_start_ms: string }>(
+        `SELECT DISTINCT l.rule_id, l.subject, l.window_start_ms
+           FROM switchyard.budget_leases l
+           LEFT JOIN switchyard.lease_owners o USING (owner_id)
+          WHERE o.owner_id IS NULL OR o.expires_at < clock_timestamp()`,
+      );
+      const keys = expired.rows.map((r) => ({ ruleId: r.rule_id, subject: r.subject, windowStartMs: Number(r.window_start_ms) }));
+      keys.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
+      await lockWindows(c, keys);
+      // Re-checked under the locks: an owner that renewed in between keeps its leases.
+      const taken = await c.query<{ owner_id: string; rule_id: string; subject: string; window_start_ms: string; tokens: string }>(
+        `DELETE FROM switchyard.budget_leases l
+          WHERE (l.rule_id, l.subject, l.window_start_ms) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]))
+            AND NOT EXISTS (SELECT 1 FROM switchyard.lease_owners o WHERE o.owner_id = l.owner_id AND o.expires_at >= clock_timestamp())
+          RETURNING l.owner_id, l.rule_id, l.subject, l.window_start_ms, l.tokens`,
+        [keys.map((k) => k.ruleId), keys.map((k) => k.subject), keys.map((k) => k.windowStartMs)],
+      );
+      const sums = new Map<string, { ruleId: string; subject: string; windowStartMs: number; tokens: number }>();
+      for (const r of taken.rows) {
+        const k = `${r.rule_id}\u0000${r.subject}\u0000${r.window_start_ms}`;
+        const prev = sums.get(k) ?? { ruleId: r.rule_id, subject: r.subject, windowStartMs: Number(r.window_start_ms), tokens: 0 };
+        prev.tokens += Number(r.tokens);
+        sums.set(k, prev);
+      }
+      const back = [...sums.values()].filter((s) => s.tokens > 0);
+      if (back.length > 0) {
+        await c.query(
+          `UPDATE switchyard.budget_usage b
+              SET used_tokens = GREATEST(0, b.used_tokens - r.tokens), updated_at = now()
+             FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS r(rule_id, subject, window_start_ms, tokens)
+            WHERE b.rule_id = r.rule_id AND b.subject = r.subject AND b.window_start_ms = r.window_start_ms`,
+          [back.map((s) => s.ruleId), back.map((s) => s.subject), back.map((s) => s.windowStartMs), back.map((s) => s.tokens)],
+        );
+      }
+      const owners = await c.query<{ owner_id: string }>(
+        `DELETE FROM switchyard.lease_owners o
+          WHERE o.expires_at < clock_timestamp()
+            AND NOT EXISTS (SELECT 1 FROM switchyard.budget_leases l WHERE l.owner_id = o.owner_id)
+          RETURNING o.owner_id`,
+      );
+      const fromLeases = new Set(taken.rows.map((r) => r.owner_id));
+      for (const o of owners.rows) fromLeases.add(o.owner_id);
+      return { owners: [...fromLeases].sort(), leases: taken.rows.length, tokens: back.reduce((a, s) => a + s.tokens, 0) };
+    });
+  } catch (cause) {
+    throw asStoreError(cause, 'reclaiming expired budget leases');
+  }
+}
+
+/**
+ * Graceful end of an owner: returns whatever it still holds (normally nothing: every slice
+ * settles its leases) and deletes the owner.
+ */
+export async function retireLeaseOwner(db: LeaseDb, owner: string): Promise<void> {
+  try {
+    await inTransaction(db, async (c) => {
+      const held = await c.query<{ rule_id: string; subject: string; window_start_ms: string }>(
+        `SELECT rule_id, subject, window_start_ms FROM switchyard.budget_leases WHERE owner_id = $1 ORDER BY rule_id, subject, window_start_ms`,
+        [owner],
+      );
+      await lockWindows(c, held.rows.map((r) => ({ ruleId: r.rule_id, subject: r.subject, windowStartMs: Number(r.window_start_ms) })));
+      await c.query(
+        `WITH gone AS (DELETE FROM switchyard.budget_leases WHERE owner_id = $1 RETURNING rule_id, subject, window_start_ms, tokens)
+         UPDATE switchyard.budget_usage b
+            SET used_tokens = GREATEST(0, b.used_tokens - gone.tokens), updated_at = now()
+           FROM gone
+          WHERE b.rule_id = gone.rule_id AND b.subject = gone.subject AND b.window_start_ms = gone.window_start_ms`,
+        [owner],
+      );
+      await c.query('DELETE FROM switchyard.lease_owners WHERE owner_id = $1', [owner]);
+    });
+  } catch (cause) {
+    throw asStoreError(cause, `retiring lease owner ${owner}`);
+  }
+}
+
+/** Unsettled lease tokens per owner (for reports and tests). */
+export async function readOwnedLeases(db: Queryable, owner?: string): Promise<{ ownerId: string; ruleId: string; subject: string; windowStartMs: number; tokens: number }[]> {
+  const res = await db.query<{ owner_id: string; rule_id: string; subject: string; window_start_ms: string; tokens: string }>(
+    `SELECT owner_id, rule_id, subject, window_start_ms, tokens FROM switchyard.budget_leases
+      WHERE $1::text IS NULL OR owner_id = $1 ORDER BY owner_id, rule_id, subject, window_start_ms`,
+    [owner ?? null],
+  );
+  return res.rows.map((r) => ({ ownerId: r.owner_id, ruleId: r.rule_id, subject: r.subject, windowStartMs: Number(r.window_start_ms), tokens: Number(r.tokens) }));
 }

@@ -7,7 +7,8 @@ export type StoreErrorCode =
   | 'migration_file_invalid' // a .sql file in the migrations folder has a malformed name or duplicates a version
   | 'migration_checksum_mismatch' // a migration recorded as applied was edited afterwards
   | 'migration_unknown' // the database has a migration applied that no file on disk describes
-  | 'migration_failed'; // a migration's SQL failed; its transaction was rolled back
+  | 'migration_failed' // a migration's SQL failed; its transaction was rolled back
+  | 'lease_lost'; // a budget lease was reclaimed (its owner's heartbeat expired) before it was settled
 
 const retriableCodes: ReadonlySet<StoreErrorCode> = new Set(['connection_failed']);
 

@@ -22,5 +22,16 @@ export {
   type MigrationFile,
 } from './migration-plan.ts';
 export { recordDecisions, DECISION_INSERT_CHUNK, type DecisionRecord, type DecisionOutcomeKind, type Queryable } from './decisions.ts';
-export { acquireBudgetLeases, releaseBudgetLeases, readBudgetUsage, type BudgetLease, type LeaseDb } from './decisions-budget.ts';
+export {
+  acquireBudgetLeases,
+  releaseBudgetLeases,
+  readBudgetUsage,
+  heartbeatLeaseOwner,
+  settleOwnedLeases,
+  reclaimExpiredLeases,
+  retireLeaseOwner,
+  readOwnedLeases,
+  type BudgetLease,
+  type LeaseDb,
+} from './decisions-budget.ts';
 export { recordOutcomes, readOutcomeStats, rewardOf, outcomeDigest, compareOutcomeVersions, classifyOutcomeWrite, latestPerRequest, isValidSegment, ALL_SEGMENTS, MAX_SEGMENT_CHARS, type OutcomeRecord, type OutcomeStats, type OutcomeWriteKind, type RecordOutcomesResult, type OutcomeDb, type OutcomeVersion, type CostSource } from './outcomes.ts';
