@@ -28,7 +28,7 @@ export interface AvroSerdeOptions {
 }
 
 type WriterEntry =
-  | { readonly ok: true; readonly resolver: avro.Resolver | null }
+  | { readonly ok: true; readonly resolver: avro.Resolver | null; readonly writerType: avro.Type }
   | { readonly ok: false; readonly reason: 'unknown_schema' | 'wrong_schema'; readonly detail: string };
 
 export class AvroSerde<T> {
@@ -45,7 +45,7 @@ export class AvroSerde<T> {
     this.subject = subject;
     this.schemaId = schemaId;
     this.maxCachedSchemaIds = maxCached;
-    this.writers.set(schemaId, Promise.resolve({ ok: true, resolver: null }));
+    this.writers.set(schemaId, Promise.resolve({ ok: true, resolver: null, writerType: contract.type }));
   }
 
   /** Registers (or looks up) the contract's schema under `<topic>-value` and returns a serde bound to it. */
@@ -90,6 +90,9 @@ export class AvroSerde<T> {
       const value = (writer.resolver === null
         ? this.contract.type.fromBuffer(wire.body)
         : this.contract.type.fromBuffer(wire.body, writer.resolver)) as T;
+      if (containsReplacementChar(value) && !isUtf8Exact(writer.writerType, wire.body)) {
+        return { ok: false, reason: 'undecodable', detail: 'avro body: a string is not valid UTF-8', schemaId: wire.schemaId };
+      }
       return { ok: true, value, schemaId: wire.schemaId };
     } catch (err) {
       return { ok: false, reason: 'undecodable', detail: `avro body: ${err instanceof Error ? err.message : String(err)}`, schemaId: wire.schemaId };
@@ -134,7 +137,7 @@ export class AvroSerde<T> {
     }
     try {
       const resolver = this.contract.type.createResolver(writerType);
-      return { ok: true, resolver };
+      return { ok: true, resolver, writerType };
     } catch (err) {
       return {
         ok: false,
@@ -142,6 +145,27 @@ export class AvroSerde<T> {
         detail: `schema id ${schemaId} (${writerType.name ?? writerType.typeName}) cannot be read as ${this.contract.fullName}: ${err instanceof Error ? err.message : String(err)}`,
       };
     }
+  }
+}
+
+// Avro strings are UTF-8, but Node's decoder silently turns invalid sequences (a CESU-8 lone
+// surrogate, 0xFF, a cut sequence) into U+FFFD, which would route a rewritten prompt. A decoded
+// string holding U+FFFD is therefore checked against the bytes: re-encoded with the writer
+// schema it must give the body back. Only records with U+FFFD pay for the check; a valid U+FFFD
+// passes it (a writer that used non-canonical varints or array blocks would not, and such a
+// record is refused as undecodable).
+function containsReplacementChar(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\uFFFD');
+  if (typeof value !== 'object' || value === null || Buffer.isBuffer(value)) return false;
+  if (Array.isArray(value)) return value.some(containsReplacementChar);
+  return Object.values(value).some(containsReplacementChar);
+}
+
+function isUtf8Exact(writerType: avro.Type, body: Buffer): boolean {
+  try {
+    return writerType.toBuffer(writerType.fromBuffer(body)).equals(body);
+  } catch {
+    return false;
   }
 }
 

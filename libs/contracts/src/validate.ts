@@ -19,7 +19,9 @@ const id = z
   .string()
   .min(1, 'must not be empty')
   .max(MAX_ID_CHARS, `must be at most ${MAX_ID_CHARS} characters`)
-  .refine((s) => !loneSurrogate.test(s), 'must be well-formed Unicode (no lone surrogates)');
+  .refine((s) => !loneSurrogate.test(s), 'must be well-formed Unicode (no lone surrogates)')
+  // Ids are stored in Postgres text columns, which cannot hold NUL.
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL (U+0000)');
 const text = z.string().refine((s) => !loneSurrogate.test(s), 'must be well-formed Unicode (no lone surrogates)');
 const nonNegInt = z.number().int().min(0).max(INT32_MAX);
 const epochMillis = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);

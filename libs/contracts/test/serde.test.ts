@@ -42,6 +42,18 @@ describe('AvroSerde', () => {
     expect(() => serde.encode(bad)).toThrow(expect.objectContaining({ code: 'invalid_value', message: expect.stringContaining('maxOutputTokens') }));
   });
 
+  it('refuses strings that are not UTF-8 instead of rewriting them, and keeps a real U+FFFD', async () => {
+    const serde = await AvroSerde.forTopic(new FakeRegistry(), 'requests', contracts.request);
+    const marker = 'MARKER';
+    const body = contracts.request.type.toBuffer(sampleRequest({ prompt: marker }));
+    const at = body.indexOf(Buffer.from(marker));
+    // A CESU-8 lone surrogate (what a writer makes of "\ud800"), same byte length as the marker.
+    const patched = Buffer.concat([body.subarray(0, at), Buffer.from([0x61, 0xed, 0xa0, 0x80, 0x62, 0x63]), body.subarray(at + marker.length)]);
+    expect(await serde.decode(encodeWire(serde.schemaId, patched))).toMatchObject({ ok: false, reason: 'undecodable', detail: expect.stringContaining('UTF-8') });
+    const real = await serde.decode(serde.encode(sampleRequest({ prompt: 'a \uFFFD b' })));
+    expect(real.ok && real.value.prompt).toBe('a \uFFFD b');
+  });
+
   describe('decoding the encoded fixtures', async () => {
     const registry = new FakeRegistry();
     const fixtures = await buildEncodedFixtures(registry, 'requests-value');

@@ -33,6 +33,8 @@ describe('createRequestValidator', () => {
     ['overlong jobId', sampleRequest({ jobId: 'j'.repeat(257) }), 'jobId'],
     ['lone surrogate in tenant', sampleRequest({ tenant: 'a\ud800b' }), 'tenant'],
     ['lone surrogate in prompt', sampleRequest({ prompt: 'x\udfff' }), 'prompt'],
+    ['NUL in requestId (Postgres text cannot store it)', sampleRequest({ requestId: 'r\u0000' }), 'requestId'],
+    ['NUL in tenant', sampleRequest({ tenant: '\u0000' }), 'tenant'],
     ['negative promptTokens', sampleRequest({ promptTokens: -1 }), 'promptTokens'],
     ['zero maxOutputTokens', sampleRequest({ maxOutputTokens: 0 }), 'maxOutputTokens'],
     ['fractional priority', sampleRequest({ priority: 1.5 }), 'priority'],
