@@ -9,7 +9,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['libs/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'bench/*/test/**/*.test.ts', 'infra/*/test/**/*.test.ts'],
+          // test/**/*.spec.ts: stack-free checks that live beside the integration tests they share code with.
+          include: ['libs/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'bench/*/test/**/*.test.ts', 'infra/*/test/**/*.test.ts', 'test/**/*.spec.ts'],
           environment: 'node',
           testTimeout: 60_000,
         },
