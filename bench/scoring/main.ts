@@ -1,10 +1,12 @@
 /**
  * Scoring kernel benchmark: the plain TypeScript kernel against gpu.js (in the mode gpu.js picks on
- * this machine, plus its forced cpu mode) over batch sizes and model counts, side by side in one
- * run; optionally the TypeScript kernel in a Piscina worker pool of several sizes.
+ * this machine, plus its forced cpu mode) over batch sizes and model counts, and the TypeScript
+ * kernel in Piscina worker pools of several sizes at the same batch sizes, side by side in one
+ * run and one table.
  *
- *   node --import tsx bench/scoring/main.ts [--json OUT] [--sizes 64,256,1024,4096] [--models 11,32]
- *     [--backends ts,gpujs,gpujs:cpu] [--min-time-ms 300] [--pool-sizes 1,2] [--pool-batches 64]
+ *   npm run bench:scoring -- [--json OUT] [--sizes 64,256,1024,4096] [--models 11,32]
+ *     [--backends ts,gpujs,gpujs:cpu] [--min-time-ms 300] [--pool-sizes 1,2,4] [--pool-rows 131072]
+ *     [--pool-inputs moved|copied|both]
  *
  * Inputs are synthetic (seeded uniform values, 10% of cells masked, a bonus term): the kernel's
  * cost depends on the shape only, not on where the numbers come from.
@@ -55,9 +57,10 @@ const { values: args } = parseArgs({
     models: { type: 'string', default: '11,32' },
     backends: { type: 'string', default: 'ts,gpujs,gpujs:cpu' },
     'min-time-ms': { type: 'string', default: '300' },
-    'pool-sizes': { type: 'string', default: '1,2' },
-    'pool-batches': { type: 'string', default: '64' },
-    'pool-batch-size': { type: 'string', default: '1024' },
+    'pool-sizes': { type: 'string', default: '1,2,4' },
+    /** Rows per pool run at each batch size (batches = rows / batch size, at least 8). */
+    'pool-rows': { type: 'string', default: '131072' },
+    'pool-inputs': { type: 'string', default: 'moved' },
     seed: { type: 'string', default: '1' },
   },
 });
@@ -74,8 +77,11 @@ const sizes = intList('sizes', args.sizes);
 const modelCounts = intList('models', args.models);
 const minTimeMs = intList('min-time-ms', args['min-time-ms'])[0] ?? 300;
 const poolSizes = intList('pool-sizes', args['pool-sizes']).filter((n) => n > 0);
-const poolBatches = intList('pool-batches', args['pool-batches'])[0] ?? 64;
-const poolBatchSize = intList('pool-batch-size', args['pool-batch-size'])[0] ?? 1024;
+const poolRows = intList('pool-rows', args['pool-rows'])[0] ?? 131_072;
+const poolInputs = args['pool-inputs'];
+if (poolInputs !== 'moved' && poolInputs !== 'copied' && poolInputs !== 'both') throw new Error(`--pool-inputs: '${poolInputs}' is not moved, copied or both`);
+const poolTransfers = poolInputs === 'both' ? [false, true] : [poolInputs === 'moved'];
+const poolBatchesFor = (batchSize: number): number => Math.max(8, Math.ceil(poolRows / batchSize));
 const seed = intList('seed', args.seed)[0] ?? 1;
 const backendSpecs = args.backends.split(',').filter((s) => s !== '');
 const steadyOptions = { warmup: 3, minTimeMs, minReps: 5, maxReps: 10_000 };
@@ -172,7 +178,8 @@ async function runKernels(): Promise<KernelRow[]> {
  * by structured clone or moved (transferList, no copy). Pool start-up and the first task per
  * thread are timed apart, on their own batches.
  */
-async function runPool(poolSize: number, nModels: number, transfer: boolean): Promise<PoolRow> {
+async function runPool(poolSize: number, nModels: number, transfer: boolean, poolBatchSize: number): Promise<PoolRow> {
+  const poolBatches = poolBatchesFor(poolBatchSize);
   const inputs = Array.from({ length: poolBatches }, (_, i) => makeBatch(poolBatchSize, nModels, seed * 104_729 + i));
   const warmups = Array.from({ length: poolSize * 2 }, (_, i) => makeBatch(poolBatchSize, nModels, seed * 7 + i));
   const reference = new TsScoringBackend();
@@ -218,7 +225,8 @@ async function runPool(poolSize: number, nModels: number, transfer: boolean): Pr
   }
 }
 
-function inlineBaseline(nModels: number): PoolRow {
+function inlineBaseline(nModels: number, poolBatchSize: number): PoolRow {
+  const poolBatches = poolBatchesFor(poolBatchSize);
   const inputs = Array.from({ length: poolBatches }, (_, i) => makeBatch(poolBatchSize, nModels, seed * 104_729 + i));
   const backend = new TsScoringBackend();
   // Warmed up on batches of its own, like the pools, so the timed batches are equally cold.
@@ -236,6 +244,33 @@ function gpujsVersion(): string {
 
 const fmt = (n: number, digits: number): string => n.toFixed(digits);
 
+interface SideBySide {
+  /** 'batch', then one column per kernel backend and per pool configuration. */
+  header: string[];
+  rows: { batchSize: number; rowsPerSec: number[] }[];
+}
+
+/** One row per batch size at `nModels`: every kernel backend's and every pool's scoreBatch rows/s. */
+function sideBySideTable(kernels: readonly KernelRow[], pool: readonly PoolRow[], nModels: number): SideBySide {
+  const kernelCols = backendSpecs.map((spec) => {
+    const mode = kernels.find((r) => r.backend === spec)?.mode;
+    return { label: mode !== undefined && !spec.includes(':') && spec !== 'ts' ? `${spec} (${mode})` : spec, spec };
+  });
+  const poolCols: { label: string; poolSize: number; transfer: boolean }[] = [];
+  for (const r of pool) {
+    const label = r.poolSize === 0 ? 'ts inline' : `pool ${r.poolSize}${poolTransfers.length > 1 ? (r.transfer ? ' moved' : ' copied') : ''}`;
+    if (!poolCols.some((c) => c.label === label)) poolCols.push({ label, poolSize: r.poolSize, transfer: r.transfer });
+  }
+  const rows = sizes.map((batchSize) => ({
+    batchSize,
+    rowsPerSec: [
+      ...kernelCols.map((c) => kernels.find((k) => k.backend === c.spec && k.nModels === nModels && k.batchSize === batchSize && k.op === 'score')?.rowsPerSec ?? Number.NaN),
+      ...poolCols.map((c) => pool.find((p) => p.poolSize === c.poolSize && p.transfer === c.transfer && p.nModels === nModels && p.batchSize === batchSize)?.rowsPerSec ?? Number.NaN),
+    ],
+  }));
+  return { header: ['batch', ...kernelCols.map((c) => c.label), ...poolCols.map((c) => c.label)], rows };
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   // The machine may be shared: the load average says how much the figures can be trusted.
@@ -243,12 +278,14 @@ async function main(): Promise<void> {
   process.stderr.write(`scoring bench: backends ${backendSpecs.join(', ')}; sizes ${sizes.join(', ')}; models ${modelCounts.join(', ')}\n`);
   const kernels = await runKernels();
   const pool: PoolRow[] = [];
+  const poolModels = modelCounts[0] ?? 11;
   if (poolSizes.length > 0) {
-    const nModels = modelCounts[0] ?? 11;
-    pool.push(inlineBaseline(nModels));
-    for (const size of poolSizes) {
-      pool.push(await runPool(size, nModels, false));
-      pool.push(await runPool(size, nModels, true));
+    for (const batchSize of sizes) {
+      pool.push(inlineBaseline(poolModels, batchSize));
+      for (const size of poolSizes) {
+        for (const transfer of poolTransfers) pool.push(await runPool(size, poolModels, transfer, batchSize));
+      }
+      process.stderr.write(`  pools M=${poolModels} Q=${batchSize} done\n`);
     }
   }
 
@@ -281,13 +318,18 @@ async function main(): Promise<void> {
     ),
   );
   if (pool.length > 0) {
-    console.log(`\nTypeScript kernel in a Piscina pool (0 = inline on the main thread), ${poolBatches} batches of ${poolBatchSize} rows, scoreBatch`);
+    console.log(`\nTypeScript kernel in a Piscina pool (0 = inline on the main thread), ${poolRows} rows per run (at least 8 batches), scoreBatch`);
     console.log(
       formatTable(
-        ['pool', 'inputs', 'models', 'startup ms', 'elapsed ms', 'rows/s', 'same as ts'],
-        pool.map((r) => [String(r.poolSize), r.poolSize === 0 ? 'inline' : r.transfer ? 'moved' : 'copied', String(r.nModels), fmt(r.startupMs, 1), fmt(r.elapsedMs, 1), r.rowsPerSec.toExponential(3), r.agreesWithTs ? 'yes' : 'NO']),
+        ['pool', 'inputs', 'models', 'batch', 'batches', 'startup ms', 'elapsed ms', 'rows/s', 'same as ts'],
+        pool.map((r) => [String(r.poolSize), r.poolSize === 0 ? 'inline' : r.transfer ? 'moved' : 'copied', String(r.nModels), String(r.batchSize), String(r.batches), fmt(r.startupMs, 1), fmt(r.elapsedMs, 1), r.rowsPerSec.toExponential(3), r.agreesWithTs ? 'yes' : 'NO']),
       ),
     );
+  }
+  const sideBySide = sideBySideTable(kernels, pool, poolModels);
+  if (sideBySide.rows.length > 0) {
+    console.log(`\nSide by side, ${poolModels} models, scoreBatch rows/s: kernels single-threaded at steady state (batch / median call), pools as throughput over a run`);
+    console.log(formatTable(sideBySide.header, sideBySide.rows.map((r) => [String(r.batchSize), ...r.rowsPerSec.map((v) => (Number.isFinite(v) ? v.toExponential(2) : '-'))])));
   }
   if (args.json !== undefined) {
     mkdirSync(dirname(args.json), { recursive: true });
@@ -295,9 +337,10 @@ async function main(): Promise<void> {
       bench: 'scoring',
       startedAt,
       env,
-      settings: { sizes, modelCounts, backends: backendSpecs, minTimeMs, seed, poolSizes, poolBatches, poolBatchSize, maskRate: 0.1 },
+      settings: { sizes, modelCounts, backends: backendSpecs, minTimeMs, seed, poolSizes, poolRows, poolInputs, poolModels, maskRate: 0.1 },
       kernels,
       pool,
+      sideBySide,
     };
     writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nwrote ${args.json}`);
