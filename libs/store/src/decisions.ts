@@ -38,6 +38,19 @@ export interface DecisionRecord {
   /** int64 as a decimal string. */
   readonly sourceOffset: string;
   readonly decidedAtMs: number;
+  /** What the feedback loop needs from a routed decision (migration 0008); absent or null: none stored. */
+  readonly features?: DecisionFeatures | null;
+}
+
+/** A routed decision's features for feedback, stored in the decision's own row. */
+export interface DecisionFeatures {
+  /** The prompt's embedding as encodeEmbeddingInt8 writes it. */
+  readonly embedding: Uint8Array;
+  /** The chosen model's raw k-NN estimates (before cost correction and bonus). */
+  readonly rawQuality: number;
+  readonly rawCostUsd: number;
+  /** Expected response tokens, before the request's output cap; NaN when unknown. */
+  readonly rawOutputTokens: number;
 }
 
 /** Anything that runs a parameterised query: a pool or a checked-out client. */
@@ -53,21 +66,21 @@ const UPSERT = `
     request_id, job_id, tenant, outcome, model, batch_id, fallback_rank, prompt_tokens,
     estimated_tokens, predicted_quality, predicted_cost_usd, score, dual_price, scores, reason,
     defer_until, deferrals, policy, router_instance, source_topic, source_partition,
-    source_offset, decided_at)
+    source_offset, decided_at, feature_embedding, raw_quality, raw_cost_usd, raw_output_tokens)
   SELECT request_id, job_id, tenant, outcome, model, batch_id, fallback_rank, prompt_tokens,
     estimated_tokens, predicted_quality, predicted_cost_usd, score, dual_price, scores::jsonb, reason,
     CASE WHEN defer_until_ms IS NULL THEN NULL ELSE to_timestamp(defer_until_ms / 1000.0) END,
     deferrals, policy, router_instance, source_topic, source_partition, source_offset,
-    to_timestamp(decided_at_ms / 1000.0)
+    to_timestamp(decided_at_ms / 1000.0), feature_embedding, raw_quality, raw_cost_usd, raw_output_tokens
   FROM unnest(
     $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[],
     $9::int[], $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::text[], $15::text[],
     $16::float8[], $17::int[], $18::text[], $19::text[], $20::text[], $21::int[],
-    $22::bigint[], $23::float8[]
+    $22::bigint[], $23::float8[], $24::bytea[], $25::float8[], $26::float8[], $27::float8[]
   ) AS r(request_id, job_id, tenant, outcome, model, batch_id, fallback_rank, prompt_tokens,
     estimated_tokens, predicted_quality, predicted_cost_usd, score, dual_price, scores, reason,
     defer_until_ms, deferrals, policy, router_instance, source_topic, source_partition,
-    source_offset, decided_at_ms)
+    source_offset, decided_at_ms, feature_embedding, raw_quality, raw_cost_usd, raw_output_tokens)
   ON CONFLICT (request_id) DO UPDATE SET
     job_id = EXCLUDED.job_id, tenant = EXCLUDED.tenant, outcome = EXCLUDED.outcome,
     model = EXCLUDED.model, batch_id = EXCLUDED.batch_id, fallback_rank = EXCLUDED.fallback_rank,
@@ -77,7 +90,9 @@ const UPSERT = `
     reason = EXCLUDED.reason, defer_until = EXCLUDED.defer_until, deferrals = EXCLUDED.deferrals,
     policy = EXCLUDED.policy, router_instance = EXCLUDED.router_instance,
     source_topic = EXCLUDED.source_topic, source_partition = EXCLUDED.source_partition,
-    source_offset = EXCLUDED.source_offset, decided_at = EXCLUDED.decided_at, recorded_at = now()
+    source_offset = EXCLUDED.source_offset, decided_at = EXCLUDED.decided_at, recorded_at = now(),
+    feature_embedding = EXCLUDED.feature_embedding, raw_quality = EXCLUDED.raw_quality,
+    raw_cost_usd = EXCLUDED.raw_cost_usd, raw_output_tokens = EXCLUDED.raw_output_tokens
   WHERE d.deferrals <= EXCLUDED.deferrals`;
 
 // SQLSTATE classes that mean "the database or the link is unavailable right now": 08 connection
@@ -132,6 +147,10 @@ export async function recordDecisions(db: Queryable, rows: readonly DecisionReco
         col((r) => r.sourcePartition),
         col((r) => r.sourceOffset),
         col((r) => r.decidedAtMs),
+        col((r) => (r.features ? Buffer.from(r.features.embedding.buffer, r.features.embedding.byteOffset, r.features.embedding.byteLength) : null)),
+        col((r) => (r.features ? finiteOrNull(r.features.rawQuality) : null)),
+        col((r) => (r.features ? finiteOrNull(r.features.rawCostUsd) : null)),
+        col((r) => (r.features ? finiteOrNull(r.features.rawOutputTokens) : null)),
       ]);
       written += res.rowCount ?? 0;
     } catch (cause) {

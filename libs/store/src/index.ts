@@ -21,7 +21,18 @@ export {
   type AppliedMigration,
   type MigrationFile,
 } from './migration-plan.ts';
-export { recordDecisions, DECISION_INSERT_CHUNK, type DecisionRecord, type DecisionOutcomeKind, type Queryable } from './decisions.ts';
+export { recordDecisions, DECISION_INSERT_CHUNK, type DecisionRecord, type DecisionFeatures, type DecisionOutcomeKind, type Queryable } from './decisions.ts';
+export {
+  encodeEmbeddingInt8,
+  decodeEmbeddingInt8,
+  encodedEmbeddingBytes,
+  readFeedbackOutcomes,
+  readFeedbackHistory,
+  clearOldDecisionFeatures,
+  FEEDBACK_START,
+  type FeedbackOutcome,
+  type FeedbackWatermark,
+} from './feedback.ts';
 export {
   acquireBudgetLeases,
   releaseBudgetLeases,

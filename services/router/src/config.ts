@@ -27,6 +27,44 @@ const referenceSchema = z.discriminatedUnion('source', [
     .strict(),
 ]);
 
+const FEEDBACK_DEFAULTS = {
+  enabled: true,
+  pollIntervalMs: 2_000,
+  batchRows: 5_000,
+  maxRows: 100_000,
+  retentionDays: 30,
+  widen: 4,
+  beta: 1,
+  bonusTarget: 'quality' as const,
+  costPriorCount: 20,
+  projectionSeed: 1,
+};
+
+const feedbackSchema = z
+  .object({
+    enabled: z.boolean().default(FEEDBACK_DEFAULTS.enabled).describe('Learn from outcomes while running: store decision features, read outcomes back, grow the k-NN reference set, correct costs, explore (LinUCB).'),
+    pollIntervalMs: positiveInt.default(FEEDBACK_DEFAULTS.pollIntervalMs).describe('How often new outcomes are read from Postgres.'),
+    batchRows: positiveInt.max(100_000).default(FEEDBACK_DEFAULTS.batchRows).describe('Outcomes read per query while catching up.'),
+    maxRows: positiveInt.max(10_000_000).default(FEEDBACK_DEFAULTS.maxRows).describe('Most outcome rows appended to the reference set (also what a restart rebuilds from: the newest stored outcomes).'),
+    retentionDays: positiveInt.default(FEEDBACK_DEFAULTS.retentionDays).describe('Decision embeddings older than this are cleared (hourly).'),
+    widen: positiveInt.max(16).default(FEEDBACK_DEFAULTS.widen).describe('With appended rows, k x widen neighbours are searched and each model averages its first k with a value.'),
+    beta: z.number().min(0).default(FEEDBACK_DEFAULTS.beta).describe('LinUCB exploration weight; 0 turns the bonus off.'),
+    bonusTarget: z.enum(['quality', 'score']).default(FEEDBACK_DEFAULTS.bonusTarget).describe('Where the bonus goes: into d^ (the dual prices see it) or into the score.'),
+    costPriorCount: z.number().min(0).default(FEEDBACK_DEFAULTS.costPriorCount).describe('Pseudo-outcomes at ratio 1 in the per-model cost correction.'),
+    projectionSeed: z.number().int().default(FEEDBACK_DEFAULTS.projectionSeed).describe('Seed of the LinUCB feature projection.'),
+  })
+  .strict();
+
+const LEASE_DEFAULTS = { ttlMs: 30_000, heartbeatMs: 10_000, reclaimIntervalMs: 15_000 };
+
+const leasesSchema = z
+  .object({
+    ttlMs: positiveInt.default(LEASE_DEFAULTS.ttlMs).describe('A lease owner that has not renewed for this long is dead: any instance may reclaim its unsettled budget leases.'),
+    heartbeatMs: positiveInt.default(LEASE_DEFAULTS.heartbeatMs).describe('How often this instance renews its lease owner row.'),
+    reclaimIntervalMs: positiveInt.default(LEASE_DEFAULTS.reclaimIntervalMs).describe('How often this instance reclaims expired owners\' leases.'),
+  })
+  .strict();
+
 export const routerServiceSchema = z
   .object({
     reference: referenceSchema.describe('Where the k-NN reference set (past outcomes) comes from.'),
@@ -66,6 +104,8 @@ export const routerServiceSchema = z
     httpHost: z.string().default('0.0.0.0'),
     httpPort: z.number().int().min(0).max(65_535).default(9_464).describe('Metrics, health and readiness; 0 picks a free port.'),
     shutdownTimeoutMs: positiveInt.default(30_000),
+    feedback: feedbackSchema.default(FEEDBACK_DEFAULTS).describe('Outcome feedback in the running router.'),
+    leases: leasesSchema.default(LEASE_DEFAULTS).describe('Ownership and expiry of budget leases (postgres ledger).'),
   })
   .strict();
 
@@ -109,6 +149,9 @@ export function compileRouterConfig(switchyard: SwitchyardConfig, service: Route
   const dim = service.embedding.projectTo ?? service.embedding.dim;
   if (switchyard.router.embeddingDim !== undefined && switchyard.router.embeddingDim !== dim) {
     issues.push(`router.embeddingDim: ${switchyard.router.embeddingDim} differs from the embedder's dimension ${dim}`);
+  }
+  if (service.leases.heartbeatMs * 2 > service.leases.ttlMs) {
+    issues.push('service.leases.heartbeatMs: must be at most half of leases.ttlMs, or a live instance may look dead');
   }
   if (issues.length > 0) throw new RouterConfigError(`invalid router config: ${issues.join('; ')}`);
   return Object.freeze({ switchyard, service });

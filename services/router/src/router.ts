@@ -8,9 +8,15 @@
 //   3. the handler returns and the runner commits the outputs and the input offset in ONE
 //      Kafka transaction.
 // A crash after 2 and before 3 re-processes the slice: its outputs were never committed, and
-// the decision rows are overwritten by the replay (see libs/store decisions.ts). A crash after
-// budget leases were taken but before 3 only leaves those tokens counted: budgets can be
-// under-used after a crash, never exceeded.
+// the decision rows are overwritten by the replay (see libs/store decisions.ts). Budget leases
+// (postgres ledger) are owned by this incarnation, which renews its owner row on a heartbeat;
+// a slice settles its leases inside 1, so a crash leaves only unsettled leases of decisions
+// that never committed, and any instance reclaims them once the owner's TTL has passed
+// (libs/store decisions-budget.ts). Until then budgets are under-used, never exceeded.
+//
+// Feedback (service.feedback): decisions carry their features; a poller reads outcomes back
+// from Postgres and grows every worker's reference set (feedback.ts).
+import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { KafkaMessage } from 'kafkajs';
@@ -18,11 +24,12 @@ import { AvroSerde, contracts, createRegistryClient, createRequestValidator } fr
 import type { HeaderV1, RoutedBatchV1 } from '@switchyard/contracts';
 import { TransactionalRunner, createKafka, ensureTopics, sleep } from '@switchyard/kafka-io';
 import type { BatchInput, BatchOutput, RunnerEvent } from '@switchyard/kafka-io';
-import { WindowBudgetLedger } from '@switchyard/routing-core';
-import { acquireBudgetLeases, createPool, recordDecisions, releaseBudgetLeases } from '@switchyard/store';
+import { DEFAULT_FEEDBACK_OPTIONS, WindowBudgetLedger } from '@switchyard/routing-core';
+import { acquireBudgetLeases, createPool, heartbeatLeaseOwner, reclaimExpiredLeases, recordDecisions, retireLeaseOwner, settleOwnedLeases } from '@switchyard/store';
 import type { RouterConfig } from './config.ts';
 import { budgetRulesOf, embeddingDimOf } from './config.ts';
 import { startOpsServer } from '@switchyard/ops';
+import { FeedbackLoop, FeedbackPoller } from './feedback.ts';
 import { createRouterMetrics } from './metrics.ts';
 import { createPolicyHolder, policyBudgetsUsd } from './policy-holder.ts';
 import { buildSharedReference } from './reference.ts';
@@ -44,6 +51,19 @@ export interface RouterHandle {
   readonly done: Promise<void>;
   /** Graceful: finishes in-flight slices (commit or abort), then closes everything. Idempotent. */
   stop(): Promise<void>;
+  /** Null when feedback is off. */
+  readonly feedback: FeedbackInspection | null;
+  /** Owner id of this incarnation's budget leases; null with the local ledger. */
+  readonly leaseOwner: string | null;
+}
+
+export interface FeedbackInspection {
+  /** Rows of the reference set (built + appended from outcomes) the workers search. */
+  referenceRows(): number;
+  /** Outcomes applied so far (each request once). */
+  appliedOutcomes(): number;
+  /** Reads and applies new outcomes now (the timer does this every pollIntervalMs). */
+  poll(): Promise<number>;
 }
 
 function headersOf(message: KafkaMessage): HeaderV1[] {
@@ -92,6 +112,20 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     const reference = await buildSharedReference(config);
     log.info({ source: reference.source, rows: reference.nRows, dim: reference.dim, ms: Math.round(performance.now() - t0) }, 'reference set built');
 
+    const fbc = svc.feedback;
+    const feedback = fbc.enabled
+      ? new FeedbackLoop(reference, {
+          model: {
+            ...DEFAULT_FEEDBACK_OPTIONS,
+            costPriorCount: fbc.costPriorCount,
+            ucb: { ...DEFAULT_FEEDBACK_OPTIONS.ucb, beta: fbc.beta },
+            bonusTarget: fbc.bonusTarget,
+          },
+          maxRows: fbc.maxRows,
+          projectionSeed: fbc.projectionSeed,
+        })
+      : null;
+
     const backend = resolveBackend(sy.scoring.backend, { nQueries: svc.scoreChunkRequests, nModels: reference.modelIds.length });
     log.info({ configured: sy.scoring.backend, chosen: backend.kind, measurements: backend.measurements, excluded: backend.excluded }, 'scoring backend');
     const pool = await createScoringPool({
@@ -100,6 +134,8 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
       backend: backend.kind,
       threads: sy.workers.poolSize,
       maxQueue: svc.poolMaxQueue,
+      feedbackLog: feedback?.log ?? null,
+      widen: fbc.widen,
     });
     cleanups.push(() => pool.destroy());
     queueDepth = () => pool.queueDepth();
@@ -110,10 +146,55 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
       { onIdleClientError: (err) => log.warn({ err }, 'idle Postgres client failed') },
     );
     cleanups.push(() => pg.end());
-    const budgetStore: BudgetStorePort | null =
-      svc.ledger === 'postgres'
-        ? { acquire: (items) => acquireBudgetLeases(pg, items), release: (items) => releaseBudgetLeases(pg, items) }
-        : null;
+    let leaseOwner: string | null = null;
+    let budgetStore: BudgetStorePort | null = null;
+    if (svc.ledger === 'postgres') {
+      const owner = { ownerId: `${sy.router.instanceId}/${randomUUID()}`, instanceId: sy.router.instanceId };
+      const { ttlMs, heartbeatMs, reclaimIntervalMs } = svc.leases;
+      await heartbeatLeaseOwner(pg, owner, ttlMs);
+      leaseOwner = owner.ownerId;
+      const reclaim = async (): Promise<void> => {
+        const r = await reclaimExpiredLeases(pg);
+        if (r.leases > 0 || r.owners.length > 0) log.info(r, 'reclaimed budget leases of expired instances');
+      };
+      await reclaim();
+      const heartbeat = setInterval(() => {
+        heartbeatLeaseOwner(pg, owner, ttlMs).then(
+          (alive) => {
+            if (!alive) log.warn({ owner: owner.ownerId }, 'lease owner had expired: unsettled leases may have been reclaimed (their slices will abort and be decided again)');
+          },
+          (err: unknown) => log.warn({ err }, 'lease heartbeat failed'),
+        );
+      }, heartbeatMs);
+      const reclaimer = setInterval(() => {
+        reclaim().catch((err: unknown) => log.warn({ err }, 'reclaiming expired leases failed'));
+      }, reclaimIntervalMs);
+      cleanups.push(async () => {
+        clearInterval(heartbeat);
+        clearInterval(reclaimer);
+        await retireLeaseOwner(pg, owner.ownerId);
+      });
+      budgetStore = { acquire: (items) => acquireBudgetLeases(pg, items, { owner: owner.ownerId }), release: (items) => settleOwnedLeases(pg, owner.ownerId, items) };
+    }
+
+    let poller: FeedbackPoller | null = null;
+    if (feedback !== null) {
+      poller = new FeedbackPoller(feedback, pg, {
+        pollIntervalMs: fbc.pollIntervalMs,
+        batchRows: fbc.batchRows,
+        maxRows: fbc.maxRows,
+        retentionDays: fbc.retentionDays,
+        log,
+        registry: metrics.registry,
+        clock,
+      });
+      const t1 = performance.now();
+      const restored = await poller.restore();
+      log.info({ applied: restored.applied, skipped: Object.fromEntries(restored.skipped), referenceRows: feedback.referenceRows, ms: Math.round(performance.now() - t1) }, 'feedback restored from stored outcomes');
+      poller.start();
+      const p = poller;
+      cleanups.push(() => p.stop());
+    }
 
     const registry = createRegistryClient({
       url: sy.registry.url,
@@ -164,6 +245,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
       embeddingDim: embeddingDimOf(config),
       chunkRequests: svc.scoreChunkRequests,
       clock,
+      feedback,
     });
 
     const handler = async (input: BatchInput): Promise<BatchOutput> => {
@@ -273,7 +355,11 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     // A fatal runner error surfaces through `done`; this keeps it from being unhandled when
     // the caller only ever calls stop().
     done.catch(() => undefined);
-    return { httpPort: ops.port, done, stop };
+    const inspection =
+      feedback === null || poller === null
+        ? null
+        : { referenceRows: () => feedback.referenceRows, appliedOutcomes: () => feedback.appliedOutcomes, poll: () => poller.poll() };
+    return { httpPort: ops.port, done, stop, feedback: inspection, leaseOwner };
   } catch (err) {
     state = 'failed';
     log.error({ err }, 'router failed to start');

@@ -19,6 +19,7 @@ import { BatchPacker, WindowBudgetLedger, estimateBatchOf, rankModels, routeWith
 import type { BudgetRejectReason, Decision, PackedBatch, RankedCandidate, RescheduleDecision, RoutingPolicy, ScoreKernel } from '@switchyard/routing-core';
 import { TsScoringBackend } from '@switchyard/scoring';
 import type { DecisionOutcomeKind, DecisionRecord } from '@switchyard/store';
+import type { FeedbackHooks } from './feedback.ts';
 import type { PolicyHolder } from './policy-holder.ts';
 import type { ScoreResult, ScoreTask } from './scoring-task.ts';
 import { Semaphore } from './semaphore.ts';
@@ -97,6 +98,8 @@ export interface RoutingStepDeps {
   readonly embeddingDim: number;
   readonly chunkRequests: number;
   readonly clock: () => number;
+  /** Outcome feedback (adjusted estimates, decision features); absent or null: off. */
+  readonly feedback?: FeedbackHooks | null;
 }
 
 interface Candidate {
@@ -113,6 +116,8 @@ interface Scored extends Candidate {
   readonly costUsd: Float64Array;
   readonly estimatedTokens: Float64Array;
   readonly kernelScores: Float64Array;
+  /** With feedback: the unit embedding searched with, and the raw estimates before adjust. */
+  readonly feedback: { readonly embedding: Float32Array; readonly quality: Float64Array; readonly costUsd: Float64Array; readonly outputTokens: Float64Array } | null;
 }
 
 interface RoutedItem {
@@ -276,15 +281,23 @@ export class RoutingStep {
           alpha: pricing.alpha,
           prices: Float32Array.from(pricing.prices),
         };
+        // The task's arrays move to the worker; what adjust needs is copied first.
+        const fb = d.feedback ? { maxOutputTokens: Int32Array.from(task.maxOutputTokens), prices: Float32Array.from(task.prices) } : null;
         const t0 = performance.now();
         const r = await d.score(task);
         stats.scoringMs.push(performance.now() - t0);
-        return { chunk, r, version: pricing.version };
+        let raw: { quality: Float64Array; costUsd: Float64Array; outputTokens: Float64Array } | null = null;
+        if (d.feedback && fb !== null) {
+          raw = { quality: Float64Array.from(r.quality), costUsd: Float64Array.from(r.costUsd), outputTokens: Float64Array.from(r.expectedOutputTokens) };
+          d.feedback.adjust(r, { maxOutputTokens: fb.maxOutputTokens, alpha: pricing.alpha, prices: fb.prices });
+        }
+        return { chunk, r, raw, version: pricing.version };
       }),
     );
     const out: Scored[] = [];
-    for (const { chunk, r } of results) {
+    for (const { chunk, r, raw } of results) {
       chunk.forEach((c, i) => {
+        const cells = (a: Float64Array): Float64Array => a.subarray(i * M, (i + 1) * M);
         out.push({
           ...c,
           promptTokens: r.promptTokens[i]!,
@@ -292,6 +305,10 @@ export class RoutingStep {
           costUsd: r.costUsd.subarray(i * M, (i + 1) * M),
           estimatedTokens: r.estimatedTokens.subarray(i * M, (i + 1) * M),
           kernelScores: r.scores.subarray(i * M, (i + 1) * M),
+          feedback:
+            raw === null
+              ? null
+              : { embedding: r.embeddings.subarray(i * dim, (i + 1) * dim), quality: cells(raw.quality), costUsd: cells(raw.costUsd), outputTokens: cells(raw.outputTokens) },
         });
       });
     }
@@ -358,13 +375,11 @@ export class RoutingStep {
   async #settle(leased: readonly LeaseItem[]): Promise<void> {
     const d = this.#d;
     if (d.budgetStore === null || leased.length === 0) return;
-    const byKey = new Map(leased.map((l) => [`${l.ruleId}|${l.subject}|${l.windowStartMs}`, l]));
-    const surplus: LeaseItem[] = [];
-    for (const s of d.ledger.settle()) {
-      const lease = byKey.get(s.key);
-      if (lease !== undefined) surplus.push({ ...lease, tokens: s.surplusTokens });
-    }
-    if (surplus.length > 0) await d.budgetStore.release(surplus);
+    const surplusOf = new Map<string, number>();
+    for (const s of d.ledger.settle()) surplusOf.set(s.key, s.surplusTokens);
+    // Every lease taken is settled, those with nothing to give back too: an owned lease stays
+    // on record (reclaimable after a crash) until its slice settles it.
+    await d.budgetStore.release(leased.map((l) => ({ ...l, tokens: surplusOf.get(`${l.ruleId}|${l.subject}|${l.windowStartMs}`) ?? 0 })));
   }
 
   #policyScores(admitted: readonly Scored[], policy: RoutingPolicy, version: number): Decision[] {
@@ -602,6 +617,10 @@ export class RoutingStep {
         sourcePartition: s.record.partition,
         sourceOffset: s.record.offset,
         decidedAtMs: nowMs,
+        features:
+          s.feedback === null || !d.feedback
+            ? null
+            : d.feedback.featuresOf(s.feedback.embedding, { quality: s.feedback.quality[m]!, costUsd: s.feedback.costUsd[m]!, outputTokens: s.feedback.outputTokens[m]! }),
       });
     }
   }

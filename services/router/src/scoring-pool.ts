@@ -4,6 +4,7 @@
 import { Piscina } from 'piscina';
 import { chooseFastestBackend } from '@switchyard/scoring';
 import type { BackendMeasurement, ScoringBackendKind } from '@switchyard/scoring';
+import type { FeedbackLogShared } from './feedback-log.ts';
 import type { SharedReference } from './reference.ts';
 import type { ScoreResult, ScoreTask, ScoringWorkerData } from './scoring-task.ts';
 import { viewResult } from './scoring-task.ts';
@@ -15,6 +16,8 @@ export interface ScoringPoolOptions {
   readonly backend: ScoringBackendKind;
   readonly threads: number;
   readonly maxQueue: number;
+  readonly feedbackLog?: FeedbackLogShared | null;
+  readonly widen?: number;
 }
 
 export interface ScoringPool {
@@ -35,7 +38,7 @@ function workerExecArgv(): string[] | undefined {
 }
 
 export async function createScoringPool(opts: ScoringPoolOptions): Promise<ScoringPool> {
-  const workerData: ScoringWorkerData = { reference: opts.reference, ann: opts.ann, backend: opts.backend };
+  const workerData: ScoringWorkerData = { reference: opts.reference, ann: opts.ann, backend: opts.backend, feedbackLog: opts.feedbackLog ?? null, widen: opts.widen ?? 4 };
   const execArgv = workerExecArgv();
   const pool = new Piscina({
     filename: workerFile.href,
@@ -53,7 +56,7 @@ export async function createScoringPool(opts: ScoringPoolOptions): Promise<Scori
     try {
       const transferList = [task.embeddings.buffer, task.hasEmbedding.buffer, task.promptTokens.buffer, task.maxOutputTokens.buffer, task.prices.buffer] as ArrayBuffer[];
       const out = (await pool.run(task, { transferList })) as Float64Array;
-      return viewResult(out, task.n, M);
+      return viewResult(out, task.n, M, opts.reference.dim);
     } finally {
       release();
     }

@@ -2,12 +2,17 @@
 // as typed arrays in the transfer list; the result is ONE Float64Array whose buffer is moved
 // back, so neither direction copies the per-request matrices.
 import type { ScoringBackendKind } from '@switchyard/scoring';
+import type { FeedbackLogShared } from './feedback-log.ts';
 import type { SharedReference } from './reference.ts';
 
 export interface ScoringWorkerData {
   readonly reference: SharedReference;
   readonly ann: { readonly kind: 'exact' | 'hnsw' | 'usearch'; readonly k: number; readonly weighting: 'uniform' | 'similarity' };
   readonly backend: ScoringBackendKind;
+  /** Rows appended from outcomes (feedback on); null: the reference set stays as built. */
+  readonly feedbackLog: FeedbackLogShared | null;
+  /** With appended (partial) rows, search k x widen neighbours and let each model average its first k (estimatePerModel). */
+  readonly widen: number;
 }
 
 export interface ScoreTask {
@@ -34,16 +39,21 @@ export interface ScoreResult {
   /** prompt tokens + min(maxOutputTokens, expected output tokens of that model). */
   readonly estimatedTokens: Float64Array;
   readonly scores: Float64Array;
+  /** Expected response tokens per model from the k-NN (before the output cap); NaN: unknown. */
+  readonly expectedOutputTokens: Float64Array;
+  /** n x dim: the unit embedding each request was searched with. */
+  readonly embeddings: Float32Array;
 }
 
-export function resultLength(n: number, nModels: number): number {
-  return n + 4 * n * nModels;
+/** Float64 cells of a result: n + 5 n M numbers, then n x dim float32 packed two per cell. */
+export function resultLength(n: number, nModels: number, dim: number): number {
+  return n + 5 * n * nModels + Math.ceil((n * dim) / 2);
 }
 
-export function viewResult(buffer: Float64Array, n: number, nModels: number): ScoreResult {
+export function viewResult(buffer: Float64Array, n: number, nModels: number, dim: number): ScoreResult {
   const nm = n * nModels;
-  if (buffer.length !== resultLength(n, nModels)) {
-    throw new RangeError(`score result has ${buffer.length} cells, expected ${resultLength(n, nModels)}`);
+  if (buffer.length !== resultLength(n, nModels, dim)) {
+    throw new RangeError(`score result has ${buffer.length} cells, expected ${resultLength(n, nModels, dim)}`);
   }
   return {
     n,
@@ -53,5 +63,7 @@ export function viewResult(buffer: Float64Array, n: number, nModels: number): Sc
     costUsd: buffer.subarray(n + nm, n + 2 * nm),
     estimatedTokens: buffer.subarray(n + 2 * nm, n + 3 * nm),
     scores: buffer.subarray(n + 3 * nm, n + 4 * nm),
+    expectedOutputTokens: buffer.subarray(n + 4 * nm, n + 5 * nm),
+    embeddings: new Float32Array(buffer.buffer, buffer.byteOffset + (n + 5 * nm) * 8, n * dim),
   };
 }

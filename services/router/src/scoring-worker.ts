@@ -2,13 +2,16 @@
 // per task embeds the prompts (or takes the submitted embeddings), counts prompt tokens, finds
 // the k nearest past queries, estimates quality / cost / output tokens per model (PORT's k-NN
 // means, arXiv 2509.02718 Sec. 4) and runs the batch scoring kernel under the pricing snapshot
-// the main thread sent.
+// the main thread sent. With feedback on, it first appends the rows the feedback loop published
+// since its last task (feedback-log.ts), and estimates per model over a wider search so partial
+// rows do not crowd out complete ones (estimatePerModel).
 import { move, workerData } from 'piscina';
 import { createIndex } from '@switchyard/ann';
 import { cl100kTokenCounter } from '@switchyard/datasets';
 import { hashingEmbedderFromJSON } from '@switchyard/embedding';
-import { ReferenceSet, estimateFromNeighbours } from '@switchyard/routing-core';
+import { ReferenceSet, estimateFromNeighbours, estimatePerModel } from '@switchyard/routing-core';
 import { createScoringBackend } from '@switchyard/scoring';
+import { publishedRows, readFeedbackRows } from './feedback-log.ts';
 import type { ScoreTask, ScoringWorkerData } from './scoring-task.ts';
 import { resultLength } from './scoring-task.ts';
 
@@ -24,9 +27,24 @@ const referenceSet = ReferenceSet.fromArrays(ref.modelIds, {
   tokens: new Float64Array(ref.outputTokens),
 });
 const backend = createScoringBackend(data.backend);
-const k = Math.min(data.ann.k, ref.nRows);
+let appliedFeedbackRows = 0;
+
+/** Appends the feedback rows published since the last call; ids stay equal in index and set. */
+function catchUpFeedback(): void {
+  const log = data.feedbackLog;
+  if (log === null) return;
+  const published = publishedRows(log);
+  if (published <= appliedFeedbackRows) return;
+  const rows = readFeedbackRows(log, appliedFeedbackRows, published);
+  const n = published - appliedFeedbackRows;
+  const firstId = referenceSet.appendRows(n, rows.quality, rows.cost, rows.tokens);
+  const firstIndexId = index.add(rows.vectors);
+  if (firstId !== firstIndexId) throw new Error(`feedback rows out of step: reference id ${firstId}, index id ${firstIndexId}`);
+  appliedFeedbackRows = published;
+}
 
 export default function score(task: ScoreTask): unknown {
+  catchUpFeedback();
   const { n, prompts, hasEmbedding, embeddings } = task;
   const dim = ref.dim;
   const queries = new Float32Array(n * dim);
@@ -42,14 +60,18 @@ export default function score(task: ScoreTask): unknown {
       embedder.embed(prompts[i] ?? '', queries.subarray(i * dim, (i + 1) * dim));
     }
   }
-  const found = index.searchBatch(queries, k);
-  const est = estimateFromNeighbours(referenceSet, found.ids, {
-    k,
-    scores: found.scores,
-    weighting: data.ann.weighting,
-  });
+  const size = referenceSet.size;
+  const k = Math.min(data.ann.k, size);
+  let est;
+  if (appliedFeedbackRows > 0) {
+    const searched = Math.min(size, k * Math.max(1, data.widen));
+    est = estimatePerModel(referenceSet, index.searchBatch(queries, searched).ids, searched, k);
+  } else {
+    const found = index.searchBatch(queries, k);
+    est = estimateFromNeighbours(referenceSet, found.ids, { k, scores: found.scores, weighting: data.ann.weighting });
+  }
 
-  const out = new Float64Array(resultLength(n, M));
+  const out = new Float64Array(resultLength(n, M, dim));
   const nm = n * M;
   for (let i = 0; i < n; i++) {
     const given = task.promptTokens[i]!;
@@ -70,5 +92,7 @@ export default function score(task: ScoreTask): unknown {
   const cost = Float32Array.from(est.cost, (v) => (Number.isFinite(v) ? v : 0));
   const { scores } = backend.scoreBatch({ nQueries: n, nModels: M, quality, cost, prices: task.prices, alpha: task.alpha });
   out.set(scores, n + 3 * nm);
+  out.set(est.tokens, n + 4 * nm);
+  new Float32Array(out.buffer, (n + 5 * nm) * 8, n * dim).set(queries);
   return move(out);
 }

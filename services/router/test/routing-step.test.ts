@@ -54,8 +54,9 @@ const config = loadConfig(
 function fakeScore(tokens: number) {
   return (task: ScoreTask): Promise<ScoreResult> => {
     const M = 2;
-    const out = new Float64Array(resultLength(task.n, M));
-    const v = viewResult(out, task.n, M);
+    const dim = task.embeddings.length / task.n;
+    const out = new Float64Array(resultLength(task.n, M, dim));
+    const v = viewResult(out, task.n, M, dim);
     for (let i = 0; i < task.n; i++) {
       v.promptTokens[i] = task.promptTokens[i]! >= 0 ? task.promptTokens[i]! : 10;
       v.quality.set([0.9, 0.5], i * M);
@@ -244,6 +245,10 @@ describe('RoutingStep', () => {
       ['model:a:minute', 100],
       ['model:b:minute', 100],
     ]);
-    expect(released).toEqual([]);
+    // Every lease is settled (so an owned lease leaves the record), here with nothing to give back.
+    expect(released.map((r) => [r.ruleId, r.tokens])).toEqual([
+      ['model:a:minute', 0],
+      ['model:b:minute', 0],
+    ]);
   });
 });

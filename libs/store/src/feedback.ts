@@ -1,0 +1,174 @@
+// What the router's feedback loop reads back: outcomes joined to the features of the decisions
+// they answer (migration 0008), after a watermark that cannot skip a late commit.
+//
+// Watermark: outcomes.feedback_tx is the id of the transaction that last wrote the row. A read
+// takes only rows with feedback_tx below pg_snapshot_xmin of its snapshot (the oldest
+// transaction still running): every writer below it has finished, and every later write gets a
+// larger id. So paging by (feedback_tx, request_id) after the last row read sees each write
+// exactly once, whatever order concurrent recorders commit in. The cost: while some
+// transaction stays open anywhere in the database, rows written after it wait (feedback lag).
+import type pg from 'pg';
+import { asStoreError } from './decisions.ts';
+import type { Queryable } from './decisions.ts';
+
+/** Bytes of an encoded embedding: float32 scale + one int8 per dimension. */
+export function encodedEmbeddingBytes(dim: number): number {
+  return 4 + dim;
+}
+
+/** int8 quantisation of one vector with a per-vector scale (max |v| / 127). */
+export function encodeEmbeddingInt8(v: ArrayLike<number>): Uint8Array {
+  let max = 0;
+  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]!));
+  const scale = max > 0 ? max / 127 : 0;
+  const out = new Uint8Array(4 + v.length);
+  new DataView(out.buffer).setFloat32(0, scale, true);
+  const q = new Int8Array(out.buffer, 4);
+  for (let i = 0; i < v.length; i++) q[i] = scale > 0 ? Math.max(-127, Math.min(127, Math.round(v[i]! / scale))) : 0;
+  return out;
+}
+
+/** Inverse of encodeEmbeddingInt8 (up to the quantisation error, at most scale / 2 per value). */
+export function decodeEmbeddingInt8(bytes: Uint8Array): Float32Array {
+  if (bytes.length < 4) throw new RangeError(`an encoded embedding has at least 4 bytes, got ${bytes.length}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const scale = view.getFloat32(0, true);
+  const out = new Float32Array(bytes.length - 4);
+  for (let i = 0; i < out.length; i++) out[i] = view.getInt8(4 + i) * scale;
+  return out;
+}
+
+export interface FeedbackWatermark {
+  /** xid8 as a decimal string. */
+  readonly tx: string;
+  readonly requestId: string;
+}
+
+export const FEEDBACK_START: FeedbackWatermark = Object.freeze({ tx: '0', requestId: '' });
+
+export interface FeedbackOutcome {
+  readonly requestId: string;
+  readonly model: string;
+  /** The outcome's reward in [0, 1] (quality, else success, else 0 on error); null: unknown. */
+  readonly reward: number | null;
+  readonly costUsd: number | null;
+  readonly completionTokens: number;
+  /** Null when the decision has no stored features (feedback off, or no decision row). */
+  readonly embedding: Uint8Array | null;
+  readonly rawQuality: number | null;
+  readonly rawCostUsd: number | null;
+  readonly rawOutputTokens: number | null;
+  readonly updatedAtMs: number;
+  readonly watermark: FeedbackWatermark;
+}
+
+interface Row {
+  request_id: string;
+  model: string;
+  reward: number | null;
+  cost_usd: number | null;
+  completion_tokens: number;
+  feature_embedding: Buffer | null;
+  raw_quality: number | null;
+  raw_cost_usd: number | null;
+  raw_output_tokens: number | null;
+  updated_ms: string;
+  tx: string;
+}
+
+const COLUMNS = `o.request_id, o.model, o.reward, o.cost_usd, o.completion_tokens, d.feature_embedding,
+  d.raw_quality, d.raw_cost_usd, d.raw_output_tokens,
+  (extract(epoch FROM o.updated_at) * 1000)::bigint::text AS updated_ms, o.feedback_tx::text AS tx`;
+
+function toOutcome(r: Row): FeedbackOutcome {
+  return {
+    requestId: r.request_id,
+    model: r.model,
+    reward: r.reward,
+    costUsd: r.cost_usd,
+    completionTokens: r.completion_tokens,
+    embedding: r.feature_embedding === null ? null : new Uint8Array(r.feature_embedding),
+    rawQuality: r.raw_quality,
+    rawCostUsd: r.raw_cost_usd,
+    rawOutputTokens: r.raw_output_tokens,
+    updatedAtMs: Number(r.updated_ms),
+    watermark: { tx: r.tx, requestId: r.request_id },
+  };
+}
+
+/**
+ * The next `limit` outcome writes after `after`, oldest first, each with its decision's
+ * features (joined by request id; the decision may have been made by any router instance).
+ */
+export async function readFeedbackOutcomes(db: Queryable, after: FeedbackWatermark, limit: number): Promise<FeedbackOutcome[]> {
+  try {
+    const res = await db.query<Row>(
+      `SELECT ${COLUMNS}
+         FROM switchyard.outcomes o
+         LEFT JOIN switchyard.decisions d ON d.request_id = o.request_id AND d.model = o.model
+        WHERE o.feedback_tx < pg_snapshot_xmin(pg_current_snapshot())
+          AND (o.feedback_tx, o.request_id) > ($1::xid8, $2::text)
+        ORDER BY o.feedback_tx, o.request_id
+        LIMIT $3`,
+      [after.tx, after.requestId, Math.max(1, Math.floor(limit))],
+    );
+    return res.rows.map(toOutcome);
+  } catch (cause) {
+    throw asStoreError(cause, 'reading outcomes for feedback');
+  }
+}
+
+/**
+ * For a restart: the newest `limit` outcomes that have decision features, oldest first, and the
+ * watermark to continue from (the last write visible now, with or without features). One
+ * snapshot for both, so nothing falls between them.
+ */
+export async function readFeedbackHistory(db: pg.Pool, limit: number): Promise<{ outcomes: FeedbackOutcome[]; watermark: FeedbackWatermark }> {
+  const client = await db.connect().catch((cause: unknown) => {
+    throw asStoreError(cause, 'reading feedback history');
+  });
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const rows = await client.query<Row>(
+      `SELECT * FROM (
+         SELECT ${COLUMNS}
+           FROM switchyard.outcomes o
+           JOIN switchyard.decisions d ON d.request_id = o.request_id AND d.model = o.model
+          WHERE o.feedback_tx < pg_snapshot_xmin(pg_current_snapshot()) AND d.feature_embedding IS NOT NULL
+          ORDER BY o.feedback_tx DESC, o.request_id DESC
+          LIMIT $1) t
+        ORDER BY t.tx::xid8, t.request_id`,
+      [Math.max(0, Math.floor(limit))],
+    );
+    const last = await client.query<{ tx: string; request_id: string }>(
+      `SELECT feedback_tx::text AS tx, request_id FROM switchyard.outcomes
+        WHERE feedback_tx < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY feedback_tx DESC, request_id DESC LIMIT 1`,
+    );
+    await client.query('COMMIT');
+    const w = last.rows[0];
+    return { outcomes: rows.rows.map(toOutcome), watermark: w === undefined ? FEEDBACK_START : { tx: w.tx, requestId: w.request_id } };
+  } catch (cause) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw asStoreError(cause, 'reading feedback history');
+  } finally {
+    client.release();
+  }
+}
+
+/** Retention: clears stored embeddings of decisions older than `days`; returns how many. */
+export async function clearOldDecisionFeatures(db: Queryable, days: number, limit = 10_000): Promise<number> {
+  try {
+    const res = await db.query(
+      `UPDATE switchyard.decisions SET feature_embedding = NULL
+        WHERE request_id IN (
+          SELECT request_id FROM switchyard.decisions
+           WHERE feature_embedding IS NOT NULL AND decided_at < now() - $1 * interval '1 day'
+           LIMIT $2)`,
+      [days, limit],
+    );
+    return res.rowCount ?? 0;
+  } catch (cause) {
+    throw asStoreError(cause, 'clearing old decision features');
+  }
+}
