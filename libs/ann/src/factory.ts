@@ -13,6 +13,9 @@ import { UsearchIndex } from './usearch-index.ts';
  */
 export const DEFAULT_GRAPH_OPTIONS = Object.freeze({ m: 16, efConstruction: 128, efSearch: 64, seed: 100 });
 
+/** Storage precision of a usearch index created without `quantization`. */
+export const DEFAULT_USEARCH_QUANTIZATION: 'f32' | 'f16' | 'i8' = 'i8';
+
 export function createIndex(kind: IndexKind, opts: IndexOptions): AnnIndex {
   if (!Number.isInteger(opts.dim) || opts.dim < 1) throw new AnnError('bad_argument', `dim must be a positive integer, got ${opts.dim}`);
   const capacity = opts.capacity ?? 1024;
@@ -26,7 +29,7 @@ export function createIndex(kind: IndexKind, opts: IndexOptions): AnnIndex {
     case 'hnsw':
       return HnswIndex.create(opts.dim, capacity, m, efC, efS, seed);
     case 'usearch': {
-      const index = UsearchIndex.create(opts.dim, m, efC, efS, seed, opts.quantization ?? 'f32');
+      const index = UsearchIndex.create(opts.dim, m, efC, efS, seed, opts.quantization ?? DEFAULT_USEARCH_QUANTIZATION);
       const threads = opts.addThreads ?? 1;
       if (!Number.isInteger(threads) || threads < 1) throw new AnnError('bad_argument', `addThreads must be a positive integer, got ${threads}`);
       index.addThreads = threads;

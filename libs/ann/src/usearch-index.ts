@@ -29,7 +29,10 @@ export class UsearchIndex implements AnnIndex {
   private static build(dim: number, m: number, efConstruction: number, efSearch: number, quantization: Quantization): Index {
     return new Index({
       dimensions: dim,
-      metric: MetricKind.IP,
+      // usearch's i8 inner product is the raw integer dot of the quantised vectors (scale ~127^2),
+      // not a cosine; its i8 cosine normalises by the quantised norms. Stored and query vectors
+      // are unit length, so cosine ranks as inner product does and 1 - distance stays a cosine.
+      metric: quantization === 'i8' ? MetricKind.Cos : MetricKind.IP,
       quantization: SCALAR[quantization],
       connectivity: m,
       expansion_add: efConstruction,
@@ -92,7 +95,7 @@ export class UsearchIndex implements AnnIndex {
       const c = counts === undefined ? r.keys.length : Number(counts[q]);
       for (let j = 0; j < c && j < k; j++) {
         ids[q * k + j] = Number(r.keys[q * k + j]!);
-        // usearch's "ip" distance is 1 - <x, q>.
+        // usearch's "ip" (and "cos") distance is 1 - <x, q> for unit vectors.
         scores[q * k + j] = 1 - r.distances[q * k + j]!;
       }
     }

@@ -142,6 +142,19 @@ describe('usearch options', () => {
     expect(back.search(data.subarray(7 * dim, 8 * dim), 1).ids[0]).toBe(7);
   });
 
+  it('scores i8 neighbours as cosines, close to the exact scores', () => {
+    const data = unitVectors(500, dim, 24);
+    const q = unitVectors(20, dim, 25);
+    const exact = new ExactIndex(dim);
+    exact.add(data);
+    const idx = createIndex('usearch', { dim, quantization: 'i8' });
+    idx.add(data);
+    const want = exact.searchBatch(q, 1).scores;
+    const got = idx.searchBatch(q, 1).scores;
+    for (let i = 0; i < 20; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(0.05);
+    expect(idx.search(data.subarray(3 * dim, 4 * dim), 1).scores[0]).toBeCloseTo(1, 2);
+  });
+
   it('rejects a non-positive thread count', () => {
     expect(() => createIndex('usearch', { dim, addThreads: 0 })).toThrow(AnnError);
   });
