@@ -42,7 +42,7 @@ export async function main(argv: readonly string[]): Promise<{ report: FeedbackR
     .option('--first-seed <n>', 'first stream seed', (v) => Number.parseInt(v, 10), 0)
     .option('--cold <fraction>', 'share of the history the cold variants start from', fraction, 0.1)
     .option('--batch <n>', 'queries decided per routing call; outcomes return after each', positiveInt, 64)
-    .option('--beta <b>', 'LinUCB width multiplier of the exploring variants', positive, DEFAULT_FEEDBACK_OPTIONS.ucb.beta)
+    .option('--beta <b>', 'LinUCB width multiplier of the on-bonus variant', positive, 1)
     .option('--bonus-target <t>', 'where the bonus goes: score (kernel bonus input) or quality (optimistic d^)', DEFAULT_FEEDBACK_OPTIONS.bonusTarget)
     .option('--cost-prior <n>', 'pseudo-observations of the cost correction', positive, DEFAULT_FEEDBACK_OPTIONS.costPriorCount)
     .option('--search-width <n>', 'search k * n neighbours; each model averages its first k with a value (1: plain top-k)', positiveInt, 4)

@@ -25,17 +25,44 @@ import {
   type ScoreKernel,
 } from '@switchyard/routing-core';
 
-export const VARIANTS = ['off', 'on', 'on-append-only', 'on-no-bonus', 'warm'] as const;
+export const VARIANTS = ['off', 'on', 'on-append-only', 'on-cost-only', 'on-bonus', 'on-calibrated', 'on-imputed', 'warm'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 /** What each variant starts from and learns. */
-const PLAN: Record<Variant, { start: 'cold' | 'full'; feedback: FeedbackOptions | null }> = {
-  off: { start: 'cold', feedback: null },
-  on: { start: 'cold', feedback: DEFAULT_FEEDBACK_OPTIONS },
-  'on-append-only': { start: 'cold', feedback: { ...DEFAULT_FEEDBACK_OPTIONS, correctCost: false, ucb: { ...DEFAULT_FEEDBACK_OPTIONS.ucb, beta: 0 } } },
-  'on-no-bonus': { start: 'cold', feedback: { ...DEFAULT_FEEDBACK_OPTIONS, ucb: { ...DEFAULT_FEEDBACK_OPTIONS.ucb, beta: 0 } } },
-  warm: { start: 'full', feedback: null },
-};
+/** Histogram-binning calibration of d^ as the `on-calibrated` variant applies it: one bin per value of a 5-NN mean of 0/1 outcomes. */
+const ABLATION_CALIBRATION = { bins: 6, priorCount: 10 } as const;
+
+/**
+ * What each variant starts from and learns. `on` is DEFAULT_FEEDBACK_OPTIONS (with the bench's
+ * overrides); the others add or remove one mechanism from it: rows only, cost correction only,
+ * the LinUCB bonus (beta `bonusBeta`), calibration of d^ by served residuals, rows completed by
+ * regression imputation.
+ */
+function plan(variant: Variant, on: FeedbackOptions, bonusBeta: number): { start: 'cold' | 'full'; feedback: FeedbackOptions | null } {
+  switch (variant) {
+    case 'off':
+      return { start: 'cold', feedback: null };
+    case 'on':
+      return { start: 'cold', feedback: on };
+    case 'on-append-only':
+      return { start: 'cold', feedback: { ...on, appendRows: true, correctCost: false } };
+    case 'on-cost-only':
+      return { start: 'cold', feedback: { ...on, appendRows: false, correctCost: true } };
+    case 'on-bonus':
+      return { start: 'cold', feedback: { ...on, ucb: { ...on.ucb, beta: bonusBeta } } };
+    case 'on-calibrated':
+      return { start: 'cold', feedback: { ...on, calibration: ABLATION_CALIBRATION } };
+    case 'on-imputed':
+      return { start: 'cold', feedback: { ...on, imputeRows: { priorCount: 0 } } };
+    case 'warm':
+      return { start: 'full', feedback: null };
+  }
+}
+
+/** The `on` variant's options: the defaults with the bench's flags and overrides applied. */
+export function onOptions(opts: FeedbackBenchOptions): FeedbackOptions {
+  return { ...DEFAULT_FEEDBACK_OPTIONS, costPriorCount: opts.costPriorCount, bonusTarget: opts.bonusTarget, ...opts.feedback };
+}
 
 export interface Stat {
   mean: number;
@@ -57,6 +84,8 @@ export interface VariantResult {
   estimateMae: Stat[];
   /** Reference rows appended from outcomes by the end of the stream. */
   appended: Stat;
+  /** Performance of each seed, in the order of the report's seeds (for paired comparisons). */
+  perSeed: number[];
   budgetExceeded: boolean;
 }
 
@@ -75,7 +104,22 @@ export interface FeedbackReport {
   embedder: string;
   beta: number;
   searchWidth: number;
-  variants: Record<Variant, VariantResult>;
+  /** The options of the `on` variant. */
+  feedback: FeedbackOptions;
+  variants: Partial<Record<Variant, VariantResult>>;
+  /**
+   * Paired differences of performance per seed (same cold set, same stream order), keyed
+   * "<variant> - off" for every cold variant with feedback and "on - warm", with the mean and a
+   * 95% Student-t interval over seeds.
+   */
+  paired: Record<string, PairedDiff>;
+}
+
+export interface PairedDiff {
+  perSeed: number[];
+  mean: number;
+  /** 95% two-sided Student-t interval of the mean difference. */
+  ci95: [number, number];
 }
 
 export interface FeedbackBenchOptions {
@@ -84,7 +128,7 @@ export interface FeedbackBenchOptions {
   seeds: readonly number[];
   coldFraction: number;
   batchSize: number;
-  /** LinUCB width multiplier of the feedback variants that explore. */
+  /** LinUCB width multiplier of the `on-bonus` variant. */
   beta: number;
   bonusTarget: FeedbackOptions['bonusTarget'];
   costPriorCount: number;
@@ -93,6 +137,10 @@ export interface FeedbackBenchOptions {
    * (estimatePerModel), the same for every variant. 1 is the plain top-k.
    */
   searchWidth: number;
+  /** Overrides of the `on` variant's options (DEFAULT_FEEDBACK_OPTIONS otherwise); the partial variants derive from them. */
+  feedback?: Partial<FeedbackOptions>;
+  /** Variants to run (all by default). */
+  variants?: readonly Variant[];
   kernel?: ScoreKernel;
 }
 
@@ -133,15 +181,9 @@ interface Shared {
 
 async function runOne(s: Shared, variant: Variant, seed: number, opts: FeedbackBenchOptions): Promise<RunTotals> {
   const { ds, M, dim } = s;
-  const plan = PLAN[variant];
-  const fbOptions = plan.feedback && {
-    ...plan.feedback,
-    costPriorCount: opts.costPriorCount,
-    bonusTarget: opts.bonusTarget,
-    ucb: { ...plan.feedback.ucb, beta: plan.feedback.ucb.beta > 0 ? opts.beta : 0 },
-  };
+  const { start: startFrom, feedback: fbOptions } = plan(variant, onOptions(opts), opts.beta);
   // The cold subset is drawn per seed, so the spread covers which history happened to be known.
-  const historyIds = plan.start === 'full' ? Int32Array.from(ds.history.keys()) : shuffledIndices(ds.history.length, createRng(1_000_003 + seed)).slice(0, coldSize(ds, opts));
+  const historyIds = startFrom === 'full' ? Int32Array.from(ds.history.keys()) : shuffledIndices(ds.history.length, createRng(1_000_003 + seed)).slice(0, coldSize(ds, opts));
   const start = Array.from(historyIds, (i) => ds.history[i]!);
   const ref = ReferenceSet.fromArrays(ds.models, rowsOf(start, M));
   const index = createIndex('exact', { dim, capacity: start.length + ds.test.length });
@@ -200,7 +242,7 @@ async function runOne(s: Shared, variant: Variant, seed: number, opts: FeedbackB
       const cell = i * M + d.model;
       const id = fb.observe({
         model: d.model,
-        predicted: { quality: raw.quality[cell]!, cost: raw.cost[cell]!, tokens: raw.tokens[cell]! },
+        predicted: { quality: raw.quality[cell]!, cost: raw.cost[cell]!, tokens: raw.tokens[cell]!, qualityAll: raw.quality.subarray(i * M, (i + 1) * M) },
         observed: { quality: q, cost: c, tokens: ds.test[j]!.tokens[d.model]! },
         features: feats.subarray(i * F, (i + 1) * F),
       });
@@ -255,8 +297,8 @@ export async function runFeedbackBench(ds: Dataset, opts: FeedbackBenchOptions):
     budgets,
     solver: await loadHighsSolver(),
   };
-  const variants = {} as Record<Variant, VariantResult>;
-  for (const v of VARIANTS) {
+  const variants: Partial<Record<Variant, VariantResult>> = {};
+  for (const v of opts.variants ?? VARIANTS) {
     const runs: RunTotals[] = [];
     for (const seed of opts.seeds) runs.push(await runOne(shared, v, seed, opts));
     variants[v] = {
@@ -268,8 +310,15 @@ export async function runFeedbackBench(ds: Dataset, opts: FeedbackBenchOptions):
       estimateMae: [0, 1, 2, 3].map((qi) => stat(runs.map((r) => r.maeSum[qi]! / Math.max(1, r.maeCount[qi]!)))),
       appended: stat(runs.map((r) => r.appended)),
       budgetExceeded: runs.some((r) => r.exceeded),
+      perSeed: runs.map((r) => r.performance),
     };
   }
+  const paired: FeedbackReport['paired'] = {};
+  for (const v of VARIANTS) {
+    const a = variants[v];
+    if (a && variants.off && v.startsWith('on')) paired[`${v} - off`] = pairedDiff(a.perSeed, variants.off.perSeed);
+  }
+  if (variants.on && variants.warm) paired['on - warm'] = pairedDiff(variants.on.perSeed, variants.warm.perSeed);
   return {
     dataset: ds.name,
     factor: opts.factor,
@@ -285,26 +334,45 @@ export async function runFeedbackBench(ds: Dataset, opts: FeedbackBenchOptions):
     embedder: embedder.name,
     beta: opts.beta,
     searchWidth: opts.searchWidth,
+    feedback: onOptions(opts),
     variants,
+    paired,
   };
+}
+
+/** Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom; the normal 1.96 beyond. */
+const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+
+/** Mean of a - b over paired seeds with a 95% t interval (degenerate with a single seed). */
+export function pairedDiff(a: readonly number[], b: readonly number[]): PairedDiff {
+  if (a.length !== b.length || a.length === 0) throw new Error('paired differences need the same, non-empty seeds');
+  const d = a.map((x, i) => x - b[i]!);
+  const { mean, sd } = stat(d);
+  const half = d.length > 1 ? (T975[d.length - 2] ?? 1.96) * (sd / Math.sqrt(d.length)) : 0;
+  return { perSeed: d, mean, ci95: [mean - half, mean + half] };
 }
 
 const fmt = (s: Stat, digits: number): string => `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}`;
 
 export function formatFeedbackReport(r: FeedbackReport): string {
   const header = ['variant', 'performance', 'Q1', 'Q2', 'Q3', 'Q4', 'cost (USD)', 'served', 'efficiency', 'rows added', 'MAE d^ Q1', 'MAE d^ Q4', 'exceeded'];
-  const rows = VARIANTS.map((v) => {
-    const m = r.variants[v];
+  const rows = VARIANTS.filter((v) => r.variants[v]).map((v) => {
+    const m = r.variants[v]!;
     return [v, fmt(m.performance, 1), ...m.quarters.map((q) => fmt(q, 1)), fmt(m.cost, 4), fmt(m.served, 1), fmt(m.efficiency, 0), m.appended.mean.toFixed(0), m.estimateMae[0]!.mean.toFixed(4), m.estimateMae[3]!.mean.toFixed(4), m.budgetExceeded ? 'YES' : 'no'];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   return [
     `dataset ${r.dataset}: factor ${r.factor}, split ${r.split}, ${r.seeds} seeds from ${r.firstSeed}, nTest ${r.nTest}, history ${r.nHistory} (cold start: ${r.nCold} rows)`,
-    `policy ours, exact k-NN k ${r.k} per model of ${r.k * r.searchWidth} searched, batch ${r.batchSize}, embedder ${r.embedder}, LinUCB beta ${r.beta}`,
+    `policy ours, exact k-NN k ${r.k} per model of ${r.k * r.searchWidth} searched, batch ${r.batchSize}, embedder ${r.embedder}, bonus beta (on-bonus) ${r.beta}`,
     '',
     line(header),
     `|${widths.map((w, i) => (i === 0 ? ':' : '') + '-'.repeat(w + 1) + (i === 0 ? '' : ':')).join('|')}|`,
     ...rows.map(line),
+    '',
+    ...Object.entries(r.paired).map(([key, p]) => {
+      const [lo, hi] = p.ci95;
+      return `paired ${key.padEnd(Math.max(...Object.keys(r.paired).map((k) => k.length)))}: mean ${p.mean.toFixed(1)}, 95% CI [${lo.toFixed(1)}, ${hi.toFixed(1)}], per seed ${p.perSeed.map((x) => x.toFixed(0)).join(' ')}`;
+    }),
   ].join('\n');
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSyntheticDataset, writeJsonlDataset } from '@switchyard/datasets';
 import { main } from '../main.ts';
-import { VARIANTS, type FeedbackReport } from '../run.ts';
+import { pairedDiff, VARIANTS, type FeedbackReport } from '../run.ts';
 
 let dir: string;
 let dataPath: string;
@@ -28,21 +28,41 @@ describe('bench:feedback main', () => {
     expect(r).toMatchObject({ seeds: 2, nTest: 120, nHistory: 200, nCold: 40, coldFraction: 0.2, batchSize: 16 });
     expect(Object.keys(r.variants).sort()).toEqual([...VARIANTS].sort());
     for (const v of VARIANTS) {
-      const m = r.variants[v];
+      const m = r.variants[v]!;
       expect(m.budgetExceeded).toBe(false);
       expect(m.quarters).toHaveLength(4);
       expect(m.quarters.reduce((a, q) => a + q.mean, 0)).toBeCloseTo(m.performance.mean, 9);
       expect(m.served.mean).toBeGreaterThan(0);
       expect(m.estimateMae).toHaveLength(4);
       for (const e of m.estimateMae) expect(e.mean).toBeGreaterThan(0);
+      expect(m.perSeed).toHaveLength(2);
+      expect(m.perSeed.reduce((a, b) => a + b, 0) / 2).toBeCloseTo(m.performance.mean, 9);
       expect(text).toContain(`| ${v} `);
     }
+    // Paired differences are per seed, against the same cold set and stream.
+    const d = r.paired['on - off']!;
+    expect(d.perSeed).toEqual(r.variants.on!.perSeed.map((x, i) => x - r.variants.off!.perSeed[i]!));
+    expect(d.ci95[0]).toBeLessThanOrEqual(d.mean);
+    expect(d.ci95[1]).toBeGreaterThanOrEqual(d.mean);
+    expect(Object.keys(r.paired).sort()).toEqual([...VARIANTS.filter((v) => v.startsWith('on')).map((v) => `${v} - off`), 'on - warm'].sort());
+    expect(text).toContain('paired on - off');
+    // The reported options are the defaults: no bonus in `on`.
+    expect(r.feedback.ucb.beta).toBe(0);
     // Feedback variants append one row per served query; the others never grow.
-    for (const v of ['on', 'on-append-only', 'on-no-bonus'] as const) expect(r.variants[v].appended.mean).toBe(r.variants[v].served.mean);
-    expect(r.variants.off.appended.mean).toBe(0);
-    expect(r.variants.warm.appended.mean).toBe(0);
+    for (const v of ['on', 'on-append-only', 'on-bonus', 'on-calibrated', 'on-imputed'] as const) expect(r.variants[v]!.appended.mean).toBe(r.variants[v]!.served.mean);
+    for (const v of ['off', 'warm', 'on-cost-only'] as const) expect(r.variants[v]!.appended.mean).toBe(0);
     // Same cold start and stream: before many rows are added the estimates hardly differ.
-    expect(r.variants['on-append-only'].estimateMae[0]!.mean).toBeCloseTo(r.variants.off.estimateMae[0]!.mean, 1);
+    expect(r.variants['on-append-only']!.estimateMae[0]!.mean).toBeCloseTo(r.variants.off!.estimateMae[0]!.mean, 1);
+  });
+
+  it('pairedDiff: mean of the differences with a Student-t interval', () => {
+    const p = pairedDiff([3, 5, 7], [1, 1, 1]);
+    expect(p.perSeed).toEqual([2, 4, 6]);
+    expect(p.mean).toBe(4);
+    // sd 2, n 3: half-width 4.303 * 2 / sqrt(3)
+    expect(p.ci95[0]).toBeCloseTo(4 - (4.303 * 2) / Math.sqrt(3), 9);
+    expect(p.ci95[1]).toBeCloseTo(4 + (4.303 * 2) / Math.sqrt(3), 9);
+    expect(() => pairedDiff([1], [1, 2])).toThrow();
   });
 
   it('rejects a bad bonus target', async () => {

@@ -54,3 +54,5 @@ export { CostCorrection, type CostCorrectionOptions, type CorrectedMetric } from
 export { LinUcb, type LinUcbOptions } from './feedback/linucb.ts';
 export { RandomProjection } from './feedback/projection.ts';
 export { estimatePerModel } from './feedback/per-model-estimates.ts';
+export { QualityCalibration, type QualityCalibrationOptions } from './feedback/quality-calibration.ts';
+export { OutcomeImputation } from './feedback/imputation.ts';

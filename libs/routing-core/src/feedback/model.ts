@@ -2,7 +2,9 @@ import { RoutingError } from '../errors.ts';
 import type { EstimateBatch } from '../estimates.ts';
 import type { ReferenceSet } from '../reference-set.ts';
 import { CostCorrection } from './cost-correction.ts';
+import { OutcomeImputation } from './imputation.ts';
 import { LinUcb } from './linucb.ts';
+import { QualityCalibration, type QualityCalibrationOptions } from './quality-calibration.ts';
 
 export interface FeedbackOptions {
   /** Append each observed outcome as a reference row (the k-NN knowledge base grows). */
@@ -20,23 +22,53 @@ export interface FeedbackOptions {
    * knapsacks do (Agrawal & Devanur, "Bandits with concave rewards and convex knapsacks", EC 2014).
    */
   readonly bonusTarget: 'score' | 'quality';
+  /**
+   * Calibrate d^ per model (and bin of d^) by the shrunk mean residual of served outcomes
+   * (`QualityCalibration`); absent or null leaves d^ as the k-NN estimate.
+   */
+  readonly calibration?: QualityCalibrationOptions | null;
+  /**
+   * Complete appended rows: the unserved models' quality cells are imputed from the observed one
+   * by the reference set's pairwise regression slopes (`OutcomeImputation`), shrunk by
+   * `priorCount` pseudo-rows; needs `predicted.qualityAll` in observations. Absent or null: NaN.
+   */
+  readonly imputeRows?: { readonly priorCount: number } | null;
+  /** false: appended rows carry only cost and tokens (quality NaN), so quality estimates stay the reference set's. Default true. */
+  readonly appendQuality?: boolean;
 }
 
+/**
+ * Rows and cost correction on; exploration (beta), calibration and row imputation off. Each of
+ * the last three lowered performance against no feedback on the cold-start benchmark's tuning
+ * seeds (README, "Feedback (bandit updates)"): on a stream of about 950 queries with budgets
+ * that serve half of them, every change to d^ that is not shared by all models moves budget
+ * toward the models with fewer outcomes. The LinUCB and calibration machinery stays available
+ * through the options.
+ */
 export const DEFAULT_FEEDBACK_OPTIONS: FeedbackOptions = Object.freeze({
   appendRows: true,
   correctCost: true,
   costPriorCount: 20,
-  ucb: Object.freeze({ dim: 16, lambda: 1, beta: 1, sigma0: 0.5, sigmaPriorCount: 5 }),
+  ucb: Object.freeze({ dim: 16, lambda: 1, beta: 0, sigma0: 0.5, sigmaPriorCount: 5 }),
   // 'score' was measured first: a positive bonus after pricing turns drops into serves and
   // spends the budget early (README, "Feedback (bandit updates)").
   bonusTarget: 'quality',
+  calibration: null,
+  imputeRows: null,
+  appendQuality: true,
 });
 
 /** One served query's outcome, with what was predicted for it when it was routed. */
 export interface FeedbackObservation {
   readonly model: number;
   /** Raw k-NN estimates of the served model (before correction and bonus). */
-  readonly predicted: { readonly quality: number; readonly cost: number; readonly tokens?: number };
+  readonly predicted: {
+    readonly quality: number;
+    readonly cost: number;
+    readonly tokens?: number;
+    /** Raw k-NN quality estimates of every model for the query (row imputation uses them). */
+    readonly qualityAll?: ArrayLike<number>;
+  };
   readonly observed: { readonly quality: number; readonly cost: number; readonly tokens?: number };
   /** The query's features (length ucb.dim, e.g. a RandomProjection of its embedding). */
   readonly features: ArrayLike<number>;
@@ -56,6 +88,10 @@ export class FeedbackModel {
   readonly ref: ReferenceSet;
   readonly costs: CostCorrection;
   readonly ucb: LinUcb;
+  /** Null when `options.calibration` is off. */
+  readonly calibration: QualityCalibration | null;
+  /** Null when `options.imputeRows` is off; slopes come from the reference set as it was at construction. */
+  readonly imputation: OutcomeImputation | null;
   #appended = 0;
 
   constructor(ref: ReferenceSet, options: FeedbackOptions = DEFAULT_FEEDBACK_OPTIONS) {
@@ -63,6 +99,8 @@ export class FeedbackModel {
     this.options = options;
     this.costs = new CostCorrection(ref.nModels, { priorCount: options.costPriorCount });
     this.ucb = new LinUcb(ref.nModels, options.ucb);
+    this.calibration = options.calibration ? new QualityCalibration(ref.nModels, options.calibration) : null;
+    this.imputation = options.imputeRows ? new OutcomeImputation(ref, options.imputeRows) : null;
   }
 
   get appended(): number {
@@ -83,13 +121,18 @@ export class FeedbackModel {
       this.costs.applyInPlace('tokens', tokens);
     }
     const base = { nQueries: raw.nQueries, nModels: raw.nModels, cost, tokens, support: raw.support };
-    if (!(this.options.ucb.beta > 0)) return { ...base, quality: raw.quality };
-    if (this.options.bonusTarget === 'quality') {
-      const quality = this.ucb.bonusBatch(features, raw.nQueries, 1);
-      for (let i = 0; i < quality.length; i++) quality[i]! += raw.quality[i]!;
-      return { ...base, quality };
+    let quality = raw.quality;
+    if (this.calibration) {
+      quality = Float64Array.from(raw.quality);
+      this.calibration.applyInPlace(quality);
     }
-    return { ...base, quality: raw.quality, bonus: this.ucb.bonusBatch(features, raw.nQueries, scoreScale) };
+    if (!(this.options.ucb.beta > 0)) return { ...base, quality };
+    if (this.options.bonusTarget === 'quality') {
+      const optimistic = this.ucb.bonusBatch(features, raw.nQueries, 1);
+      for (let i = 0; i < optimistic.length; i++) optimistic[i]! += quality[i]!;
+      return { ...base, quality: optimistic };
+    }
+    return { ...base, quality, bonus: this.ucb.bonusBatch(features, raw.nQueries, scoreScale) };
   }
 
   /**
@@ -102,11 +145,14 @@ export class FeedbackModel {
     this.costs.observe('cost', o.model, o.predicted.cost, o.observed.cost);
     if (o.predicted.tokens !== undefined && o.observed.tokens !== undefined) this.costs.observe('tokens', o.model, o.predicted.tokens, o.observed.tokens);
     this.ucb.observe(o.model, o.features, o.observed.quality - o.predicted.quality);
+    this.calibration?.observe(o.model, o.predicted.quality, o.observed.quality);
     if (!this.options.appendRows) return null;
-    const quality = new Float64Array(M).fill(Number.NaN);
+    const all = o.predicted.qualityAll;
+    const quality = this.imputation && all ? this.imputation.row(o.model, o.observed.quality, all) : new Float64Array(M).fill(Number.NaN);
+    if (this.options.appendQuality === false) quality.fill(Number.NaN);
     const cost = new Float64Array(M).fill(Number.NaN);
     const tokens = new Float64Array(M).fill(Number.NaN);
-    quality[o.model] = o.observed.quality;
+    if (this.options.appendQuality !== false) quality[o.model] = o.observed.quality;
     cost[o.model] = o.observed.cost;
     tokens[o.model] = o.observed.tokens ?? Number.NaN;
     this.#appended++;

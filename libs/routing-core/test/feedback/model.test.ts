@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BudgetLedger,
   createPolicy,
+  DEFAULT_FEEDBACK_OPTIONS,
   estimateBatchOf,
   estimateFromNeighbours,
   FeedbackModel,
@@ -87,6 +88,47 @@ describe('FeedbackModel', () => {
     const off = new FeedbackModel(coldSet(), { ...options, ucb: { ...options.ucb, beta: 0 } }).adjust(raw, [1, 0], 10);
     expect(off.bonus).toBeUndefined();
     expect(off.quality).toBe(raw.quality);
+  });
+
+  it('defaults: rows and cost correction, no bonus, no calibration (d^ passes through as is)', () => {
+    expect(DEFAULT_FEEDBACK_OPTIONS.ucb.beta).toBe(0);
+    const fb = new FeedbackModel(coldSet(), { ...DEFAULT_FEEDBACK_OPTIONS, ucb: { ...DEFAULT_FEEDBACK_OPTIONS.ucb, dim: 2 } });
+    expect(fb.calibration).toBeNull();
+    expect(fb.imputation).toBeNull();
+    for (let i = 0; i < 5; i++) fb.observe({ model: 0, predicted: { quality: 1, cost: 1 }, observed: { quality: 0, cost: 2 }, features: [1, 0] });
+    const raw = estimateBatchOf(2, Float64Array.from([0.9, 0.2]), Float64Array.from([1, 1]));
+    const b = fb.adjust(raw, [1, 0], 10);
+    expect(b.bonus).toBeUndefined();
+    expect(b.quality).toBe(raw.quality);
+    expect(b.cost[0]).toBeCloseTo((5 * 2 + 20) / 25, 12);
+    expect(fb.appended).toBe(5);
+  });
+
+  it('calibrates d^ by the shrunk residual of served outcomes before the bonus, leaving the raw batch alone', () => {
+    const fb = new FeedbackModel(coldSet(), { ...options, ucb: { ...options.ucb, beta: 0 }, calibration: { bins: 1, priorCount: 1 } });
+    for (let i = 0; i < 3; i++) fb.observe({ model: 0, predicted: { quality: 0.9, cost: 1 }, observed: { quality: 0.5, cost: 1 }, features: [1, 0] });
+    const raw = estimateBatchOf(2, Float64Array.from([0.9, 0.2]), Float64Array.from([1, 1]));
+    const b = fb.adjust(raw, [1, 0], 10);
+    expect(b.quality[0]).toBeCloseTo(0.9 - (3 * 0.4) / 4, 12);
+    expect(b.quality[1]).toBe(0.2);
+    expect(Array.from(raw.quality)).toEqual([0.9, 0.2]);
+  });
+
+  it('completes appended rows by imputation when asked, or appends cost only', () => {
+    // model 1 is the opposite of model 0 in the reference rows: slope -1
+    const ref = ReferenceSet.fromArrays(['a', 'b'], { quality: Float64Array.from([1, 0, 0, 1, 1, 0, 0, 1]), cost: new Float64Array(8).fill(1) });
+    const fb = new FeedbackModel(ref, { ...options, imputeRows: { priorCount: 0 } });
+    const id = fb.observe({ model: 0, predicted: { quality: 0.5, cost: 1, qualityAll: [0.5, 0.5] }, observed: { quality: 0, cost: 1 }, features: [1, 0] });
+    expect(ref.value('quality', id!, 0)).toBe(0);
+    expect(ref.value('quality', id!, 1)).toBeCloseTo(1, 12);
+    expect(Number.isNaN(ref.value('cost', id!, 1))).toBe(true);
+    // without the estimates of every model the row stays partial
+    const partial = fb.observe({ model: 0, predicted: { quality: 0.5, cost: 1 }, observed: { quality: 0, cost: 1 }, features: [1, 0] });
+    expect(Number.isNaN(ref.value('quality', partial!, 1))).toBe(true);
+    const costOnly = new FeedbackModel(coldSet(), { ...options, appendQuality: false });
+    const c = costOnly.observe({ model: 1, predicted: { quality: 0, cost: 1 }, observed: { quality: 1, cost: 3 }, features: [1, 0] });
+    expect(Number.isNaN(costOnly.ref.value('quality', c!, 1))).toBe(true);
+    expect(costOnly.ref.value('cost', c!, 1)).toBe(3);
   });
 
   it('feeds the bonus into scores, in float64 and through the kernel input', async () => {
