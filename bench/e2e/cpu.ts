@@ -142,3 +142,25 @@ export function uptimeTicks(ticksPerSec: number, uptimeText: string = readFileSy
   if (!Number.isFinite(seconds)) throw new Error(`not a /proc/uptime line: '${uptimeText}'`);
   return Math.floor(seconds * ticksPerSec);
 }
+
+export interface MachineCpu {
+  /** Ticks spent in any state but idle and iowait, over all CPUs. */
+  readonly busyTicks: number;
+  readonly totalTicks: number;
+}
+
+/** The aggregate `cpu` line of /proc/stat (proc(5)): user nice system idle iowait irq softirq steal ... */
+export function parseMachineCpu(procStat: string): MachineCpu {
+  const line = procStat.split('\n').find((l) => l.startsWith('cpu '));
+  if (line === undefined) throw new Error('no aggregate cpu line in /proc/stat');
+  // guest and guest_nice (fields 9, 10) are already counted in user and nice.
+  const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  if (v.length < 4 || v.some((x) => !Number.isFinite(x))) throw new Error(`not a /proc/stat cpu line: '${line}'`);
+  const total = v.reduce((a, b) => a + b, 0);
+  const idle = v[3]! + (v[4] ?? 0);
+  return { busyTicks: total - idle, totalTicks: total };
+}
+
+export function readMachineCpu(): MachineCpu {
+  return parseMachineCpu(readFileSync('/proc/stat', 'utf8'));
+}

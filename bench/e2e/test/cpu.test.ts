@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CpuGroup, parseProcStat, uptimeTicks } from '../cpu.ts';
+import { CpuGroup, parseMachineCpu, parseProcStat, uptimeTicks } from '../cpu.ts';
 import type { ProcStat } from '../cpu.ts';
 
 // A real line's shape (proc(5)), with a command name holding a space and a parenthesis.
@@ -53,5 +53,17 @@ describe('CpuGroup', () => {
     g.sample(() => stat(7, 900, 50));
     g.sample(() => stat(7, 30, 200));
     expect(g.usedTicks()).toBe(30);
+  });
+});
+
+describe('parseMachineCpu', () => {
+  it('counts every state but idle and iowait as busy, leaving guest time out (already in user)', () => {
+    const m = parseMachineCpu('cpu  100 5 20 1000 30 1 2 3 50 0\ncpu0 50 2 10 500 15 0 1 1 25 0\nintr 1\n');
+    expect(m.totalTicks).toBe(100 + 5 + 20 + 1000 + 30 + 1 + 2 + 3);
+    expect(m.busyTicks).toBe(100 + 5 + 20 + 1 + 2 + 3);
+  });
+
+  it('rejects text without the aggregate line', () => {
+    expect(() => parseMachineCpu('cpu0 1 2 3 4\n')).toThrow();
   });
 });
