@@ -99,8 +99,9 @@ function toOutcome(r: Row): FeedbackOutcome {
 /**
  * The next `limit` outcome writes after `after`, oldest first, each with its decision's
  * features (joined by request id; the decision may have been made by any router instance).
+ * `models`: only outcomes of these models (null: all).
  */
-export async function readFeedbackOutcomes(db: Queryable, after: FeedbackWatermark, limit: number): Promise<FeedbackOutcome[]> {
+export async function readFeedbackOutcomes(db: Queryable, after: FeedbackWatermark, limit: number, models: readonly string[] | null = null): Promise<FeedbackOutcome[]> {
   try {
     const res = await db.query<Row>(
       `SELECT ${COLUMNS}
@@ -108,9 +109,10 @@ export async function readFeedbackOutcomes(db: Queryable, after: FeedbackWaterma
          LEFT JOIN switchyard.decisions d ON d.request_id = o.request_id AND d.model = o.model
         WHERE o.feedback_tx < pg_snapshot_xmin(pg_current_snapshot())
           AND (o.feedback_tx, o.request_id) > ($1::xid8, $2::text)
+          AND ($4::text[] IS NULL OR o.model = ANY($4::text[]))
         ORDER BY o.feedback_tx, o.request_id
         LIMIT $3`,
-      [after.tx, after.requestId, Math.max(1, Math.floor(limit))],
+      [after.tx, after.requestId, Math.max(1, Math.floor(limit)), models],
     );
     return res.rows.map(toOutcome);
   } catch (cause) {
@@ -119,11 +121,11 @@ export async function readFeedbackOutcomes(db: Queryable, after: FeedbackWaterma
 }
 
 /**
- * For a restart: the newest `limit` outcomes that have decision features, oldest first, and the
+ * For a restart: the newest `limit` outcomes (of `models`, null: all) that have decision features, oldest first, and the
  * watermark to continue from (the last write visible now, with or without features). One
  * snapshot for both, so nothing falls between them.
  */
-export async function readFeedbackHistory(db: pg.Pool, limit: number): Promise<{ outcomes: FeedbackOutcome[]; watermark: FeedbackWatermark }> {
+export async function readFeedbackHistory(db: pg.Pool, limit: number, models: readonly string[] | null = null): Promise<{ outcomes: FeedbackOutcome[]; watermark: FeedbackWatermark }> {
   const client = await db.connect().catch((cause: unknown) => {
     throw asStoreError(cause, 'reading feedback history');
   });
@@ -135,10 +137,11 @@ export async function readFeedbackHistory(db: pg.Pool, limit: number): Promise<{
            FROM switchyard.outcomes o
            JOIN switchyard.decisions d ON d.request_id = o.request_id AND d.model = o.model
           WHERE o.feedback_tx < pg_snapshot_xmin(pg_current_snapshot()) AND d.feature_embedding IS NOT NULL
+            AND ($2::text[] IS NULL OR o.model = ANY($2::text[]))
           ORDER BY o.feedback_tx DESC, o.request_id DESC
           LIMIT $1) t
         ORDER BY t.tx::xid8, t.request_id`,
-      [Math.max(0, Math.floor(limit))],
+      [Math.max(0, Math.floor(limit)), models],
     );
     const last = await client.query<{ tx: string; request_id: string }>(
       `SELECT feedback_tx::text AS tx, request_id FROM switchyard.outcomes

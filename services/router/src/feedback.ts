@@ -76,6 +76,10 @@ export class FeedbackLoop implements FeedbackHooks {
     return this.initialRows + publishedRows(this.log);
   }
 
+  get modelIds(): readonly string[] {
+    return [...this.#modelIndex.keys()];
+  }
+
   get appliedOutcomes(): number {
     return this.#applied.size;
   }
@@ -215,7 +219,7 @@ export class FeedbackPoller {
 
   /** At start: the newest `maxRows` stored outcomes with features, then polling continues after them. */
   async restore(): Promise<ApplyResult> {
-    const { outcomes, watermark } = await readFeedbackHistory(this.#pg, this.#o.maxRows);
+    const { outcomes, watermark } = await readFeedbackHistory(this.#pg, this.#o.maxRows, this.#loop.modelIds);
     const r = this.#loop.apply(outcomes);
     this.#count(r, outcomes);
     this.#watermark = watermark;
@@ -245,7 +249,7 @@ export class FeedbackPoller {
   async #pollOnce(): Promise<number> {
     let total = 0;
     for (;;) {
-      const page = await readFeedbackOutcomes(this.#pg, this.#watermark, this.#o.batchRows);
+      const page = await readFeedbackOutcomes(this.#pg, this.#watermark, this.#o.batchRows, this.#loop.modelIds);
       if (page.length === 0) break;
       const r = this.#loop.apply(page);
       this.#count(r, page);
