@@ -1,5 +1,6 @@
 export { deepFreeze, loadConfig, routedTopicFor } from './load.ts';
-export type { DeepReadonly, KafkaConfig, ModelConfig, RegistryConfig, SwitchyardConfig, TopicsConfig } from './load.ts';
+export type { DeepReadonly, KafkaConfig, LoadConfigOptions, ModelConfig, RegistryConfig, SwitchyardConfig, TopicsConfig } from './load.ts';
+export type { ReadSecretFile } from './secrets.ts';
 export { redact, REDACTED } from './redact.ts';
 export { ConfigError } from './errors.ts';
 export type { ConfigErrorCode, ConfigIssue } from './errors.ts';

@@ -1,10 +1,14 @@
-// Compiles configuration once at the edge: file object + SWITCHYARD_* environment -> zod ->
-// cross-field rules -> derived values -> deep-frozen object. No process.env or file I/O here:
-// the service's main.ts reads both and passes them in.
+// Compiles configuration once at the edge: file object + SWITCHYARD_* environment -> secrets
+// from files -> zod -> cross-field rules -> derived values -> deep-frozen object. No process.env
+// here: the service's main.ts reads it and the file and passes them in. The only file I/O is
+// reading the secret files the configuration names (options.readFile, node:fs by default).
+import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import type { ConfigIssue } from './errors.ts';
 import { applyEnv } from './env.ts';
+import { resolveSecretFiles } from './secrets.ts';
+import type { ReadSecretFile } from './secrets.ts';
 import { configSchema } from './schema.ts';
 import type { ParsedConfig } from './schema.ts';
 import { collisionKey, routedTopicName } from './topics.ts';
@@ -80,8 +84,23 @@ function crossFieldIssues(cfg: ParsedConfig, routedByModel: Record<string, strin
   if (cfg.kafka.ssl.enabled === false && (cfg.kafka.ssl.ca !== undefined || cfg.kafka.ssl.cert !== undefined)) {
     issues.push({ path: 'kafka.ssl.enabled', rule: 'ssl_material_without_ssl', message: 'TLS material is set but ssl.enabled is false' });
   }
+  const pg = cfg.postgres;
+  if (pg !== undefined && pg.ssl.enabled === false && (pg.ssl.ca !== undefined || pg.ssl.cert !== undefined)) {
+    issues.push({ path: 'postgres.ssl.enabled', rule: 'ssl_material_without_ssl', message: 'TLS material is set but ssl.enabled is false' });
+  }
+  if (pg !== undefined && pg.ssl.enabled && /[?&]ssl[a-z]*=/i.test(pg.connectionString)) {
+    // node-postgres lets the URL's ssl parameters replace the ssl object, silently.
+    issues.push({ path: 'postgres.connectionString', rule: 'ssl_given_twice', message: 'postgres.ssl is enabled, so the URL must not carry sslmode or other ssl* parameters' });
+  }
   return issues;
 }
+
+export interface LoadConfigOptions {
+  /** Reads the secret files named by `*File` settings (tests pass a fake); default: node:fs, UTF-8. */
+  readonly readFile?: ReadSecretFile;
+}
+
+const readUtf8: ReadSecretFile = (path) => readFileSync(path, 'utf8');
 
 /**
  * Builds the frozen configuration.
@@ -89,12 +108,14 @@ function crossFieldIssues(cfg: ParsedConfig, routedByModel: Record<string, strin
  * @param file the already-parsed configuration file (JSON or YAML object), if any.
  * @throws ConfigError listing every violated rule with its path.
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>, file?: unknown): SwitchyardConfig {
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, file?: unknown, options: LoadConfigOptions = {}): SwitchyardConfig {
   if (file !== undefined && (typeof file !== 'object' || file === null || Array.isArray(file))) {
     throw new ConfigError('invalid_config', [{ path: '(root)', rule: 'invalid_type', message: 'configuration file must be an object' }]);
   }
   const merged = applyEnv((file ?? {}) as Record<string, unknown>, env);
   if (merged.issues.length > 0) throw new ConfigError('invalid_env', merged.issues);
+  const secretIssues = resolveSecretFiles(merged.value, options.readFile ?? readUtf8);
+  if (secretIssues.length > 0) throw new ConfigError('invalid_config', secretIssues);
 
   const parsed = configSchema.safeParse(merged.value);
   if (!parsed.success) throw new ConfigError('invalid_config', zodIssues(parsed.error), { cause: parsed.error });

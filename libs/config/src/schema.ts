@@ -11,6 +11,29 @@ const topicName = z
   .string()
   .refine(isLegalTopicName, 'must be a legal Kafka topic name ([a-zA-Z0-9._-], 1..249 characters, not "." or "..")');
 
+/** A path whose file content replaces the matching secret (see secrets.ts); a path is not a secret. */
+function secretFile(what: string) {
+  const trim = what.includes('password') ? '; a trailing newline is dropped' : '';
+  return z.string().min(1).optional().describe(`File holding ${what} (e.g. a mounted secret), instead of the value itself${trim}.`);
+}
+
+function tlsSchema(peer: 'broker' | 'server') {
+  return z
+    .object({
+      enabled: z.boolean().default(false).describe('Connect with TLS.'),
+      ca: z.string().optional().describe('PEM CA bundle; omit to use the system roots.'),
+      caFile: secretFile('the PEM CA bundle'),
+      cert: z.string().optional().describe('PEM client certificate for mutual TLS.'),
+      certFile: secretFile('the PEM client certificate'),
+      key: z.string().optional().describe('PEM private key for mutual TLS (secret).'),
+      keyFile: secretFile('the PEM private key'),
+      rejectUnauthorized: z.boolean().default(true).describe(`Verify the ${peer} certificate. Disable only for local testing.`),
+    })
+    .strict()
+    .refine((s) => (s.cert === undefined) === (s.key === undefined), { message: 'cert and key must be given together', path: ['key'] })
+    .default({ enabled: false, rejectUnauthorized: true });
+}
+
 export const kafkaSchema = z
   .object({
     brokers: z
@@ -19,23 +42,13 @@ export const kafkaSchema = z
       .default(['127.0.0.1:19092'])
       .describe('Bootstrap brokers as host:port. Env: comma-separated list.'),
     clientId: z.string().min(1).default('switchyard').describe('Kafka client id prefix; services append their role.'),
-    ssl: z
-      .object({
-        enabled: z.boolean().default(false).describe('Connect with TLS.'),
-        ca: z.string().optional().describe('PEM CA bundle; omit to use the system roots.'),
-        cert: z.string().optional().describe('PEM client certificate for mutual TLS.'),
-        key: z.string().optional().describe('PEM private key for mutual TLS (secret).'),
-        rejectUnauthorized: z.boolean().default(true).describe('Verify the broker certificate. Disable only for local testing.'),
-      })
-      .strict()
-      .refine((s) => (s.cert === undefined) === (s.key === undefined), { message: 'cert and key must be given together', path: ['key'] })
-      .default({ enabled: false, rejectUnauthorized: true })
-      .describe('TLS settings.'),
+    ssl: tlsSchema('broker').describe('TLS settings.'),
     sasl: z
       .object({
         mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).describe('SASL mechanism.'),
         username: z.string().min(1).describe('SASL user name.'),
-        password: z.string().min(1).describe('SASL password (secret).'),
+        password: z.string().min(1).describe('SASL password (secret). Give it here, in SWITCHYARD_KAFKA_SASL_PASSWORD, or through passwordFile.'),
+        passwordFile: secretFile('the SASL password'),
       })
       .strict()
       .optional()
@@ -66,6 +79,7 @@ export const registrySchema = z
     url: z.url().default('http://127.0.0.1:18081/apis/ccompat/v7').describe('Schema registry base URL (Confluent-compatible API).'),
     username: z.string().min(1).optional().describe('Basic-auth user name.'),
     password: z.string().optional().describe('Basic-auth password (secret).'),
+    passwordFile: secretFile('the basic-auth password'),
     requestTimeoutMs: positiveInt.default(10_000).describe('HTTP request timeout.'),
   })
   .strict();
@@ -141,7 +155,10 @@ export const configSchema = z
     postgres: z
       .object({
         connectionString: z.string().min(1).describe('postgres:// URL (password is redacted in logs).'),
+        password: z.string().min(1).optional().describe('Password (secret); takes precedence over one in connectionString.'),
+        passwordFile: secretFile('the password'),
         maxConnections: positiveInt.default(10).describe('Pool size.'),
+        ssl: tlsSchema('server').describe('TLS to the server (node-postgres `ssl`); do not also put sslmode or other ssl* parameters in connectionString, which node-postgres lets override these.'),
       })
       .strict()
       .optional()

@@ -26,6 +26,17 @@ describe('toKafkaJsConfig', () => {
     expect(cfg.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });
   });
 
+  it.each(['plain', 'scram-sha-256', 'scram-sha-512'] as const)('maps SASL %s with the password read from a file', (mechanism) => {
+    const kafka = loadConfig(
+      { SWITCHYARD_KAFKA_SASL_PASSWORD_FILE: '/run/secrets/kafka' },
+      { models, kafka: { ssl: { enabled: true, caFile: '/run/secrets/ca.pem' }, sasl: { mechanism, username: 'svc' } } },
+      { readFile: (p) => (p === '/run/secrets/kafka' ? 'from-file\n' : 'CA-PEM') },
+    ).kafka;
+    const cfg = toKafkaJsConfig(kafka, { role: 'router' });
+    expect(cfg.sasl).toEqual({ mechanism, username: 'svc', password: 'from-file' });
+    expect(cfg.ssl).toEqual({ rejectUnauthorized: true, ca: ['CA-PEM'] });
+  });
+
   it('enables TLS with system roots when only enabled is set', () => {
     const cfg = toKafkaJsConfig(loadConfig({ SWITCHYARD_KAFKA_SSL: 'true' }, { models }).kafka, { role: 'x' });
     expect(cfg.ssl).toEqual({ rejectUnauthorized: true });

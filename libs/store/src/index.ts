@@ -2,11 +2,12 @@ export { StoreError, type StoreErrorCode } from './errors.ts';
 export {
   PostgresConfigSchema,
   parsePostgresConfig,
+  postgresConfigOf,
   redactUrl,
   type PostgresConfig,
   type PostgresConfigInput,
 } from './config.ts';
-export { createPool, type CreatePoolOptions, type Pool } from './pool.ts';
+export { createPool, toPgPoolConfig, type CreatePoolOptions, type Pool } from './pool.ts';
 export {
   migrate,
   loadMigrations,

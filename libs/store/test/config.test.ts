@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parsePostgresConfig, redactUrl, StoreError } from '../src/index.ts';
+import pg from 'pg';
+import { loadConfig } from '@switchyard/config';
+import { parsePostgresConfig, postgresConfigOf, redactUrl, StoreError, toPgPoolConfig } from '../src/index.ts';
 
 describe('parsePostgresConfig', () => {
   it('fills defaults and freezes the result', () => {
@@ -25,5 +27,31 @@ describe('redactUrl', () => {
   it('hides the password and keeps the rest', () => {
     expect(redactUrl('postgres://w:secret@h:5432/db')).toBe('postgres://w:***@h:5432/db');
     expect(redactUrl('postgres://w@h/db')).toBe('postgres://w@h/db');
+  });
+});
+
+describe('Postgres TLS and password mapping', () => {
+  const shared = (over: Record<string, unknown> = {}) =>
+    loadConfig({}, { models: [{ name: 'm', tokensPerMinute: 1, maxBatchTokens: 1, maxBatchRequests: 1 }], postgres: { connectionString: 'postgres://writer@db.internal:5432/switchyard', ...over } }).postgres!;
+
+  it('leaves TLS off and the URL alone by default', () => {
+    const cfg = toPgPoolConfig(postgresConfigOf(shared(), 'switchyard-router'));
+    expect(cfg).toMatchObject({ connectionString: 'postgres://writer@db.internal:5432/switchyard', application_name: 'switchyard-router', max: 10 });
+    expect(cfg.ssl).toBeUndefined();
+  });
+
+  it('maps CA, client certificate, key and rejectUnauthorized onto node-postgres ssl', () => {
+    const cfg = toPgPoolConfig(postgresConfigOf(shared({ ssl: { enabled: true, ca: 'CA', cert: 'CERT', key: 'KEY', rejectUnauthorized: false } }), 'r', 3));
+    expect(cfg.ssl).toEqual({ ca: 'CA', cert: 'CERT', key: 'KEY', rejectUnauthorized: false });
+    expect(cfg.max).toBe(3);
+    expect(toPgPoolConfig(postgresConfigOf(shared({ ssl: { enabled: true } }), 'r')).ssl).toEqual({ rejectUnauthorized: true });
+  });
+
+  it('gives node-postgres the separate password (odd characters included) and the TLS options', () => {
+    const password = 'p@ss/w%41rd:?#';
+    const cfg = toPgPoolConfig(postgresConfigOf(shared({ password, ssl: { enabled: true, ca: 'CA' } }), 'r'));
+    // What the client will really use, after node-postgres merged the URL into its options.
+    const client = new pg.Client(cfg) as unknown as { connectionParameters: { password: string; user: string; host: string; ssl: unknown } };
+    expect(client.connectionParameters).toMatchObject({ password, user: 'writer', host: 'db.internal', ssl: { ca: 'CA', rejectUnauthorized: true } });
   });
 });

@@ -14,7 +14,7 @@ import { AvroSerde, contracts, createOutcomeValidator, createRegistryClient } fr
 import type { DeadLetterReason, DeadLetterV1, OutcomeV1 } from '@switchyard/contracts';
 import { TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
 import type { OutputRecord } from '@switchyard/kafka-io';
-import { createPool, recordOutcomes } from '@switchyard/store';
+import { createPool, postgresConfigOf, recordOutcomes } from '@switchyard/store';
 import type { OutcomeRecord } from '@switchyard/store';
 import type { OutcomeRecorderConfig } from './config.ts';
 import { segmentFromHeaders, toOutcomeRecord } from './convert.ts';
@@ -71,7 +71,7 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
   let state: 'starting' | 'running' | 'stopping' | 'stopped' = 'starting';
   try {
     const pool = createPool(
-      { url: sy.postgres!.connectionString, poolMax: Math.max(2, sy.postgres!.maxConnections), applicationName: `switchyard-outcome-recorder-${svc.instanceId}` },
+      postgresConfigOf(sy.postgres!, `switchyard-outcome-recorder-${svc.instanceId}`, Math.max(2, sy.postgres!.maxConnections)),
       { onIdleClientError: (err) => log.warn({ err }, 'idle Postgres client failed') },
     );
     cleanups.push(() => pool.end());

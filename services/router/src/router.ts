@@ -25,7 +25,7 @@ import type { HeaderV1, RoutedBatchV1 } from '@switchyard/contracts';
 import { TransactionalRunner, createKafka, ensureTopics, sleep } from '@switchyard/kafka-io';
 import type { BatchInput, BatchOutput, RunnerEvent } from '@switchyard/kafka-io';
 import { DEFAULT_FEEDBACK_OPTIONS, WindowBudgetLedger } from '@switchyard/routing-core';
-import { acquireBudgetLeases, createPool, heartbeatLeaseOwner, reclaimExpiredLeases, recordDecisions, retireLeaseOwner, settleOwnedLeases } from '@switchyard/store';
+import { acquireBudgetLeases, createPool, heartbeatLeaseOwner, postgresConfigOf, reclaimExpiredLeases, recordDecisions, retireLeaseOwner, settleOwnedLeases } from '@switchyard/store';
 import type { RouterConfig } from './config.ts';
 import { budgetRulesOf, embeddingDimOf } from './config.ts';
 import { startOpsServer } from '@switchyard/ops';
@@ -142,7 +142,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     log.info({ threads: sy.workers.poolSize, ann: svc.ann }, 'scoring workers ready');
 
     const pg = createPool(
-      { url: sy.postgres!.connectionString, poolMax: sy.postgres!.maxConnections, applicationName: `switchyard-router-${sy.router.instanceId}` },
+      postgresConfigOf(sy.postgres!, `switchyard-router-${sy.router.instanceId}`),
       { onIdleClientError: (err) => log.warn({ err }, 'idle Postgres client failed') },
     );
     cleanups.push(() => pg.end());
@@ -151,7 +151,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     if (svc.ledger === 'postgres') {
       const owner = { ownerId: `${sy.router.instanceId}/${randomUUID()}`, instanceId: sy.router.instanceId };
       const { ttlMs, heartbeatMs, reclaimIntervalMs } = svc.leases;
-      await heartbeatLeaseOwner(pg, owner, ttlMs);
+      await heartbeatLeaseOwner(pg, owner, ttlMs); // registration: "was alive" is false
       leaseOwner = owner.ownerId;
       const reclaim = async (): Promise<void> => {
         const r = await reclaimExpiredLeases(pg);
