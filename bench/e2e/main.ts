@@ -249,7 +249,7 @@ async function waitReady(port: number, child: Child, timeoutMs: number): Promise
 }
 
 /** Reads the request topic once more to learn each request's Kafka timestamp (CreateTime). */
-async function readSubmitTimes(kafka: Kafka, topic: string, jobId: string, n: number, groupId: string, timeoutMs: number): Promise<{ submittedAtMs: Float64Array; records: number }> {
+async function readSubmitTimes(kafka: Kafka, topic: string, jobId: string, n: number, groupId: string, idleTimeoutMs: number): Promise<{ submittedAtMs: Float64Array; records: number }> {
   const submittedAtMs = new Float64Array(n).fill(Number.NaN);
   let records = 0;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: 4 * 1024 * 1024 });
@@ -266,8 +266,15 @@ async function readSubmitTimes(kafka: Kafka, topic: string, jobId: string, n: nu
         }
       },
     });
-    const deadline = Date.now() + timeoutMs;
-    while (records < n && Date.now() < deadline) await sleep(200);
+    let seen = -1;
+    let lastProgressMs = Date.now();
+    while (records < n && Date.now() - lastProgressMs < idleTimeoutMs) {
+      await sleep(200);
+      if (records !== seen) {
+        seen = records;
+        lastProgressMs = Date.now();
+      }
+    }
   } finally {
     await consumer.disconnect();
   }
@@ -353,7 +360,11 @@ async function main(): Promise<void> {
     const kafka = createKafka(configSchema.shape.kafka.parse({ brokers: [...info.kafkaBrokers], clientId: runId }), { role: 'bench', logLevel: 'error', onLog: (r) => say(`  kafka ${r.level}: ${r.message}`) });
     const allTopics = [names.requests, names.deferred, names.deadLetter, ...names.routedTopics];
     cleanups.push({ what: 'topics', run: () => deleteTopics(kafka, allTopics) });
-    await withRetry(() => ensureTopics(kafka, allTopics.map((topic) => ({ topic, partitions: o.partitions, replicationFactor: 1 }))), {
+    // No size-based retention on the run's topics: the local broker's default (256 MiB per
+    // partition, checked every minute) would delete requests of a 1M run (about 1.7 KB each
+    // with RouterBench prompts) before a lagging router read them. They are deleted at the end.
+    const topicConfigs = { 'retention.bytes': '-1', 'retention.ms': String(24 * 60 * 60 * 1000) };
+    await withRetry(() => ensureTopics(kafka, allTopics.map((topic) => ({ topic, partitions: o.partitions, replicationFactor: 1, configs: topicConfigs }))), {
       initialDelayMs: 200,
       maxDelayMs: 2_000,
       maxRetries: 8,
@@ -522,7 +533,7 @@ async function main(): Promise<void> {
     const summary = checker.summary();
 
     say('  reading request timestamps');
-    const ts = await readSubmitTimes(kafka, names.requests, names.jobId, o.requests, `${runId}.timestamps`, 300_000);
+    const ts = await readSubmitTimes(kafka, names.requests, names.jobId, o.requests, `${runId}.timestamps`, 60_000);
     let firstSubmitMs = Number.POSITIVE_INFINITY;
     let lastSubmitMs = Number.NEGATIVE_INFINITY;
     for (const t of ts.submittedAtMs) {
