@@ -41,6 +41,14 @@ function keyOf(l: Pick<BudgetLease, 'ruleId' | 'subject' | 'windowStartMs'>): st
 async function inTransaction<T>(db: LeaseDb, fn: (c: Queryable) => Promise<T>): Promise<T> {
   const owned = db instanceof pg.Pool;
   const client: pg.PoolClient = db instanceof pg.Pool ? await db.connect() : db;
+  // A checked-out client has no pool listener: a connection reset while it is out is emitted
+  // as 'error' on the client and, unheard, crashes the process (the pending query rejects
+  // too, which is what callers see). Listen while it is out and discard it if it broke.
+  let broken: Error | undefined;
+  const onError = (err: Error): void => {
+    broken = err;
+  };
+  if (owned) client.on('error', onError);
   try {
     await client.query('BEGIN');
     try {
@@ -52,7 +60,10 @@ async function inTransaction<T>(db: LeaseDb, fn: (c: Queryable) => Promise<T>): 
       throw err;
     }
   } finally {
-    if (owned) client.release();
+    if (owned) {
+      client.off('error', onError);
+      client.release(broken);
+    }
   }
 }
 
@@ -176,19 +187,20 @@ async function lockWindows(c: Queryable, keys: readonly { ruleId: string; subjec
 
 /**
  * Registers or renews a lease owner: it stays alive until `ttlMs` after now (database clock).
- * Returns false when the owner had already expired and its leases may have been reclaimed.
+ * Returns true when it renewed a live owner; false when the owner was unknown (its first
+ * registration, or forgotten by a reclaim) or had expired: leases it took before may be gone.
  */
 export async function heartbeatLeaseOwner(db: Queryable, owner: { readonly ownerId: string; readonly instanceId: string }, ttlMs: number): Promise<boolean> {
   try {
     const res = await db.query<{ was_alive: boolean }>(
-      `WITH prev AS (SELECT expires_at FROM switchyard.lease_owners WHERE owner_id = $1)
+      `WITH prev AS (SELECT expires_at >= clock_timestamp() AS alive FROM switchyard.lease_owners WHERE owner_id = $1)
        INSERT INTO switchyard.lease_owners AS o (owner_id, instance_id, expires_at)
        VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond')
        ON CONFLICT (owner_id) DO UPDATE SET heartbeat_at = clock_timestamp(), expires_at = EXCLUDED.expires_at
-       RETURNING COALESCE((SELECT expires_at >= clock_timestamp() FROM prev), true) AS was_alive`,
+       RETURNING COALESCE((SELECT alive FROM prev), false) AS was_alive`,
       [owner.ownerId, owner.instanceId, Math.max(0, Math.floor(ttlMs))],
     );
-    return res.rows[0]?.was_alive ?? true;
+    return res.rows[0]?.was_alive ?? false;
   } catch (cause) {
     throw asStoreError(cause, `renewing lease owner ${owner.ownerId}`);
   }
