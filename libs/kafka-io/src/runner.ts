@@ -67,7 +67,12 @@ export interface TransactionalRunnerOptions {
   readonly handler: BatchHandler;
   /** Input batches (partitions) processed concurrently; bounds in-flight work. Default 1. */
   readonly maxInFlightBatches?: number;
-  /** Consecutive failures of one partition before the runner gives up (done rejects). */
+  /**
+   * Backoff between attempts of a failed batch, and how many consecutive non-retriable failures
+   * of one partition end the runner (done rejects). Retriable failures (a broker or database
+   * that is unreachable: see KafkaIoError.retriable) never end it: they are retried with the
+   * capped backoff for as long as they last, so an outage is waited out instead of crashing.
+   */
   readonly retry?: BackoffOptions;
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
@@ -93,6 +98,8 @@ interface PartitionState {
   producer: Producer | null;
   needsOffsetCheck: boolean;
   failures: number;
+  /** Consecutive failures that were not retriable; only these end the runner. */
+  hardFailures: number;
 }
 
 const DEFAULT_RETRY: BackoffOptions = { initialDelayMs: 200, maxDelayMs: 10_000, maxRetries: 8 };
@@ -202,7 +209,7 @@ export class TransactionalRunner {
     const key = `${topic}\u0000${partition}`;
     let s = this.partitions.get(key);
     if (s === undefined) {
-      s = { producer: null, needsOffsetCheck: true, failures: 0 };
+      s = { producer: null, needsOffsetCheck: true, failures: 0, hardFailures: 0 };
       this.partitions.set(key, s);
     }
     return s;
@@ -334,6 +341,7 @@ export class TransactionalRunner {
         }
         payload.resolveOffset(plan.resolveOffset);
         s.failures = 0;
+        s.hardFailures = 0;
         this.opts.onEvent?.({
           type: 'committed',
           topic,
@@ -352,6 +360,7 @@ export class TransactionalRunner {
     const { topic, partition } = payload.batch;
     const error = err instanceof KafkaIoError ? err : classifyKafkaError(err);
     s.failures++;
+    if (!error.retriable) s.hardFailures++;
     s.needsOffsetCheck = true;
     // A fenced or half-failed producer cannot be reused; a fresh one re-initialises the
     // transactional id, which also settles a commit whose outcome we did not see.
@@ -362,7 +371,7 @@ export class TransactionalRunner {
       this.opts.onEvent?.({ type: 'aborted', topic, partition, firstOffset, attempt: s.failures, error });
     }
     if (this.state !== 'running') return;
-    if (s.failures > this.retry.maxRetries) {
+    if (s.hardFailures > this.retry.maxRetries) {
       this.fail(new KafkaIoError('handler_failed', `partition ${topic}[${partition}] failed ${s.failures} times in a row at offset ${firstOffset}`, { cause: error }));
       return;
     }
