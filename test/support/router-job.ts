@@ -4,6 +4,7 @@
 // exactly-once / budget checks every such test ends with.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Consumer, Kafka } from 'kafkajs';
 import { AvroSerde, contracts, createRegistryClient } from '@switchyard/contracts';
@@ -86,13 +87,15 @@ export async function writeRouterConfig(file: string, c: RouterFileConfig): Prom
 export class RouterProcesses {
   readonly children: ChildProcess[] = [];
 
-  start(configFile: string, name: string): ChildProcess {
+  /** `logFile`: where the process's stdout (its pino log) goes; default discarded. */
+  start(configFile: string, name: string, logFile?: string): ChildProcess {
     // Only the config file: the test runner's own SWITCHYARD_* variables are not router settings.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWITCHYARD_')));
     const child = spawn(process.execPath, ['--import', 'tsx', 'services/router/src/main.ts'], {
       env: { ...env, SWITCHYARD_CONFIG_FILE: configFile },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', logFile === undefined ? 'ignore' : 'pipe', 'pipe'],
     });
+    if (logFile !== undefined) child.stdout?.pipe(createWriteStream(logFile, { flags: 'a' }));
     child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
     this.children.push(child);
     return child;
