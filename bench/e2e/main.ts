@@ -325,6 +325,12 @@ interface Report {
   targetMet: { overall: boolean; steady: boolean; atLeastOneMillion: boolean };
 }
 
+function targetVerdict(met: Report['targetMet'], target: number): string {
+  if (met.overall && met.atLeastOneMillion) return 'met';
+  const why = [...(met.overall ? [] : [`below ${target} requests/s overall`]), ...(met.steady ? [] : ['and in the steady part']), ...(met.atLeastOneMillion ? [] : ['run shorter than 1M'])];
+  return `not met: ${why.join(', ')}`;
+}
+
 function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
@@ -620,7 +626,7 @@ async function main(): Promise<void> {
           ['latency p90 ms', f0(latency.p90Ms)],
           ['latency p99 ms', f0(latency.p99Ms)],
           ['latency max ms', f0(latency.maxMs)],
-          [`target ${target} requests/s over >= 1,000,000 requests`, report.targetMet.overall && report.targetMet.atLeastOneMillion ? 'met' : `not met${o.requests < 1_000_000 ? ' (run shorter than 1M)' : ''}`],
+          [`target ${target} requests/s over >= 1,000,000 requests`, targetVerdict(report.targetMet, target)],
         ],
       ),
     );
