@@ -7,6 +7,7 @@ import { WindowBudgetLedger } from '@switchyard/routing-core';
 import { budgetRulesOf } from '../src/config.ts';
 import { createPolicyHolder } from '../src/policy-holder.ts';
 import { RoutingStep } from '../src/routing-step.ts';
+import type { FeedbackHooks } from '../src/feedback.ts';
 import type { BudgetStorePort, InputRecord, LeaseItem, StepResult } from '../src/routing-step.ts';
 import type { ScoreResult, ScoreTask } from '../src/scoring-task.ts';
 import { resultLength, viewResult } from '../src/scoring-task.ts';
@@ -68,7 +69,7 @@ function fakeScore(tokens: number) {
   };
 }
 
-async function setup(opts: { tokens?: number; budgetStore?: BudgetStorePort; clock?: () => number } = {}) {
+async function setup(opts: { tokens?: number; budgetStore?: BudgetStorePort; clock?: () => number; feedback?: FeedbackHooks } = {}) {
   const registry = new MemoryRegistry();
   const requestSerde = await AvroSerde.forTopic(registry, 'req', contracts.request);
   const deferredSerde = await AvroSerde.forTopic(registry, 'def', contracts.deferred);
@@ -90,6 +91,7 @@ async function setup(opts: { tokens?: number; budgetStore?: BudgetStorePort; clo
     embeddingDim: 4,
     chunkRequests: 2,
     clock: opts.clock ?? (() => T0),
+    feedback: opts.feedback ?? null,
   });
   let offset = 0;
   const record = (value: Buffer | null, topic = 'req', key = `k${offset}`): InputRecord => ({
@@ -249,6 +251,37 @@ describe('RoutingStep', () => {
     expect(released.map((r) => [r.ruleId, r.tokens])).toEqual([
       ['model:a:minute', 0],
       ['model:b:minute', 0],
+    ]);
+  });
+
+  it('lets feedback adjust the estimates before the policy, and stores the raw estimates with the routed decision', async () => {
+    const raw: number[][] = [];
+    const feedback: FeedbackHooks = {
+      // Feedback learned that a is bad: its adjusted quality drops below b's, so b is chosen.
+      adjust: (r) => {
+        for (let i = 0; i < r.n; i++) {
+          raw.push(Array.from(r.quality.subarray(i * 2, i * 2 + 2)));
+          r.quality[i * 2] = 0.1;
+          r.scores[i * 2] = 0.1;
+        }
+      },
+      featuresOf: (embedding, est) => ({ embedding: Uint8Array.of(embedding.length), rawQuality: est.quality, rawCostUsd: est.costUsd, rawOutputTokens: est.outputTokens }),
+    };
+    const { step, request, decode } = await setup({ feedback });
+    const result = await step.run([request('f1'), request('f2')]);
+    const { routed } = await decode(result);
+    expect(routed.flatMap((b) => b.requests.map((r) => [r.requestId, b.model]))).toEqual([
+      ['f1', 'b'],
+      ['f2', 'b'],
+    ]);
+    expect(raw).toEqual([
+      [0.9, 0.5],
+      [0.9, 0.5],
+    ]);
+    // The chosen model's estimates before adjustment, and the embedding (4 dims here).
+    expect(result.decisions.map((d) => [d.requestId, d.features?.rawQuality, d.features?.rawCostUsd, d.features?.embedding[0]])).toEqual([
+      ['f1', 0.5, 0.001, 4],
+      ['f2', 0.5, 0.001, 4],
     ]);
   });
 });
