@@ -5,7 +5,7 @@
 // - every good event exactly once in a routed.<model> batch, unchanged (prompt, ids, metadata),
 //   and never in the dead-letter topic;
 // - SQL-looking ids stored verbatim in switchyard.decisions (parameterised writes), the tables
-//   still there;
+//   still there, written through the writer role (the analyst role cannot delete them);
 // - the router alive and ready (/healthz, /readyz) and not failed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
@@ -218,6 +218,20 @@ describe('router: fuzz corpus to the dead-letter topic', () => {
     // passed, no model's batches can hold it); malformed and oversized events get none.
     const decidedBad = bad.filter((e) => e.expect.kind === 'dead' && ['deadline_passed', 'no_feasible_model'].includes(e.expect.reason)).length;
     expect(decisionCount).toBe(good.length + decidedBad);
+
+    // The router's own connections run as the writer role, and the analyst role cannot touch
+    // the rows it wrote (roles are not enforced on embedded PGlite).
+    if (info.postgresKind !== 'embedded') {
+      const roles = await withClient(info.adminUrl, async (c) =>
+        (await c.query<{ usename: string }>('SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name = $1', ['switchyard-router-fz'])).rows.map((r) => r.usename),
+      );
+      expect(roles).toEqual(['switchyard_writer']);
+      const denied = await withClient(info.analystUrl, (c) =>
+        c.query('DELETE FROM switchyard.decisions WHERE starts_with(job_id, $1)', [prefix]).then(() => null, (e: unknown) => (e as { code?: string }).code),
+      );
+      // 25006: read-only transaction (the analyst's default); 42501: permission denied.
+      expect(['25006', '42501']).toContain(denied);
+    }
 
     // Still alive and consuming.
     expect((await fetch(`http://127.0.0.1:${router.httpPort}/healthz`)).status).toBe(200);
