@@ -15,6 +15,6 @@ runMain(async () => {
   const { shared, section } = await readConfigFile(env.SWITCHYARD_CONFIG_FILE, 'executorSim');
   const config = compileExecutorSimConfig(loadConfig(env, shared), parseExecutorSimConfig(section));
   const log = pino({ level: config.switchyard.log.level, base: { service: 'executor-sim' } });
-  log.info({ config: redact(config.switchyard), service: config.service }, 'configuration loaded');
+  log.info({ config: redact(config.switchyard), service: redact(config.service) }, 'configuration loaded');
   return runUntilStopped(await startExecutorSim(config, { logger: log }), log, { name: 'executor-sim' });
 });

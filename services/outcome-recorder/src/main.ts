@@ -15,6 +15,6 @@ runMain(async () => {
   const { shared, section } = await readConfigFile(env.SWITCHYARD_CONFIG_FILE, 'outcomeRecorder');
   const config = compileOutcomeRecorderConfig(loadConfig(env, shared), parseOutcomeRecorderConfig(section));
   const log = pino({ level: config.switchyard.log.level, base: { service: 'outcome-recorder' } });
-  log.info({ config: redact(config.switchyard), service: config.service }, 'configuration loaded');
+  log.info({ config: redact(config.switchyard), service: redact(config.service) }, 'configuration loaded');
   return runUntilStopped(await startOutcomeRecorder(config, { logger: log }), log, { name: 'outcome-recorder' });
 });

@@ -18,7 +18,7 @@ runMain(async () => {
   if (env.ROUTER_HTTP_PORT !== undefined) serviceInput.httpPort = Number(env.ROUTER_HTTP_PORT);
   const config = compileRouterConfig(loadConfig(env, shared), parseRouterServiceConfig(serviceInput));
   const log = pino({ level: config.switchyard.log.level, base: { service: 'router', instance: config.switchyard.router.instanceId } });
-  log.info({ config: redact(config.switchyard), service: config.service }, 'configuration loaded');
+  log.info({ config: redact(config.switchyard), service: redact(config.service) }, 'configuration loaded');
   const router = await startRouter(config, { logger: log });
   return runUntilStopped(router, log, { name: 'router', shutdownTimeoutMs: config.service.shutdownTimeoutMs });
 });
