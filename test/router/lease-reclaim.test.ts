@@ -4,7 +4,10 @@
 // whose lease was reclaimed cannot settle it, and under concurrent leasing, crashes and
 // reclaims the tokens spent by settled slices never exceed a window's limit.
 import fc from 'fast-check';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@switchyard/config';
+import { compileRouterConfig, parseRouterServiceConfig, startRouter } from '@switchyard/router';
 import {
   StoreError,
   acquireBudgetLeases,
@@ -17,7 +20,7 @@ import {
   settleOwnedLeases,
 } from '@switchyard/store';
 import type { BudgetLease, Pool } from '@switchyard/store';
-import { eventually, stack, uniqueName, withClient } from '../support/index.ts';
+import { createKafka, eventually, stack, uniqueName, withClient } from '../support/index.ts';
 
 describe('budget leases: ownership, expiry and reclaim', () => {
   const prefix = uniqueName('lease');
@@ -163,5 +166,81 @@ describe('budget leases: ownership, expiry and reclaim', () => {
       ),
       { numRuns: 15 },
     );
+  });
+});
+
+describe('router: lease owner lifecycle', () => {
+  const prefix = uniqueName('leaserouter');
+  const model = `${prefix}-m`;
+  let pool: Pool;
+
+  beforeAll(() => {
+    pool = createPool({ url: stack().postgresUrl, poolMax: 2 });
+  });
+
+  afterAll(async () => {
+    await pool.end();
+    const admin = createKafka(prefix).admin();
+    await admin.connect();
+    const all = await admin.listTopics();
+    await admin.deleteTopics({ topics: all.filter((t) => t.startsWith(prefix)) }).catch(() => undefined);
+    await admin.disconnect();
+    await withClient(stack().adminUrl, async (c) => {
+      await c.query('DELETE FROM switchyard.budget_leases WHERE owner_id LIKE $1', [`${prefix}%`]);
+      await c.query('DELETE FROM switchyard.lease_owners WHERE owner_id LIKE $1', [`${prefix}%`]);
+      await c.query('DELETE FROM switchyard.budget_usage WHERE rule_id LIKE $1', [`%${prefix}%`]);
+    });
+  });
+
+  it("registers while running, reclaims a dead instance's leases on its own timer, and retires on stop", async () => {
+    const info = stack();
+    const shared = loadConfig(
+      {},
+      {
+        kafka: { brokers: info.kafkaBrokers, clientId: prefix },
+        registry: { url: info.registryUrl },
+        postgres: { connectionString: info.postgresUrl, maxConnections: 3 },
+        topics: { requests: `${prefix}.requests`, deferred: `${prefix}.deferred`, deadLetter: `${prefix}.dlq`, routedTemplate: `${prefix}.routed.{model}`, partitions: 1, replicationFactor: 1 },
+        models: [{ name: model, tokensPerMinute: 10_000, maxBatchTokens: 5_000, maxBatchRequests: 10 }],
+        workers: { poolSize: 1 },
+        scoring: { backend: 'ts' },
+        router: { instanceId: `${prefix}-live`, policy: { policy: 'greedy-perf' } },
+        log: { level: 'warn' },
+      },
+    );
+    const service = parseRouterServiceConfig({
+      reference: { source: 'synthetic', nHistory: 100, seed: 3 },
+      embedding: { dim: 32 },
+      ann: { kind: 'exact', k: 5 },
+      ledger: 'postgres',
+      httpPort: 0,
+      httpHost: '127.0.0.1',
+      feedback: { enabled: false },
+      leases: { ttlMs: 3_000, heartbeatMs: 500, reclaimIntervalMs: 300 },
+    });
+    // A dead instance of the same deployment: it took 4,000 tokens of the model's window and
+    // stopped renewing its owner row.
+    const dead = { ownerId: `${prefix}-dead/1`, instanceId: `${prefix}-dead` };
+    await heartbeatLeaseOwner(pool, dead, 200);
+    const w = { ruleId: `model:${model}:minute`, subject: model, windowStartMs: Math.floor(Date.now() / 60_000) * 60_000 + 3_600_000, windowMs: 60_000, limitTokens: 10_000 };
+    expect(await acquireBudgetLeases(pool, [{ ...w, tokens: 4_000 }], { owner: dead.ownerId })).toEqual([4_000]);
+
+    const router = await startRouter(compileRouterConfig(shared, service), { logger: pino({ level: 'warn' }), defaultMetrics: false });
+    try {
+      const me = router.leaseOwner!;
+      expect(me.startsWith(`${prefix}-live/`)).toBe(true);
+      const owners = async (): Promise<string[]> =>
+        withClient(info.adminUrl, async (c) => (await c.query<{ owner_id: string }>('SELECT owner_id FROM switchyard.lease_owners WHERE owner_id LIKE $1', [`${prefix}%`])).rows.map((r) => r.owner_id));
+      await eventually('the dead instance to be reclaimed by the router', async () => (await readOwnedLeases(pool, dead.ownerId)).length === 0, 30_000);
+      expect((await readBudgetUsage(pool, 0)).find((u) => u.ruleId === w.ruleId)?.usedTokens).toBe(0);
+      expect(await owners()).toEqual([me]);
+      // It stays registered beyond several TTLs: the heartbeat renews it.
+      await new Promise((r) => setTimeout(r, 6_500));
+      expect(await owners()).toEqual([me]);
+      await router.stop();
+      expect(await owners()).toEqual([]);
+    } finally {
+      await router.stop();
+    }
   });
 });
