@@ -138,6 +138,10 @@ describe('usearch options', () => {
     const back = await loadIndex('usearch', path);
     const q = unitVectors(20, dim, 22);
     expect(Array.from(back.searchBatch(q, 3).ids)).toEqual(Array.from(idx.searchBatch(q, 3).ids));
+    // The quantised row norms that turn i8 dots into cosines travel in a side file.
+    expect(Array.from(back.searchBatch(q, 3).scores)).toEqual(Array.from(idx.searchBatch(q, 3).scores));
+    await rm(`${path}.norms.f32`);
+    await expect(loadIndex('usearch', path)).rejects.toMatchObject({ code: 'bad_file' });
     // i8 distances are coarser than f32 ones but still rank a stored row first for itself.
     expect(back.search(data.subarray(7 * dim, 8 * dim), 1).ids[0]).toBe(7);
   });
