@@ -476,23 +476,45 @@ async function main(): Promise<void> {
     const ticksPerSec = clockTicksPerSec();
     const t0Ticks = uptimeTicks(ticksPerSec);
     const selfPid = process.pid;
+    // Backends serving this run, by application_name: the router's pool names itself after its
+    // instance id (which holds the run id), submit's is 'switchyard-submit'. The machine may
+    // serve other clients at the same time; they are in the all-processes row only.
+    let runBackendPids: number[] = [];
+    const refreshRunBackends = async (): Promise<void> => {
+      const res = await pgClient.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE application_name LIKE $1 OR application_name = 'switchyard-submit'",
+        [`switchyard-router-${runId}-%`],
+      );
+      runBackendPids = res.rows.map((r) => r.pid);
+    };
     const routerGroup = new CpuGroup('router process(es)', () => children.map((c) => c.proc.pid ?? -1).filter((p) => p > 0), t0Ticks);
     const groupsCpu = [
       new CpuGroup('Kafka broker (JVM)', () => stackPids('kafka', 'kafka.Kafka'), t0Ticks),
       new CpuGroup('schema registry (JVM)', () => stackPids('registry', 'apicurio'), t0Ticks),
-      new CpuGroup('Postgres (all server processes)', () => pidsByComm('postgres'), t0Ticks),
+      new CpuGroup('Postgres (all server processes, any client)', () => pidsByComm('postgres'), t0Ticks),
+      new CpuGroup("Postgres backends of this run's router and submit connections", () => runBackendPids, t0Ticks),
       routerGroup,
     ];
     // The router processes started before t0: their baseline is their time at t0 (start-up excluded).
+    await refreshRunBackends();
     for (const g of groupsCpu) g.sample();
+    const childTicks0 = (readProcStat(selfPid)?.cutimeTicks ?? 0) + (readProcStat(selfPid)?.cstimeTicks ?? 0);
+    let sampling = true;
+    const sampler = (async (): Promise<void> => {
+      while (sampling) {
+        await sleep(1_000);
+        await refreshRunBackends().catch(() => undefined);
+        for (const g of groupsCpu) g.sample();
+      }
+    })();
+    const stopSampler = async (): Promise<void> => {
+      sampling = false;
+      await sampler;
+    };
+    cleanups.push({ what: 'CPU sampler', run: stopSampler });
+
     const selfCpu0 = process.cpuUsage();
     const machine0 = readMachineCpu();
-    const childTicks0 = (readProcStat(selfPid)?.cutimeTicks ?? 0) + (readProcStat(selfPid)?.cstimeTicks ?? 0);
-    const sampler = setInterval(() => {
-      for (const g of groupsCpu) g.sample();
-    }, 1_000);
-    cleanups.push({ what: 'CPU sampler', run: async () => clearInterval(sampler) });
-
     const submitStart = Date.now();
     const submit = spawnChild(
       'submit',
@@ -531,12 +553,14 @@ async function main(): Promise<void> {
       if (now > deadline) throw new Error(`timed out after ${o.timeoutS} s with ${checker.deliveredCount} of ${o.requests} delivered`);
       if (submitExit !== undefined && now - lastProgressMs > o.idleTimeoutS * 1000) break;
     }
-    // A short settle: a duplicate would arrive after the last first arrival.
-    const doneMs = Date.now();
+    sampling = false;
+    await refreshRunBackends().catch(() => undefined);
     for (const g of groupsCpu) g.sample();
     const selfCpu = process.cpuUsage(selfCpu0);
     const machine1 = readMachineCpu();
-    clearInterval(sampler);
+    const cpuEndMs = Date.now();
+    await stopSampler();
+    // A short settle: a duplicate would arrive after the last first arrival.
     await sleep(2_000);
     await submit.exited;
     await sleep(50);
@@ -553,12 +577,13 @@ async function main(): Promise<void> {
     const latency = latencySummary(ts.submittedAtMs, checker.visibleAtMs);
     const throughput = throughputSummary(firstSubmitMs, sortedFinite(checker.visibleAtMs));
     // CPU is sampled from the start of submit to the first arrival of the last request.
-    const intervalMs = doneMs - submitStart;
+    const intervalMs = cpuEndMs - submitStart;
     const capacity = (availableParallelism() * intervalMs) / 1000;
     const rows: CpuRow[] = groupsCpu.map((g) => ({ component: g.name, processes: g.processCount, cpuSeconds: g.usedTicks() / ticksPerSec, shareOfMachine: 0 }));
     rows.push({ component: 'submit (switchyard submit, whole process)', processes: 1, cpuSeconds: submitTicks / ticksPerSec, shareOfMachine: 0 });
     rows.push({ component: 'checker (this process: consumer + decode)', processes: 1, cpuSeconds: (selfCpu.user + selfCpu.system) / 1e6, shareOfMachine: 0 });
-    const measured = rows.reduce((a, r) => a + (Number.isFinite(r.cpuSeconds) ? r.cpuSeconds : 0), 0);
+    // The run's Postgres backends are a part of all Postgres processes: counted once.
+    const measured = rows.reduce((a, r) => a + (Number.isFinite(r.cpuSeconds) && !r.component.startsWith("Postgres backends of this run") ? r.cpuSeconds : 0), 0);
     const machineBusy = (machine1.busyTicks - machine0.busyTicks) / ticksPerSec;
     // Whatever else ran on the machine meanwhile (other jobs; the kernel's own work): on a shared
     // machine this is what the run competed with.
