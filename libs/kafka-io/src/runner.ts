@@ -109,6 +109,8 @@ export class TransactionalRunner {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   private readonly partitions = new Map<string, PartitionState>();
+  /** Per partition, the batch in progress (see onBatch). */
+  private readonly partitionLocks = new Map<string, Promise<void>>();
   private readonly stopController = new AbortController();
   private readonly retry: BackoffOptions;
   private readonly heartbeatIntervalMs: number;
@@ -281,7 +283,31 @@ export class TransactionalRunner {
     return entry.offset;
   }
 
+  /**
+   * One batch per partition at a time. When kafkajs restarts a crashed consumer (e.g. the
+   * broker went away) it does not wait for the running eachBatch calls, so the new consumer can
+   * hand out a partition whose old batch is still in its handler, and both would commit the
+   * same input with the same (unfenced) producer. The new batch waits here for the old one to
+   * commit or fail; its offset check (set by the rejoin) then skips what the old one committed.
+   */
   private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const key = `${payload.batch.topic}\u0000${payload.batch.partition}`;
+    const previous = this.partitionLocks.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.partitionLocks.set(key, mine);
+    try {
+      await previous;
+      await this.onBatchExclusive(payload);
+    } finally {
+      release();
+      if (this.partitionLocks.get(key) === mine) this.partitionLocks.delete(key);
+    }
+  }
+
+  private async onBatchExclusive(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const { topic, partition } = batch;
     if (!this.running(payload) || batch.messages.length === 0) return;
