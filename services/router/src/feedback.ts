@@ -95,7 +95,8 @@ export class FeedbackLoop implements FeedbackHooks {
       tokens: r.expectedOutputTokens,
       support: new Uint16Array(n * M),
     };
-    const features = this.#projection.projectBatch(r.embeddings, n);
+    // Features feed only the bonus: with beta 0 the projection (most of adjust's cost) is skipped.
+    const features = this.model.options.ucb.beta > 0 ? this.#projection.projectBatch(r.embeddings, n) : new Float64Array(0);
     const adj = this.model.adjust(raw, features, ctx.alpha);
     r.quality.set(adj.quality);
     r.costUsd.set(adj.cost);

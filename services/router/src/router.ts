@@ -18,6 +18,7 @@
 // from Postgres and grows every worker's reference set (feedback.ts).
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
+import { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import type { KafkaMessage } from 'kafkajs';
 import { AvroSerde, contracts, createRegistryClient, createRequestValidator } from '@switchyard/contracts';
@@ -153,8 +154,10 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
       const { ttlMs, heartbeatMs, reclaimIntervalMs } = svc.leases;
       await heartbeatLeaseOwner(pg, owner, ttlMs); // registration: "was alive" is false
       leaseOwner = owner.ownerId;
+      const reclaimed = new Counter({ name: 'router_budget_leases_reclaimed_tokens_total', help: 'Tokens of expired instances\' unsettled leases this instance gave back to their windows.', registers: [metrics.registry] });
       const reclaim = async (): Promise<void> => {
         const r = await reclaimExpiredLeases(pg);
+        reclaimed.inc(r.tokens);
         if (r.leases > 0 || r.owners.length > 0) log.info(r, 'reclaimed budget leases of expired instances');
       };
       await reclaim();
