@@ -248,6 +248,24 @@ async function waitReady(port: number, child: Child, timeoutMs: number): Promise
   throw new Error(`${child.name} not ready after ${timeoutMs} ms`);
 }
 
+/** Waits until the consumer group is Stable with `members` members; false on timeout. */
+async function waitGroupStable(kafka: Kafka, groupId: string, members: number, timeoutMs: number): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const { groups } = await admin.describeGroups([groupId]);
+      const g = groups[0];
+      if (g !== undefined && g.state === 'Stable' && g.members.length === members && g.members.every((m) => m.memberAssignment.length > 0)) return true;
+      await sleep(250);
+    }
+    return false;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Reads the request topic once more to learn each request's Kafka timestamp (CreateTime). */
 async function readSubmitTimes(kafka: Kafka, topic: string, jobId: string, n: number, groupId: string, idleTimeoutMs: number): Promise<{ submittedAtMs: Float64Array; records: number }> {
   const submittedAtMs = new Float64Array(n).fill(Number.NaN);
@@ -435,7 +453,10 @@ async function main(): Promise<void> {
       },
     });
     for (let i = 0; i < children.length; i++) await waitReady(ports[i]!, children[i]!, 300_000);
-    say(`  ${children.length} router(s) ready`);
+    // Ready means consuming, not that the group has settled: with several instances, a request
+    // sent during the rebalance that follows the last join would wait for it and inflate latency.
+    const membersUp = await waitGroupStable(kafka, `${runId}.router`, o.routerInstances, 120_000);
+    say(`  ${children.length} router(s) ready; requests group ${membersUp ? 'stable with every instance' : 'not stable after 120 s (measuring anyway)'}`);
 
     // The checker: read_committed on every output topic, one bit per request.
     const checker = new ExactlyOnceChecker(o.requests);
@@ -650,6 +671,7 @@ async function main(): Promise<void> {
           ['end to end: requests/s (first submit -> last visible)', f0(throughput.requestsPerSec)],
           [`end to end: requests/s, steady ${throughput.steady.from * 100}%..${throughput.steady.to * 100}% of arrivals`, f0(throughput.steady.requestsPerSec)],
           ['elapsed s (first submit -> last visible)', f1(throughput.elapsedMs / 1000)],
+          ['first request visible after s (pipeline start-up)', f1(throughput.firstVisibleAfterMs / 1000)],
           ['requests per router CPU second (all router processes)', f0(report.cpu.requestsPerRouterCpuSecond)],
           ['latency p50 ms (record timestamp -> visible read_committed)', f0(latency.p50Ms)],
           ['latency p90 ms', f0(latency.p90Ms)],

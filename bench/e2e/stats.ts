@@ -52,6 +52,8 @@ export interface ThroughputSummary {
   /** First submit (earliest request record timestamp) to the last request becoming visible. */
   readonly elapsedMs: number;
   readonly requestsPerSec: number;
+  /** First submit to the first request becoming visible: start-up of the pipeline (first transactions, group joins). */
+  readonly firstVisibleAfterMs: number;
   /** Between the times the `from` and `to` fractions of requests had become visible. */
   readonly steady: { readonly from: number; readonly to: number; readonly requests: number; readonly elapsedMs: number; readonly requestsPerSec: number };
 }
@@ -73,6 +75,7 @@ export function throughputSummary(firstSubmitMs: number, sortedVisibleMs: Float6
     requests: n,
     elapsedMs,
     requestsPerSec: n / (elapsedMs / 1000),
+    firstVisibleAfterMs: n > 0 ? sortedVisibleMs[0]! - firstSubmitMs : Number.NaN,
     steady: { from, to, requests: steadyRequests, elapsedMs: steadyMs, requestsPerSec: steadyMs > 0 ? steadyRequests / (steadyMs / 1000) : Number.NaN },
   };
 }

@@ -38,6 +38,7 @@ describe('throughputSummary', () => {
     const visible = Float64Array.from({ length: 11 }, (_, i) => 1_000 + 100 * i);
     const t = throughputSummary(0, visible, 0.1, 0.9);
     expect(t.elapsedMs).toBe(2_000);
+    expect(t.firstVisibleAfterMs).toBe(1_000);
     expect(t.requestsPerSec).toBeCloseTo(5.5, 9);
     // quantile indices 1 and 9: 8 requests in 800 ms.
     expect(t.steady.requests).toBe(8);
