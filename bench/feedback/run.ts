@@ -25,7 +25,7 @@ import {
   type ScoreKernel,
 } from '@switchyard/routing-core';
 
-export const VARIANTS = ['off', 'on', 'on-append-only', 'on-cost-only', 'on-bonus', 'on-calibrated', 'on-imputed', 'warm'] as const;
+export const VARIANTS = ['off', 'on', 'on-append-only', 'on-cost-only', 'on-bonus', 'on-calibrated', 'on-imputed', 'oracle-rows', 'oracle-all-rows', 'warm'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 /** What each variant starts from and learns. */
@@ -38,7 +38,7 @@ const ABLATION_CALIBRATION = { bins: 6, priorCount: 10 } as const;
  * the LinUCB bonus (beta `bonusBeta`), calibration of d^ by served residuals, rows completed by
  * regression imputation.
  */
-function plan(variant: Variant, on: FeedbackOptions, bonusBeta: number): { start: 'cold' | 'full'; feedback: FeedbackOptions | null } {
+function plan(variant: Variant, on: FeedbackOptions, bonusBeta: number): { start: 'cold' | 'full'; feedback: FeedbackOptions | null; oracleRows?: 'served' | 'all' } {
   switch (variant) {
     case 'off':
       return { start: 'cold', feedback: null };
@@ -54,6 +54,13 @@ function plan(variant: Variant, on: FeedbackOptions, bonusBeta: number): { start
       return { start: 'cold', feedback: { ...on, calibration: ABLATION_CALIBRATION } };
     case 'on-imputed':
       return { start: 'cold', feedback: { ...on, imputeRows: { priorCount: 0 } } };
+    case 'oracle-rows':
+      // Not deployable, a ceiling: each served query's row is appended with every model's true
+      // outcome, as if serving one model revealed them all.
+      return { start: 'cold', feedback: { ...on, appendRows: false }, oracleRows: 'served' };
+    case 'oracle-all-rows':
+      // The same for every streamed query, served or not: what the stream would teach without selection.
+      return { start: 'cold', feedback: { ...on, appendRows: false }, oracleRows: 'all' };
     case 'warm':
       return { start: 'full', feedback: null };
   }
@@ -181,7 +188,7 @@ interface Shared {
 
 async function runOne(s: Shared, variant: Variant, seed: number, opts: FeedbackBenchOptions): Promise<RunTotals> {
   const { ds, M, dim } = s;
-  const { start: startFrom, feedback: fbOptions } = plan(variant, onOptions(opts), opts.beta);
+  const { start: startFrom, feedback: fbOptions, oracleRows } = plan(variant, onOptions(opts), opts.beta);
   // The cold subset is drawn per seed, so the spread covers which history happened to be known.
   const historyIds = startFrom === 'full' ? Int32Array.from(ds.history.keys()) : shuffledIndices(ds.history.length, createRng(1_000_003 + seed)).slice(0, coldSize(ds, opts));
   const start = Array.from(historyIds, (i) => ds.history[i]!);
@@ -191,6 +198,11 @@ async function runOne(s: Shared, variant: Variant, seed: number, opts: FeedbackB
   historyIds.forEach((h, i) => hv.set(s.historyVectors.subarray(h * dim, (h + 1) * dim), i * dim));
   index.add(hv);
   const fb = fbOptions ? new FeedbackModel(ref, fbOptions) : null;
+  let oracleAppended = 0;
+  const appendTruth = (j: number): number => {
+    oracleAppended++;
+    return ref.append(rowsOf([ds.test[j]!], M));
+  };
   const policy = await createPolicy({ policy: 'ours' }, { budgets: s.budgets, streamLength: ds.test.length, solver: s.solver });
   const alpha = policy.pricing().alpha;
   const ledger = new BudgetLedger(s.budgets);
@@ -246,14 +258,21 @@ async function runOne(s: Shared, variant: Variant, seed: number, opts: FeedbackB
         observed: { quality: q, cost: c, tokens: ds.test[j]!.tokens[d.model]! },
         features: feats.subarray(i * F, (i + 1) * F),
       });
-      if (id !== null) {
+      const rowId = oracleRows === 'served' ? appendTruth(j) : id;
+      if (rowId !== null) {
         // Row ids of the reference set and the index must stay aligned.
         const at = index.add(qv.subarray(i * dim, (i + 1) * dim));
-        if (at !== id) throw new Error(`index row ${at} != reference row ${id}`);
+        if (at !== rowId) throw new Error(`index row ${at} != reference row ${rowId}`);
       }
     });
+    if (oracleRows === 'all') {
+      for (let i = 0; i < n; i++) {
+        const at = index.add(qv.subarray(i * dim, (i + 1) * dim));
+        if (at !== appendTruth(order[from + i]!)) throw new Error(`index row ${at} out of step with the reference set`);
+      }
+    }
   }
-  totals.appended = fb?.appended ?? 0;
+  totals.appended = (fb?.appended ?? 0) + oracleAppended;
   totals.exceeded = ledger.exceeded();
   return totals;
 }
@@ -316,7 +335,7 @@ export async function runFeedbackBench(ds: Dataset, opts: FeedbackBenchOptions):
   const paired: FeedbackReport['paired'] = {};
   for (const v of VARIANTS) {
     const a = variants[v];
-    if (a && variants.off && v.startsWith('on')) paired[`${v} - off`] = pairedDiff(a.perSeed, variants.off.perSeed);
+    if (a && variants.off && v !== 'off' && v !== 'warm') paired[`${v} - off`] = pairedDiff(a.perSeed, variants.off.perSeed);
   }
   if (variants.on && variants.warm) paired['on - warm'] = pairedDiff(variants.on.perSeed, variants.warm.perSeed);
   return {
