@@ -34,9 +34,6 @@ const FEEDBACK_DEFAULTS = {
   maxRows: 100_000,
   retentionDays: 30,
   widen: 4,
-  beta: 1,
-  bonusTarget: 'quality' as const,
-  costPriorCount: 20,
   projectionSeed: 1,
 };
 
@@ -48,9 +45,9 @@ const feedbackSchema = z
     maxRows: positiveInt.max(10_000_000).default(FEEDBACK_DEFAULTS.maxRows).describe('Most outcome rows appended to the reference set (also what a restart rebuilds from: the newest stored outcomes).'),
     retentionDays: positiveInt.default(FEEDBACK_DEFAULTS.retentionDays).describe('Decision embeddings older than this are cleared (hourly).'),
     widen: positiveInt.max(16).default(FEEDBACK_DEFAULTS.widen).describe('With appended rows, k x widen neighbours are searched and each model averages its first k with a value.'),
-    beta: z.number().min(0).default(FEEDBACK_DEFAULTS.beta).describe('LinUCB exploration weight; 0 turns the bonus off.'),
-    bonusTarget: z.enum(['quality', 'score']).default(FEEDBACK_DEFAULTS.bonusTarget).describe('Where the bonus goes: into d^ (the dual prices see it) or into the score.'),
-    costPriorCount: z.number().min(0).default(FEEDBACK_DEFAULTS.costPriorCount).describe('Pseudo-outcomes at ratio 1 in the per-model cost correction.'),
+    beta: z.number().min(0).optional().describe('LinUCB exploration weight; 0 turns the bonus off. Absent: the routing-core default (DEFAULT_FEEDBACK_OPTIONS).'),
+    bonusTarget: z.enum(['quality', 'score']).optional().describe('Where the bonus goes: into d^ (the dual prices see it) or into the score. Absent: the routing-core default.'),
+    costPriorCount: z.number().min(0).optional().describe('Pseudo-outcomes at ratio 1 in the per-model cost correction. Absent: the routing-core default.'),
     projectionSeed: z.number().int().default(FEEDBACK_DEFAULTS.projectionSeed).describe('Seed of the LinUCB feature projection.'),
   })
   .strict();

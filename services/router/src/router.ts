@@ -116,11 +116,12 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     const fbc = svc.feedback;
     const feedback = fbc.enabled
       ? new FeedbackLoop(reference, {
+          // The library's measured defaults unless the config says otherwise.
           model: {
             ...DEFAULT_FEEDBACK_OPTIONS,
-            costPriorCount: fbc.costPriorCount,
-            ucb: { ...DEFAULT_FEEDBACK_OPTIONS.ucb, beta: fbc.beta },
-            bonusTarget: fbc.bonusTarget,
+            costPriorCount: fbc.costPriorCount ?? DEFAULT_FEEDBACK_OPTIONS.costPriorCount,
+            ucb: { ...DEFAULT_FEEDBACK_OPTIONS.ucb, beta: fbc.beta ?? DEFAULT_FEEDBACK_OPTIONS.ucb.beta },
+            bonusTarget: fbc.bonusTarget ?? DEFAULT_FEEDBACK_OPTIONS.bonusTarget,
           },
           maxRows: fbc.maxRows,
           projectionSeed: fbc.projectionSeed,
