@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Consumer, Kafka } from 'kafkajs';
 import { AvroSerde, contracts, createRegistryClient } from '@switchyard/contracts';
 import type { DeadLetterV1, DeferredV1, RequestV1, RoutedBatchV1 } from '@switchyard/contracts';
@@ -118,6 +120,26 @@ export class RouterProcesses {
   }
 }
 
+/** A TCP port free right now on 127.0.0.1 (for a child's ops server, a private broker). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Waits until a router's /readyz answers 200 (it consumes: booted, joined, not stopping). */
+export async function waitReady(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`router on port ${port} not ready within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Resident set size of a process in KiB, from /proc/<pid>/status (Linux). */
 export async function rssKiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -207,6 +229,9 @@ export class OutputReader {
   /** Request ids in routed batches or dead letters, as they arrive. */
   private readonly seen = new Set<string>();
   private routedRequests = 0;
+  private readonly positions = new Set<string>();
+  /** Records this reader was handed again (same topic, partition and offset) and skipped. */
+  reread = 0;
   private consumer: Consumer | null = null;
 
   constructor(
@@ -229,7 +254,16 @@ export class OutputReader {
     await consumer.connect();
     await consumer.subscribe({ topics: [t.deferred, t.deadLetter, ...routedSerdes.keys()], fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ topic, message }) => {
+      eachMessage: async ({ topic, partition, message }) => {
+        // This reader commits its own offsets now and then; after a broker restart or a
+        // rebalance it reads again from the last one. Count each record once, by position,
+        // so only duplicates the router wrote (same id at another offset) show up.
+        const position = `${topic}\u0000${partition}\u0000${message.offset}`;
+        if (this.positions.has(position)) {
+          this.reread++;
+          return;
+        }
+        this.positions.add(position);
         if (topic === t.deferred) {
           const d = await deferredSerde.decode(message.value);
           if (d.ok) this.deferred.push(d.value);
