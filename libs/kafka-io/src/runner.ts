@@ -17,6 +17,7 @@
 // per partition after each rebalance or failure.
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
+import { chunkRecords } from './chunks.ts';
 import { KafkaIoError, classifyKafkaError } from './errors.ts';
 import { compareOffsets, planCommit, transactionalIdFor } from './offsets.ts';
 import { backoffDelayMs, sleep } from './retry.ts';
@@ -80,6 +81,8 @@ export interface TransactionalRunnerOptions {
   readonly rebalanceTimeoutMs?: number;
   readonly transactionTimeoutMs?: number;
   readonly maxBytesPerPartition?: number;
+  /** Bound on the estimated bytes of one produce call inside a transaction (default 512 KiB); keep it below the output topics' max.message.bytes. */
+  readonly maxSendBytes?: number;
   /** Read a new group's partitions from the beginning (default) or only new messages. */
   readonly fromBeginning?: boolean;
   /** Downstream pressure (e.g. a full worker-pool queue): while true, fetching is paused. */
@@ -352,8 +355,9 @@ export class TransactionalRunner {
         }
         const txn = await producer.transaction();
         try {
-          if (output.records.length > 0) {
-            await txn.sendBatch({ topicMessages: groupByTopic(output.records) });
+          // Size-bounded produce calls: outputs can outgrow their input (see chunks.ts).
+          for (const chunk of chunkRecords(output.records, this.opts.maxSendBytes)) {
+            await txn.sendBatch({ topicMessages: groupByTopic(chunk) });
           }
           await txn.sendOffsets({
             consumerGroupId: this.opts.groupId,
