@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js';
 import { AvroSerde, DEAD_LETTER_REASONS, contracts, createRequestValidator } from '@switchyard/contracts';
 import type { RegistryPort, SchemaInfo } from '@switchyard/contracts';
-import { FUZZ_WRITER_SCHEMAS, buildCorpus, summarize } from './corpus.ts';
+import { FUZZ_WRITER_SCHEMAS, buildCorpus, packedBatch, summarize } from './corpus.ts';
 import type { FuzzSchemaName } from './corpus.ts';
 
 class MemoryRegistry implements RegistryPort {
@@ -42,7 +42,10 @@ async function setup() {
     schemaIds[name as FuzzSchemaName] = await registry.register(`fuzz-${name}-value`, { schemaType: 'AVRO', schema });
   }
   const validate = createRequestValidator({ ...limits, knownModels: limits.models });
-  const corpus = buildCorpus({ seed: 20_261_123, prefix: 'fz', nowMs: NOW, requestSchemaId: serde.schemaId, schemaIds, limits, hugeValueBytes: 1_000_000 });
+  const corpus = [
+    ...buildCorpus({ seed: 20_261_123, prefix: 'fz', nowMs: NOW, requestSchemaId: serde.schemaId, schemaIds, limits, hugeValueBytes: 1_000_000 }),
+    ...packedBatch({ prefix: 'fz', totalBytes: 1_000_000 }),
+  ];
   return { serde, validate, corpus };
 }
 

@@ -375,3 +375,26 @@ export function summarize(events: readonly FuzzEvent[]): Record<string, number> 
   }
   return out;
 }
+
+/**
+ * Events the producer must send in ONE call to ONE partition (same key): a large undecodable
+ * record and many small ones, `totalBytes` in all (a produce batch the topic accepts). Their
+ * dead letters are larger than they are (each wraps the original bytes in an envelope), so
+ * written as one batch they would exceed the limit the input batch met.
+ */
+export function packedBatch(o: { readonly prefix: string; readonly totalBytes: number; readonly small?: number }): FuzzEvent[] {
+  const key = Buffer.from(`${o.prefix}-packed`);
+  const nSmall = o.small ?? 200;
+  const smallEvents: FuzzEvent[] = Array.from({ length: nSmall }, (_, i) => ({
+    id: `${o.prefix}-p${i + 1}`,
+    cls: 'packed_small_garbage',
+    key,
+    value: Buffer.from(`\u0001small-${i}`),
+    expect: { kind: 'dead', stage: 'decode', reason: 'undecodable' },
+    request: null,
+  }));
+  // Leave room for the small records and every record's framing within totalBytes.
+  const large = Buffer.alloc(Math.max(1, o.totalBytes - nSmall * 100), 0x41);
+  large[0] = 0x01;
+  return [{ id: `${o.prefix}-p0`, cls: 'packed_large_garbage', key, value: large, expect: { kind: 'dead', stage: 'decode', reason: 'undecodable' }, request: null }, ...smallEvents];
+}

@@ -17,7 +17,7 @@ import { loadConfig } from '@switchyard/config';
 import { compileRouterConfig, parseRouterServiceConfig, startRouter } from '@switchyard/router';
 import type { RouterHandle } from '@switchyard/router';
 import { createKafka, deleteSubject, eventually, stack, uniqueName, withClient } from '../support/index.ts';
-import { FUZZ_WRITER_SCHEMAS, buildCorpus, summarize } from './corpus.ts';
+import { FUZZ_WRITER_SCHEMAS, buildCorpus, packedBatch, summarize } from './corpus.ts';
 import type { FuzzEvent, FuzzSchemaName } from './corpus.ts';
 
 const limits = { embeddingDim: 32, maxPromptChars: 20_000, maxPromptTokens: 4_000, maxBatchTokens: 3_000 };
@@ -104,7 +104,9 @@ describe('router: fuzz corpus to the dead-letter topic', () => {
     // The largest record the requests topic takes, less room for the record's own framing.
     const described = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topics.requests, configNames: ['max.message.bytes'] }], includeSynonyms: false });
     const maxMessageBytes = Number(described.resources[0]!.configEntries.find((e) => e.configName === 'max.message.bytes')!.configValue);
-    const corpus = buildCorpus({
+    // The fuzz corpus, plus one produce batch whose dead letters outgrow the batch limit.
+    const packed = packedBatch({ prefix, totalBytes: maxMessageBytes - 24_000 });
+    const fuzz = buildCorpus({
       seed: 20_261_123,
       prefix,
       nowMs: Date.now(),
@@ -113,6 +115,7 @@ describe('router: fuzz corpus to the dead-letter topic', () => {
       limits: { ...limits, models },
       hugeValueBytes: maxMessageBytes - 2_048,
     });
+    const corpus = [...fuzz, ...packed];
     const byId = new Map(corpus.map((e) => [e.id, e]));
     const bad = corpus.filter((e) => e.expect.kind === 'dead');
     const good = corpus.filter((e) => e.expect.kind === 'routed');
@@ -120,10 +123,11 @@ describe('router: fuzz corpus to the dead-letter topic', () => {
     expect(goodByRequestId.size).toBe(good.length);
 
     const message = (e: FuzzEvent) => ({ key: e.key, value: e.value, headers: { 'fuzz-id': e.id } });
-    const small = corpus.filter((e) => (e.value?.length ?? 0) < 100_000);
+    const small = fuzz.filter((e) => (e.value?.length ?? 0) < 100_000);
     for (let i = 0; i < small.length; i += 250) await producer.send({ topic: topics.requests, messages: small.slice(i, i + 250).map(message) });
     // One record per request for the big ones: a produce batch above the limit is refused.
-    for (const e of corpus.filter((x) => (x.value?.length ?? 0) >= 100_000)) await producer.send({ topic: topics.requests, messages: [message(e)] });
+    for (const e of fuzz.filter((x) => (x.value?.length ?? 0) >= 100_000)) await producer.send({ topic: topics.requests, messages: [message(e)] });
+    await producer.send({ topic: topics.requests, messages: packed.map(message) });
 
     const dlqSerde = await AvroSerde.forTopic(registry, topics.deadLetter, contracts.deadLetter, { autoRegister: false });
     const routedSerdes = new Map<string, AvroSerde<RoutedBatchV1>>();
