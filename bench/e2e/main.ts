@@ -7,7 +7,7 @@
  *
  *   npm run bench:e2e -- [--requests 100000] [--router-instances 1] [--pool-size 2] [--partitions 6]
  *     [--policy ours] [--max-batch-requests 64] [--max-batch-tokens 64000] [--flush-interval-ms 500]
- *     [--scoring ts] [--ledger postgres] [--data PATH | --synthetic] [--json OUT] [--keep]
+ *     [--scoring ts] [--ledger postgres] [--data PATH | --synthetic] [--json OUT] [--keep] [--router-profile DIR]
  *
  * Latency of a request = the time the read_committed consumer here receives the routed batch (or
  * dead letter) holding it, minus the request record's Kafka timestamp (CreateTime, set by the
@@ -64,6 +64,7 @@ interface Options {
   idleTimeoutS: number;
   json?: string;
   keep: boolean;
+  routerProfileDir?: string;
 }
 
 const positiveInt = (v: string): number => {
@@ -94,6 +95,7 @@ function parseOptions(argv: readonly string[]): Options {
     .option('--idle-timeout-s <n>', 'give up when no request arrived for this long after submit ended', positiveInt, 120)
     .option('--json <file>', 'write the results as JSON')
     .option('--keep', 'keep topics, rows and the job file (for inspection)', false)
+    .option('--router-profile <dir>', 'write V8 CPU profiles of the router processes (node --cpu-prof) into this folder')
     .parse(argv)
     .opts<Record<string, unknown>>();
   const scoring = String(o.scoring);
@@ -121,6 +123,7 @@ function parseOptions(argv: readonly string[]): Options {
     idleTimeoutS: o.idleTimeoutS as number,
     ...(o.json !== undefined ? { json: String(o.json) } : {}),
     keep: o.keep === true,
+    ...(o.routerProfile !== undefined ? { routerProfileDir: resolve(String(o.routerProfile)) } : {}),
   };
 }
 
@@ -222,9 +225,9 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-function spawnChild(name: string, args: string[], env: Record<string, string>, logPath: string): Child {
+function spawnChild(name: string, args: string[], env: Record<string, string>, logPath: string, nodeArgs: readonly string[] = []): Child {
   const fd = openSync(logPath, 'a');
-  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
   return { name, proc, exited };
 }
@@ -327,7 +330,7 @@ interface Report {
   bench: 'e2e';
   startedAt: string;
   env: { node: string; cpuModel: string; cpus: number; memoryGiB: number; loadAverage1m: { start: number; end: number } };
-  settings: Omit<Options, 'json' | 'keep'> & { dataset: string; models: number; jobFileBytes: number };
+  settings: Omit<Options, 'json' | 'keep' | 'routerProfileDir'> & { dataset: string; models: number; jobFileBytes: number };
   names: { runId: string; jobId: string };
   /**
    * The submit child: start to exit (process start-up, job row, schema registration included),
@@ -442,7 +445,8 @@ async function main(): Promise<void> {
       writeFileSync(configPath, JSON.stringify(routerConfigFile(o, names, info, i, reference), null, 2));
       const port = await freePort();
       ports.push(port);
-      const child = spawnChild(`router-${i}`, ['services/router/src/main.ts'], { SWITCHYARD_CONFIG_FILE: configPath, ROUTER_HTTP_PORT: String(port) }, join(runDir, `router-${i}.log`));
+      const profile = o.routerProfileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', o.routerProfileDir] : [];
+      const child = spawnChild(`router-${i}`, ['services/router/src/main.ts'], { SWITCHYARD_CONFIG_FILE: configPath, ROUTER_HTTP_PORT: String(port) }, join(runDir, `router-${i}.log`), profile);
       children.push(child);
     }
     cleanups.push({
