@@ -22,7 +22,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { Command } from 'commander';
-import { createIndex, DEFAULT_GRAPH_OPTIONS, DEFAULT_USEARCH_QUANTIZATION, recallAtK, type AnnIndex, type IndexKind } from '@switchyard/ann';
+import { createIndex, defaultIndexOptions, recallAtK, type AnnIndex, type IndexKind } from '@switchyard/ann';
 import { estimateFromNeighbours, kernelInput, ReferenceSet, type Pricing } from '@switchyard/routing-core';
 import { TsScoringBackend } from '@switchyard/scoring';
 import { loadBase, perturbedRows, rssMB, StreamingTruth } from '../ann/vectors.ts';
@@ -88,14 +88,14 @@ async function main(): Promise<void> {
     .option('--data <path>', 'dataset path (default ../shared/data/routerbench-subset, else generated)')
     .option('--sizes <list>', 'reference set sizes', '10000,100000,1000000')
     .option('--models <list>', 'model pool sizes (default: the dataset\'s models; more are synthetic)')
-    .option('--index <kind>', 'exact | hnsw | usearch (the single variant when no --variant)', 'hnsw')
+    .option('--index <kind>', 'exact | hnsw | usearch (the single variant when no --variant)', 'usearch')
     .option('--variant <spec...>', 'index configurations timed side by side, e.g. usearch:i8:m16:efc128:ef64 hnsw:m8:ef16')
     .option('--k <k>', 'neighbours', '5')
     .option('--dim <d>', 'embedding dimension (default: the embedder default)')
-    .option('--ef <n>', 'efSearch of the graph index', String(DEFAULT_GRAPH_OPTIONS.efSearch))
-    .option('--ef-construction <n>', 'efConstruction of the graph index', String(DEFAULT_GRAPH_OPTIONS.efConstruction))
-    .option('--m <n>', 'graph degree', String(DEFAULT_GRAPH_OPTIONS.m))
-    .option('--quant <q>', 'usearch precision f32 | f16 | i8', DEFAULT_USEARCH_QUANTIZATION)
+    .option('--ef <n>', 'efSearch of the graph index (default: the library default of the kind)')
+    .option('--ef-construction <n>', 'efConstruction of the graph index (default: the library default)')
+    .option('--m <n>', 'graph degree (default: the library default)')
+    .option('--quant <q>', 'usearch precision f32 | f16 | i8 (default: the library default)')
     .option('--build-threads <n>', 'native threads for the index build (usearch); decisions always use one', '2')
     .option('--batch <n>', 'prompts per batch (the router default scoreChunkRequests)', '512')
     .option('--decisions <n>', 'decisions timed per size, model pool and variant', '20000')
@@ -107,12 +107,17 @@ async function main(): Promise<void> {
   const k = Number(o.k);
   const batch = Number(o.batch);
   const nDecisions = Number(o.decisions);
-  const defaults: Variant = {
-    kind: o.index as IndexKind,
-    m: Number(o.m),
-    efConstruction: Number(o.efConstruction),
-    efSearch: Number(o.ef),
-    quantization: o.quant as Variant['quantization'],
+  // Per variant: the library's defaults for its kind (what the router and bench:quality get),
+  // then the flags, then the variant's own tokens.
+  const defaults = (kind: IndexKind): Variant => {
+    const d = defaultIndexOptions(kind);
+    return {
+      kind,
+      m: o.m === undefined ? d.m : Number(o.m),
+      efConstruction: o.efConstruction === undefined ? d.efConstruction : Number(o.efConstruction),
+      efSearch: o.ef === undefined ? d.efSearch : Number(o.ef),
+      quantization: (o.quant ?? d.quantization) as Variant['quantization'],
+    };
   };
   const variants = (o.variant ?? [o.index!]).map((spec) => parseVariant(spec, defaults));
 

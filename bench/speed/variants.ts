@@ -12,12 +12,12 @@ export interface Variant {
 
 /**
  * Parses `kind[:token...]`, tokens `m<N>`, `efc<N>`, `ef<N>`, `f32|f16|i8`, in any order, e.g.
- * `usearch:i8:m16:efc128:ef64`; what a token does not set comes from `defaults`.
+ * `usearch:i8:m16:efc128:ef64`; what a token does not set comes from `defaults(kind)`.
  */
-export function parseVariant(spec: string, defaults: Variant): Variant {
+export function parseVariant(spec: string, defaults: (kind: IndexKind) => Variant): Variant {
   const [kind, ...tokens] = spec.split(':');
   if (kind !== 'exact' && kind !== 'hnsw' && kind !== 'usearch') throw new Error(`variant ${spec}: kind must be exact, hnsw or usearch`);
-  const v: Variant = { ...defaults, kind };
+  const v: Variant = { ...defaults(kind), kind };
   for (const t of tokens) {
     const m = /^(m|efc|ef)(\d+)$/.exec(t);
     if (t === 'f32' || t === 'f16' || t === 'i8') v.quantization = t;

@@ -32,7 +32,7 @@ export interface IndexOptions {
   efSearch?: number;
   seed?: number;
   /**
-   * Storage precision of the usearch index ('f32' default). 'f16' halves and 'i8' quarters the
+   * Storage precision of the usearch index ('i8' default, DEFAULT_USEARCH_OPTIONS). 'f16' halves and 'i8' quarters the
    * memory read per distance; ignored by the other kinds.
    */
   quantization?: 'f32' | 'f16' | 'i8';
