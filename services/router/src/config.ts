@@ -42,7 +42,7 @@ const feedbackSchema = z
     enabled: z.boolean().default(FEEDBACK_DEFAULTS.enabled).describe('Learn from outcomes while running: store decision features, read outcomes back, grow the k-NN reference set, correct costs, explore (LinUCB).'),
     pollIntervalMs: positiveInt.default(FEEDBACK_DEFAULTS.pollIntervalMs).describe('How often new outcomes are read from Postgres.'),
     batchRows: positiveInt.max(100_000).default(FEEDBACK_DEFAULTS.batchRows).describe('Outcomes read per query while catching up.'),
-    maxRows: positiveInt.max(10_000_000).default(FEEDBACK_DEFAULTS.maxRows).describe('Most outcome rows appended to the reference set (also what a restart rebuilds from: the newest stored outcomes).'),
+    maxRows: positiveInt.max(1_000_000).default(FEEDBACK_DEFAULTS.maxRows).describe('Most outcome rows appended to the reference set (also what a restart rebuilds from: the newest stored outcomes).'),
     retentionDays: positiveInt.default(FEEDBACK_DEFAULTS.retentionDays).describe('Decision embeddings older than this are cleared (hourly).'),
     widen: positiveInt.max(16).default(FEEDBACK_DEFAULTS.widen).describe('With appended rows, k x widen neighbours are searched and each model averages its first k with a value.'),
     beta: z.number().min(0).optional().describe('LinUCB exploration weight; 0 turns the bonus off. Absent: the routing-core default (DEFAULT_FEEDBACK_OPTIONS).'),
