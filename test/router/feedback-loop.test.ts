@@ -203,7 +203,7 @@ describe('router: outcome feedback', () => {
     }));
     await recordOutcomes(pool, outcomes);
 
-    // Another transaction still open somewhere in the database holds the watermark back, so
+    // A writing transaction still open elsewhere on the server holds the watermark back, so
     // poll until the outcomes are visible to feedback.
     await eventually(
       'the outcomes to be applied',
@@ -211,7 +211,7 @@ describe('router: outcome feedback', () => {
         await fb.poll();
         return fb.appliedOutcomes() >= outcomes.length;
       },
-      60_000,
+      120_000,
     );
     expect(fb.appliedOutcomes()).toBe(outcomes.length);
     expect(fb.referenceRows()).toBe(rowsBefore + outcomes.length);
