@@ -145,6 +145,9 @@ export const routerSchema = z
     maxDeferrals: positiveInt.default(10).describe('Deferrals before a request is dead-lettered (max_deferrals_exceeded).'),
     deferDelayMs: positiveInt.default(60_000).describe('How long a deferred request waits before it is retried.'),
     maxInFlightBatches: positiveInt.default(2).describe('Consumer batches processed concurrently before the consumer is paused.'),
+    maxDeadLetterBytes: positiveInt
+      .default(1_048_064)
+      .describe("Largest dead letter (key + value) written with the original record's bytes; above it the original value is left out (it stays readable at its source offset), so a record near the topic limit cannot make a dead letter the broker refuses. Keep it a few hundred bytes below the dead-letter topic's max.message.bytes (broker default 1048588)."),
   })
   .strict();
 

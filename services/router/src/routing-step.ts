@@ -172,7 +172,15 @@ export class RoutingStep {
         failedAt: d.clock(),
         service: this.#serviceName,
       };
-      messages.push({ topic: d.config.topics.deadLetter, key: record.key, value: d.deadLetterSerde.encode(dl) });
+      let value = d.deadLetterSerde.encode(dl);
+      const limit = d.config.router.maxDeadLetterBytes;
+      if (value.length + (record.key?.length ?? 0) > limit && record.value !== null) {
+        // The envelope made it too large for the topic: keep everything but the original value,
+        // which stays readable at its source offset (until retention).
+        const note = `original value (${record.value.length} bytes) left out: the dead letter would exceed router.maxDeadLetterBytes ${limit}; it is at ${record.topic}[${record.partition}]@${record.offset}. `;
+        value = d.deadLetterSerde.encode({ ...dl, originalValue: null, detail: (note + dl.detail).slice(0, 4_000) });
+      }
+      messages.push({ topic: d.config.topics.deadLetter, key: record.key, value });
     };
 
     // 1. decode + validate; a deferred record not yet due ends the slice (its partition pauses).
