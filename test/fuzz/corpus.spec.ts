@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js';
 import { AvroSerde, DEAD_LETTER_REASONS, contracts, createRequestValidator } from '@switchyard/contracts';
 import type { RegistryPort, SchemaInfo } from '@switchyard/contracts';
-import { FUZZ_WRITER_SCHEMAS, buildCorpus, packedBatch, summarize } from './corpus.ts';
+import { FUZZ_WRITER_SCHEMAS, atTopicLimit, buildCorpus, packedBatch, summarize } from './corpus.ts';
 import type { FuzzSchemaName } from './corpus.ts';
 
 class MemoryRegistry implements RegistryPort {
@@ -45,6 +45,7 @@ async function setup() {
   const corpus = [
     ...buildCorpus({ seed: 20_261_123, prefix: 'fz', nowMs: NOW, requestSchemaId: serde.schemaId, schemaIds, limits, hugeValueBytes: 1_000_000 }),
     ...packedBatch({ prefix: 'fz', totalBytes: 1_000_000 }),
+    atTopicLimit({ prefix: 'fz', valueBytes: 1_000_000 }),
   ];
   return { serde, validate, corpus };
 }

@@ -26,6 +26,8 @@ export interface FuzzEvent {
   readonly expect: Expectation;
   /** The request as encoded, when the bytes hold one that decodes (checks of stored values). */
   readonly request: RequestV1 | null;
+  /** False when the dead letter cannot hold the original value (a record at the topic's size limit). */
+  readonly originalKept?: boolean;
 }
 
 /** Writer schemas the corpus needs registered; the caller registers them and passes the ids. */
@@ -397,4 +399,14 @@ export function packedBatch(o: { readonly prefix: string; readonly totalBytes: n
   const large = Buffer.alloc(Math.max(1, o.totalBytes - nSmall * 100), 0x41);
   large[0] = 0x01;
   return [{ id: `${o.prefix}-p0`, cls: 'packed_large_garbage', key, value: large, expect: { kind: 'dead', stage: 'decode', reason: 'undecodable' }, request: null }, ...smallEvents];
+}
+
+/**
+ * One undecodable record as large as the topic takes (`valueBytes`, sent alone): its dead letter
+ * cannot also hold its bytes within the limit, so it must arrive without them, saying where they are.
+ */
+export function atTopicLimit(o: { readonly prefix: string; readonly valueBytes: number }): FuzzEvent {
+  const value = Buffer.alloc(o.valueBytes, 0x42);
+  value[0] = 0x7f;
+  return { id: `${o.prefix}-limit`, cls: 'record_at_topic_limit', key: Buffer.from(`${o.prefix}-limit`), value, expect: { kind: 'dead', stage: 'decode', reason: 'undecodable' }, request: null, originalKept: false };
 }

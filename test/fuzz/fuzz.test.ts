@@ -1,7 +1,8 @@
 // The fuzz corpus (corpus.ts) mixed into valid traffic against the real router on the real
 // stack. What read_committed consumers and Postgres must show afterwards:
 // - every bad event exactly once in the dead-letter topic, with its reason, source topic,
-//   original key, value (null for a tombstone) and headers;
+//   original key, value (null for a tombstone) and headers; only a record as large as the topic
+//   takes arrives without its value (the envelope would not fit), naming where it is;
 // - every good event exactly once in a routed.<model> batch, unchanged (prompt, ids, metadata),
 //   and never in the dead-letter topic;
 // - SQL-looking ids stored verbatim in switchyard.decisions (parameterised writes), the tables
@@ -17,7 +18,7 @@ import { loadConfig } from '@switchyard/config';
 import { compileRouterConfig, parseRouterServiceConfig, startRouter } from '@switchyard/router';
 import type { RouterHandle } from '@switchyard/router';
 import { createKafka, deleteSubject, eventually, stack, uniqueName, withClient } from '../support/index.ts';
-import { FUZZ_WRITER_SCHEMAS, buildCorpus, packedBatch, summarize } from './corpus.ts';
+import { FUZZ_WRITER_SCHEMAS, atTopicLimit, buildCorpus, packedBatch, summarize } from './corpus.ts';
 import type { FuzzEvent, FuzzSchemaName } from './corpus.ts';
 
 const limits = { embeddingDim: 32, maxPromptChars: 20_000, maxPromptTokens: 4_000, maxBatchTokens: 3_000 };
@@ -115,7 +116,9 @@ describe('router: fuzz corpus to the dead-letter topic', () => {
       limits: { ...limits, models },
       hugeValueBytes: maxMessageBytes - 2_048,
     });
-    const corpus = [...fuzz, ...packed];
+    // And one record as large as the topic takes (batch and record framing aside).
+    const atLimit = atTopicLimit({ prefix, valueBytes: maxMessageBytes - 160 - Buffer.byteLength(`${prefix}-limit`) });
+    const corpus = [...fuzz, ...packed, atLimit];
     const byId = new Map(corpus.map((e) => [e.id, e]));
     const bad = corpus.filter((e) => e.expect.kind === 'dead');
     const good = corpus.filter((e) => e.expect.kind === 'routed');
@@ -128,6 +131,7 @@ describe('router: fuzz corpus to the dead-letter topic', () => {
     // One record per request for the big ones: a produce batch above the limit is refused.
     for (const e of fuzz.filter((x) => (x.value?.length ?? 0) >= 100_000)) await producer.send({ topic: topics.requests, messages: [message(e)] });
     await producer.send({ topic: topics.requests, messages: packed.map(message) });
+    await producer.send({ topic: topics.requests, messages: [message(atLimit)] });
 
     const dlqSerde = await AvroSerde.forTopic(registry, topics.deadLetter, contracts.deadLetter, { autoRegister: false });
     const routedSerdes = new Map<string, AvroSerde<RoutedBatchV1>>();
@@ -176,7 +180,9 @@ describe('router: fuzz corpus to the dead-letter topic', () => {
     for (const d of dead) {
       const e = byId.get(fuzzIdOf(d))!;
       const want = e.expect.kind === 'dead' ? e.expect.reason : 'routed';
-      const sameValue = e.value === null ? d.originalValue === null : d.originalValue !== null && d.originalValue.equals(e.value);
+      const sameValue = e.originalKept === false
+        ? d.originalValue === null && d.detail.includes('left out') && d.detail.includes(`${topics.requests}[${d.sourcePartition}]@${d.sourceOffset}`)
+        : e.value === null ? d.originalValue === null : d.originalValue !== null && d.originalValue.equals(e.value);
       const sameKey = e.key === null ? d.originalKey === null : d.originalKey !== null && d.originalKey.equals(e.key);
       if (d.reason !== want || !sameValue || !sameKey || d.sourceTopic !== topics.requests || d.detail.length === 0) {
         wrongDead.push({ cls: e.cls, want, got: d.reason, sameValue, sameKey, detail: d.detail.slice(0, 200) });
