@@ -47,6 +47,8 @@ interface SpeedResult {
   efConstruction: number;
   efSearch: number;
   quantization: string;
+  /** usearch: candidates per neighbour re-ranked with exact f32 inner products (0 = off). */
+  rescore: number;
   /** Threads doing the timed work: this JS thread; usearch searches with one native thread. */
   threads: 1;
   batchSize: number;
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
     .option('--ef-construction <n>', 'efConstruction of the graph index (default: the library default)')
     .option('--m <n>', 'graph degree (default: the library default)')
     .option('--quant <q>', 'usearch precision f32 | f16 | i8 (default: the library default)')
+    .option('--rescore <n>', 'usearch candidates per neighbour re-ranked exactly, 0 = off (default: the library default)')
     .option('--build-threads <n>', 'native threads for the index build (usearch); decisions always use one', '2')
     .option('--batch <n>', 'prompts per batch (the router default scoreChunkRequests)', '512')
     .option('--decisions <n>', 'decisions timed per size, model pool and variant', '20000')
@@ -117,6 +120,7 @@ async function main(): Promise<void> {
       efConstruction: o.efConstruction === undefined ? d.efConstruction : Number(o.efConstruction),
       efSearch: o.ef === undefined ? d.efSearch : Number(o.ef),
       quantization: (o.quant ?? d.quantization) as Variant['quantization'],
+      rescore: o.rescore === undefined ? d.rescore : Number(o.rescore),
     };
   };
   const variants = (o.variant ?? [o.index!]).map((spec) => parseVariant(spec, defaults));
@@ -155,6 +159,7 @@ async function main(): Promise<void> {
         efConstruction: v.efConstruction,
         efSearch: v.efSearch,
         quantization: v.quantization,
+        rescore: v.rescore,
         addThreads: Number(o.buildThreads),
       }),
     );
@@ -270,6 +275,7 @@ async function main(): Promise<void> {
           efConstruction: v.efConstruction,
           efSearch: v.kind === 'exact' ? 0 : v.efSearch,
           quantization: v.kind === 'usearch' ? v.quantization : 'f32',
+          rescore: v.kind === 'usearch' ? v.rescore : 0,
           threads: 1,
           batchSize: batch,
           decisions: nDecisions,

@@ -8,32 +8,36 @@ export interface Variant {
   efConstruction: number;
   efSearch: number;
   quantization: 'f32' | 'f16' | 'i8';
+  /** usearch: candidates per neighbour re-ranked exactly (0 = off). */
+  rescore: number;
 }
 
 /**
- * Parses `kind[:token...]`, tokens `m<N>`, `efc<N>`, `ef<N>`, `f32|f16|i8`, in any order, e.g.
- * `usearch:i8:m16:efc128:ef64`; what a token does not set comes from `defaults(kind)`.
+ * Parses `kind[:token...]`, tokens `m<N>`, `efc<N>`, `ef<N>`, `r<N>` (rescore), `f32|f16|i8`, in
+ * any order, e.g. `usearch:i8:m16:efc128:ef64:r4`; what a token does not set comes from `defaults(kind)`.
  */
 export function parseVariant(spec: string, defaults: (kind: IndexKind) => Variant): Variant {
   const [kind, ...tokens] = spec.split(':');
   if (kind !== 'exact' && kind !== 'hnsw' && kind !== 'usearch') throw new Error(`variant ${spec}: kind must be exact, hnsw or usearch`);
   const v: Variant = { ...defaults(kind), kind };
   for (const t of tokens) {
-    const m = /^(m|efc|ef)(\d+)$/.exec(t);
+    const m = /^(m|efc|ef|r)(\d+)$/.exec(t);
     if (t === 'f32' || t === 'f16' || t === 'i8') v.quantization = t;
+    else if (m?.[1] === 'r') v.rescore = Number(m[2]);
     else if (m !== null && Number(m[2]) > 0) {
       const n = Number(m[2]);
       if (m[1] === 'm') v.m = n;
       else if (m[1] === 'efc') v.efConstruction = n;
       else v.efSearch = n;
-    } else throw new Error(`variant ${spec}: unknown token ${t} (use m<N>, efc<N>, ef<N>, f32, f16 or i8)`);
+    } else throw new Error(`variant ${spec}: unknown token ${t} (use m<N>, efc<N>, ef<N>, r<N>, f32, f16 or i8)`);
   }
   return v;
 }
 
 export function variantLabel(v: Variant): string {
   if (v.kind === 'exact') return 'exact';
-  return `${v.kind}${v.kind === 'usearch' ? ` ${v.quantization}` : ''} M${v.m} efC${v.efConstruction} ef${v.efSearch}`;
+  const usearch = v.kind === 'usearch';
+  return `${v.kind}${usearch ? ` ${v.quantization}` : ''} M${v.m} efC${v.efConstruction} ef${v.efSearch}${usearch && v.rescore > 1 ? ` rescore x${v.rescore}` : ''}`;
 }
 
 /**

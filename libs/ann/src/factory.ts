@@ -21,11 +21,13 @@ export const DEFAULT_GRAPH_OPTIONS = Object.freeze({ m: 16, efConstruction: 128,
  * 100k reference set past 10,000 decisions/s per core (bench/speed/README.md). i8 quantises each
  * unit vector to 127 levels per component; bench/quality is unchanged by it at 2,225 references.
  */
-export const DEFAULT_USEARCH_OPTIONS = Object.freeze({ ...DEFAULT_GRAPH_OPTIONS, efSearch: 48, quantization: 'i8' as 'f32' | 'f16' | 'i8' });
+export const DEFAULT_USEARCH_OPTIONS = Object.freeze({ ...DEFAULT_GRAPH_OPTIONS, efSearch: 48, quantization: 'i8' as 'f32' | 'f16' | 'i8', rescore: 4 });
 
 /** Graph settings `createIndex(kind, opts)` uses where opts leave them out. */
-export function defaultIndexOptions(kind: IndexKind): Readonly<{ m: number; efConstruction: number; efSearch: number; seed: number; quantization: 'f32' | 'f16' | 'i8' }> {
-  return kind === 'usearch' ? DEFAULT_USEARCH_OPTIONS : { ...DEFAULT_GRAPH_OPTIONS, quantization: 'f32' };
+export function defaultIndexOptions(
+  kind: IndexKind,
+): Readonly<{ m: number; efConstruction: number; efSearch: number; seed: number; quantization: 'f32' | 'f16' | 'i8'; rescore: number }> {
+  return kind === 'usearch' ? DEFAULT_USEARCH_OPTIONS : { ...DEFAULT_GRAPH_OPTIONS, quantization: 'f32', rescore: 0 };
 }
 
 export function createIndex(kind: IndexKind, opts: IndexOptions): AnnIndex {
@@ -42,7 +44,7 @@ export function createIndex(kind: IndexKind, opts: IndexOptions): AnnIndex {
     case 'hnsw':
       return HnswIndex.create(opts.dim, capacity, m, efC, efS, seed);
     case 'usearch': {
-      const index = UsearchIndex.create(opts.dim, m, efC, efS, seed, opts.quantization ?? defaults.quantization);
+      const index = UsearchIndex.create(opts.dim, m, efC, efS, seed, opts.quantization ?? defaults.quantization, opts.rescore ?? defaults.rescore);
       const threads = opts.addThreads ?? 1;
       if (!Number.isInteger(threads) || threads < 1) throw new AnnError('bad_argument', `addThreads must be a positive integer, got ${threads}`);
       index.addThreads = threads;

@@ -17,7 +17,7 @@ export class HnswIndex implements AnnIndex {
 
   private constructor(
     readonly dim: number,
-    private readonly meta: Omit<IndexMeta, 'size' | 'kind' | 'dim' | 'version' | 'quantization'>,
+    private readonly meta: Omit<IndexMeta, 'size' | 'kind' | 'dim' | 'version' | 'quantization' | 'rescore'>,
     index: hnswlib.HierarchicalNSW,
     rows: number,
   ) {
@@ -97,6 +97,6 @@ export class HnswIndex implements AnnIndex {
     } catch (e) {
       throw new AnnError('io', `cannot write ${path}: ${(e as Error).message}`, { cause: e });
     }
-    await writeMeta(path, { version: 1, kind: 'hnsw', dim: this.dim, size: this.rows, quantization: 'f32', ...this.meta });
+    await writeMeta(path, { version: 1, kind: 'hnsw', dim: this.dim, size: this.rows, quantization: 'f32', rescore: 0, ...this.meta });
   }
 }

@@ -17,6 +17,8 @@ export const metaSchema = z.object({
   efSearch: z.number().int().positive(),
   seed: z.number().int(),
   quantization: z.enum(['f32', 'f16', 'i8']).default('f32'),
+  /** usearch: candidates per neighbour re-ranked with the stored f32 rows (0 = none). */
+  rescore: z.number().int().nonnegative().default(0),
 });
 export type IndexMeta = z.infer<typeof metaSchema>;
 

@@ -37,6 +37,12 @@ export interface IndexOptions {
    */
   quantization?: 'f32' | 'f16' | 'i8';
   /**
+   * usearch only: fetch k * rescore candidates from the (quantised) graph and re-rank them by
+   * their exact f32 inner product, kept in a copy of the rows (dim * 4 bytes per row more). 0 or
+   * 1 turns it off. Recovers the ranking precision i8 loses at a few microseconds per query.
+   */
+  rescore?: number;
+  /**
    * Native threads used by `add` (usearch only; default 1). Searches always use one thread: the
    * router scales with one worker per core, and a native pool per worker would oversubscribe.
    */

@@ -3,6 +3,7 @@ import { Index, MetricKind, ScalarKind } from 'usearch';
 import { AnnError } from './errors.ts';
 import { readMeta, writeMeta, type IndexMeta } from './meta.ts';
 import type { AnnIndex, SearchResult } from './types.ts';
+import { TopK } from './topk.ts';
 import { checkK, rowsOf } from './validate.ts';
 
 type Quantization = IndexMeta['quantization'];
@@ -19,6 +20,8 @@ export class UsearchIndex implements AnnIndex {
   addThreads = 1;
   /** i8 only: norm of each stored row's quantised vector (see i8Norm), by id. */
   private norms: Float32Array;
+  /** With rescore > 1: the rows as added (f32), row-major by id. */
+  private exact: Float32Array;
 
   private constructor(
     readonly dim: number,
@@ -26,9 +29,11 @@ export class UsearchIndex implements AnnIndex {
     private readonly index: Index,
     rows: number,
     norms?: Float32Array,
+    exact?: Float32Array,
   ) {
     this.rows = rows;
     this.norms = norms ?? new Float32Array(meta.quantization === 'i8' ? Math.max(16, rows) : 0);
+    this.exact = exact ?? new Float32Array(meta.rescore > 1 ? Math.max(16, rows) * dim : 0);
   }
 
   private static build(dim: number, m: number, efConstruction: number, efSearch: number, quantization: Quantization): Index {
@@ -46,9 +51,10 @@ export class UsearchIndex implements AnnIndex {
     });
   }
 
-  static create(dim: number, m: number, efConstruction: number, efSearch: number, seed: number, quantization: Quantization): UsearchIndex {
+  static create(dim: number, m: number, efConstruction: number, efSearch: number, seed: number, quantization: Quantization, rescore = 0): UsearchIndex {
+    if (!Number.isInteger(rescore) || rescore < 0) throw new AnnError('bad_argument', `rescore must be a non-negative integer, got ${rescore}`);
     const index = UsearchIndex.build(dim, m, efConstruction, efSearch, quantization);
-    return new UsearchIndex(dim, { m, efConstruction, efSearch, seed, quantization }, index, 0);
+    return new UsearchIndex(dim, { m, efConstruction, efSearch, seed, quantization, rescore }, index, 0);
   }
 
   static async load(path: string): Promise<UsearchIndex> {
@@ -72,7 +78,19 @@ export class UsearchIndex implements AnnIndex {
       norms = new Float32Array(Math.max(16, meta.size));
       new Uint8Array(norms.buffer).set(buf);
     }
-    return new UsearchIndex(meta.dim, meta, index, meta.size, norms);
+    let exact: Float32Array | undefined;
+    if (meta.rescore > 1) {
+      let buf: Uint8Array;
+      try {
+        buf = await readFile(rowsPath(path));
+      } catch (e) {
+        throw new AnnError('bad_file', `${path}: no rows file ${rowsPath(path)} (a re-scoring index needs it)`, { cause: e });
+      }
+      if (buf.byteLength !== meta.size * meta.dim * 4) throw new AnnError('bad_file', `${rowsPath(path)}: wrong length for ${meta.size} rows`);
+      exact = new Float32Array(Math.max(16, meta.size) * meta.dim);
+      new Uint8Array(exact.buffer).set(buf);
+    }
+    return new UsearchIndex(meta.dim, meta, index, meta.size, norms, exact);
   }
 
   get size(): number {
@@ -98,6 +116,15 @@ export class UsearchIndex implements AnnIndex {
       }
       for (let i = 0; i < n; i++) this.norms[first + i] = i8Norm(vectors, i * this.dim, this.dim);
     }
+    if (this.meta.rescore > 1) {
+      const need = (first + n) * this.dim;
+      if (need > this.exact.length) {
+        const grown = new Float32Array(Math.max(need, this.exact.length * 2));
+        grown.set(this.exact.subarray(0, first * this.dim));
+        this.exact = grown;
+      }
+      this.exact.set(vectors, first * this.dim);
+    }
     this.rows += n;
     return first;
   }
@@ -113,13 +140,31 @@ export class UsearchIndex implements AnnIndex {
     const ids = new Int32Array(nq * k).fill(-1);
     const scores = new Float32Array(nq * k).fill(-Infinity);
     if (nq === 0 || this.rows === 0) return { ids, scores };
-    const r = this.index.search(queries, k, 1);
+    const rescore = this.meta.rescore > 1;
+    const kk = rescore ? Math.min(k * this.meta.rescore, this.rows) : k;
+    const r = this.index.search(queries, kk, 1);
     // One query comes back as Matches (no counts), several as BatchMatches.
     const counts = 'counts' in r ? (r.counts as BigUint64Array) : undefined;
     const i8 = this.meta.quantization === 'i8';
+    const d = this.dim;
+    const top = new TopK(k);
     for (let q = 0; q < nq; q++) {
       const c = counts === undefined ? r.keys.length : Number(counts[q]);
-      const qn = i8 ? i8Norm(queries, q * this.dim, this.dim) : 1;
+      if (rescore) {
+        // Exact inner products of the candidates, best k kept (ties: graph order).
+        top.reset();
+        const qo = q * d;
+        for (let j = 0; j < c && j < kk; j++) {
+          const id = Number(r.keys[q * kk + j]!);
+          const ro = id * d;
+          let s = 0;
+          for (let x = 0; x < d; x++) s += queries[qo + x]! * this.exact[ro + x]!;
+          top.push(s, id);
+        }
+        top.writeTo(ids, scores, q * k);
+        continue;
+      }
+      const qn = i8 ? i8Norm(queries, q * d, d) : 1;
       for (let j = 0; j < c && j < k; j++) {
         const id = Number(r.keys[q * k + j]!);
         ids[q * k + j] = id;
@@ -146,11 +191,20 @@ export class UsearchIndex implements AnnIndex {
         throw new AnnError('io', `cannot write ${normsPath(path)}: ${(e as Error).message}`, { cause: e });
       }
     }
+    if (this.meta.rescore > 1) {
+      const rows = this.exact.subarray(0, this.rows * this.dim);
+      try {
+        await writeFile(rowsPath(path), new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
+      } catch (e) {
+        throw new AnnError('io', `cannot write ${rowsPath(path)}: ${(e as Error).message}`, { cause: e });
+      }
+    }
     await writeMeta(path, { version: 1, kind: 'usearch', dim: this.dim, size: this.rows, ...this.meta });
   }
 }
 
 const normsPath = (path: string): string => `${path}.norms.f32`;
+const rowsPath = (path: string): string => `${path}.rows.f32`;
 
 /**
  * L2 norm of row `offset / dim` of `v` as usearch stores it in i8: each component scaled by

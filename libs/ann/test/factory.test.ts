@@ -159,6 +159,36 @@ describe('usearch options', () => {
     expect(idx.search(data.subarray(3 * dim, 4 * dim), 1).scores[0]).toBeCloseTo(1, 2);
   });
 
+  it('re-ranks i8 candidates by their exact inner product, also after save and load', async () => {
+    const data = unitVectors(1500, dim, 26);
+    const q = unitVectors(40, dim, 27);
+    const exact = new ExactIndex(dim);
+    exact.add(data);
+    const truth = exact.searchBatch(q, 5);
+    const plain = createIndex('usearch', { dim, quantization: 'i8', rescore: 0, efSearch: 128 });
+    const rescored = createIndex('usearch', { dim, quantization: 'i8', rescore: 4, efSearch: 128 });
+    plain.add(data);
+    rescored.add(data.subarray(0, 700 * dim));
+    rescored.add(data.subarray(700 * dim));
+    const r = rescored.searchBatch(q, 5);
+    expect(recallAtK(truth.ids, r.ids, 5)).toBeGreaterThan(recallAtK(truth.ids, plain.searchBatch(q, 5).ids, 5));
+    expect(recallAtK(truth.ids, r.ids, 5)).toBeGreaterThan(0.97);
+    // Found neighbours carry their exact scores, best first.
+    for (let i = 0; i < r.ids.length; i++) {
+      const id = r.ids[i]!;
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += data[id * dim + j]! * q[Math.floor(i / 5) * dim + j]!;
+      expect(r.scores[i]).toBeCloseTo(s, 5);
+      if (i % 5 > 0) expect(r.scores[i]).toBeLessThanOrEqual(r.scores[i - 1]!);
+    }
+    const path = join(dir, 'usearch-rescore.bin');
+    await rescored.save(path);
+    const back = await loadIndex('usearch', path);
+    expect(Array.from(back.searchBatch(q, 5).scores)).toEqual(Array.from(r.scores));
+    await rm(`${path}.rows.f32`);
+    await expect(loadIndex('usearch', path)).rejects.toMatchObject({ code: 'bad_file' });
+  });
+
   it('rejects a non-positive thread count', () => {
     expect(() => createIndex('usearch', { dim, addThreads: 0 })).toThrow(AnnError);
   });
