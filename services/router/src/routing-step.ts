@@ -197,8 +197,10 @@ export class RoutingStep {
           break;
         } else {
           const rejected = this.#admit(record, decoded.value.request, decoded.value.attempts, candidates, deadLetter);
-          // It was decided once (deferred): its decision row must not stay "deferred" forever.
-          if (rejected !== null) decisions.push(this.#row(this.#base(record, decoded.value.request, 0, decoded.value.attempts, '', d.clock()), 'rejected', rejected));
+          // It was decided once (deferred): its decision row must not stay "deferred" forever;
+          // unless its ids cannot be stored at all (NUL, refused since it was deferred), as
+          // writing them would fail the slice on every retry.
+          if (rejected !== null && storableIds(decoded.value.request)) decisions.push(this.#row(this.#base(record, decoded.value.request, 0, decoded.value.attempts, '', d.clock()), 'rejected', rejected));
         }
       } else {
         const decoded = await d.requestSerde.decode(record.value);
@@ -632,6 +634,11 @@ export class RoutingStep {
       });
     }
   }
+}
+
+/** Postgres text cannot hold NUL; such ids are refused before routing but may sit in the deferred topic. */
+function storableIds(r: RequestV1): boolean {
+  return !r.requestId.includes('\u0000') && !r.jobId.includes('\u0000') && !r.tenant.includes('\u0000');
 }
 
 function finiteOr<T>(v: number | undefined, fallback: T): number | T {
