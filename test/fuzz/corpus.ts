@@ -28,6 +28,8 @@ export interface FuzzEvent {
   readonly request: RequestV1 | null;
   /** False when the dead letter cannot hold the original value (a record at the topic's size limit). */
   readonly originalKept?: boolean;
+  /** Set for events written to the deferred topic instead of the requests topic. */
+  readonly topic?: 'deferred';
 }
 
 /** Writer schemas the corpus needs registered; the caller registers them and passes the ids. */
@@ -409,4 +411,28 @@ export function atTopicLimit(o: { readonly prefix: string; readonly valueBytes: 
   const value = Buffer.alloc(o.valueBytes, 0x42);
   value[0] = 0x7f;
   return { id: `${o.prefix}-limit`, cls: 'record_at_topic_limit', key: Buffer.from(`${o.prefix}-limit`), value, expect: { kind: 'dead', stage: 'decode', reason: 'undecodable' }, request: null, originalKept: false };
+}
+
+/**
+ * Events on the deferred topic, which only the router writes but which it reads like any input:
+ * garbage, deferred requests that break today's rules (NUL or empty ids), and valid ones due now.
+ */
+export function deferredTopicEvents(o: { readonly prefix: string; readonly nowMs: number; readonly deferredSchemaId: number }): FuzzEvent[] {
+  const type = contracts.deferred.type;
+  const out: FuzzEvent[] = [];
+  const deferred = (cls: string, request: RequestV1, expect: Expectation): void => {
+    const value = encodeWire(o.deferredSchemaId, type.toBuffer({ request, deferUntil: o.nowMs - 1_000, reason: 'rate_limited', detail: null, attempts: 1, deferredAt: o.nowMs - 61_000 }));
+    out.push({ id: `${o.prefix}-d${out.length}`, cls, key: Buffer.from(`${o.prefix}-dk${out.length}`), value, expect, request, topic: 'deferred' });
+  };
+  const request = (i: number, over: Partial<RequestV1> = {}): RequestV1 => ({
+    requestId: `${o.prefix}-dr${i}`, jobId: `${o.prefix}-job`, tenant: `${o.prefix}-t0`, prompt: `deferred request ${i}`, embedding: null, promptTokens: null,
+    maxOutputTokens: 32, priority: 0, deadline: null, allowedModels: null, metadata: {}, submittedAt: o.nowMs - 61_000, ...over,
+  });
+  for (let i = 0; i < 10; i++) {
+    out.push({ id: `${o.prefix}-d${out.length}`, cls: 'deferred_garbage', key: Buffer.from(`${o.prefix}-dk${out.length}`), value: Buffer.from(`\u0003deferred-garbage-${i}`), expect: { kind: 'dead', stage: 'decode', reason: 'undecodable' }, request: null, topic: 'deferred' });
+  }
+  for (let i = 0; i < 5; i++) deferred('deferred_nul_in_id', request(100 + i, { requestId: `${o.prefix}-dr${100 + i}\u0000x`, jobId: `${o.prefix}-badjob` }), { kind: 'dead', stage: 'validate', reason: 'invalid_field' });
+  for (let i = 0; i < 5; i++) deferred('deferred_empty_tenant', request(200 + i, { tenant: '', jobId: `${o.prefix}-badjob` }), { kind: 'dead', stage: 'validate', reason: 'invalid_field' });
+  for (let i = 0; i < 5; i++) deferred('deferred_due', request(300 + i), { kind: 'routed' });
+  return out;
 }
