@@ -217,6 +217,8 @@ describe('router: outcome feedback', () => {
     expect(fb.referenceRows()).toBe(rowsBefore + outcomes.length);
     expect(await metric(router, 'router_feedback_reference_rows')).toBe(rowsBefore + outcomes.length);
     expect(await metric(router, 'router_feedback_outcomes_applied_total')).toBe(outcomes.length);
+    // Every request went to the policy's own choice: each reservation was settled by its outcome.
+    expect(await metric(router, 'router_feedback_reservations_settled')).toBe(outcomes.length);
     // A second poll finds nothing new: the watermark moved past them.
     expect(await fb.poll()).toBe(0);
 

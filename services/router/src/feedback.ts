@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { FeedbackModel, RandomProjection, ReferenceSet } from '@switchyard/routing-core';
-import type { FeedbackOptions } from '@switchyard/routing-core';
+import type { FeedbackOptions, RoutingPolicy } from '@switchyard/routing-core';
 import { TsScoringBackend } from '@switchyard/scoring';
 import { FEEDBACK_START, clearOldDecisionFeatures, decodeEmbeddingInt8, encodeEmbeddingInt8, readFeedbackHistory, readFeedbackOutcomes } from '@switchyard/store';
 import type { DecisionFeatures, FeedbackOutcome, FeedbackWatermark, Pool } from '@switchyard/store';
@@ -40,11 +40,23 @@ export interface ApplyResult {
   readonly skipped: ReadonlyMap<SkipReason, number>;
 }
 
+/** A policy's reservation for a routed request, settled when its outcome is applied. */
+export interface PolicyReservation {
+  readonly policy: RoutingPolicy;
+  readonly model: number;
+  readonly reservedCost: number;
+}
+
 /** What the routing step calls; null in the step when feedback is off. */
 export interface FeedbackHooks {
   adjust(r: ScoreResult, ctx: { readonly maxOutputTokens: Int32Array; readonly alpha: number; readonly prices: Float32Array }): void;
   featuresOf(embedding: Float32Array, raw: { readonly quality: number; readonly costUsd: number; readonly outputTokens: number }): DecisionFeatures;
+  /** The policy's own choice was routed with this reservation (its spend until the outcome). */
+  reserved?(requestId: string, reservation: PolicyReservation): void;
 }
+
+/** Reservations remembered for settling; beyond this the oldest stay reserved (conservative). */
+const MAX_RESERVATIONS = 1_000_000;
 
 export class FeedbackLoop implements FeedbackHooks {
   readonly log: FeedbackLogShared;
@@ -55,6 +67,8 @@ export class FeedbackLoop implements FeedbackHooks {
   readonly #applied = new Set<string>();
   readonly #kernel = new TsScoringBackend();
   readonly #nModels: number;
+  readonly #reservations = new Map<string, PolicyReservation>();
+  #settled = 0;
 
   constructor(reference: SharedReference, settings: FeedbackLoopSettings) {
     const M = reference.modelIds.length;
@@ -115,6 +129,17 @@ export class FeedbackLoop implements FeedbackHooks {
     r.scores.set(scores);
   }
 
+  reserved(requestId: string, reservation: PolicyReservation): void {
+    this.#reservations.delete(requestId);
+    this.#reservations.set(requestId, reservation);
+    if (this.#reservations.size > MAX_RESERVATIONS) this.#reservations.delete(this.#reservations.keys().next().value!);
+  }
+
+  /** Policy reservations settled with observed costs so far. */
+  get settledReservations(): number {
+    return this.#settled;
+  }
+
   featuresOf(embedding: Float32Array, raw: { readonly quality: number; readonly costUsd: number; readonly outputTokens: number }): DecisionFeatures {
     return { embedding: encodeEmbeddingInt8(embedding), rawQuality: raw.quality, rawCostUsd: raw.costUsd, rawOutputTokens: raw.outputTokens };
   }
@@ -162,6 +187,14 @@ export class FeedbackLoop implements FeedbackHooks {
       });
       this.#applied.add(o.requestId);
       applied++;
+      // Decided by this process: the policy's spend becomes the observed cost instead of its
+      // reservation, so ours re-solves its dual prices on what was really spent.
+      const reservation = this.#reservations.get(o.requestId);
+      if (reservation !== undefined && reservation.model === m && o.costUsd !== null) {
+        this.#reservations.delete(o.requestId);
+        reservation.policy.recordOutcome({ model: m, cost: o.costUsd, quality: o.reward, reservedCost: reservation.reservedCost });
+        this.#settled++;
+      }
       if (id !== null) {
         const ref = this.model.ref;
         const cell = (metric: 'quality' | 'cost' | 'tokens'): Float64Array => ref.view(metric).subarray(id * M, (id + 1) * M);
@@ -209,6 +242,14 @@ export class FeedbackPoller {
       registers,
       collect() {
         this.set(loop.referenceRows);
+      },
+    });
+    new Gauge({
+      name: 'router_feedback_reservations_settled',
+      help: 'Policy reservations of requests this process routed, settled with their observed cost.',
+      registers,
+      collect() {
+        this.set(loop.settledReservations);
       },
     });
     this.#lag = new Gauge({ name: 'router_feedback_lag_seconds', help: 'At the last poll that applied outcomes: now minus when the newest of them was written.', registers });

@@ -483,6 +483,9 @@ export class RoutingStep {
           decisions.push(this.#row(base, 'rejected', 'processing_failed'));
           return;
         }
+        // The policy reserved its estimate for this request: feedback settles that reservation
+        // with the observed cost when the outcome comes back.
+        if (decision.kind === 'route' && decision.model === m) d.feedback?.reserved?.(s.request.requestId, { policy, model: m, reservedCost: decision.reservedCost });
         emit(res.emitted);
         // Same clock as `add`: a batch is sealed by age only after it has really been open
         // for flushIntervalMs (budget windows stay those of the slice's decision time).

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FEEDBACK_OPTIONS } from '@switchyard/routing-core';
+import type { RoutingPolicy, ServedOutcome } from '@switchyard/routing-core';
 import { decodeEmbeddingInt8, encodeEmbeddingInt8 } from '@switchyard/store';
 import type { FeedbackOutcome } from '@switchyard/store';
 import { FeedbackLoop } from '../src/feedback.ts';
@@ -129,5 +130,15 @@ describe('FeedbackLoop', () => {
     expect(r.estimatedTokens[1]).toBe(10 + Math.ceil(50 * ratio));
     expect(r.scores[0]).toBeCloseTo(0.5 - 100 * 0.001, 5);
     expect(r.scores[1]).toBeCloseTo(0.5 - 100 * 0.001 * ratio, 5);
+  });
+
+  it("settles the policy's reservation with the observed cost, once, for requests this process routed", () => {
+    const loop = new FeedbackLoop(reference(8), { ...settings, maxRows: 100 });
+    const served: ServedOutcome[] = [];
+    const policy = { recordOutcome: (o: ServedOutcome) => void served.push(o) } as unknown as RoutingPolicy;
+    loop.reserved('mine', { policy, model: 1, reservedCost: 0.0011 });
+    loop.apply([outcome('mine', { costUsd: 0.004, reward: 0.75 }), outcome('theirs'), outcome('mine')]);
+    expect(served).toEqual([{ model: 1, cost: 0.004, quality: 0.75, reservedCost: 0.0011 }]);
+    expect(loop.settledReservations).toBe(1);
   });
 });

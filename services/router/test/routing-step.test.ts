@@ -266,7 +266,9 @@ describe('RoutingStep', () => {
         }
       },
       featuresOf: (embedding, est) => ({ embedding: Uint8Array.of(embedding.length), rawQuality: est.quality, rawCostUsd: est.costUsd, rawOutputTokens: est.outputTokens }),
+      reserved: (requestId, r) => void reservations.push([requestId, r.model, r.reservedCost]),
     };
+    const reservations: [string, number, number][] = [];
     const { step, request, decode } = await setup({ feedback });
     const result = await step.run([request('f1'), request('f2')]);
     const { routed } = await decode(result);
@@ -282,6 +284,11 @@ describe('RoutingStep', () => {
     expect(result.decisions.map((d) => [d.requestId, d.features?.rawQuality, d.features?.rawCostUsd, d.features?.embedding[0]])).toEqual([
       ['f1', 0.5, 0.001, 4],
       ['f2', 0.5, 0.001, 4],
+    ]);
+    // The policy's own choice (b) was routed: its reservation is handed to feedback to settle.
+    expect(reservations.map(([id, m]) => [id, m])).toEqual([
+      ['f1', 1],
+      ['f2', 1],
     ]);
   });
 });
