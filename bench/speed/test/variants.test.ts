@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { parseVariant, syntheticOutcomes, variantLabel, type Variant } from '../variants.ts';
 
 const hnsw: Variant = { kind: 'hnsw', m: 16, efConstruction: 128, efSearch: 64, quantization: 'f32', rescore: 0 };
-const defaults = (kind: Variant['kind']): Variant => (kind === 'usearch' ? { ...hnsw, kind, efSearch: 48, quantization: 'i8', rescore: 4 } : { ...hnsw, kind });
+const defaults = (kind: Variant['kind']): Variant => (kind === 'usearch' ? { ...hnsw, kind, efSearch: 48, quantization: 'i8', rescore: 2 } : { ...hnsw, kind });
 
 describe('parseVariant', () => {
   it('reads kind, precision and graph settings in any order, defaults for the rest', () => {
     expect(parseVariant('usearch:ef32:f16:m8:r0', defaults)).toEqual({ kind: 'usearch', m: 8, efConstruction: 128, efSearch: 32, quantization: 'f16', rescore: 0 });
     expect(parseVariant('hnsw:efc64', defaults)).toEqual({ ...hnsw, efConstruction: 64 });
-    expect(parseVariant('usearch:m8', defaults)).toEqual({ kind: 'usearch', m: 8, efConstruction: 128, efSearch: 48, quantization: 'i8', rescore: 4 });
+    expect(parseVariant('usearch:m8', defaults)).toEqual({ kind: 'usearch', m: 8, efConstruction: 128, efSearch: 48, quantization: 'i8', rescore: 2 });
     expect(variantLabel(parseVariant('usearch:f16:m12:efc96:ef24:r0', defaults))).toBe('usearch f16 M12 efC96 ef24');
-    expect(variantLabel(parseVariant('usearch', defaults))).toBe('usearch i8 M16 efC128 ef48 rescore x4');
+    expect(variantLabel(parseVariant('usearch', defaults))).toBe('usearch i8 M16 efC128 ef48 rescore x2');
     expect(variantLabel(parseVariant('exact', defaults))).toBe('exact');
   });
 

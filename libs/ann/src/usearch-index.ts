@@ -148,6 +148,8 @@ export class UsearchIndex implements AnnIndex {
     const i8 = this.meta.quantization === 'i8';
     const d = this.dim;
     const top = new TopK(k);
+    const rows = this.exact;
+    const keys = r.keys;
     for (let q = 0; q < nq; q++) {
       const c = counts === undefined ? r.keys.length : Number(counts[q]);
       if (rescore) {
@@ -155,10 +157,10 @@ export class UsearchIndex implements AnnIndex {
         top.reset();
         const qo = q * d;
         for (let j = 0; j < c && j < kk; j++) {
-          const id = Number(r.keys[q * kk + j]!);
+          const id = Number(keys[q * kk + j]!);
           const ro = id * d;
           let s = 0;
-          for (let x = 0; x < d; x++) s += queries[qo + x]! * this.exact[ro + x]!;
+          for (let x = 0; x < d; x++) s += queries[qo + x]! * rows[ro + x]!;
           top.push(s, id);
         }
         top.writeTo(ids, scores, q * k);
