@@ -71,12 +71,13 @@ async function main(): Promise<void> {
     .option('--m <m>', 'graph degree', '16')
     .option('--ef-construction <n>', 'build beam width', '128')
     .option('--quant <list>', 'usearch storage precisions (f32,f16,i8)', 'f32')
+    .option('--rescore <n>', 'usearch: candidates per neighbour re-ranked exactly (0 = off, the graph alone)', '0')
     .option('--dim <d>', 'embedding dimension', '256')
     .option('--queries <n>', 'test prompts used as queries', '500')
     .option('--json <out>', 'write results as JSON')
     .parse();
   const o = cli.opts<{
-    data?: string; sizes: string; kinds: string; ef: string; m: string; efConstruction: string; quant: string; dim: string; queries: string; json?: string;
+    data?: string; sizes: string; kinds: string; ef: string; m: string; efConstruction: string; quant: string; rescore: string; dim: string; queries: string; json?: string;
   }>();
   const quants = o.quant.split(',') as ('f32' | 'f16' | 'i8')[];
   const sizes = o.sizes.split(',').map(Number);
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
       for (const { kind, efSearch, quantization } of variants) {
         {
           const rss0 = rssMB();
-          let index: AnnIndex = createIndex(kind, { dim, capacity: n, m, efConstruction: efC, efSearch: Math.max(1, efSearch), quantization });
+          let index: AnnIndex = createIndex(kind, { dim, capacity: n, m, efConstruction: efC, efSearch: Math.max(1, efSearch), quantization, rescore: Number(o.rescore) });
           const build = cpuMs(() => index.add(data));
           const rssDelta = rssMB() - rss0;
           // Repeat until ~2000 queries or 3 CPU seconds, whichever comes first (exact search at
