@@ -2,8 +2,6 @@
 // read_committed consumers still see every request exactly once, and Postgres converges on the
 // decisions that were committed to Kafka (rows written by the killed process for transactions
 // that never committed are overwritten by the replay).
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +11,7 @@ import { AvroSerde, contracts, createRegistryClient } from '@switchyard/contract
 import type { RequestV1, RoutedBatchV1 } from '@switchyard/contracts';
 import { generateSyntheticDataset } from '@switchyard/datasets';
 import { createKafka, eventually, stack, uniqueName, withClient } from '../support/index.ts';
+import { RouterProcesses } from '../support/router-job.ts';
 
 const N = 6_000;
 
@@ -21,12 +20,12 @@ describe('router: crash and restart', () => {
   const models = [`${prefix}-a`, `${prefix}-b`];
   const jobId = `${prefix}-job`;
   const topics = { requests: `${prefix}.requests`, deferred: `${prefix}.deferred`, deadLetter: `${prefix}.dlq`, routedTemplate: `${prefix}.routed.{model}` };
-  const children: ChildProcess[] = [];
+  const routers = new RouterProcesses();
   const consumers: Consumer[] = [];
   let dir = '';
 
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await routers.killAll();
     for (const c of consumers) await c.disconnect().catch(() => undefined);
     const admin = createKafka(prefix).admin();
     await admin.connect();
@@ -39,18 +38,6 @@ describe('router: crash and restart', () => {
     });
     if (dir !== '') await rm(dir, { recursive: true, force: true });
   });
-
-  function startProcess(configFile: string, name: string): ChildProcess {
-    // Only the config file: the test runner's own SWITCHYARD_* variables are not router settings.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWITCHYARD_')));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'services/router/src/main.ts'], {
-      env: { ...env, SWITCHYARD_CONFIG_FILE: configFile },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
-    children.push(child);
-    return child;
-  }
 
   it('loses and duplicates nothing when a router is killed mid-job', async () => {
     const info = stack();
@@ -135,14 +122,14 @@ describe('router: crash and restart', () => {
     });
     const routedCount = (): number => routed.reduce((n, b) => n + b.requests.length, 0);
 
-    const first = startProcess(configFile, 'router-1');
+    const first = routers.start(configFile, 'router-1');
     await eventually('the first router to commit some batches', () => routedCount() >= 300, 120_000);
     first.kill('SIGKILL');
     await new Promise<void>((resolve) => first.once('exit', () => resolve()));
     const beforeRestart = routedCount();
     expect(beforeRestart).toBeLessThan(N);
 
-    const second = startProcess(configFile, 'router-2');
+    const second = routers.start(configFile, 'router-2');
     await eventually('every request routed after the restart', () => new Set(routed.flatMap((b) => b.requests.map((q) => q.requestId))).size >= N, 180_000);
     await new Promise((r) => setTimeout(r, 3_000));
     second.kill('SIGTERM');
