@@ -79,12 +79,12 @@ export const routerServiceSchema = z
       .default({ dim: 256 }),
     ann: z
       .object({
-        kind: z.enum(['exact', 'hnsw', 'usearch']).default('hnsw'),
+        kind: z.enum(['exact', 'hnsw', 'usearch']).default('usearch'),
         k: positiveInt.max(256).default(5).describe('Neighbours per query (PORT uses k = 5).'),
         weighting: z.enum(['uniform', 'similarity']).default('uniform'),
       })
       .strict()
-      .default({ kind: 'hnsw', k: 5, weighting: 'uniform' }),
+      .default({ kind: 'usearch', k: 5, weighting: 'uniform' }),
     ledger: z
       .enum(['local', 'postgres'])
       .default('postgres')

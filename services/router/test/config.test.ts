@@ -32,7 +32,7 @@ describe('router config', () => {
   it('fills service defaults and freezes the result', () => {
     const svc = parseRouterServiceConfig({ reference: { source: 'synthetic' } });
     expect(svc.ledger).toBe('postgres');
-    expect(svc.ann).toEqual({ kind: 'hnsw', k: 5, weighting: 'uniform' });
+    expect(svc.ann).toEqual({ kind: 'usearch', k: 5, weighting: 'uniform' });
     expect(Object.isFrozen(svc.ann)).toBe(true);
   });
 
