@@ -32,8 +32,11 @@ export async function createPolicyHolder(
   policyInput: unknown,
   budgetsUsd: Float64Array,
   streamLength: number,
+  minResolveIntervalMs = 0,
 ): Promise<PolicyHolder> {
-  const config: PolicyConfig = parsePolicyConfig(policyInput);
+  // The service's re-solve interval applies to ours unless its own config sets one.
+  const input = isOurs(policyInput) ? { minResolveIntervalMs, ...policyInput } : policyInput;
+  const config: PolicyConfig = parsePolicyConfig(input);
   const needsSolver = config.policy === 'port' || config.policy === 'ours';
   const solver: LpSolver | undefined = needsSolver ? await loadHighsSolver() : undefined;
   let day = Number.NaN;
@@ -43,10 +46,14 @@ export async function createPolicyHolder(
     async current(nowMs: number): Promise<RoutingPolicy> {
       const today = Math.floor(nowMs / DAY_MS);
       if (policy === null || today !== day) {
-        policy = await createPolicy(config, { budgets: budgetsUsd, streamLength, ...(solver !== undefined ? { solver } : {}) });
+        policy = await createPolicy(config, { budgets: budgetsUsd, streamLength, clock: Date.now, ...(solver !== undefined ? { solver } : {}) });
         day = today;
       }
       return policy;
     },
   };
+}
+
+function isOurs(input: unknown): input is Record<string, unknown> {
+  return typeof input === 'object' && input !== null && (input as { policy?: unknown }).policy === 'ours';
 }

@@ -228,7 +228,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     ]);
     if (ensured.created.length > 0) log.info({ topics: ensured.created }, 'created topics');
 
-    const policies = await createPolicyHolder(sy.router.policy, policyBudgetsUsd(sy.models, reference.usdPerToken), svc.expectedRequestsPerDay);
+    const policies = await createPolicyHolder(sy.router.policy, policyBudgetsUsd(sy.models, reference.usdPerToken), svc.expectedRequestsPerDay, svc.policyMinResolveIntervalMs);
     const step = new RoutingStep({
       config: sy,
       requestSerde,

@@ -32,6 +32,7 @@ export const PolicyConfigSchema = z.discriminatedUnion('policy', [
       alpha: z.number().positive().default(1),
       windowSize: z.number().int().positive().default(256),
       resolveEvery: z.number().int().positive().default(128),
+      minResolveIntervalMs: z.number().min(0).default(0),
       gammaMax: z.number().positive().default(1e9),
       safetyMargin: z.number().min(0).default(0.1),
       paceStep: z.number().min(0).default(0),
@@ -57,6 +58,8 @@ export interface PolicyContext {
   readonly streamLength: number;
   /** Supply a loaded solver to share it; otherwise HiGHS is loaded when a policy needs it. */
   readonly solver?: LpSolver;
+  /** Milliseconds clock for time-based settings (ours' minResolveIntervalMs); default Date.now. */
+  readonly clock?: () => number;
 }
 
 export function parsePolicyConfig(input: unknown): PolicyConfig {
@@ -88,6 +91,6 @@ export async function createPolicy(input: PolicyConfigInput | PolicyConfig, ctx:
         createRng(cfg.seed),
       );
     case 'ours':
-      return new OursPolicy({ ...cfg, budgets: ctx.budgets, streamLength: ctx.streamLength }, ctx.solver ?? (await loadHighsSolver()));
+      return new OursPolicy({ ...cfg, budgets: ctx.budgets, streamLength: ctx.streamLength }, ctx.solver ?? (await loadHighsSolver()), ctx.clock);
   }
 }

@@ -14,6 +14,12 @@ export interface OursOptions {
   readonly windowSize: number;
   /** Re-solve every this many queries once the doubling warm-up (1, 2, 4, ...) reaches it. */
   readonly resolveEvery: number;
+  /**
+   * At most one re-solve per this many milliseconds of `clock` (0: no limit). At high request
+   * rates a re-solve every `resolveEvery` queries would be dozens of LPs a second on prices that
+   * barely move; a due re-solve waits for the first query after the interval.
+   */
+  readonly minResolveIntervalMs: number;
   /** Upper bound on every price (quality per unit cost, after alpha). */
   readonly gammaMax: number;
   /** A model is eligible only if committed_m + (1 + safetyMargin) g^_m <= B_m. */
@@ -63,12 +69,15 @@ export class OursPolicy extends BasePolicy {
   #winNext = 0;
   #seen = 0;
   #nextSolveAt = 1;
+  #lastSolveMs = Number.NEGATIVE_INFINITY;
   #solves = 0;
+  readonly #clock: () => number;
 
-  constructor(opts: OursOptions, solver: LpSolver) {
+  constructor(opts: OursOptions, solver: LpSolver, clock: () => number = Date.now) {
     super(opts.budgets.length, opts.alpha);
     this.#o = opts;
     this.#solver = solver;
+    this.#clock = clock;
     this.#budgets = Float64Array.from(opts.budgets);
     this.#observed = new Float64Array(this.nModels);
     this.#reserved = new Float64Array(this.nModels);
@@ -101,7 +110,7 @@ export class OursPolicy extends BasePolicy {
     this.#winNext = (this.#winNext + 1) % this.#o.windowSize;
     this.#winCount = Math.min(this.#winCount + 1, this.#o.windowSize);
     this.#seen++;
-    if (this.#seen >= this.#nextSolveAt) {
+    if (this.#seen >= this.#nextSolveAt && this.#resolveAllowedNow()) {
       this.#resolve();
       this.#nextSolveAt = this.#seen < this.#o.resolveEvery ? Math.min(this.#seen * 2, this.#o.resolveEvery) : this.#seen + this.#o.resolveEvery;
     }
@@ -139,6 +148,14 @@ export class OursPolicy extends BasePolicy {
     // flight, or committed spend would drift from observed spend.
     this.#inFlight[model] = Math.max(0, this.#inFlight[model]! - 1);
     this.#reserved[model] = this.#inFlight[model] === 0 ? 0 : Math.max(0, this.#reserved[model]! - amount);
+  }
+
+  #resolveAllowedNow(): boolean {
+    if (this.#o.minResolveIntervalMs <= 0) return true;
+    const now = this.#clock();
+    if (now - this.#lastSolveMs < this.#o.minResolveIntervalMs) return false;
+    this.#lastSolveMs = now;
+    return true;
   }
 
   #remainingQueries(): number {

@@ -11,6 +11,7 @@ const defaults: Omit<OursOptions, 'budgets' | 'streamLength'> = {
   alpha: 1,
   windowSize: 64,
   resolveEvery: 8,
+  minResolveIntervalMs: 0,
   gammaMax: 1e9,
   safetyMargin: 0.1,
   paceStep: 0,
@@ -40,6 +41,24 @@ describe('OursPolicy', () => {
     for (let i = 0; i < 40; i++) ours.choose({ quality: [0.9, 0.5], cost: [0.05, 0.01] });
     // at 1, 2, 4, 8, 16, 24, 32, 40
     expect(ours.solves).toBe(8);
+  });
+
+  it('re-solves at most once per minResolveIntervalMs of its clock, on the first due query after it', () => {
+    let now = 0;
+    const ours = new OursPolicy({ ...defaults, minResolveIntervalMs: 1_000, budgets: [1, 1], streamLength: 100 }, solver, () => now);
+    const est = { quality: [0.9, 0.5], cost: [0.05, 0.01] };
+    for (let i = 0; i < 40; i++) ours.choose(est);
+    // due at 1, 2, 4, ... but the clock stands still: only the first solve runs
+    expect(ours.solves).toBe(1);
+    now = 999;
+    ours.choose(est);
+    expect(ours.solves).toBe(1);
+    now = 1_000;
+    ours.choose(est); // query 42: overdue since 2, runs now
+    expect(ours.solves).toBe(2);
+    now = 5_000;
+    ours.choose(est); // query 43: not due (next at 84)
+    expect(ours.solves).toBe(2);
   });
 
   it('prices the dear model once its budget cannot pace the remaining stream', () => {
