@@ -11,6 +11,7 @@
 import avro from 'avsc';
 import { contracts, encodeWire } from '@switchyard/contracts';
 import type { DeadLetterReason, RequestV1 } from '@switchyard/contracts';
+import { createRng } from '@switchyard/routing-core';
 
 export type Stage = 'decode' | 'validate' | 'route';
 
@@ -129,17 +130,6 @@ const INVALID_UTF8: readonly number[][] = [
   [0xf4, 0x90, 0x80, 0x80], // above U+10FFFF
 ];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Avro long as zig-zag varint. */
 function varint(n: number): Buffer {
   let z = n >= 0 ? n * 2 : -n * 2 - 1;
@@ -153,7 +143,7 @@ function varint(n: number): Buffer {
 }
 
 export function buildCorpus(o: CorpusOptions): FuzzEvent[] {
-  const rnd = mulberry32(o.seed);
+  const rnd = createRng(o.seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)]!;
   const scale = o.scale ?? 1;
