@@ -17,6 +17,7 @@
 import pg from 'pg';
 import { asStoreError } from './decisions.ts';
 import { StoreError } from './errors.ts';
+import { inTransaction, withPooledClient } from './pool.ts';
 import type { Queryable } from './decisions.ts';
 
 export interface BudgetLease {
@@ -38,33 +39,8 @@ function keyOf(l: Pick<BudgetLease, 'ruleId' | 'subject' | 'windowStartMs'>): st
   return `${l.ruleId}\u0000${l.subject}\u0000${l.windowStartMs}`;
 }
 
-async function inTransaction<T>(db: LeaseDb, fn: (c: Queryable) => Promise<T>): Promise<T> {
-  const owned = db instanceof pg.Pool;
-  const client: pg.PoolClient = db instanceof pg.Pool ? await db.connect() : db;
-  // A checked-out client has no pool listener: a connection reset while it is out is emitted
-  // as 'error' on the client and, unheard, crashes the process (the pending query rejects
-  // too, which is what callers see). Listen while it is out and discard it if it broke.
-  let broken: Error | undefined;
-  const onError = (err: Error): void => {
-    broken = err;
-  };
-  if (owned) client.on('error', onError);
-  try {
-    await client.query('BEGIN');
-    try {
-      const out = await fn(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
-  } finally {
-    if (owned) {
-      client.off('error', onError);
-      client.release(broken);
-    }
-  }
+function leaseTransaction<T>(db: LeaseDb, fn: (c: Queryable) => Promise<T>): Promise<T> {
+  return db instanceof pg.Pool ? withPooledClient(db, (c) => inTransaction(c, fn)) : inTransaction(db, fn);
 }
 
 /**
@@ -75,7 +51,7 @@ export async function acquireBudgetLeases(db: LeaseDb, leases: readonly BudgetLe
   if (leases.length === 0) return [];
   const order = leases.map((l, i) => ({ l, i })).sort((a, b) => (keyOf(a.l) < keyOf(b.l) ? -1 : keyOf(a.l) > keyOf(b.l) ? 1 : 0));
   try {
-    return await inTransaction(db, async (c) => {
+    return await leaseTransaction(db, async (c) => {
       const cols = [
         order.map(({ l }) => l.ruleId),
         order.map(({ l }) => l.subject),
@@ -215,7 +191,7 @@ export async function settleOwnedLeases(db: LeaseDb, owner: string, leases: read
   if (leases.length === 0) return;
   const sorted = [...leases].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
   try {
-    await inTransaction(db, async (c) => {
+    await leaseTransaction(db, async (c) => {
       await lockWindows(c, sorted);
       const gone = await c.query<{ rule_id: string; subject: string; window_start_ms: string; tokens: string }>(
         `DELETE FROM switchyard.budget_leases l
@@ -251,7 +227,7 @@ export async function settleOwnedLeases(db: LeaseDb, owner: string, leases: read
  */
 export async function reclaimExpiredLeases(db: LeaseDb): Promise<{ owners: string[]; leases: number; tokens: number }> {
   try {
-    return await inTransaction(db, async (c) => {
+    return await leaseTransaction(db, async (c) => {
       const expired = await c.query<{ rule_id: string; subject: string; window_start_ms: string }>(
         `SELECT DISTINCT l.rule_id, l.subject, l.window_start_ms
            FROM switchyard.budget_leases l
@@ -307,7 +283,7 @@ export async function reclaimExpiredLeases(db: LeaseDb): Promise<{ owners: strin
  */
 export async function retireLeaseOwner(db: LeaseDb, owner: string): Promise<void> {
   try {
-    await inTransaction(db, async (c) => {
+    await leaseTransaction(db, async (c) => {
       const held = await c.query<{ rule_id: string; subject: string; window_start_ms: string }>(
         `SELECT rule_id, subject, window_start_ms FROM switchyard.budget_leases WHERE owner_id = $1 ORDER BY rule_id, subject, window_start_ms`,
         [owner],

@@ -10,6 +10,7 @@
 import type pg from 'pg';
 import { asStoreError } from './decisions.ts';
 import type { Queryable } from './decisions.ts';
+import { inTransaction, withPooledClient } from './pool.ts';
 
 /** Bytes of an encoded embedding: float32 scale + one int8 per dimension. */
 export function encodedEmbeddingBytes(dim: number): number {
@@ -126,36 +127,36 @@ export async function readFeedbackOutcomes(db: Queryable, after: FeedbackWaterma
  * snapshot for both, so nothing falls between them.
  */
 export async function readFeedbackHistory(db: pg.Pool, limit: number, models: readonly string[] | null = null): Promise<{ outcomes: FeedbackOutcome[]; watermark: FeedbackWatermark }> {
-  const client = await db.connect().catch((cause: unknown) => {
-    throw asStoreError(cause, 'reading feedback history');
-  });
   try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const rows = await client.query<Row>(
-      `SELECT * FROM (
-         SELECT ${COLUMNS}
-           FROM switchyard.outcomes o
-           JOIN switchyard.decisions d ON d.request_id = o.request_id AND d.model = o.model
-          WHERE o.feedback_tx < pg_snapshot_xmin(pg_current_snapshot()) AND d.feature_embedding IS NOT NULL
-            AND ($2::text[] IS NULL OR o.model = ANY($2::text[]))
-          ORDER BY o.feedback_tx DESC, o.request_id DESC
-          LIMIT $1) t
-        ORDER BY t.tx::xid8, t.request_id`,
-      [Math.max(0, Math.floor(limit)), models],
+    return await withPooledClient(db, (client) =>
+      inTransaction(
+        client,
+        async () => {
+          const rows = await client.query<Row>(
+            `SELECT * FROM (
+               SELECT ${COLUMNS}
+                 FROM switchyard.outcomes o
+                 JOIN switchyard.decisions d ON d.request_id = o.request_id AND d.model = o.model
+                WHERE o.feedback_tx < pg_snapshot_xmin(pg_current_snapshot()) AND d.feature_embedding IS NOT NULL
+                  AND ($2::text[] IS NULL OR o.model = ANY($2::text[]))
+                ORDER BY o.feedback_tx DESC, o.request_id DESC
+                LIMIT $1) t
+              ORDER BY t.tx::xid8, t.request_id`,
+            [Math.max(0, Math.floor(limit)), models],
+          );
+          const last = await client.query<{ tx: string; request_id: string }>(
+            `SELECT feedback_tx::text AS tx, request_id FROM switchyard.outcomes
+              WHERE feedback_tx < pg_snapshot_xmin(pg_current_snapshot())
+              ORDER BY feedback_tx DESC, request_id DESC LIMIT 1`,
+          );
+          const w = last.rows[0];
+          return { outcomes: rows.rows.map(toOutcome), watermark: w === undefined ? FEEDBACK_START : { tx: w.tx, requestId: w.request_id } };
+        },
+        'snapshot',
+      ),
     );
-    const last = await client.query<{ tx: string; request_id: string }>(
-      `SELECT feedback_tx::text AS tx, request_id FROM switchyard.outcomes
-        WHERE feedback_tx < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY feedback_tx DESC, request_id DESC LIMIT 1`,
-    );
-    await client.query('COMMIT');
-    const w = last.rows[0];
-    return { outcomes: rows.rows.map(toOutcome), watermark: w === undefined ? FEEDBACK_START : { tx: w.tx, requestId: w.request_id } };
   } catch (cause) {
-    await client.query('ROLLBACK').catch(() => undefined);
     throw asStoreError(cause, 'reading feedback history');
-  } finally {
-    client.release();
   }
 }
 

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { asStoreError } from './decisions.ts';
 import type { Queryable } from './decisions.ts';
+import { inTransaction, withPooledClient, type ClientSource } from './pool.ts';
 
 export type CostSource = 'reported' | 'derived';
 
@@ -51,9 +52,7 @@ export interface RecordOutcomesResult {
 }
 
 /** A pool: recordOutcomes needs one client for the length of its transaction. */
-export interface OutcomeDb {
-  connect(): Promise<pg.PoolClient>;
-}
+export type OutcomeDb = ClientSource;
 
 /** Segment value the statistics use for "all outcomes of the model". */
 export const ALL_SEGMENTS = '*';
@@ -349,72 +348,67 @@ export async function recordOutcomes(db: OutcomeDb, rows: readonly OutcomeRecord
   const { kept, duplicates: dupInCall, stale: staleInCall } = latestPerRequest(rows);
   const byRequest = new Map<string, OutcomeWriteKind>();
   if (kept.length === 0) return { inserted: 0, replaced: 0, duplicates: dupInCall, stale: staleInCall, byRequest };
-  let client: pg.PoolClient;
-  try {
-    client = await db.connect();
-  } catch (cause) {
-    throw asStoreError(cause, 'connecting to record outcomes');
-  }
   let duplicates = dupInCall;
   let stale = staleInCall;
   const changes: StatChange[] = [];
   const replacements: Prepared[] = [];
   let insertedCount = 0;
+  let connected = false;
   try {
-    await client.query('BEGIN');
-    const inserted = await client.query<{ request_id: string }>(INSERT, rowParams(kept));
-    const insertedIds = new Set(inserted.rows.map((r) => r.request_id));
-    const rest = kept.filter((p) => !insertedIds.has(p.record.requestId));
-    for (const p of kept) {
-      if (!insertedIds.has(p.record.requestId)) continue;
-      insertedCount++;
-      byRequest.set(p.record.requestId, 'inserted');
-      changes.push(changeOf(1, p));
-    }
-    if (rest.length > 0) {
-      const stored = await client.query<StoredRow>(LOCK_EXISTING, [rest.map((p) => p.record.requestId)]);
-      const storedById = new Map(stored.rows.map((s) => [s.request_id, s]));
-      const vanished: Prepared[] = [];
-      for (const p of rest) {
-        const s = storedById.get(p.record.requestId);
-        if (s === undefined) {
-          // Deleted between our insert and the lock (only maintenance deletes outcomes).
-          vanished.push(p);
-          continue;
-        }
-        const kind = classifyOutcomeWrite({ completedAtMs: Number(s.completed_at_ms), digest: s.event_digest }, { completedAtMs: p.record.completedAtMs, digest: p.digest });
-        byRequest.set(p.record.requestId, kind);
-        if (kind === 'duplicate') duplicates++;
-        else if (kind === 'stale') stale++;
-        else {
-          replacements.push(p);
-          changes.push(storedChange(s), changeOf(1, p));
-        }
-      }
-      if (vanished.length > 0) {
-        const again = await client.query<{ request_id: string }>(INSERT, rowParams(vanished));
-        const ids = new Set(again.rows.map((r) => r.request_id));
-        for (const p of vanished) {
-          if (!ids.has(p.record.requestId)) continue;
+    await withPooledClient(db, async (client) => {
+      connected = true;
+      await inTransaction(client, async () => {
+        const inserted = await client.query<{ request_id: string }>(INSERT, rowParams(kept));
+        const insertedIds = new Set(inserted.rows.map((r) => r.request_id));
+        const rest = kept.filter((p) => !insertedIds.has(p.record.requestId));
+        for (const p of kept) {
+          if (!insertedIds.has(p.record.requestId)) continue;
           insertedCount++;
           byRequest.set(p.record.requestId, 'inserted');
           changes.push(changeOf(1, p));
         }
-      }
-      if (replacements.length > 0) await client.query(REPLACE, rowParams(replacements));
-    }
-    if (changes.length > 0) {
-      const params = changeParams(changes);
-      await client.query(APPLY_STATS, params);
-      await client.query(APPLY_DAILY, params);
-    }
-    await client.query('COMMIT');
+        if (rest.length > 0) {
+          const stored = await client.query<StoredRow>(LOCK_EXISTING, [rest.map((p) => p.record.requestId)]);
+          const storedById = new Map(stored.rows.map((s) => [s.request_id, s]));
+          const vanished: Prepared[] = [];
+          for (const p of rest) {
+            const s = storedById.get(p.record.requestId);
+            if (s === undefined) {
+              // Deleted between our insert and the lock (only maintenance deletes outcomes).
+              vanished.push(p);
+              continue;
+            }
+            const kind = classifyOutcomeWrite({ completedAtMs: Number(s.completed_at_ms), digest: s.event_digest }, { completedAtMs: p.record.completedAtMs, digest: p.digest });
+            byRequest.set(p.record.requestId, kind);
+            if (kind === 'duplicate') duplicates++;
+            else if (kind === 'stale') stale++;
+            else {
+              replacements.push(p);
+              changes.push(storedChange(s), changeOf(1, p));
+            }
+          }
+          if (vanished.length > 0) {
+            const again = await client.query<{ request_id: string }>(INSERT, rowParams(vanished));
+            const ids = new Set(again.rows.map((r) => r.request_id));
+            for (const p of vanished) {
+              if (!ids.has(p.record.requestId)) continue;
+              insertedCount++;
+              byRequest.set(p.record.requestId, 'inserted');
+              changes.push(changeOf(1, p));
+            }
+          }
+          if (replacements.length > 0) await client.query(REPLACE, rowParams(replacements));
+        }
+        if (changes.length > 0) {
+          const params = changeParams(changes);
+          await client.query(APPLY_STATS, params);
+          await client.query(APPLY_DAILY, params);
+        }
+      });
+    });
   } catch (cause) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    client.release(true);
-    throw asStoreError(cause, `recording ${kept.length} outcomes`);
+    throw asStoreError(cause, connected ? `recording ${kept.length} outcomes` : 'connecting to record outcomes');
   }
-  client.release();
   return { inserted: insertedCount, replaced: replacements.length, duplicates, stale, byRequest };
 }
 

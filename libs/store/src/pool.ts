@@ -41,3 +41,51 @@ export function createPool(config: PostgresConfig | PostgresConfigInput, options
   pool.on('error', onIdleClientError);
   return pool;
 }
+
+/** What hands out clients: a pg.Pool. */
+export interface ClientSource {
+  connect(): Promise<pg.PoolClient>;
+}
+
+/**
+ * Runs `fn` on a client checked out of `pool` and gives it back. A checked-out client has no
+ * pool listener: a connection reset while it is out is emitted as 'error' on the client and,
+ * unheard, crashes the process (the pending query rejects too, which is what `fn` sees). So this
+ * listens while the client is out, and a client that broke or whose work failed is discarded
+ * rather than pooled (its session state is unknown).
+ */
+export async function withPooledClient<T>(pool: ClientSource, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error): void => {
+    broken = err;
+  };
+  client.on('error', onError);
+  let failed = false;
+  try {
+    return await fn(client);
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    client.off('error', onError);
+    client.release(broken ?? failed);
+  }
+}
+
+/**
+ * BEGIN, then `fn`, then COMMIT; ROLLBACK when `fn` or the commit fails. `snapshot`: a read-only
+ * REPEATABLE READ transaction, so every query in `fn` sees the same snapshot.
+ */
+export async function inTransaction<T>(client: pg.PoolClient, fn: (client: pg.PoolClient) => Promise<T>, mode: 'read-write' | 'snapshot' = 'read-write'): Promise<T> {
+  if (mode === 'snapshot') await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  else await client.query('BEGIN');
+  try {
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
