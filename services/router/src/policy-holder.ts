@@ -32,8 +32,9 @@ export async function createPolicyHolder(
   policyInput: unknown,
   budgetsUsd: Float64Array,
   streamLength: number,
-  minResolveIntervalMs = 0,
+  options: { readonly minResolveIntervalMs?: number; readonly clock?: () => number } = {},
 ): Promise<PolicyHolder> {
+  const { minResolveIntervalMs = 0, clock = Date.now } = options;
   // The service's re-solve interval applies to ours unless its own config sets one.
   const input = isOurs(policyInput) ? { minResolveIntervalMs, ...policyInput } : policyInput;
   const config: PolicyConfig = parsePolicyConfig(input);
@@ -46,7 +47,7 @@ export async function createPolicyHolder(
     async current(nowMs: number): Promise<RoutingPolicy> {
       const today = Math.floor(nowMs / DAY_MS);
       if (policy === null || today !== day) {
-        policy = await createPolicy(config, { budgets: budgetsUsd, streamLength, clock: Date.now, ...(solver !== undefined ? { solver } : {}) });
+        policy = await createPolicy(config, { budgets: budgetsUsd, streamLength, clock, ...(solver !== undefined ? { solver } : {}) });
         day = today;
       }
       return policy;

@@ -228,7 +228,10 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     ]);
     if (ensured.created.length > 0) log.info({ topics: ensured.created }, 'created topics');
 
-    const policies = await createPolicyHolder(sy.router.policy, policyBudgetsUsd(sy.models, reference.usdPerToken), svc.expectedRequestsPerDay, svc.policyMinResolveIntervalMs);
+    const policies = await createPolicyHolder(sy.router.policy, policyBudgetsUsd(sy.models, reference.usdPerToken), svc.expectedRequestsPerDay, {
+      minResolveIntervalMs: svc.policyMinResolveIntervalMs,
+      clock,
+    });
     const step = new RoutingStep({
       config: sy,
       requestSerde,

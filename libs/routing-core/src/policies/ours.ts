@@ -110,7 +110,7 @@ export class OursPolicy extends BasePolicy {
     this.#winNext = (this.#winNext + 1) % this.#o.windowSize;
     this.#winCount = Math.min(this.#winCount + 1, this.#o.windowSize);
     this.#seen++;
-    if (this.#seen >= this.#nextSolveAt && this.#resolveAllowedNow()) {
+    if (this.#seen >= this.#nextSolveAt && this.#claimResolveSlot()) {
       this.#resolve();
       this.#nextSolveAt = this.#seen < this.#o.resolveEvery ? Math.min(this.#seen * 2, this.#o.resolveEvery) : this.#seen + this.#o.resolveEvery;
     }
@@ -150,7 +150,8 @@ export class OursPolicy extends BasePolicy {
     this.#reserved[model] = this.#inFlight[model] === 0 ? 0 : Math.max(0, this.#reserved[model]! - amount);
   }
 
-  #resolveAllowedNow(): boolean {
+  /** True (and the interval restarts now) when minResolveIntervalMs allows a re-solve. */
+  #claimResolveSlot(): boolean {
     if (this.#o.minResolveIntervalMs <= 0) return true;
     const now = this.#clock();
     if (now - this.#lastSolveMs < this.#o.minResolveIntervalMs) return false;

@@ -43,7 +43,7 @@ export async function createRouterEngine(config: RouterConfig, clock: () => numb
       routedSerdes.set(m.name, serde);
       serdeOfTopic.set(topic, serde);
     }
-    const policies = await createPolicyHolder(sy.router.policy, policyBudgetsUsd(sy.models, reference.usdPerToken), svc.expectedRequestsPerDay);
+    const policies = await createPolicyHolder(sy.router.policy, policyBudgetsUsd(sy.models, reference.usdPerToken), svc.expectedRequestsPerDay, { clock });
     const step = new RoutingStep({
       config: sy,
       requestSerde,
