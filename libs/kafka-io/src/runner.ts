@@ -57,6 +57,7 @@ export type RunnerEvent =
   | { readonly type: 'assigned'; readonly assignment: Readonly<Record<string, readonly number[]>> }
   | { readonly type: 'paused' }
   | { readonly type: 'resumed' }
+  | { readonly type: 'consumer_restarting'; readonly error: KafkaIoError; readonly attempt: number; readonly delayMs: number }
   | { readonly type: 'fatal'; readonly error: KafkaIoError };
 
 export interface TransactionalRunnerOptions {
@@ -119,6 +120,8 @@ export class TransactionalRunner {
   private readonly heartbeatIntervalMs: number;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private paused = false;
+  /** Consumer restarts since the group was last joined (see restartConsumer). */
+  private consumerRestarts = 0;
   private fatalError: KafkaIoError | null = null;
   private stopPromise: Promise<void> | null = null;
   private resolveDone!: () => void;
@@ -160,23 +163,54 @@ export class TransactionalRunner {
         // New generation: kafkajs re-fetched committed offsets, possibly before a previous
         // owner's transaction settled. Re-check every partition before its next commit.
         for (const s of this.partitions.values()) s.needsOffsetCheck = true;
+        this.consumerRestarts = 0;
         this.opts.onEvent?.({ type: 'assigned', assignment: event.payload.memberAssignment });
       });
       this.consumer.on(this.consumer.events.CRASH, (event) => {
-        if (!event.payload.restart) this.fail(classifyKafkaError(event.payload.error));
+        if (event.payload.restart) return;
+        this.onConsumerDown(classifyKafkaError(event.payload.error));
       });
       await this.consumer.subscribe({ topics: [...this.opts.topics], fromBeginning: this.opts.fromBeginning ?? true });
-      await this.consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.opts.maxInFlightBatches ?? 1,
-        eachBatch: (payload) => this.onBatch(payload),
-      });
+      await this.runConsumer();
     } catch (err) {
       const error = classifyKafkaError(err);
       await this.stop();
       throw error;
     }
+  }
+
+  private async runConsumer(): Promise<void> {
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.opts.maxInFlightBatches ?? 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  /**
+   * The consumer crashed and kafkajs will not restart it. kafkajs restarts only when the
+   * innermost cause is marked retriable, but during a broker outage an unreachable group
+   * coordinator arrives wrapped as KafkaJSNonRetriableError, which would end the runner. An
+   * error retriable by classifyKafkaError (connection, coordinator, timeout) is waited out like
+   * a failed batch: the consumer is started again after the capped backoff, for as long as it
+   * lasts; anything else is fatal.
+   */
+  private onConsumerDown(error: KafkaIoError): void {
+    if (!error.retriable) {
+      this.fail(error);
+      return;
+    }
+    if (this.state !== 'running') return;
+    const attempt = ++this.consumerRestarts;
+    const delayMs = backoffDelayMs(attempt - 1, this.retry);
+    this.opts.onEvent?.({ type: 'consumer_restarting', error, attempt, delayMs });
+    void sleep(delayMs, this.stopController.signal)
+      .then(async () => {
+        // kafkajs disconnected the crashed consumer; a failed join crashes it again (CRASH).
+        if (this.state === 'running') await this.runConsumer();
+      })
+      .catch((err: unknown) => this.onConsumerDown(classifyKafkaError(err)));
   }
 
   /** Finishes the in-flight batches (commit or abort), leaves the group and disconnects. Idempotent. */

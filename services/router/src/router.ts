@@ -304,6 +304,9 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
           metrics.observeTransaction('repositioned');
           log.info(event, 'partition repositioned to its committed offset');
           return;
+        case 'consumer_restarting':
+          log.warn({ attempt: event.attempt, delayMs: event.delayMs, err: event.error }, 'consumer stopped on a retriable error; starting it again after a backoff');
+          return;
         case 'fatal':
           log.error({ err: event.error }, 'runner failed');
           return;
