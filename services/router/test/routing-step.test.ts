@@ -155,6 +155,19 @@ describe('RoutingStep', () => {
     expect(routedRows.every((d) => d.batchId !== null && batchIds.has(d.batchId))).toBe(true);
   });
 
+  it('carries customId and the provider body into routed items and deferred requests', async () => {
+    const { step, request, decode } = await setup();
+    const body = '{"model":"gpt-4o","messages":[{"role":"user","content":"hello"}]}';
+    const ids = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9'];
+    const { routed, deferred } = await decode(await step.run(ids.map((id) => request(id, { customId: `c-${id}`, body }))));
+    const items = routed.flatMap((b) => b.requests);
+    expect(items.map((q) => [q.requestId, q.customId, q.body])).toEqual(ids.slice(0, 8).map((id) => [id, `c-${id}`, body]));
+    expect(deferred.map((d) => [d.request.customId, d.request.body])).toEqual([['c-r9', body]]);
+    const fresh = await setup();
+    const { routed: native } = await fresh.decode(await fresh.step.run([fresh.request('n1')]));
+    expect(native.flatMap((b) => b.requests).map((q) => [q.customId, q.body])).toEqual([[null, null]]);
+  });
+
   it('fills batches by size even when deciding a slice takes longer than flushIntervalMs', async () => {
     let now = T0;
     // Every clock read advances 10 ms: deciding 200 requests spans seconds, far beyond the 1 s
