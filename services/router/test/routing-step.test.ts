@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js';
 import { AvroSerde, contracts, createRequestValidator, sampleRequest } from '@switchyard/contracts';
-import type { DeadLetterV1, DeferredV1, RegistryPort, RequestV1, RoutedBatchV1, SchemaInfo } from '@switchyard/contracts';
+import type { DeadLetterV1, DeferredV2, RegistryPort, RequestV2, RoutedBatchV2, SchemaInfo } from '@switchyard/contracts';
 import { loadConfig } from '@switchyard/config';
 import { WindowBudgetLedger } from '@switchyard/routing-core';
 import { budgetRulesOf } from '../src/config.ts';
@@ -102,11 +102,11 @@ async function setup(opts: { tokens?: number; budgetStore?: BudgetStorePort; clo
     value,
     headers: [],
   });
-  const request = (id: string, over: Partial<RequestV1> = {}): InputRecord =>
+  const request = (id: string, over: Partial<RequestV2> = {}): InputRecord =>
     record(requestSerde.encode(sampleRequest({ requestId: id, embedding: null, allowedModels: null, deadline: null, prompt: 'hello', ...over })), 'req', id);
   const decode = async (result: StepResult) => {
-    const routed: RoutedBatchV1[] = [];
-    const deferred: DeferredV1[] = [];
+    const routed: RoutedBatchV2[] = [];
+    const deferred: DeferredV2[] = [];
     const dead: DeadLetterV1[] = [];
     for (const m of result.messages) {
       if (m.topic === 'def') {
