@@ -1,6 +1,7 @@
 // Executing a routed batch on one model: every request waits for a concurrency slot and its
 // rate-limit reservation, then is called with retries. Failures are results (error set), so
 // every request of the batch gets an outcome.
+import { setMaxListeners } from 'node:events';
 import type { RoutedBatchV2, RoutedRequestV2 } from '@switchyard/contracts';
 import type { ExecutionResult } from '@switchyard/executor-kit';
 import type { ModelEndpoint, RetrySettings } from './config.ts';
@@ -49,6 +50,11 @@ export function createModelRunner(endpoint: ModelEndpoint, retry: RetrySettings,
   }
 
   return {
-    executeBatch: (batch, batchDeadlineMs, stop) => Promise.all(batch.requests.map((item) => one(item, batchDeadlineMs, stop))),
+    executeBatch: (batch, batchDeadlineMs, stop) => {
+      // Each call in flight listens on the stop signal twice (its fetch and its backoff sleep);
+      // that many listeners is expected, not a leak.
+      setMaxListeners(endpoint.concurrency * 2 + 10, stop);
+      return Promise.all(batch.requests.map((item) => one(item, batchDeadlineMs, stop)));
+    },
   };
 }
