@@ -23,7 +23,8 @@ export function createModelRunner(endpoint: ModelEndpoint, retry: RetrySettings,
   const target = { url: endpoint.chatCompletionsUrl, apiKey: endpoint.apiKey, requestTimeoutMs: endpoint.requestTimeoutMs, price: endpoint.price };
 
   async function one(item: RoutedRequestV2, batchDeadlineMs: number, stop: AbortSignal): Promise<ExecutionResult> {
-    const started = deps.now();
+    // Latency is the model's: from the first attempt, not from the wait for a slot or the rate limit.
+    let started = deps.now();
     const finish = (o: CallOutcome): ExecutionResult => ({
       requestId: item.requestId,
       success: o.success,
@@ -42,6 +43,7 @@ export function createModelRunner(endpoint: ModelEndpoint, retry: RetrySettings,
       const waitMs = limiter.reserve(item.promptTokens + item.maxOutputTokens, deps.now());
       if (deps.now() + waitMs >= batchDeadlineMs) return finish(failure('deadline_exceeded', `rate limit wait of ${waitMs} ms passes the batch's time limit`));
       if (waitMs > 0) await deps.sleep(waitMs, stop);
+      started = deps.now();
       const deadlineMs = Math.min(batchDeadlineMs, deps.now() + retry.maxTotalMs);
       return finish(await callChatCompletions(target, JSON.stringify(body.body), retry, deadlineMs, stop, deps));
     } finally {
