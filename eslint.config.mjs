@@ -8,6 +8,7 @@ const ioModules = [
   'node:http', 'node:https', 'node:net', 'worker_threads', 'node:worker_threads',
   'child_process', 'node:child_process', 'pino', 'prom-client',
 ];
+const engineBanned = ioModules.filter((m) => !['piscina', 'worker_threads', 'node:worker_threads'].includes(m));
 
 export default [
   { ignores: ['**/node_modules/**', '**/dist/**', '.nx/**', '.stack/**', 'out/**', 'bench/results/**'] },
@@ -27,8 +28,15 @@ export default [
         depConstraints: [
           { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:util'], bannedExternalImports: ioModules },
           { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+          // The routing engine runs worker threads (its scoring pool) and speaks the wire contracts
+          // and reads reference data sets, but never touches Kafka, Postgres or HTTP itself.
+          { sourceTag: 'type:engine', onlyDependOnLibsWithTags: ['type:engine', 'type:domain', 'type:util', 'scope:wire', 'scope:data'], bannedExternalImports: engineBanned },
           { sourceTag: 'type:io', onlyDependOnLibsWithTags: ['type:io', 'type:domain', 'type:util'] },
-          { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:io', 'type:domain', 'type:util'] },
+          { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:io', 'type:engine', 'type:domain', 'type:util'] },
+          // The demo composes the services in one process; nothing depends on it. The services are
+          // declared as nx libraries (projectType) because they are importable through their
+          // index.ts (startRouter, runSubmit, ...), which nx refuses for applications.
+          { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:app', 'type:io', 'type:engine', 'type:domain', 'type:util'] },
         ],
       }],
     },

@@ -19,3 +19,5 @@ export { outcomeTotals } from './outcomes.ts';
 export type { ModelOutcomes, OutcomeTotals } from './outcomes.ts';
 export { renderReport, loadReportData, runReport, defaultReportFile } from './report/index.ts';
 export type { ReportCommandOptions, ReportCommandResult, ReportData, ReportJob, ReportModel, ReportQuality, ReportTokenBucket } from './report/index.ts';
+export { renderTable } from './table.ts';
+export type { Cell, Column } from './table.ts';

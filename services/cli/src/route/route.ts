@@ -19,10 +19,11 @@ import type { JobSource } from '../source/record.ts';
 import type { BadLine } from '../submit/submit.ts';
 import { submitLines } from '../submit/submit.ts';
 import type { RequestDefaults } from '../submit/request.ts';
-import type { EngineMessage, EngineRecord, RoutingEngine } from './engine.ts';
+import type { InputRecord, OutputMessage } from '@switchyard/routing-engine';
+import type { FileRouter } from './file-router.ts';
 
 export interface RouteFileOptions {
-  readonly engine: RoutingEngine;
+  readonly engine: FileRouter;
   readonly source: JobSource;
   readonly outDir: string;
   readonly jobId: string;
@@ -87,7 +88,7 @@ class JsonlFile {
 
 interface Pending {
   readonly deferUntil: number;
-  readonly message: EngineMessage;
+  readonly message: OutputMessage;
 }
 
 export async function routeFile(opts: RouteFileOptions): Promise<RouteSummary> {
@@ -123,7 +124,7 @@ export async function routeFile(opts: RouteFileOptions): Promise<RouteSummary> {
     return f;
   };
 
-  const handle = async (records: readonly EngineRecord[]): Promise<void> => {
+  const handle = async (records: readonly InputRecord[]): Promise<void> => {
     let rest = records;
     while (rest.length > 0) {
       const result = await engine.run(rest);
@@ -181,7 +182,7 @@ export async function routeFile(opts: RouteFileOptions): Promise<RouteSummary> {
 
   const drainDue = async (): Promise<void> => {
     while (pending.length > 0 && pending[0]!.deferUntil <= clock.now()) {
-      const due: EngineRecord[] = [];
+      const due: InputRecord[] = [];
       while (pending.length > 0 && pending[0]!.deferUntil <= clock.now() && due.length < opts.sliceRequests) {
         const p = pending.shift()!;
         due.push({ topic: engine.topics.deferred, partition: 0, offset: String(deferredOffset++), key: bufferOf(p.message.key), value: p.message.value, headers: [] });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderSummary } from '../../src/demo/summary.ts';
-import type { ModelDecisions } from '../../src/jobs-store.ts';
+import { renderSummary } from '../src/summary.ts';
+import type { ModelDecisions } from '@switchyard/cli';
 
 const decisions: ModelDecisions[] = [
   { model: 'a', requests: 3, estimatedTokens: 1_500, batches: 1, meanPredictedQuality: 0.9, predictedCostUsd: 0.01 },

@@ -1,10 +1,11 @@
-// A schema registry in memory, for file mode: the routing step encodes and decodes through
+// The in-memory twin of the registry client (as Kafka clients ship a mock client): file mode,
+// the demo's file routing and tests run the routing engine, which encodes and decodes through
 // AvroSerde exactly as it does against Kafka, and no registry server is needed. Ids are handed
 // out per distinct (subject, schema) pair, as the Confluent API does.
 // Misses are answered with the client's own RestError 404 (Confluent codes 40401 subject, 40403
 // schema), which the serde classifies as "unknown schema" exactly as it does for a server.
 import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js';
-import type { RegistryPort, SchemaInfo } from '@switchyard/contracts';
+import type { RegistryPort, SchemaInfo } from './registry.ts';
 
 export function createMemoryRegistry(): RegistryPort {
   const ids = new Map<string, number>();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FEEDBACK_OPTIONS } from '@switchyard/routing-core';
 import type { RoutingPolicy, ServedOutcome } from '@switchyard/routing-core';
-import { decodeEmbeddingInt8, encodeEmbeddingInt8 } from '@switchyard/store';
-import type { FeedbackOutcome } from '@switchyard/store';
-import { FeedbackLoop } from '../src/feedback.ts';
+import { decodeEmbeddingInt8, encodeEmbeddingInt8 } from '@switchyard/embedding';
+import type { FeedbackOutcome } from '../src/feedback-loop.ts';
+import { FeedbackLoop } from '../src/feedback-loop.ts';
 import { appendFeedbackRow, createFeedbackLog, publishedRows, readFeedbackRows } from '../src/feedback-log.ts';
 import type { SharedReference } from '../src/reference.ts';
 import { resultLength, viewResult } from '../src/scoring-task.ts';
@@ -46,8 +46,6 @@ function outcome(requestId: string, over: Partial<FeedbackOutcome> = {}): Feedba
     rawQuality: 0.5,
     rawCostUsd: 0.001,
     rawOutputTokens: 50,
-    updatedAtMs: 0,
-    watermark: { tx: '1', requestId },
     ...over,
   };
 }

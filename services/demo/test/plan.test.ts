@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@switchyard/config';
-import { checkJobLine } from '../../src/source/job-line.ts';
-import { demoRunId, demoServiceConfig, demoTopics, jobLineOf } from '../../src/demo/plan.ts';
+import { checkJobLine } from '@switchyard/cli';
+import { demoRunId, demoServiceConfig, demoTopics, jobLineOf } from '../src/plan.ts';
 
 describe('demo plan', () => {
   it('names runs uniquely and derives every topic from the run id', () => {

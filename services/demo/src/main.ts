@@ -16,14 +16,11 @@ import { loadConfig } from '@switchyard/config';
 import { defaultDatasetPath, generateSyntheticDataset, loadDataset } from '@switchyard/datasets';
 import { KafkaIoError, createKafka, ensureTopics, withRetry } from '@switchyard/kafka-io';
 import { createPool, migrate } from '@switchyard/store';
-import { CliError } from './errors.ts';
-import { decisionTotals } from './jobs-store.ts';
-import { ensureStack, stackConfigFromEnv, stopStack, StackError } from './local-stack.ts';
-import type { Component, StackInfo } from './local-stack.ts';
-import { outcomeTotals } from './outcomes.ts';
-import { runSubmit } from './submit/command.ts';
-import { demoRunId, demoServiceConfig, demoTopics, jobLineOf } from './demo/plan.ts';
-import type { DemoReference, StreamQuery } from './demo/plan.ts';
+import { CliError, decisionTotals, outcomeTotals, runReport, runSubmit } from '@switchyard/cli';
+import { ensureStack, stackConfigFromEnv, stopStack, StackError } from '@switchyard/stack';
+import type { Component, StackInfo } from '@switchyard/stack';
+import { demoRunId, demoServiceConfig, demoTopics, jobLineOf } from './plan.ts';
+import type { DemoReference, StreamQuery } from './plan.ts';
 import {
   compileExecutorSimConfig,
   compileOutcomeRecorderConfig,
@@ -34,13 +31,12 @@ import {
   startExecutorSim,
   startOutcomeRecorder,
   startRouter,
-} from './demo/services.ts';
-import type { RouterHandle } from './demo/services.ts';
-import { renderSummary } from './demo/summary.ts';
-import { accountedFor, waitUntilAccounted } from './demo/wait.ts';
-import type { Accounting } from './demo/wait.ts';
+} from './services.ts';
+import type { RouterHandle } from './services.ts';
+import { renderSummary } from './summary.ts';
+import { accountedFor, waitUntilAccounted } from './wait.ts';
+import type { Accounting } from './wait.ts';
 import { repoRootDir } from './paths.ts';
-import { runReport } from './report/command.ts';
 
 const env = process.env;
 const say = (line = ''): void => {

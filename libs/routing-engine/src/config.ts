@@ -1,7 +1,9 @@
 // The router's configuration: the shared, frozen SwitchyardConfig (Kafka, registry, topics,
-// models and their token budgets, batching, workers, scoring, policy) plus the settings only
-// this service has (where its reference set comes from, embedding, ANN, budget ledger, HTTP).
-// Both are parsed once at the edge and frozen; nothing below main.ts reads the environment.
+// models and their token budgets, batching, workers, scoring, policy) plus the router's own
+// section (where its reference set comes from, embedding, ANN, budget ledger, HTTP). It lives
+// with the engine because file mode (`switchyard route`) reads the very same file; the engine
+// itself reads only its part (reference, embedding, ann, scoring, policy, feedback model).
+// Both halves are parsed once at the edge and frozen; nothing below reads the environment.
 import { z } from 'zod';
 import { deepFreeze } from '@switchyard/config';
 import type { SwitchyardConfig } from '@switchyard/config';

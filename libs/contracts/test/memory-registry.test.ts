@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AvroSerde, contracts, sampleRequest } from '@switchyard/contracts';
-import { createMemoryRegistry } from '../../src/route/memory-registry.ts';
+import { AvroSerde, contracts, sampleRequest } from '../src/index.ts';
+import { createMemoryRegistry } from '../src/memory-registry.ts';
 
 describe('createMemoryRegistry', () => {
   it('serves AvroSerde like a registry: one id per subject and schema, decodable by id', async () => {

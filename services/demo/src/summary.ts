@@ -1,9 +1,7 @@
 // The demo's closing table: per model, what the router decided (requests, estimated tokens,
 // batches, mean predicted quality) and, when outcomes came back, what actually happened.
-import type { ModelDecisions } from '../jobs-store.ts';
-import type { ModelOutcomes } from '../outcomes.ts';
-import { renderTable } from '../table.ts';
-import type { Cell } from '../table.ts';
+import { renderTable } from '@switchyard/cli';
+import type { Cell, ModelDecisions, ModelOutcomes } from '@switchyard/cli';
 
 function fixed(v: number | null | undefined, digits: number): string | null {
   return v === null || v === undefined || !Number.isFinite(v) ? null : v.toFixed(digits);

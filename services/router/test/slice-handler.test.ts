@@ -1,38 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js';
-import { AvroSerde, contracts, createRequestValidator, sampleRequest } from '@switchyard/contracts';
-import type { DeadLetterV1, DeferredV1, RegistryPort, RequestV1, RoutedBatchV1, SchemaInfo } from '@switchyard/contracts';
+import { AvroSerde, contracts, createMemoryRegistry, createRequestValidator, sampleRequest } from '@switchyard/contracts';
+import type { DeadLetterV1, DeferredV1, RequestV1, RoutedBatchV1 } from '@switchyard/contracts';
 import { loadConfig } from '@switchyard/config';
 import { WindowBudgetLedger } from '@switchyard/routing-core';
-import { budgetRulesOf } from '../src/config.ts';
-import { createPolicyHolder } from '../src/policy-holder.ts';
-import { RoutingStep } from '../src/routing-step.ts';
-import type { FeedbackHooks } from '../src/feedback.ts';
-import type { BudgetStorePort, InputRecord, LeaseItem, StepResult } from '../src/routing-step.ts';
-import type { ScoreResult, ScoreTask } from '../src/scoring-task.ts';
-import { resultLength, viewResult } from '../src/scoring-task.ts';
-
-class MemoryRegistry implements RegistryPort {
-  readonly #byId = new Map<number, SchemaInfo>();
-  readonly #ids = new Map<string, number>();
-  register(subject: string, schema: SchemaInfo): Promise<number> {
-    const key = `${subject}\u0000${schema.schema}`;
-    let id = this.#ids.get(key);
-    if (id === undefined) {
-      id = this.#byId.size + 1;
-      this.#ids.set(key, id);
-      this.#byId.set(id, schema);
-    }
-    return Promise.resolve(id);
-  }
-  getId(subject: string, schema: SchemaInfo): Promise<number> {
-    return this.register(subject, schema);
-  }
-  getBySubjectAndId(_subject: string, id: number): Promise<SchemaInfo> {
-    const s = this.#byId.get(id);
-    return s === undefined ? Promise.reject(new RestError('not found', 404, 40403)) : Promise.resolve(s);
-  }
-}
+import { budgetRulesOf, createPolicyHolder, engineOf, resultLength, viewResult } from '@switchyard/routing-engine';
+import type { BudgetStorePort, FeedbackHooks, InputRecord, LeaseItem, ScoreResult, ScoreTask, SliceResult } from '@switchyard/routing-engine';
+import { createSliceHandler } from '../src/slice-handler.ts';
 
 const MINUTE = 60_000;
 const T0 = 10 * MINUTE + 1_000;
@@ -70,13 +43,14 @@ function fakeScore(tokens: number) {
 }
 
 async function setup(opts: { tokens?: number; budgetStore?: BudgetStorePort; clock?: () => number; feedback?: FeedbackHooks } = {}) {
-  const registry = new MemoryRegistry();
+  const registry = createMemoryRegistry();
   const requestSerde = await AvroSerde.forTopic(registry, 'req', contracts.request);
   const deferredSerde = await AvroSerde.forTopic(registry, 'def', contracts.deferred);
   const deadLetterSerde = await AvroSerde.forTopic(registry, 'dlq', contracts.deadLetter);
   const routedSerde = await AvroSerde.forTopic(registry, 'routed.a', contracts.routedBatch);
   const ledger = new WindowBudgetLedger(budgetRulesOf(config), opts.budgetStore ? 'leased' : 'local');
-  const step = new RoutingStep({
+  const policies = await createPolicyHolder({ policy: 'greedy-perf' }, Float64Array.of(1, 1), 1_000);
+  const engine = engineOf({
     config,
     requestSerde,
     deferredSerde,
@@ -84,15 +58,15 @@ async function setup(opts: { tokens?: number; budgetStore?: BudgetStorePort; clo
     routedSerdeFor: () => routedSerde,
     validate: createRequestValidator({ embeddingDim: 4, maxPromptChars: 1_000, maxPromptTokens: 500, knownModels: ['a', 'b'] }),
     score: fakeScore(opts.tokens ?? 100),
-    policies: await createPolicyHolder({ policy: 'greedy-perf' }, Float64Array.of(1, 1), 1_000),
+    policies,
     ledger,
-    budgetStore: opts.budgetStore ?? null,
     usdPerToken: [1e-5, 1e-5],
     embeddingDim: 4,
     chunkRequests: 2,
     clock: opts.clock ?? (() => T0),
     feedback: opts.feedback ?? null,
-  });
+  }, { policyName: policies.name, leased: opts.budgetStore !== undefined });
+  const step = { run: createSliceHandler({ engine, budgetStore: opts.budgetStore ?? null }) };
   let offset = 0;
   const record = (value: Buffer | null, topic = 'req', key = `k${offset}`): InputRecord => ({
     topic,
@@ -104,7 +78,7 @@ async function setup(opts: { tokens?: number; budgetStore?: BudgetStorePort; clo
   });
   const request = (id: string, over: Partial<RequestV1> = {}): InputRecord =>
     record(requestSerde.encode(sampleRequest({ requestId: id, embedding: null, allowedModels: null, deadline: null, prompt: 'hello', ...over })), 'req', id);
-  const decode = async (result: StepResult) => {
+  const decode = async (result: SliceResult) => {
     const routed: RoutedBatchV1[] = [];
     const deferred: DeferredV1[] = [];
     const dead: DeadLetterV1[] = [];
@@ -125,7 +99,7 @@ async function setup(opts: { tokens?: number; budgetStore?: BudgetStorePort; clo
   return { step, record, request, decode, deferredSerde, ledger };
 }
 
-describe('RoutingStep', () => {
+describe('slice handler over the routing engine', () => {
   it('routes to the first choice, falls back when its window is spent, then defers to the next minute', async () => {
     const { step, request, decode } = await setup();
     const ids = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9'];

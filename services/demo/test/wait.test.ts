@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isSettled, waitUntilAccounted } from '../../src/demo/wait.ts';
-import type { Accounting } from '../../src/demo/wait.ts';
+import { isSettled, waitUntilAccounted } from '../src/wait.ts';
+import type { Accounting } from '../src/wait.ts';
 
 const zero: Accounting = { routed: 0, deferred: 0, rejected: 0, deadLettered: 0, outcomes: null };
 
