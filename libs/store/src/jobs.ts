@@ -1,9 +1,16 @@
-// Postgres side of bulk jobs: the job row written by `submit`, and the status views read by
+// Bulk jobs: the job row written by `switchyard submit`, and the status views read by
 // `jobs` / `job <id>` (joined with the router's decisions by job id). Tables: migration
 // libs/store/migrations/0004_jobs.sql.
-import type { Queryable } from '@switchyard/store';
-import type { SourceFormat } from './source/record.ts';
-import type { BadLine } from './submit/submit.ts';
+import type { Queryable } from './decisions.ts';
+
+/** The formats a job file can have (the CLI's sources). */
+export type SourceFormat = 'jsonl' | 'csv' | 'parquet';
+
+/** A line of a job file that was not submitted, and why. */
+export interface BadLine {
+  readonly lineNo: number;
+  readonly error: string;
+}
 
 export type JobStatusKind = 'submitting' | 'submitted' | 'failed';
 

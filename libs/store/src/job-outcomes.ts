@@ -2,7 +2,7 @@
 // The table belongs to the outcome recorder; this reads only columns named after the Outcome
 // event's fields (job_id, model, quality, cost_usd, prompt_tokens, completion_tokens) and
 // reports "no outcomes" when the table or one of those columns is not there.
-import type { Queryable } from '@switchyard/store';
+import type { Queryable } from './decisions.ts';
 
 export interface ModelOutcomes {
   readonly model: string;
