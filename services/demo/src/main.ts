@@ -16,6 +16,7 @@ import { loadConfig } from '@switchyard/config';
 import { defaultDatasetPath, generateSyntheticDataset, loadDataset } from '@switchyard/datasets';
 import { KafkaIoError, createKafka, ensureTopics, withRetry } from '@switchyard/kafka-io';
 import { createPool, migrate } from '@switchyard/store';
+import type { Pool } from '@switchyard/store';
 import { CliError, decisionTotals, outcomeTotals, runReport, runSubmit } from '@switchyard/cli';
 import { ensureStack, stackConfigFromEnv, stopStack, StackError } from '@switchyard/stack';
 import type { Component, StackInfo } from '@switchyard/stack';
@@ -80,13 +81,146 @@ const STACK_HINTS: Partial<Record<string, string>> = {
   bootstrap_failed: 'Creating the switchyard database or roles failed: check SWITCHYARD_PG_ADMIN_URL.',
 };
 
+type Cleanup = { what: string; run: () => Promise<void> };
+
+/** The job's stream and the router's reference: the data set when there is one, else generated. */
+async function loadStream(opts: DemoOptions, outDir: string): Promise<{ reference: DemoReference; models: string[]; stream: StreamQuery[]; jobFile: string }> {
+  const datasetPath = opts.synthetic ? undefined : (opts.data ?? defaultDatasetPath());
+  let reference: DemoReference;
+  let models: string[];
+  let stream: StreamQuery[];
+  if (datasetPath !== undefined) {
+    const data = await loadDataset(resolve(datasetPath), { countTokens: false });
+    reference = { source: 'dataset', path: resolve(datasetPath) };
+    models = data.models;
+    stream = data.test;
+    say(`    ${data.name}: ${data.history.length} history queries (the router's k-NN reference), ${data.test.length} test queries (the job), ${models.length} models`);
+  } else {
+    const data = generateSyntheticDataset({ nHistory: 2_000, nTest: 1_000, models: 5, seed: 1 });
+    reference = { source: 'synthetic', nHistory: 2_000, nTest: 1_000, seed: 1 };
+    models = data.models;
+    stream = data.test;
+    say(`    no dataset found (looked for ../shared/data/routerbench-subset): generated ${data.test.length} queries over ${models.length} models`);
+  }
+  if (opts.limit !== undefined) stream = stream.slice(0, opts.limit);
+  const jobFile = join(outDir, 'job.jsonl');
+  await writeFile(jobFile, stream.map((q) => `${jobLineOf(q, 256)}\n`).join(''));
+  return { reference, models, stream, jobFile };
+}
+
+/** The router, and with the outcome loop the recorder and the simulator, in this process; a dead-letter counter. */
+async function startPipeline(
+  opts: DemoOptions,
+  ctx: { readonly runId: string; readonly outDir: string; readonly plan: ReturnType<typeof demoServiceConfig>; readonly shared: ReturnType<typeof loadConfig>; readonly topics: ReturnType<typeof demoTopics>; readonly kafka: ReturnType<typeof createKafka> },
+  cleanups: Cleanup[],
+): Promise<{ routerLogFile: string; deadLettered: () => number }> {
+  const { runId, outDir, plan, shared, topics, kafka } = ctx;
+  const routerLogFile = join(outDir, 'router.log');
+  const logger = pino({ level: 'info', base: { service: 'router', run: runId } }, pino.destination({ dest: routerLogFile, sync: true }));
+  const router: RouterHandle = await startRouter(compileRouterConfig(shared, parseRouterServiceConfig(plan.router)), { logger, defaultMetrics: false });
+  cleanups.push({ what: 'router', run: () => router.stop() });
+  say(`    router ready: metrics on http://127.0.0.1:${router.httpPort}/metrics, log ${routerLogFile}`);
+  const loop = opts.outcomes;
+  if (loop) {
+    const simLogger = pino({ level: 'info', base: { service: 'executor-sim', run: runId } }, pino.destination({ dest: join(outDir, 'executor-sim.log'), sync: true }));
+    const recLogger = pino({ level: 'info', base: { service: 'outcome-recorder', run: runId } }, pino.destination({ dest: join(outDir, 'outcome-recorder.log'), sync: true }));
+    const recorder = await startOutcomeRecorder(compileOutcomeRecorderConfig(shared, parseOutcomeRecorderConfig(plan.outcomeRecorder)), { logger: recLogger });
+    cleanups.push({ what: 'outcome recorder', run: () => recorder.stop() });
+    const sim = await startExecutorSim(compileExecutorSimConfig(shared, parseExecutorSimConfig(plan.executorSim)), { logger: simLogger });
+    cleanups.push({ what: 'executor simulator', run: () => sim.stop() });
+    say(`    outcome loop on: executor simulator (replays each query's recorded outcome) -> ${topics.outcomes} -> outcome recorder -> Postgres; logs in ${outDir}`);
+  } else {
+    say('    outcome loop off (--no-outcomes): the summary shows decisions only');
+  }
+
+  let deadLettered = 0;
+  const dlq: Consumer = kafka.consumer({ groupId: `${runId}.demo-dlq` });
+  await dlq.connect();
+  cleanups.push({ what: 'dead-letter reader', run: () => dlq.disconnect() });
+  await dlq.subscribe({ topic: topics.deadLetter, fromBeginning: true });
+  await dlq.run({
+    eachMessage: async () => {
+      deadLettered += 1;
+    },
+  });
+  return { routerLogFile, deadLettered: () => deadLettered };
+}
+
+/** Polls Postgres (and the dead-letter count) until every request of the job is accounted for. */
+async function awaitRouting(
+  opts: DemoOptions,
+  ctx: { readonly pg: Pool; readonly jobId: string; readonly produced: number; readonly loop: boolean; readonly deadLettered: () => number; readonly interrupted: () => boolean },
+): Promise<Awaited<ReturnType<typeof waitUntilAccounted>>> {
+  const { pg, jobId, loop } = ctx;
+  const submitted = { produced: ctx.produced };
+  const read = async (): Promise<Accounting> => {
+    const d = await decisionTotals(pg, jobId);
+    const o = loop ? await outcomeTotals(pg, jobId) : null;
+    return { routed: d.routed, deferred: d.deferred, rejected: d.rejected, deadLettered: ctx.deadLettered(), outcomes: loop ? (o?.received ?? 0) : null };
+  };
+  const bar = process.stderr.isTTY === true
+    ? new cliProgress.SingleBar({ stream: process.stderr, format: 'route [{bar}] {value}/{total} | routed {routed} | deferred {deferred} | rejected {rejected} | dead-lettered {dlq} | outcomes {outcomes} | {duration}s', hideCursor: true }, cliProgress.Presets.shades_classic)
+    : null;
+  bar?.start(submitted.produced, 0, { routed: 0, deferred: 0, rejected: 0, dlq: 0, outcomes: '-' });
+  let lastPrinted = 0;
+  const t0 = Date.now();
+  const waited = await waitUntilAccounted({
+    expected: submitted.produced,
+    read,
+    timeoutMs: opts.timeout * 1000,
+    pollMs: 500,
+    clock: Date.now,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    cancelled: ctx.interrupted,
+    onSample: (a) => {
+      bar?.update(accountedFor(a), { routed: a.routed, deferred: a.deferred, rejected: a.rejected, dlq: a.deadLettered, outcomes: a.outcomes ?? '-' });
+      if (bar === null && Date.now() - lastPrinted > 5_000) {
+        lastPrinted = Date.now();
+        say(`    ${accountedFor(a)}/${submitted.produced}: routed ${a.routed}, deferred ${a.deferred}, rejected ${a.rejected}, dead-lettered ${a.deadLettered}${a.outcomes !== null ? `, outcomes ${a.outcomes}` : ''}`);
+      }
+    },
+  });
+  bar?.stop();
+  const a = waited.last;
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  const outcomesNote = a.outcomes !== null ? `, outcomes ${a.outcomes}` : '';
+  if (waited.kind === 'settled') say(`    all ${submitted.produced} requests accounted for in ${secs} s: routed ${a.routed}, rejected ${a.rejected}, dead-lettered ${a.deadLettered}${outcomesNote}`);
+  else say(`    ${waited.kind === 'cancelled' ? 'interrupted' : `gave up after ${opts.timeout} s`}: ${accountedFor(a)} of ${submitted.produced} accounted for (routed ${a.routed}, deferred ${a.deferred}, rejected ${a.rejected}, dead-lettered ${a.deadLettered}${outcomesNote})`);
+  return waited;
+}
+
+/** The per-model summary, the HTML report, and where to look next. */
+async function printSummary(pg: Pool, info: StackInfo, ctx: { readonly jobId: string; readonly outDir: string; readonly topics: ReturnType<typeof demoTopics>; readonly routerLogFile: string; readonly jobFile: string }): Promise<void> {
+  const { jobId, outDir, topics, routerLogFile, jobFile } = ctx;
+  const totals = await decisionTotals(pg, jobId);
+  const outcomes = await outcomeTotals(pg, jobId);
+  say('');
+  say(renderSummary(totals.perModel, outcomes === null || outcomes.received === 0 ? null : outcomes.perModel));
+  if (totals.rejected > 0) say(`\nrejected: ${Object.entries(totals.rejectedByReason).map(([r, n]) => `${r} ${n}`).join(', ')}`);
+  const report = await runReport({ postgresUrl: info.postgresUrl, jobId, outFile: join(outDir, 'report.html') });
+  say('');
+  say(`HTML report (self-contained, opens offline): ${report.path}`);
+  say('');
+  say('Where to look next:');
+  say(`  npx switchyard job ${jobId}`);
+  say('  npx switchyard jobs');
+  const analyst = new URL(info.analystUrl);
+  const hasPassword = analyst.password !== '';
+  analyst.password = '';
+  say(`  ${hasPassword ? 'PGPASSWORD=<analyst password> ' : ''}psql "${analyst.toString()}" -c "SELECT model, count(*), sum(estimated_tokens), avg(predicted_quality) FROM switchyard.decisions WHERE job_id = '${jobId}' GROUP BY model ORDER BY 2 DESC"`);
+  if (hasPassword) say('    (read-only role switchyard_analyst: its password is SWITCHYARD_PG_ANALYST_PASSWORD, else the local default in infra/stack/config.ts)');
+  say(`  the same for outcomes: switchyard.outcomes (true quality, tokens, cost per request), switchyard.outcome_daily`);
+  say(`  topics: ${topics.requests}, ${topics.routedTemplate.replace('{model}', '<model>')}, ${topics.deferred}, ${topics.deadLetter}`);
+  say(`  router log: ${routerLogFile}; job file: ${jobFile}`);
+}
+
 async function main(): Promise<number> {
   const opts = program.parse(process.argv).opts<DemoOptions>();
   const startedAt = Date.now();
   const runId = demoRunId(startedAt, Math.random);
   const outDir = join(repoRootDir, 'out', 'demo', runId);
   await mkdir(outDir, { recursive: true });
-  const cleanups: { what: string; run: () => Promise<void> }[] = [];
+  const cleanups: Cleanup[] = [];
   let interrupted = false;
   const onSignal = (): void => {
     if (interrupted) {
@@ -124,26 +258,7 @@ async function main(): Promise<number> {
     say(`    Postgres: ${info.postgresKind}; migrations applied`);
 
     say('2/5 data ...');
-    const datasetPath = opts.synthetic ? undefined : (opts.data ?? defaultDatasetPath());
-    let reference: DemoReference;
-    let models: string[];
-    let stream: StreamQuery[];
-    if (datasetPath !== undefined) {
-      const data = await loadDataset(resolve(datasetPath), { countTokens: false });
-      reference = { source: 'dataset', path: resolve(datasetPath) };
-      models = data.models;
-      stream = data.test;
-      say(`    ${data.name}: ${data.history.length} history queries (the router's k-NN reference), ${data.test.length} test queries (the job), ${models.length} models`);
-    } else {
-      const data = generateSyntheticDataset({ nHistory: 2_000, nTest: 1_000, models: 5, seed: 1 });
-      reference = { source: 'synthetic', nHistory: 2_000, nTest: 1_000, seed: 1 };
-      models = data.models;
-      stream = data.test;
-      say(`    no dataset found (looked for ../shared/data/routerbench-subset): generated ${data.test.length} queries over ${models.length} models`);
-    }
-    if (opts.limit !== undefined) stream = stream.slice(0, opts.limit);
-    const jobFile = join(outDir, 'job.jsonl');
-    await writeFile(jobFile, stream.map((q) => `${jobLineOf(q, 256)}\n`).join(''));
+    const { reference, models, stream, jobFile } = await loadStream(opts, outDir);
 
     const plan = demoServiceConfig({
       runId,
@@ -171,34 +286,8 @@ async function main(): Promise<number> {
     say(`    ${ensured.created.length} topics created for this run (${runId}.*)`);
 
     say(`3/5 router (policy ${opts.policy}, ${opts.tokensPerMinute.toLocaleString('en-US')} tokens per model per minute): building the reference set and workers ...`);
-    const routerLogFile = join(outDir, 'router.log');
-    const logger = pino({ level: 'info', base: { service: 'router', run: runId } }, pino.destination({ dest: routerLogFile, sync: true }));
-    const router: RouterHandle = await startRouter(compileRouterConfig(shared, parseRouterServiceConfig(plan.router)), { logger, defaultMetrics: false });
-    cleanups.push({ what: 'router', run: () => router.stop() });
-    say(`    router ready: metrics on http://127.0.0.1:${router.httpPort}/metrics, log ${routerLogFile}`);
+    const { routerLogFile, deadLettered } = await startPipeline(opts, { runId, outDir, plan, shared, topics, kafka }, cleanups);
     const loop = opts.outcomes;
-    if (loop) {
-      const simLogger = pino({ level: 'info', base: { service: 'executor-sim', run: runId } }, pino.destination({ dest: join(outDir, 'executor-sim.log'), sync: true }));
-      const recLogger = pino({ level: 'info', base: { service: 'outcome-recorder', run: runId } }, pino.destination({ dest: join(outDir, 'outcome-recorder.log'), sync: true }));
-      const recorder = await startOutcomeRecorder(compileOutcomeRecorderConfig(shared, parseOutcomeRecorderConfig(plan.outcomeRecorder)), { logger: recLogger });
-      cleanups.push({ what: 'outcome recorder', run: () => recorder.stop() });
-      const sim = await startExecutorSim(compileExecutorSimConfig(shared, parseExecutorSimConfig(plan.executorSim)), { logger: simLogger });
-      cleanups.push({ what: 'executor simulator', run: () => sim.stop() });
-      say(`    outcome loop on: executor simulator (replays each query's recorded outcome) -> ${topics.outcomes} -> outcome recorder -> Postgres; logs in ${outDir}`);
-    } else {
-      say('    outcome loop off (--no-outcomes): the summary shows decisions only');
-    }
-
-    let deadLettered = 0;
-    const dlq: Consumer = kafka.consumer({ groupId: `${runId}.demo-dlq` });
-    await dlq.connect();
-    cleanups.push({ what: 'dead-letter reader', run: () => dlq.disconnect() });
-    await dlq.subscribe({ topic: topics.deadLetter, fromBeginning: true });
-    await dlq.run({
-      eachMessage: async () => {
-        deadLettered += 1;
-      },
-    });
 
     say(`4/5 submit: ${stream.length} requests from ${jobFile} to ${topics.requests}`);
     const submitted = await runSubmit({
@@ -225,60 +314,9 @@ async function main(): Promise<number> {
     const pg = createPool({ url: info.postgresUrl, poolMax: 2, applicationName: 'switchyard-demo' });
     cleanups.push({ what: 'Postgres pool', run: () => pg.end() });
     const jobId = submitted.jobId;
-    const read = async (): Promise<Accounting> => {
-      const d = await decisionTotals(pg, jobId);
-      const o = loop ? await outcomeTotals(pg, jobId) : null;
-      return { routed: d.routed, deferred: d.deferred, rejected: d.rejected, deadLettered, outcomes: loop ? (o?.received ?? 0) : null };
-    };
-    const bar = process.stderr.isTTY === true
-      ? new cliProgress.SingleBar({ stream: process.stderr, format: 'route [{bar}] {value}/{total} | routed {routed} | deferred {deferred} | rejected {rejected} | dead-lettered {dlq} | outcomes {outcomes} | {duration}s', hideCursor: true }, cliProgress.Presets.shades_classic)
-      : null;
-    bar?.start(submitted.produced, 0, { routed: 0, deferred: 0, rejected: 0, dlq: 0, outcomes: '-' });
-    let lastPrinted = 0;
-    const t0 = Date.now();
-    const waited = await waitUntilAccounted({
-      expected: submitted.produced,
-      read,
-      timeoutMs: opts.timeout * 1000,
-      pollMs: 500,
-      clock: Date.now,
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-      cancelled: () => interrupted,
-      onSample: (a) => {
-        bar?.update(accountedFor(a), { routed: a.routed, deferred: a.deferred, rejected: a.rejected, dlq: a.deadLettered, outcomes: a.outcomes ?? '-' });
-        if (bar === null && Date.now() - lastPrinted > 5_000) {
-          lastPrinted = Date.now();
-          say(`    ${accountedFor(a)}/${submitted.produced}: routed ${a.routed}, deferred ${a.deferred}, rejected ${a.rejected}, dead-lettered ${a.deadLettered}${a.outcomes !== null ? `, outcomes ${a.outcomes}` : ''}`);
-        }
-      },
-    });
-    bar?.stop();
-    const a = waited.last;
-    const secs = ((Date.now() - t0) / 1000).toFixed(1);
-    const outcomesNote = a.outcomes !== null ? `, outcomes ${a.outcomes}` : '';
-    if (waited.kind === 'settled') say(`    all ${submitted.produced} requests accounted for in ${secs} s: routed ${a.routed}, rejected ${a.rejected}, dead-lettered ${a.deadLettered}${outcomesNote}`);
-    else say(`    ${waited.kind === 'cancelled' ? 'interrupted' : `gave up after ${opts.timeout} s`}: ${accountedFor(a)} of ${submitted.produced} accounted for (routed ${a.routed}, deferred ${a.deferred}, rejected ${a.rejected}, dead-lettered ${a.deadLettered}${outcomesNote})`);
+    const waited = await awaitRouting(opts, { pg, jobId, produced: submitted.produced, loop, deadLettered, interrupted: () => interrupted });
 
-    const totals = await decisionTotals(pg, jobId);
-    const outcomes = await outcomeTotals(pg, jobId);
-    say('');
-    say(renderSummary(totals.perModel, outcomes === null || outcomes.received === 0 ? null : outcomes.perModel));
-    if (totals.rejected > 0) say(`\nrejected: ${Object.entries(totals.rejectedByReason).map(([r, n]) => `${r} ${n}`).join(', ')}`);
-    const report = await runReport({ postgresUrl: info.postgresUrl, jobId, outFile: join(outDir, 'report.html') });
-    say('');
-    say(`HTML report (self-contained, opens offline): ${report.path}`);
-    say('');
-    say('Where to look next:');
-    say(`  npx switchyard job ${jobId}`);
-    say('  npx switchyard jobs');
-    const analyst = new URL(info.analystUrl);
-    const hasPassword = analyst.password !== '';
-    analyst.password = '';
-    say(`  ${hasPassword ? 'PGPASSWORD=<analyst password> ' : ''}psql "${analyst.toString()}" -c "SELECT model, count(*), sum(estimated_tokens), avg(predicted_quality) FROM switchyard.decisions WHERE job_id = '${jobId}' GROUP BY model ORDER BY 2 DESC"`);
-    if (hasPassword) say('    (read-only role switchyard_analyst: its password is SWITCHYARD_PG_ANALYST_PASSWORD, else the local default in infra/stack/config.ts)');
-    say(`  the same for outcomes: switchyard.outcomes (true quality, tokens, cost per request), switchyard.outcome_daily`);
-    say(`  topics: ${topics.requests}, ${topics.routedTemplate.replace('{model}', '<model>')}, ${topics.deferred}, ${topics.deadLetter}`);
-    say(`  router log: ${routerLogFile}; job file: ${jobFile}`);
+    await printSummary(pg, info, { jobId, outDir, topics, routerLogFile, jobFile });
     return waited.kind === 'settled' ? 0 : 1;
   } finally {
     while (cleanups.length > 0) {
