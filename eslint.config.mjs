@@ -2,6 +2,7 @@
 // (no Kafka, pg, HTTP or worker threads) so it can run in a worker, a benchmark or a test alike.
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
+import { builtinRules } from 'eslint/use-at-your-own-risk';
 
 const ioModules = [
   'kafkajs', 'pg', 'pg-*', '@confluentinc/*', 'piscina', 'http', 'https', 'net',
@@ -40,5 +41,25 @@ export default [
         ],
       }],
     },
+  },
+  // Size rules for the next reader: a file past 400 lines is worth a look, past 800 it must be
+  // split; a function past 100 lines must be. Tests are long lists of cases and are exempt.
+  {
+    files: ['libs/*/src/**/*.ts', 'services/*/src/**/*.ts', 'bench/**/*.ts', 'infra/**/*.ts'],
+    ignores: ['**/test/**'],
+    // The core max-lines rule once more under a second name: one rule cannot both warn and fail.
+    plugins: { size: { rules: { 'max-lines': builtinRules.get('max-lines') } } },
+    rules: {
+      'max-lines': ['warn', { max: 400, skipBlankLines: true, skipComments: true }],
+      'size/max-lines': ['error', { max: 800, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': ['error', { max: 100, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  // The benchmark drivers' main functions still wait for their split (bench/ann, bench/speed,
+  // bench/e2e); until then the function rule only warns there.
+  {
+    files: ['bench/**/*.ts'],
+    ignores: ['**/test/**'],
+    rules: { 'max-lines-per-function': ['warn', { max: 100, skipBlankLines: true, skipComments: true }] },
   },
 ];

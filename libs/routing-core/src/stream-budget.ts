@@ -1,3 +1,6 @@
+// Budgets over a query stream (the quality benchmark's setting): how a total budget is split
+// across models, and the ledger that charges served queries against it. Token budgets per time
+// window, as the router enforces them, are budget-window.ts.
 import { RoutingError } from './errors.ts';
 
 export type BudgetSplit = 'weighted' | 'uniform' | 'cost';

@@ -1,3 +1,5 @@
+// How a policy scores a model from its estimates and prices (score = alpha d^ - price g^), and
+// the kernel input that hands a batch of those to a scoring backend (libs/scoring).
 import { RoutingError } from './errors.ts';
 import type { EstimateBatch, QueryEstimate } from './estimates.ts';
 
