@@ -12,3 +12,4 @@ export { collisionKey, isLegalTopicName, routedTopicName, sanitizeTopicComponent
 export { renderConfigReference } from './reference.ts';
 export { costUsd, hasPrice } from './prices.ts';
 export type { ModelPrice, TokenUsage } from './prices.ts';
+export { CodedError } from './coded-error.ts';

@@ -5,7 +5,7 @@
 // itself reads only its part (reference, embedding, ann, scoring, policy, feedback model).
 // Both halves are parsed once at the edge and frozen; nothing below reads the environment.
 import { z } from 'zod';
-import { deepFreeze } from '@switchyard/config';
+import { CodedError, deepFreeze } from '@switchyard/config';
 import type { SwitchyardConfig } from '@switchyard/config';
 import type { BudgetRule } from '@switchyard/routing-core';
 
@@ -121,10 +121,11 @@ export interface RouterConfig {
   readonly service: RouterServiceConfig;
 }
 
-export class RouterConfigError extends Error {
+export class RouterConfigError extends CodedError<'invalid_config'> {
   override readonly name = 'RouterConfigError';
-  readonly code = 'invalid_config' as const;
-  readonly retriable = false;
+  constructor(message: string, options?: ErrorOptions) {
+    super('invalid_config', message, false, options);
+  }
 }
 
 export function parseRouterServiceConfig(input: unknown): RouterServiceConfig {
