@@ -10,3 +10,4 @@ export {
 export { l2normalize, validateVector, dot, type VectorValidation } from './vector.ts';
 export { EmbeddingError, type EmbeddingErrorCode } from './errors.ts';
 export { encodeEmbeddingInt8, decodeEmbeddingInt8, encodedEmbeddingBytes } from './int8.ts';
+export { cl100kTokenCounter, charEstimateTokenCounter, tokenCounterFor, type TokenCounter } from './tokens.ts';

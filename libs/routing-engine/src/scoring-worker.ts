@@ -7,8 +7,7 @@
 // rows do not crowd out complete ones (estimatePerModel).
 import { move, workerData } from 'piscina';
 import { createIndex } from '@switchyard/ann';
-import { cl100kTokenCounter } from '@switchyard/datasets';
-import { hashingEmbedderFromJSON } from '@switchyard/embedding';
+import { cl100kTokenCounter, hashingEmbedderFromJSON } from '@switchyard/embedding';
 import { ReferenceSet, estimateFromNeighbours, estimatePerModel } from '@switchyard/routing-core';
 import { createScoringBackend } from '@switchyard/scoring';
 import { publishedRows, readFeedbackRows } from './feedback-log.ts';
