@@ -5,7 +5,7 @@
 // itself reads only its part (reference, embedding, ann, scoring, policy, feedback model).
 // Both halves are parsed once at the edge and frozen; nothing below reads the environment.
 import { z } from 'zod';
-import { CodedError, deepFreeze } from '@switchyard/config';
+import { CodedError, defineServiceConfig } from '@switchyard/config';
 import type { SwitchyardConfig } from '@switchyard/config';
 import type { BudgetRule } from '@switchyard/routing-core';
 
@@ -128,14 +128,11 @@ export class RouterConfigError extends CodedError<'invalid_config'> {
   }
 }
 
-export function parseRouterServiceConfig(input: unknown): RouterServiceConfig {
-  const r = routerServiceSchema.safeParse(input ?? {});
-  if (!r.success) {
-    const detail = r.error.issues.map((i) => `service.${i.path.join('.') || '(root)'}: ${i.message} (${i.code})`).join('; ');
-    throw new RouterConfigError(`invalid router service config: ${detail}`, { cause: r.error });
-  }
-  return deepFreeze(r.data);
-}
+export const parseRouterServiceConfig: (input: unknown) => RouterServiceConfig = defineServiceConfig(routerServiceSchema, {
+  section: 'service',
+  label: 'router service',
+  error: (message, options) => new RouterConfigError(message, options),
+});
 
 /** Cross-checks the two halves; the shared config is already valid on its own. */
 export function compileRouterConfig(switchyard: SwitchyardConfig, service: RouterServiceConfig): RouterConfig {
