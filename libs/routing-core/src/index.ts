@@ -56,3 +56,18 @@ export { RandomProjection } from './feedback/projection.ts';
 export { estimatePerModel } from './feedback/per-model-estimates.ts';
 export { QualityCalibration, type QualityCalibrationOptions } from './feedback/quality-calibration.ts';
 export { OutcomeImputation } from './feedback/imputation.ts';
+export {
+  UsdLedger,
+  refusalAction,
+  nanoUsdCeil,
+  nanoUsdFloor,
+  usdOfNano,
+  NANO_PER_USD,
+  type UsdEntry,
+  type UsdLedgerChanges,
+  type UsdRefusalReason,
+  type UsdReserveInput,
+  type UsdReserveResult,
+  type UsdScope,
+  type UsdSettleResult,
+} from './usd-ledger.ts';
