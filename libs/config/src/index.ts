@@ -10,5 +10,5 @@ export { configSchema } from './schema.ts';
 export type { ConfigInput, ParsedConfig } from './schema.ts';
 export { collisionKey, isLegalTopicName, routedTopicName, sanitizeTopicComponent, MAX_TOPIC_CHARS } from './topics.ts';
 export { renderConfigReference } from './reference.ts';
-export { costUsd, hasPrice } from './prices.ts';
-export type { ModelPrice, TokenUsage } from './prices.ts';
+export { costUsd, hasPrice, worstCaseCostUsd } from './prices.ts';
+export type { ModelPrice, PriceMode, TokenUsage } from './prices.ts';
