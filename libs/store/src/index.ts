@@ -47,3 +47,17 @@ export {
   type LeaseDb,
 } from './decisions-budget.ts';
 export { recordOutcomes, readOutcomeStats, rewardOf, outcomeDigest, compareOutcomeVersions, classifyOutcomeWrite, latestPerRequest, isValidSegment, ALL_SEGMENTS, MAX_SEGMENT_CHARS, type OutcomeRecord, type OutcomeStats, type OutcomeWriteKind, type RecordOutcomesResult, type OutcomeDb, type OutcomeVersion, type CostSource } from './outcomes.ts';
+export {
+  reserveUsd,
+  settleUsd,
+  releaseUsd,
+  readUsdBudgets,
+  jobUsdScope,
+  dailyUsdScope,
+  type UsdLedgerDb,
+  type UsdScopeLimit,
+  type UsdReservation,
+  type UsdSettlement,
+  type UsdRelease,
+  type UsdBudgetRow,
+} from './usd-ledger.ts';
