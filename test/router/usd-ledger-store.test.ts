@@ -5,7 +5,7 @@
 // when demand exceeds it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@switchyard/routing-core';
-import { createPool, readUsdBudgets, releaseUsd, reserveUsd, settleUsd } from '@switchyard/store';
+import { createPool, readJobUsdBudgets, readUsdBudgets, releaseUsd, reserveUsd, settleUsd } from '@switchyard/store';
 import type { Pool } from '@switchyard/store';
 import { stack, uniqueName, withClient } from '../support/index.ts';
 
@@ -24,6 +24,7 @@ describe('dollar ledger in Postgres', () => {
     await b.end();
     await withClient(stack().adminUrl, async (c) => {
       await c.query('DELETE FROM switchyard.usd_budgets WHERE scope LIKE $1', [`${prefix}%`]);
+      await c.query('DELETE FROM switchyard.jobs WHERE job_id LIKE $1', [`${prefix}%`]);
     });
   });
 
@@ -103,5 +104,20 @@ describe('dollar ledger in Postgres', () => {
     expect(outstanding).toBeGreaterThanOrEqual(0);
     expect(outstanding).toBeCloseTo(0, 9);
     expect(realised.spentUsd).toBeGreaterThanOrEqual(0.9 * budget.limitUsd);
+  });
+
+  it('reads the budget and deadline a job was submitted with', async () => {
+    await withClient(stack().adminUrl, async (c) => {
+      await c.query(
+        `INSERT INTO switchyard.jobs (job_id, tenant, source, source_format, source_bytes, topic, status, submitted_at, budget_usd, deadline_at)
+         VALUES ($1, 't', 'f', 'jsonl', 1, 'requests', 'submitted', to_timestamp(1000), 3.5, to_timestamp(4600)),
+                ($2, 't', 'f', 'jsonl', 1, 'requests', 'submitted', to_timestamp(1000), NULL, NULL)`,
+        [`${prefix}-job1`, `${prefix}-job2`],
+      );
+    });
+    const got = await readJobUsdBudgets(a, [`${prefix}-job1`, `${prefix}-job2`, `${prefix}-none`]);
+    expect(got.get(`${prefix}-job1`)).toEqual({ jobId: `${prefix}-job1`, tenant: 't', budgetUsd: 3.5, deadlineMs: 4_600_000, submittedAtMs: 1_000_000 });
+    expect(got.get(`${prefix}-job2`)).toMatchObject({ budgetUsd: null, deadlineMs: null });
+    expect(got.has(`${prefix}-none`)).toBe(false);
   });
 });

@@ -54,6 +54,8 @@ export {
   readUsdBudgets,
   jobUsdScope,
   dailyUsdScope,
+  readJobUsdBudgets,
+  type JobUsdBudget,
   type UsdLedgerDb,
   type UsdScopeLimit,
   type UsdReservation,

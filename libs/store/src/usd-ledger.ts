@@ -226,3 +226,32 @@ export function jobUsdScope(jobId: string): string {
 export function dailyUsdScope(kind: 'tenant' | 'job', id: string, atMs: number): string {
   return `${kind}-day:${id}:${new Date(atMs).toISOString().slice(0, 10)}`;
 }
+
+export interface JobUsdBudget {
+  readonly jobId: string;
+  readonly tenant: string;
+  readonly budgetUsd: number | null;
+  readonly deadlineMs: number | null;
+  readonly submittedAtMs: number;
+}
+
+/** The dollar budgets and deadlines jobs were submitted with (jobs without a row are absent). */
+export async function readJobUsdBudgets(db: Queryable, jobIds: readonly string[]): Promise<Map<string, JobUsdBudget>> {
+  if (jobIds.length === 0) return new Map();
+  try {
+    const res = await db.query<{ job_id: string; tenant: string; budget_usd: number | null; deadline_ms: string | null; submitted_ms: string }>(
+      `SELECT job_id, tenant, budget_usd, (extract(epoch FROM deadline_at) * 1000)::bigint AS deadline_ms,
+              (extract(epoch FROM submitted_at) * 1000)::bigint AS submitted_ms
+         FROM switchyard.jobs WHERE job_id = ANY($1::text[])`,
+      [[...new Set(jobIds)]],
+    );
+    return new Map(
+      res.rows.map((r) => [
+        r.job_id,
+        { jobId: r.job_id, tenant: r.tenant, budgetUsd: r.budget_usd, deadlineMs: r.deadline_ms === null ? null : Number(r.deadline_ms), submittedAtMs: Number(r.submitted_ms) },
+      ]),
+    );
+  } catch (cause) {
+    throw asStoreError(cause, `reading the dollar budgets of ${jobIds.length} jobs`);
+  }
+}

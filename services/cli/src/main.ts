@@ -7,6 +7,7 @@
 // Endpoints: --brokers / --registry / --pg-url, else SWITCHYARD_KAFKA_BROKERS,
 // SWITCHYARD_REGISTRY_URL, SWITCHYARD_PG_URL, else the local stack (started if not running).
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseBudgetUsd, parseDeadlineMs } from './budget-flags.ts';
 import { resolveEndpoints } from './endpoints.ts';
 import type { EndpointFlags } from './endpoints.ts';
 import { CliError } from './errors.ts';
@@ -54,6 +55,8 @@ withEndpointOptions(
     .option('--partitions <n>', 'partitions if the topic has to be created', positiveInt, 6)
     .option('--max-output-tokens <n>', 'maxOutputTokens for lines that do not set it', positiveInt, 512)
     .option('--priority <n>', 'priority for lines that do not set it', anyInt, 0)
+    .option('--budget-usd <usd>', "the job's dollar budget: the router reserves each request's worst case and never lets true costs pass it")
+    .option('--deadline <when>', 'when the job should be done: ISO 8601 time or a duration (90m, 6h, 2d); the policy spreads the budget up to it')
     .option('--force', 'send the requests of an already submitted job again (same request ids)', false)
     .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal)')
     .option('--show-bad <n>', 'bad lines to print', positiveInt, 20),
@@ -69,6 +72,8 @@ withEndpointOptions(
     replicationFactor: 1,
     maxOutputTokens: o['maxOutputTokens'] as number,
     priority: o['priority'] as number,
+    budgetUsd: o['budgetUsd'] === undefined ? undefined : parseBudgetUsd(o['budgetUsd'] as string),
+    deadlineMs: o['deadline'] === undefined ? undefined : parseDeadlineMs(o['deadline'] as string, Date.now()),
     force: o['force'] === true,
     progress: o['progress'] !== false && process.stderr.isTTY === true,
     printBadLines: o['showBad'] as number,
