@@ -71,3 +71,4 @@ export {
   type UsdScope,
   type UsdSettleResult,
 } from './usd-ledger.ts';
+export { UsdPacer, solveSharedDualPrice, spendAt, type SharedDualPriceProblem, type UsdPacerOptions } from './usd-pacer.ts';
