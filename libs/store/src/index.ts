@@ -63,3 +63,4 @@ export {
   type UsdRelease,
   type UsdBudgetRow,
 } from './usd-ledger.ts';
+export { readStoredOutcomes, recordLabels, readLabels, type StoredOutcome, type LabelRecord } from './outcome-labels.ts';

@@ -4,6 +4,7 @@
 //   job <id>          one job in detail
 //   route             route a file offline, without Kafka (per-model batch files + decisions)
 //   report <id>       one self-contained HTML report of a job (charts inline, no network)
+//   label <id> <file> quality labels that arrive after the job ran, fed into the outcomes path
 // Endpoints: --brokers / --registry / --pg-url, else SWITCHYARD_KAFKA_BROKERS,
 // SWITCHYARD_REGISTRY_URL, SWITCHYARD_PG_URL, else the local stack (started if not running).
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -12,6 +13,7 @@ import { resolveEndpoints } from './endpoints.ts';
 import type { EndpointFlags } from './endpoints.ts';
 import { CliError } from './errors.ts';
 import { runJob, runJobs } from './jobs-command.ts';
+import { runLabel } from './label/command.ts';
 import { runReport } from './report/command.ts';
 import { runRoute } from './route/command.ts';
 import { runSubmit } from './submit/command.ts';
@@ -87,6 +89,19 @@ withEndpointOptions(
     log(`job ${result.jobId}: ${result.produced} requests sent to ${o['topic'] as string}, ${result.bad} bad lines, ${result.linesRead} lines read in ${(result.elapsedMs / 1000).toFixed(1)} s (${rate} lines/s)`);
   }
   process.stdout.write(`${result.jobId}\n`);
+});
+
+withEndpointOptions(
+  program
+    .command('label')
+    .description('Feed quality labels (JSONL: custom_id or request_id, quality in [0, 1]) into the outcomes path; a later label of a request replaces the earlier one.')
+    .argument('<jobId>', 'job id printed by submit')
+    .argument('<file>', 'labels file, one JSON object a line')
+    .option('--topic <topic>', 'outcomes topic (env SWITCHYARD_TOPIC_OUTCOMES)', env['SWITCHYARD_TOPIC_OUTCOMES'] ?? 'outcomes'),
+).action(async (jobId: string, file: string, o: Record<string, unknown>) => {
+  const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
+  const r = await runLabel({ jobId, file, topic: o['topic'] as string, endpoints, stderr: process.stderr });
+  log(`job ${jobId}: ${r.applied} labels sent to the outcomes path, ${r.unchanged} already applied, ${r.missing} not applicable, ${r.bad} bad lines`);
 });
 
 withEndpointOptions(
