@@ -26,7 +26,6 @@ export interface LabelCommandOptions {
   readonly topic: string;
   readonly endpoints: Endpoints;
   readonly stderr: NodeJS.WritableStream;
-  readonly clock?: () => number;
 }
 
 export interface LabelResult {
@@ -85,7 +84,7 @@ export async function runLabel(opts: LabelCommandOptions): Promise<LabelResult> 
   try {
     const { resolved, unresolved } = await resolve(pool, opts.jobId, labels, say);
     const ids = resolved.map((r) => r.requestId);
-    const plan = planLabels(opts.jobId, resolved, await readStoredOutcomes(pool, ids), await readLabels(pool, ids), (opts.clock ?? Date.now)());
+    const plan = planLabels(opts.jobId, resolved, await readStoredOutcomes(pool, ids), await readLabels(pool, ids));
     for (const m of plan.missing) say(`line ${m.lineNo}: ${m.requestId} ${m.why}`);
     await recordLabels(pool, plan.records);
     if (plan.events.length > 0) {

@@ -3,9 +3,13 @@
 // request's outcome event (same model, usage and cost; quality = the label; completedAt after
 // the stored one), so the outcome recorder replaces the row and moves the statistics by the
 // difference, and the router's feedback sees it like any outcome. A second label is again a
-// newer version: it replaces the first.
+// newer version: it replaces the first. Its completedAt is the stored one + 1 ms, not the time
+// of labelling, so it stays on the day the request ran in the daily rollup (a version that
+// moves a request to another day is refused by outcome_daily's checks).
 import type { OutcomeV1 } from '@switchyard/contracts';
 import type { LabelRecord, StoredOutcome } from '@switchyard/store';
+
+const DAY_MS = 86_400_000;
 
 export type LabelKey = { readonly kind: 'request'; readonly id: string } | { readonly kind: 'custom'; readonly id: string };
 
@@ -73,7 +77,6 @@ export function planLabels(
   labels: readonly { readonly lineNo: number; readonly requestId: string; readonly quality: number }[],
   stored: ReadonlyMap<string, StoredOutcome>,
   existing: ReadonlyMap<string, number>,
-  nowMs: number,
 ): LabelPlan {
   const last = new Map<string, (typeof labels)[number]>();
   for (const l of labels) last.set(l.requestId, l);
@@ -87,6 +90,13 @@ export function planLabels(
     }
     if (o.jobId !== jobId) {
       plan.missing.push({ lineNo: l.lineNo, requestId: l.requestId, why: `belongs to job ${o.jobId}` });
+      continue;
+    }
+    // The label is the next version of the outcome: 1 ms after the stored one, on the same
+    // execution day, so the daily rollup keeps the request on the day it ran.
+    const completedAt = o.completedAtMs + 1;
+    if (Math.floor(completedAt / DAY_MS) !== Math.floor(o.completedAtMs / DAY_MS)) {
+      plan.missing.push({ lineNo: l.lineNo, requestId: l.requestId, why: 'completed on the last millisecond of a UTC day; its outcome version cannot move on that day' });
       continue;
     }
     if (o.quality === l.quality && existing.get(l.requestId) === l.quality) {
@@ -110,7 +120,7 @@ export function planLabels(
         latencyMs: o.latencyMs,
         error: o.error,
         costUsd: o.costUsd,
-        completedAt: Math.max(nowMs, o.completedAtMs + 1),
+        completedAt,
       },
     });
   }

@@ -22,7 +22,7 @@ describe('parseLabelLines', () => {
 
 describe('planLabels', () => {
   it('sends a newer outcome version carrying the label, keeping usage, cost and segment', () => {
-    const plan = planLabels('job', [{ lineNo: 1, requestId: 'r1', quality: 0.25 }], new Map([['r1', stored('r1', 0.9)]]), new Map(), 1_000);
+    const plan = planLabels('job', [{ lineNo: 1, requestId: 'r1', quality: 0.25 }], new Map([['r1', stored('r1', 0.9)]]), new Map());
     expect(plan.events).toEqual([{ segment: 'arc', outcome: expect.objectContaining({ requestId: 'r1', quality: 0.25, costUsd: 0.01, promptTokens: 10, completedAt: 5_001 }) }]);
     expect(plan.records).toEqual([{ requestId: 'r1', jobId: 'job', quality: 0.25, executorQuality: 0.9 }]);
   });
@@ -30,14 +30,14 @@ describe('planLabels', () => {
   it('takes the last label of a request in the file, and leaves applied labels alone', () => {
     const outcomes = new Map([['r1', stored('r1', 0.4)], ['r2', stored('r2', 0.7)]]);
     const labels = [{ lineNo: 1, requestId: 'r1', quality: 0.1 }, { lineNo: 2, requestId: 'r1', quality: 0.4 }, { lineNo: 3, requestId: 'r2', quality: 0.7 }];
-    const plan = planLabels('job', labels, outcomes, new Map([['r1', 0.4]]), 9_000);
+    const plan = planLabels('job', labels, outcomes, new Map([['r1', 0.4]]));
     expect(plan.unchanged).toBe(1);
     expect(plan.events).toEqual([]);
     expect(plan.records).toEqual([{ requestId: 'r2', jobId: 'job', quality: 0.7, executorQuality: 0.7 }]);
   });
 
   it('reports labels of requests without an outcome or of another job', () => {
-    const plan = planLabels('job', [{ lineNo: 1, requestId: 'r1', quality: 1 }, { lineNo: 2, requestId: 'r9', quality: 1 }], new Map([['r1', stored('r1', 0, 'other')]]), new Map(), 0);
+    const plan = planLabels('job', [{ lineNo: 1, requestId: 'r1', quality: 1 }, { lineNo: 2, requestId: 'r9', quality: 1 }], new Map([['r1', stored('r1', 0, 'other')]]), new Map());
     expect(plan.missing.map((m) => m.lineNo)).toEqual([1, 2]);
     expect(plan.events).toEqual([]);
   });
