@@ -72,3 +72,5 @@ export {
   type UsdSettleResult,
 } from './usd-ledger.ts';
 export { UsdPacer, solveSharedDualPrice, spendAt, type SharedDualPriceProblem, type UsdPacerOptions } from './usd-pacer.ts';
+export { routeUnderUsdBudget, type UsdRoutingChoice, type UsdRoutingRequest } from './usd-routing.ts';
+export { quoteJob, finishSecondsFor, type Quote, type QuoteEstimate, type QuoteInput, type QuoteLine, type QuoteModel, type SingleModelQuote } from './quote.ts';
