@@ -5,7 +5,7 @@
 // when demand exceeds it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@switchyard/routing-core';
-import { createPool, readJobUsdBudgets, readUsdBudgets, releaseUsd, reserveUsd, settleUsd } from '@switchyard/store';
+import { createPool, readJobUsdBudgets, readUsdBudgets, releaseUsd, reserveUsd, reserveUsdCandidates, settleUsd } from '@switchyard/store';
 import type { Pool } from '@switchyard/store';
 import { stack, uniqueName, withClient } from '../support/index.ts';
 
@@ -119,5 +119,19 @@ describe('dollar ledger in Postgres', () => {
     expect(got.get(`${prefix}-job1`)).toEqual({ jobId: `${prefix}-job1`, tenant: 't', budgetUsd: 3.5, deadlineMs: 4_600_000, submittedAtMs: 1_000_000 });
     expect(got.get(`${prefix}-job2`)).toMatchObject({ budgetUsd: null, deadlineMs: null });
     expect(got.has(`${prefix}-none`)).toBe(false);
+  });
+
+  it('falls back to the best-ranked model whose worst case still fits, in one transaction per slice', async () => {
+    const scope = { scope: `${prefix}:fallback`, limitUsd: 1 };
+    const cands = [{ model: 'dear', worstCaseUsd: 0.6 }, { model: 'cheap', worstCaseUsd: 0.05 }];
+    const res = await reserveUsdCandidates(b, [
+      { requestId: `${prefix}-f1`, holder: 'b#1', scopes: [scope], candidates: cands },
+      { requestId: `${prefix}-f2`, holder: 'b#1', scopes: [scope], candidates: cands },
+      { requestId: `${prefix}-f3`, holder: 'b#1', scopes: [scope], candidates: [{ model: 'huge', worstCaseUsd: 2 }] },
+    ]);
+    expect(res[0]).toMatchObject({ kind: 'reserved', model: 'dear', rank: 0 });
+    expect(res[1]).toMatchObject({ kind: 'reserved', model: 'cheap', rank: 1 });
+    expect(res[2]).toMatchObject({ kind: 'refused', reason: 'budget_usd_too_small' });
+    expect((await readUsdBudgets(b, [scope.scope]))[0]!.committedUsd).toBeCloseTo(0.65, 9);
   });
 });

@@ -49,12 +49,17 @@ export {
 export { recordOutcomes, readOutcomeStats, rewardOf, outcomeDigest, compareOutcomeVersions, classifyOutcomeWrite, latestPerRequest, isValidSegment, ALL_SEGMENTS, MAX_SEGMENT_CHARS, type OutcomeRecord, type OutcomeStats, type OutcomeWriteKind, type RecordOutcomesResult, type OutcomeDb, type OutcomeVersion, type CostSource } from './outcomes.ts';
 export {
   reserveUsd,
+  reserveUsdCandidates,
+  type UsdCandidateReservation,
+  type UsdCandidateResult,
   settleUsd,
   releaseUsd,
   readUsdBudgets,
   jobUsdScope,
   dailyUsdScope,
   readJobUsdBudgets,
+  usdScopesFor,
+  type UsdCaps,
   type JobUsdBudget,
   type UsdLedgerDb,
   type UsdScopeLimit,

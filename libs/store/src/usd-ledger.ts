@@ -168,6 +168,52 @@ export async function reserveUsd(db: UsdLedgerDb, items: readonly UsdReservation
   }
 }
 
+export interface UsdCandidateReservation {
+  readonly requestId: string;
+  readonly holder: string;
+  readonly scopes: readonly UsdScopeLimit[];
+  /** The models the policy ranked for the request, best first, with each one's worst case. */
+  readonly candidates: readonly { readonly model: string; readonly worstCaseUsd: number }[];
+}
+
+export type UsdCandidateResult =
+  | { readonly kind: 'reserved'; readonly model: string; readonly rank: number; readonly amountUsd: number }
+  | { readonly kind: 'already_settled' }
+  | Extract<UsdReserveResult, { kind: 'refused' }>;
+
+/**
+ * For each request, reserves the worst case of the best-ranked candidate that fits, in one
+ * transaction for the whole slice (the router's fallback: a dearer model that does not fit
+ * gives way to a cheaper one). A request no candidate fits gets the refusal of its last
+ * candidate tried, with the most hopeful reason (exhausted before too small).
+ */
+export async function reserveUsdCandidates(db: UsdLedgerDb, items: readonly UsdCandidateReservation[]): Promise<UsdCandidateResult[]> {
+  if (items.length === 0) return [];
+  try {
+    return await txOf(db, async (c) => {
+      const ledger = await lockedLedger(c, items.map((i) => i.requestId), items.flatMap((i) => i.scopes));
+      const out = items.map((i): UsdCandidateResult => {
+        let refusal: Extract<UsdReserveResult, { kind: 'refused' }> | null = null;
+        for (let rank = 0; rank < i.candidates.length; rank++) {
+          const cand = i.candidates[rank]!;
+          const amountNano = nanoUsdCeil(cand.worstCaseUsd);
+          const r = ledger.reserve({ requestId: i.requestId, holder: i.holder, scopes: i.scopes.map((s) => s.scope), amountNano });
+          if (r.kind === 'reserved') return { kind: 'reserved', model: cand.model, rank, amountUsd: usdOfNano(amountNano) };
+          if (r.kind === 'already_settled') return r;
+          if (refusal === null || (refusal.reason === 'budget_usd_too_small' && r.reason === 'budget_usd_exhausted')) refusal = r;
+        }
+        if (refusal === null) throw new RangeError(`request ${i.requestId} has no candidate model to reserve for`);
+        return refusal;
+      });
+      await writeBack(c, ledger);
+      return out;
+    });
+  } catch (cause) {
+    if (cause instanceof RangeError) throw cause;
+    throw asStoreError(cause, `reserving dollars for a slice of ${items.length} requests`);
+  }
+}
+
 /**
  * Settles each request's reservations to its true cost (a later settlement of the same request
  * replaces the earlier: outcomes replayed or revised never count twice). A request with no
@@ -254,4 +300,31 @@ export async function readJobUsdBudgets(db: Queryable, jobIds: readonly string[]
   } catch (cause) {
     throw asStoreError(cause, `reading the dollar budgets of ${jobIds.length} jobs`);
   }
+}
+
+export interface UsdCaps {
+  /** Per-tenant caps per UTC day (config budgets.tenants.<id>.usdPerDay); '*' applies to every tenant without its own. */
+  readonly tenantUsdPerDay: Readonly<Record<string, number | undefined>>;
+  /** Per-job caps per UTC day (config budgets.jobs.<id>.usdPerDay); '*' applies to every job without its own. */
+  readonly jobUsdPerDay: Readonly<Record<string, number | undefined>>;
+}
+
+/**
+ * The dollar scopes a request counts in at `atMs`: its job's own budget (from submit), and the
+ * day caps of its tenant and job from config. `windowed` is true when a refusal may lift by
+ * itself (a day cap: the next day opens a new scope), which decides defer against reject.
+ */
+export function usdScopesFor(
+  req: { readonly jobId: string; readonly tenant: string },
+  caps: UsdCaps,
+  jobBudgetUsd: number | null,
+  atMs: number,
+): { scope: UsdScopeLimit; windowed: boolean }[] {
+  const out: { scope: UsdScopeLimit; windowed: boolean }[] = [];
+  if (jobBudgetUsd !== null) out.push({ scope: { scope: jobUsdScope(req.jobId), limitUsd: jobBudgetUsd }, windowed: false });
+  const tenantCap = caps.tenantUsdPerDay[req.tenant] ?? caps.tenantUsdPerDay['*'];
+  if (tenantCap !== undefined) out.push({ scope: { scope: dailyUsdScope('tenant', req.tenant, atMs), limitUsd: tenantCap }, windowed: true });
+  const jobCap = caps.jobUsdPerDay[req.jobId] ?? caps.jobUsdPerDay['*'];
+  if (jobCap !== undefined) out.push({ scope: { scope: dailyUsdScope('job', req.jobId, atMs), limitUsd: jobCap }, windowed: true });
+  return out;
 }
