@@ -69,3 +69,4 @@ export {
   type UsdBudgetRow,
 } from './usd-ledger.ts';
 export { readStoredOutcomes, recordLabels, readLabels, type StoredOutcome, type LabelRecord } from './outcome-labels.ts';
+export { UsdBudgetGate, type UsdGateOptions, type UsdGateRequest, type UsdGateVerdict } from './usd-gate.ts';
