@@ -14,11 +14,11 @@ import { AvroSerde, contracts, createOutcomeValidator, createRegistryClient } fr
 import type { DeadLetterReason, DeadLetterV1, OutcomeV1 } from '@switchyard/contracts';
 import { TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
 import type { OutputRecord } from '@switchyard/kafka-io';
-import { createPool, postgresConfigOf, recordOutcomes, settleUsd } from '@switchyard/store';
+import { createPool, postgresConfigOf, recordOutcomes } from '@switchyard/store';
 import type { OutcomeRecord } from '@switchyard/store';
 import type { OutcomeRecorderConfig } from './config.ts';
 import { segmentFromHeaders, toOutcomeRecord } from './convert.ts';
-import { settlementsOf } from './settlements.ts';
+import { settleSlice } from './settlements.ts';
 import { startOpsServer } from '@switchyard/ops';
 
 export interface StartOutcomeRecorderOptions {
@@ -146,13 +146,7 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
           rows.push(toOutcomeRecord(outcome, segmentFromHeaders(m.headers), models.get(outcome.model), { topic, partition, offset: m.offset }));
         }
         const result = await recordOutcomes(pool, rows);
-        const { settle, unpriced } = settlementsOf(rows, result.byRequest);
-        const settled = await settleUsd(pool, settle);
-        const overruns = settled.flatMap((r, i) => (r.overrunNano > 0 ? [{ requestId: settle[i]!.requestId, overrunUsd: r.overrunNano / 1e9 }] : []));
-        if (overruns.length > 0) log.error({ overruns: overruns.slice(0, 10), count: overruns.length }, 'true cost above the dollar reservation: an executor did not honour max output tokens');
-        usd.inc({ result: 'settled' }, settled.filter((r) => r.kind === 'settled').length);
-        usd.inc({ result: 'overrun' }, overruns.length);
-        usd.inc({ result: 'unpriced' }, unpriced);
+        await settleSlice(pool, rows, result.byRequest, usd, log);
         // Counted only after the write succeeded; a slice that fails is re-read and counted then.
         counts.consumed += messages.length;
         counts.inserted += result.inserted;
