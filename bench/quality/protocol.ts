@@ -2,6 +2,7 @@
 // routes the same shuffled test stream, over the same k-NN estimates and budgets, and is scored
 // by the same serving rule. Pure over a loaded dataset, so tests can drive it on tiny data.
 import { createIndex, type AnnIndex, type IndexKind } from '@switchyard/ann';
+import { runUsdBudget, summariseQuotes, type QuoteAccuracy, type UsdQuoteRun } from './usd.ts';
 import type { Dataset } from '@switchyard/datasets';
 import { createHashingEmbedder } from '@switchyard/embedding';
 import {
@@ -27,7 +28,7 @@ import {
   type ScoreKernel,
 } from '@switchyard/routing-core';
 
-export const METHOD_NAMES = ['random', 'greedy-perf', 'greedy-cost', 'knn-perf', 'knn-cost', 'port', 'ours', 'est-opt', 'opt'] as const;
+export const METHOD_NAMES = ['random', 'greedy-perf', 'greedy-cost', 'knn-perf', 'knn-cost', 'port', 'ours', 'usd-budget', 'est-opt', 'opt'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 export interface Stat {
@@ -55,6 +56,8 @@ export interface QualityReport {
   embedder: string;
   coptLpValue: number;
   methods: Record<MethodName, MethodResult>;
+  /** usd-budget's quote (estimates of the models it chose) against what it realised (true values). */
+  usdQuote: QuoteAccuracy;
 }
 
 export interface ProtocolOptions {
@@ -90,6 +93,8 @@ export interface Prepared {
   trueQuality: Float64Array;
   trueCost: Float64Array;
   historyMeans: { quality: Float64Array; cost: Float64Array };
+  /** Largest cost each model had in the history: the dollar-budget method's worst case. */
+  historyMaxCost: Float64Array;
 }
 
 function flatten(rows: readonly { quality: Float64Array; cost: Float64Array; tokens: Float64Array }[], M: number) {
@@ -138,6 +143,7 @@ export function prepare(ds: Dataset, opts: Pick<ProtocolOptions, 'k' | 'annKind'
     trueQuality: truth.quality,
     trueCost: truth.cost,
     historyMeans: { quality: ref.globalMeans('quality'), cost: ref.globalMeans('cost') },
+    historyMaxCost: Float64Array.from({ length: M }, (_, m) => ds.history.reduce((a, q) => (Number.isNaN(q.cost[m]!) ? a : Math.max(a, q.cost[m]!)), 0)),
   };
 }
 
@@ -261,6 +267,7 @@ export async function runProtocol(p: Prepared, opts: ProtocolOptions): Promise<Q
       const estOpt = solveAssignmentLp(solver, { nQueries: p.nTest, nModels: M, value: p.ann.quality, cost: p.ann.cost, budgets });
       const estPick = roundByArgmax(estOpt.x, M);
       const t2 = performance.now();
+      const quotes: UsdQuoteRun[] = [];
       const runs = Object.fromEntries(METHOD_NAMES.map((n) => [n, [] as RunTotals[]])) as Record<MethodName, RunTotals[]>;
       for (const seed of opts.seeds) {
         const order = shuffledIndices(p.nTest, createRng(seed));
@@ -274,6 +281,9 @@ export async function runProtocol(p: Prepared, opts: ProtocolOptions): Promise<Q
           ['ours', { policy: 'ours', ...opts.ours }, p.ours],
         ];
         for (const [name, config, est] of policies) runs[name].push(await runPolicy(p, config, est, budgets, order, opts, solver));
+        const usd = runUsdBudget(p, total, order);
+        runs['usd-budget'].push(usd.totals);
+        quotes.push(usd.quote);
         runs['est-opt'].push({ ...runAssignment(p, estPick, budgets, order), decideMs: t2 - t1 });
         runs.opt.push({ ...runAssignment(p, optPick, budgets, order), decideMs: t1 - t0 });
       }
@@ -291,6 +301,7 @@ export async function runProtocol(p: Prepared, opts: ProtocolOptions): Promise<Q
         embedder: p.embedder,
         coptLpValue: copt.objective,
         methods,
+        usdQuote: summariseQuotes(quotes),
       });
     }
   }

@@ -29,5 +29,9 @@ export function formatReport(r: QualityReport, run: { ann: string; weighting: st
     line(header),
     `|${widths.map((w, i) => (i === 0 ? ':' : '') + '-'.repeat(w + 1) + (i === 0 ? '' : ':')).join('|')}|`,
     ...rows.map(line),
+    '',
+    `usd-budget routes with one pooled dollar budget (PORT's setting, the router's --budget-usd); its quote (estimates of the chosen models) vs realised: ` +
+      `cost ${fmt(r.usdQuote.predictedCostUsd, 4)} vs ${fmt(r.usdQuote.realisedCostUsd, 4)} USD (error ${(100 * r.usdQuote.costErrorFraction).toFixed(1)}%), ` +
+      `quality ${fmt(r.usdQuote.predictedQuality, 1)} vs ${fmt(r.usdQuote.realisedQuality, 1)} (error ${(100 * r.usdQuote.qualityErrorFraction).toFixed(1)}%)`,
   ].join('\n');
 }

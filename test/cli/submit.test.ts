@@ -125,7 +125,8 @@ describe('switchyard submit', () => {
   });
 
   it('reports bad lines by number, produces each good line once, and records the job', async () => {
-    const { opts, err } = options();
+    const deadlineMs = Date.parse('2030-01-02T03:04:05Z');
+    const { opts, err } = options({ budgetUsd: 12.5, deadlineMs });
     const result = await runSubmit(opts);
     expect(result).toMatchObject({ kind: 'submitted', jobId, attempt: 'new', linesRead: 11, produced: GOOD_LINES.length, bad: BAD_LINES.size });
     for (const [line, reason] of BAD_LINES) expect(err()).toMatch(new RegExp(`line ${line}: .*${reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
@@ -139,6 +140,9 @@ describe('switchyard submit', () => {
     await withClient(stack().adminUrl, async (c) => {
       const job = await c.query('SELECT tenant, topic, status, attempts, lines_read, lines_produced, lines_rejected FROM switchyard.jobs WHERE job_id = $1', [jobId]);
       expect(job.rows).toEqual([{ tenant, topic, status: 'submitted', attempts: 1, lines_read: '11', lines_produced: '6', lines_rejected: '5' }]);
+      const budget = await c.query<{ budget_usd: number; deadline_at: Date }>('SELECT budget_usd, deadline_at FROM switchyard.jobs WHERE job_id = $1', [jobId]);
+      expect(budget.rows[0]!.budget_usd).toBe(12.5);
+      expect(budget.rows[0]!.deadline_at.getTime()).toBe(deadlineMs);
       const bad = await c.query('SELECT line_no FROM switchyard.job_bad_lines WHERE job_id = $1 ORDER BY line_no', [jobId]);
       expect(bad.rows.map((r: { line_no: string }) => Number(r.line_no))).toEqual([...BAD_LINES.keys()]);
     });

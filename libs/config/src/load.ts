@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import type { ConfigIssue } from './errors.ts';
 import { applyEnv } from './env.ts';
+import { hasPrice } from './prices.ts';
 import { resolveSecretFiles } from './secrets.ts';
 import type { ReadSecretFile } from './secrets.ts';
 import { configSchema } from './schema.ts';
@@ -92,7 +93,20 @@ function crossFieldIssues(cfg: ParsedConfig, routedByModel: Record<string, strin
     // node-postgres lets the URL's ssl parameters replace the ssl object, silently.
     issues.push({ path: 'postgres.connectionString', rule: 'ssl_given_twice', message: 'postgres.ssl is enabled, so the URL must not carry sslmode or other ssl* parameters' });
   }
+  issues.push(...usdBudgetIssues(cfg));
   return issues;
+}
+
+/** A dollar cap cannot be guaranteed for a model whose worst case cannot be priced. */
+function usdBudgetIssues(cfg: ParsedConfig): ConfigIssue[] {
+  const capped = [
+    ...Object.entries(cfg.budgets.tenants).map(([id, b]) => [`budgets.tenants.${id}.usdPerDay`, b.usdPerDay] as const),
+    ...Object.entries(cfg.budgets.jobs).map(([id, b]) => [`budgets.jobs.${id}.usdPerDay`, b.usdPerDay] as const),
+  ].filter(([, usd]) => usd !== undefined);
+  if (capped.length === 0) return [];
+  const unpriced = cfg.models.filter((m) => !hasPrice(m)).map((m) => m.name);
+  if (unpriced.length === 0) return [];
+  return [{ path: capped[0]![0], rule: 'usd_budget_without_price', message: `a dollar budget needs costPer1kPromptTokensUsd and costPer1kCompletionTokensUsd on every model; missing on ${unpriced.join(', ')}` }];
 }
 
 export interface LoadConfigOptions {

@@ -110,6 +110,8 @@ export const modelSchema = z
     maxBatchRequests: positiveInt.describe('Upper bound on requests in one routed batch.'),
     costPer1kPromptTokensUsd: z.number().min(0).optional().describe('Price of 1,000 prompt tokens in USD.'),
     costPer1kCompletionTokensUsd: z.number().min(0).optional().describe('Price of 1,000 completion tokens in USD.'),
+    batchCostPer1kPromptTokensUsd: z.number().min(0).optional().describe('Batch-mode price of 1,000 prompt tokens in USD; defaults to the standard price.'),
+    batchCostPer1kCompletionTokensUsd: z.number().min(0).optional().describe('Batch-mode price of 1,000 completion tokens in USD; defaults to the standard price.'),
   })
   .strict()
   .refine((m) => m.tokensPerDay === undefined || m.tokensPerDay >= m.tokensPerMinute, {
@@ -121,7 +123,11 @@ const budgetSchema = z
   .object({
     tokensPerMinute: positiveInt.optional().describe('Token cap per minute window.'),
     tokensPerDay: positiveInt.optional().describe('Token cap per UTC day.'),
-    usdPerDay: z.number().positive().optional().describe('Spend cap per UTC day in USD.'),
+    usdPerDay: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Spend cap per UTC day in USD, enforced by the router through the shared dollar ledger (worst case reserved, settled to true cost); every model then needs both prices.'),
   })
   .strict();
 

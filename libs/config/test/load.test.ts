@@ -143,4 +143,13 @@ describe('loadConfig', () => {
       expect(err).toMatchObject({ code: 'invalid_config', retriable: false });
     }
   });
+
+  it('refuses a dollar cap while a model has no price, since its worst case cannot be reserved', () => {
+    const budgets = { tenants: { acme: { usdPerDay: 5 } } };
+    const issues = issuesOf(() => loadConfig({}, { ...file, budgets }));
+    expect(issues).toEqual([expect.objectContaining({ path: 'budgets.tenants.acme.usdPerDay', rule: 'usd_budget_without_price' })]);
+    const priced = { costPer1kPromptTokensUsd: 0.01, costPer1kCompletionTokensUsd: 0.03 };
+    const cfg = loadConfig({}, { models: [model('a', priced), model('b', priced)], budgets });
+    expect(cfg.budgets.tenants['acme']!.usdPerDay).toBe(5);
+  });
 });

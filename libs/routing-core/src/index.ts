@@ -56,3 +56,21 @@ export { RandomProjection } from './feedback/projection.ts';
 export { estimatePerModel } from './feedback/per-model-estimates.ts';
 export { QualityCalibration, type QualityCalibrationOptions } from './feedback/quality-calibration.ts';
 export { OutcomeImputation } from './feedback/imputation.ts';
+export {
+  UsdLedger,
+  refusalAction,
+  nanoUsdCeil,
+  nanoUsdFloor,
+  usdOfNano,
+  NANO_PER_USD,
+  type UsdEntry,
+  type UsdLedgerChanges,
+  type UsdRefusalReason,
+  type UsdReserveInput,
+  type UsdReserveResult,
+  type UsdScope,
+  type UsdSettleResult,
+} from './usd-ledger.ts';
+export { UsdPacer, solveSharedDualPrice, spendAt, type SharedDualPriceProblem, type UsdPacerOptions } from './usd-pacer.ts';
+export { routeUnderUsdBudget, type UsdRoutingChoice, type UsdRoutingRequest } from './usd-routing.ts';
+export { quoteJob, finishSecondsFor, type Quote, type QuoteEstimate, type QuoteInput, type QuoteLine, type QuoteModel, type SingleModelQuote } from './quote.ts';

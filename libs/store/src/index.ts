@@ -45,6 +45,29 @@ export {
 } from './budget-leases.ts';
 export { heartbeatLeaseOwner, reclaimExpiredLeases, retireLeaseOwner } from './lease-owners.ts';
 export { recordOutcomes, readOutcomeStats, rewardOf, outcomeDigest, compareOutcomeVersions, classifyOutcomeWrite, latestPerRequest, isValidSegment, ALL_SEGMENTS, MAX_SEGMENT_CHARS, type OutcomeRecord, type OutcomeStats, type OutcomeWriteKind, type RecordOutcomesResult, type OutcomeDb, type OutcomeVersion, type CostSource } from './outcomes.ts';
+export {
+  reserveUsd,
+  reserveUsdCandidates,
+  type UsdCandidateReservation,
+  type UsdCandidateResult,
+  settleUsd,
+  releaseUsd,
+  readUsdBudgets,
+  jobUsdScope,
+  dailyUsdScope,
+  readJobUsdBudgets,
+  usdScopesFor,
+  type UsdCaps,
+  type JobUsdBudget,
+  type UsdLedgerDb,
+  type UsdScopeLimit,
+  type UsdReservation,
+  type UsdSettlement,
+  type UsdRelease,
+  type UsdBudgetRow,
+} from './usd-ledger.ts';
+export { readStoredOutcomes, recordLabels, readLabels, type StoredOutcome, type LabelRecord } from './outcome-labels.ts';
+export { UsdBudgetGate, type UsdGateOptions, type UsdGateRequest, type UsdGateVerdict } from './usd-gate.ts';
 export { beginJob, finishJob, recordBadLines, readBadLines, readJob, listJobs, decisionTotals } from './jobs.ts';
 export type { BadLine, BeginJobResult, DecisionTotals, JobCounts, JobRow, JobStatusKind, JobSummary, ModelDecisions, NewJob, SourceFormat } from './jobs.ts';
 export { outcomesAvailable, outcomeTotals } from './job-outcomes.ts';

@@ -39,6 +39,10 @@ export interface NewJob {
   readonly sourceBytes: number;
   readonly topic: string;
   readonly submittedAtMs: number;
+  /** The job's own dollar budget (the router enforces it through the dollar ledger); null for none. */
+  readonly budgetUsd?: number | null;
+  /** When the job should be done by (epoch ms): the routing policy spreads the budget up to it. */
+  readonly deadlineMs?: number | null;
 }
 
 export type BeginJobResult =
@@ -99,10 +103,10 @@ export async function readJob(db: Queryable, jobId: string): Promise<JobRow | nu
  */
 export async function beginJob(db: Queryable, job: NewJob, force: boolean): Promise<BeginJobResult> {
   const inserted = await db.query(
-    `INSERT INTO switchyard.jobs (job_id, tenant, source, source_format, source_bytes, topic, status, submitted_at)
-     VALUES ($1, $2, $3, $4, $5, $6, 'submitting', to_timestamp($7::float8 / 1000.0))
+    `INSERT INTO switchyard.jobs (job_id, tenant, source, source_format, source_bytes, topic, status, submitted_at, budget_usd, deadline_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'submitting', to_timestamp($7::float8 / 1000.0), $8, to_timestamp($9::float8 / 1000.0))
      ON CONFLICT (job_id) DO NOTHING RETURNING job_id`,
-    [job.jobId, job.tenant, job.source, job.sourceFormat, job.sourceBytes, job.topic, job.submittedAtMs],
+    [job.jobId, job.tenant, job.source, job.sourceFormat, job.sourceBytes, job.topic, job.submittedAtMs, job.budgetUsd ?? null, job.deadlineMs ?? null],
   );
   if (inserted.rowCount === 1) return { kind: 'new' };
   const previous = await readJob(db, job.jobId);
@@ -116,9 +120,10 @@ export async function beginJob(db: Queryable, job: NewJob, force: boolean): Prom
   if (previous.status === 'submitted' && !force) return { kind: 'already_submitted', previous };
   await db.query(
     `UPDATE switchyard.jobs SET status = 'submitting', attempts = attempts + 1, error = NULL, finished_at = NULL,
-       source = $2, source_format = $3, source_bytes = $4, updated_at = now()
+       source = $2, source_format = $3, source_bytes = $4, updated_at = now(),
+       budget_usd = coalesce($5, budget_usd), deadline_at = coalesce(to_timestamp($6::float8 / 1000.0), deadline_at)
      WHERE job_id = $1`,
-    [job.jobId, job.source, job.sourceFormat, job.sourceBytes],
+    [job.jobId, job.source, job.sourceFormat, job.sourceBytes, job.budgetUsd ?? null, job.deadlineMs ?? null],
   );
   await db.query('DELETE FROM switchyard.job_bad_lines WHERE job_id = $1', [job.jobId]);
   return { kind: 'resubmitting', previous };

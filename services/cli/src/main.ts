@@ -5,13 +5,16 @@
 //   route             route a file offline, without Kafka (per-model batch files + decisions)
 //   report <id>       one self-contained HTML report of a job (charts inline, no network)
 //   results <id>      a job's answers in OpenAI or Anthropic batch output format
+//   label <id> <file> quality labels that arrive after the job ran, fed into the outcomes path
 // Endpoints: --brokers / --registry / --pg-url, else SWITCHYARD_KAFKA_BROKERS,
 // SWITCHYARD_REGISTRY_URL, SWITCHYARD_PG_URL, else the local stack (started if not running).
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseBudgetUsd, parseDeadlineMs } from './budget-flags.ts';
 import { resolveEndpoints } from './endpoints.ts';
 import type { EndpointFlags } from './endpoints.ts';
 import { CliError } from './errors.ts';
 import { runJob, runJobs } from './jobs-command.ts';
+import { runLabel } from './label/command.ts';
 import { runReport } from './report/command.ts';
 import { runResults } from './results/command.ts';
 import { runRoute } from './route/command.ts';
@@ -56,6 +59,8 @@ withEndpointOptions(
     .option('--partitions <n>', 'partitions if the topic has to be created', positiveInt, 6)
     .option('--max-output-tokens <n>', 'maxOutputTokens for lines that do not set it', positiveInt, 512)
     .option('--priority <n>', 'priority for lines that do not set it', anyInt, 0)
+    .option('--budget-usd <usd>', "the job's dollar budget: the router reserves each request's worst case and never lets true costs pass it")
+    .option('--deadline <when>', 'when the job should be done: ISO 8601 time or a duration (90m, 6h, 2d); the policy spreads the budget up to it')
     .option('--force', 'send the requests of an already submitted job again (same request ids)', false)
     .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal)')
     .option('--show-bad <n>', 'bad lines to print', positiveInt, 20),
@@ -71,6 +76,8 @@ withEndpointOptions(
     replicationFactor: 1,
     maxOutputTokens: o['maxOutputTokens'] as number,
     priority: o['priority'] as number,
+    budgetUsd: o['budgetUsd'] === undefined ? undefined : parseBudgetUsd(o['budgetUsd'] as string),
+    deadlineMs: o['deadline'] === undefined ? undefined : parseDeadlineMs(o['deadline'] as string, Date.now()),
     force: o['force'] === true,
     progress: o['progress'] !== false && process.stderr.isTTY === true,
     printBadLines: o['showBad'] as number,
@@ -84,6 +91,19 @@ withEndpointOptions(
     log(`job ${result.jobId}: ${result.produced} requests sent to ${o['topic'] as string}, ${result.bad} bad lines, ${result.linesRead} lines read in ${(result.elapsedMs / 1000).toFixed(1)} s (${rate} lines/s)`);
   }
   process.stdout.write(`${result.jobId}\n`);
+});
+
+withEndpointOptions(
+  program
+    .command('label')
+    .description('Feed quality labels (JSONL: custom_id or request_id, quality in [0, 1]) into the outcomes path; a later label of a request replaces the earlier one.')
+    .argument('<jobId>', 'job id printed by submit')
+    .argument('<file>', 'labels file, one JSON object a line')
+    .option('--topic <topic>', 'outcomes topic (env SWITCHYARD_TOPIC_OUTCOMES)', env['SWITCHYARD_TOPIC_OUTCOMES'] ?? 'outcomes'),
+).action(async (jobId: string, file: string, o: Record<string, unknown>) => {
+  const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
+  const r = await runLabel({ jobId, file, topic: o['topic'] as string, endpoints, stderr: process.stderr });
+  log(`job ${jobId}: ${r.applied} labels sent to the outcomes path, ${r.unchanged} already applied, ${r.missing} not applicable, ${r.bad} bad lines`);
 });
 
 withEndpointOptions(

@@ -9,6 +9,7 @@ import { recordOutcomes } from '@switchyard/store';
 import type { OutcomeRecord, Pool } from '@switchyard/store';
 import type { OutcomeRecorderConfig } from './config.ts';
 import { segmentFromHeaders, toOutcomeRecord } from './convert.ts';
+import { settleSlice } from './settlements.ts';
 
 export interface OutcomeSliceDeps {
   readonly pool: Pool;
@@ -21,11 +22,13 @@ export interface OutcomeSliceDeps {
   readonly counts: { consumed: number; inserted: number; replaced: number; duplicates: number; stale: number; deadLettered: number };
   readonly written: Counter;
   readonly dead: Counter;
+  /** Dollar settlements, by result (settled, overrun, unpriced). */
+  readonly usd: Counter;
   readonly log: Logger;
 }
 
 export function outcomeSliceHandler(deps: OutcomeSliceDeps): (input: BatchInput) => Promise<BatchOutput> {
-  const { pool, outcomeSerde, deadLetterSerde, validate, models, serviceName, counts, written, dead, log } = deps;
+  const { pool, outcomeSerde, deadLetterSerde, validate, models, serviceName, counts, written, dead, usd, log } = deps;
   return async ({ topic, partition, messages }) => {
     const rows: OutcomeRecord[] = [];
     const records: OutputRecord[] = [];
@@ -64,6 +67,7 @@ export function outcomeSliceHandler(deps: OutcomeSliceDeps): (input: BatchInput)
       rows.push(toOutcomeRecord(outcome, segmentFromHeaders(m.headers), models.get(outcome.model), { topic, partition, offset: m.offset }));
     }
     const result = await recordOutcomes(pool, rows);
+    await settleSlice(pool, rows, result.byRequest, usd, log);
     // Counted only after the write succeeded; a slice that fails is re-read and counted then.
     counts.consumed += messages.length;
     counts.inserted += result.inserted;

@@ -59,6 +59,7 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
   const metrics = new Registry();
   const written = new Counter({ name: 'outcome_recorder_outcomes_total', help: 'Outcome events handled, by what they did in Postgres.', labelNames: ['result'], registers: [metrics] });
   const dead = new Counter({ name: 'outcome_recorder_dead_letters_total', help: 'Outcome events dead-lettered, by reason.', labelNames: ['reason'], registers: [metrics] });
+  const usd = new Counter({ name: 'outcome_recorder_usd_settlements_total', help: 'Dollar reservations settled to true cost, overrun, or left held because the outcome had no cost.', labelNames: ['result'], registers: [metrics] });
   const txns = new Counter({ name: 'outcome_recorder_transactions_total', help: 'Kafka transactions, by result.', labelNames: ['result'], registers: [metrics] });
 
   const cleanups: (() => Promise<void>)[] = [];
@@ -103,7 +104,7 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
         } else if (e.type === 'fenced') txns.inc({ result: 'fenced' });
         else if (e.type === 'fatal') log.error({ err: e.error }, 'recorder gives up');
       },
-      handler: outcomeSliceHandler({ pool, outcomeSerde, deadLetterSerde, validate, models, deadLetterTopic: sy.topics.deadLetter, serviceName, counts, written, dead, log }),
+      handler: outcomeSliceHandler({ pool, outcomeSerde, deadLetterSerde, validate, models, deadLetterTopic: sy.topics.deadLetter, serviceName, counts, written, dead, usd, log }),
     });
     await runner.start();
     cleanups.push(() => runner.stop());

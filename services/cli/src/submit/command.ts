@@ -34,6 +34,9 @@ export interface SubmitCommandOptions {
   readonly replicationFactor: number;
   readonly maxOutputTokens: number;
   readonly priority: number;
+  /** The job's dollar budget and deadline (epoch ms), stored with the job before any request is sent. */
+  readonly budgetUsd?: number | undefined;
+  readonly deadlineMs?: number | undefined;
   /** Send the requests of a job that was already fully submitted again (same ids). */
   readonly force: boolean;
   readonly progress: boolean;
@@ -73,7 +76,7 @@ export async function runSubmit(opts: SubmitCommandOptions): Promise<SubmitOutco
 
   const pg = createPool({ url: opts.endpoints.postgresUrl, poolMax: 2, applicationName: 'switchyard-submit' });
   try {
-    const begun = await beginJob(pg, { jobId, tenant: opts.tenant, source: path, sourceFormat: source.format, sourceBytes: source.sizeBytes, topic: opts.topic, submittedAtMs: clock() }, opts.force);
+    const begun = await beginJob(pg, { jobId, tenant: opts.tenant, source: path, sourceFormat: source.format, sourceBytes: source.sizeBytes, topic: opts.topic, submittedAtMs: clock(), budgetUsd: opts.budgetUsd ?? null, deadlineMs: opts.deadlineMs ?? null }, opts.force);
     if (begun.kind === 'conflict') throw new CliError('job_conflict', begun.detail);
     if (begun.kind === 'already_submitted') {
       say(`job ${jobId} was already submitted (${begun.previous.linesProduced} requests at ${begun.previous.submittedAt.toISOString()}); nothing sent. --force sends its requests again with the same ids.`);
