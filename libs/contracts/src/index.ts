@@ -20,6 +20,20 @@ export { createRegistryClient } from './registry.ts';
 export type { RegistryClientOptions, RegistryPort, SchemaInfo } from './registry.ts';
 export { AvroSerde } from './serde.ts';
 export type { AvroSerdeOptions, DecodeFailureReason, DecodeResult } from './serde.ts';
+export {
+  EMBEDDING_MIN_LENGTH,
+  INT32_MAX,
+  allowedModelsList,
+  epochMillisRule,
+  hasInput,
+  isBlankPrompt,
+  maxOutputTokensRule,
+  metadataMap,
+  priorityRule,
+  promptText,
+  promptTokensRule,
+  wellFormedText,
+} from './request-rules.ts';
 export { createOutcomeValidator, createRequestValidator, outcomeShape, requestShape } from './validate.ts';
 export type { OutcomeLimits, RequestLimits, RequestValidator, ValidationResult } from './validate.ts';
 export {
