@@ -8,6 +8,8 @@ export type {
   RoutedBatchV1,
   RoutedRequestV1,
 } from './types.ts';
+export { unreadableDeadLetter } from './dead-letters.ts';
+export type { UnreadableSource } from './dead-letters.ts';
 export { DEAD_LETTER_REASONS, DEFER_REASONS, isDeadLetterReason, isDeferReason } from './reasons.ts';
 export type { DeadLetterReason, DeferReason } from './reasons.ts';
 export { ContractsError } from './errors.ts';

@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { Counter, Registry } from 'prom-client';
-import { AvroSerde, contracts, createOutcomeValidator, createRegistryClient } from '@switchyard/contracts';
+import { AvroSerde, contracts, createOutcomeValidator, createRegistryClient, unreadableDeadLetter } from '@switchyard/contracts';
 import type { DeadLetterReason, DeadLetterV1, OutcomeV1 } from '@switchyard/contracts';
 import { TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
 import type { OutputRecord } from '@switchyard/kafka-io';
@@ -97,6 +97,7 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
       heartbeatIntervalMs: sy.kafka.heartbeatIntervalMs,
       transactionTimeoutMs: sy.kafka.transactionTimeoutMs,
       retry: sy.kafka.retry,
+      onUnreadable: (u) => [{ topic: sy.topics.deadLetter, key: null, value: deadLetterSerde.encode(unreadableDeadLetter(u, serviceName, Date.now())) }],
       ...(options.beforeCommit !== undefined ? { beforeCommit: options.beforeCommit } : {}),
       onEvent: (e) => {
         if (e.type === 'committed') txns.inc({ result: 'committed' });

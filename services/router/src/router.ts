@@ -21,10 +21,10 @@ import { pino } from 'pino';
 import { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import type { KafkaMessage } from 'kafkajs';
-import { AvroSerde, contracts, createRegistryClient, createRequestValidator } from '@switchyard/contracts';
+import { AvroSerde, contracts, createRegistryClient, createRequestValidator, unreadableDeadLetter } from '@switchyard/contracts';
 import type { HeaderV1, RoutedBatchV1 } from '@switchyard/contracts';
 import { TransactionalRunner, createKafka, ensureTopics, sleep } from '@switchyard/kafka-io';
-import type { BatchInput, BatchOutput, RunnerEvent } from '@switchyard/kafka-io';
+import type { BatchInput, BatchOutput, OutputRecord, RunnerEvent, UnreadableInput } from '@switchyard/kafka-io';
 import { DEFAULT_FEEDBACK_OPTIONS, WindowBudgetLedger } from '@switchyard/routing-core';
 import { acquireBudgetLeases, createPool, heartbeatLeaseOwner, postgresConfigOf, reclaimExpiredLeases, recordDecisions, retireLeaseOwner, settleOwnedLeases } from '@switchyard/store';
 import type { RouterConfig } from './config.ts';
@@ -286,8 +286,18 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
       };
     };
 
+    // A record batch no codec can read is dead-lettered offset by offset and committed past
+    // (kafka-io unreadable.ts); the partition moves on instead of the router crash-looping.
+    const unreadable = new Counter({ name: 'router_unreadable_records_total', help: 'Input offsets in record batches that could not be decoded (dead-lettered as unreadable_batch), by topic.', labelNames: ['topic'], registers: [metrics.registry] });
+    const onUnreadable = (u: UnreadableInput): OutputRecord[] => [
+      { topic: sy.topics.deadLetter, key: null, value: deadLetterSerde.encode(unreadableDeadLetter(u, `router/${sy.router.instanceId}`, clock())) },
+    ];
     const onEvent = (event: RunnerEvent): void => {
       switch (event.type) {
+        case 'unreadable':
+          unreadable.inc({ topic: event.topic }, event.offsets);
+          log.error({ topic: event.topic, partition: event.partition, ...event.batch, offsets: event.offsets }, 'record batch could not be decoded: dead-lettered and committed past');
+          return;
         case 'committed':
           metrics.observeTransaction('committed');
           log.debug(event, 'slice committed');
@@ -331,6 +341,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
       retry: sy.kafka.retry,
       isBackpressured: () => pool.queueDepth() >= svc.backpressureQueueDepth,
       onEvent,
+      onUnreadable,
     };
     const requestsRunner = new TransactionalRunner({ ...common, groupId, topics: [sy.topics.requests], maxInFlightBatches: sy.router.maxInFlightBatches });
     // Deferred records wait in their partition until due; a group of their own keeps that wait
