@@ -6,6 +6,9 @@ import { StackError } from './errors.ts';
 /** Repository root (two levels above this file). */
 export const repoRoot: string = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
+/** How long an install waits for another process installing the same component (a Maven download over a slow link). */
+export const INSTALL_LOCK_TIMEOUT_MS = 15 * 60_000;
+
 const port = z.number().int().min(1).max(65_535);
 const pgUrl = z.string().refine((s) => /^postgres(ql)?:\/\//.test(s) && URL.canParse(s), {
   message: 'must be a postgres:// URL',
