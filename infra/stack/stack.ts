@@ -2,7 +2,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { migrate, redactUrl } from '@switchyard/store';
 import { parseStackConfig, type StackConfigInput } from './config.ts';
-import { ensureKafka, kafkaClusterId, probeKafka } from './kafka.ts';
+import { ensureKafka, kafkaClusterId, kafkaLibs, probeKafka } from './kafka.ts';
 import { components, layoutOf, type Component, type Layout } from './layout.ts';
 import { withFileLock } from './lock.ts';
 import { analystUrlOf, ensurePostgres, probePostgres, type PostgresKind } from './postgres.ts';
@@ -217,4 +217,13 @@ export async function stackStatus(opts: { config?: StackConfigInput } = {}): Pro
       analystUrl: analystUrlOf(config, config.postgres.externalUrl !== undefined ? 'external' : pgPid !== undefined ? 'embedded' : 'server'),
     },
   ];
+}
+
+/**
+ * Folder of the jars of the Kafka version the stack runs (installed into the stack cache on
+ * first use), for running Kafka's own Java clients and tools: `java -cp '<folder>/*' ...`.
+ */
+export async function kafkaJars(opts: { config?: StackConfigInput; log?: (line: string) => void } = {}): Promise<string> {
+  const config = parseStackConfig(opts.config ?? {});
+  return kafkaLibs(config, layoutOf(config), opts.log);
 }
