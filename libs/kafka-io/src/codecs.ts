@@ -9,7 +9,9 @@
 // with a correct header checksum; zstd is a standard zstd frame, possibly without a content
 // size (Java's streaming ZstdOutputStream), which fzstd decodes.
 import { createRequire } from 'node:module';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+// Default import: Node's CommonJS export detection does not see kafkajs' CompressionCodecs, so
+// a named import fails outside bundlers and vitest (SyntaxError at process start).
+import kafkajs from 'kafkajs';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { decompress as zstdDecompress } from 'fzstd';
 import { KafkaIoError } from './errors.ts';
@@ -17,6 +19,9 @@ import { KafkaIoError } from './errors.ts';
 /** Codec names producers can be configured with (`none` = uncompressed). */
 export const COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 export type CompressionCodec = (typeof COMPRESSION_CODECS)[number];
+
+const { CompressionCodecs, CompressionTypes } = kafkajs;
+type CompressionTypes = kafkajs.CompressionTypes;
 
 const codecIds: Readonly<Record<CompressionCodec, CompressionTypes>> = {
   none: CompressionTypes.None,

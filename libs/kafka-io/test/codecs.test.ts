@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { COMPRESSION_CODECS, compressionTypeOf, registerCodecs } from '../src/codecs.ts';
@@ -49,5 +51,16 @@ describe('compression codecs', () => {
 
   it('maps every configurable codec to its kafkajs type', () => {
     expect(COMPRESSION_CODECS.map(compressionTypeOf)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  // Services run under plain Node, where a named import of kafkajs' CompressionCodecs fails at
+  // load time; vitest's transform hides that, so this loads the library in a real process.
+  it('loads and registers under plain Node, as the services run', async () => {
+    const index = join(import.meta.dirname, '..', 'src', 'index.ts');
+    const script = `import(${JSON.stringify(index)}).then((m) => { m.registerCodecs(); m.installUnreadableBatchGuard(); console.log('lz4=' + m.compressionTypeOf('lz4')); })`;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--import', 'tsx', '-e', script], { timeout: 30_000 }, (err, stdout, stderr) => (err === null ? resolve(stdout) : reject(new Error(stderr)))),
+    );
+    expect(out.trim()).toBe('lz4=3');
   });
 });
