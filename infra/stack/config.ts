@@ -90,6 +90,9 @@ export function stackConfigFromEnv(env: Readonly<Record<string, string | undefin
     registry: env['SWITCHYARD_REGISTRY_URL'] ? { externalUrl: env['SWITCHYARD_REGISTRY_URL'] } : {},
     postgres: {
       ...(env['SWITCHYARD_PG_ADMIN_URL'] ? { adminUrl: env['SWITCHYARD_PG_ADMIN_URL'] } : {}),
+      // A database of its own on a shared server, e.g. for a checkout whose migrations differ
+      // from another one's that uses the same server.
+      ...(env['SWITCHYARD_PG_DATABASE'] ? { database: env['SWITCHYARD_PG_DATABASE'] } : {}),
       ...(env['SWITCHYARD_PG_URL'] ? { externalUrl: env['SWITCHYARD_PG_URL'] } : {}),
       ...(env['SWITCHYARD_PG_ANALYST_URL'] ? { externalAnalystUrl: env['SWITCHYARD_PG_ANALYST_URL'] } : {}),
       ...(env['SWITCHYARD_PG_WRITER_PASSWORD'] ? { writerPassword: env['SWITCHYARD_PG_WRITER_PASSWORD'] } : {}),

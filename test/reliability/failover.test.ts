@@ -86,7 +86,7 @@ describe('reliability: failover after a SIGKILL', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rel-failover-'));
     cleanups.push(async () => {
       await cleanUpJob(createKafka(prefix), info.adminUrl, prefix, `${prefix}-job`);
-      await rm(dir, { recursive: true, force: true });
+      if (process.env['KEEP_TEST_LOGS'] === undefined) await rm(dir, { recursive: true, force: true });
     });
     await createJobTopics(kafka, prefix, models, PARTITIONS);
     const defaults = configSchema.shape.kafka.parse({});
@@ -126,14 +126,14 @@ describe('reliability: failover after a SIGKILL', () => {
     const feeder = new Feeder(producer, serde, prefix, jobTopics(prefix).requests);
 
     const children = [];
-    for (let k = 0; k < instances; k++) children.push(routers.start(await configFile(k), `failover-${name}-${k}`));
+    for (let k = 0; k < instances; k++) children.push(routers.start(await configFile(k), `failover-${name}-${k}`, join(dir, `router-${k}.log`)));
     feeder.start();
     // Steady state: every partition routes.
     await eventually('every partition routed', () => pauses(0, feeder.sentAt, arrivedAt).every(Number.isFinite), 120_000);
     await new Promise((r) => setTimeout(r, 3_000));
     const killAt = Date.now();
     await RouterProcesses.stop(children[0]!, 'SIGKILL');
-    if (restart) routers.start(await configFile(instances), `failover-${name}-restarted`);
+    if (restart) routers.start(await configFile(instances), `failover-${name}-restarted`, join(dir, 'router-restarted.log'));
     await eventually('every partition routed again after the kill', () => pauses(killAt, feeder.sentAt, arrivedAt).every(Number.isFinite), 120_000);
     const measured = pauses(killAt, feeder.sentAt, arrivedAt);
     await feeder.stop();
@@ -145,8 +145,8 @@ describe('reliability: failover after a SIGKILL', () => {
   }
 
   it('routes again after a kill, exactly once, with a restarted instance and with a surviving one', { timeout: 420_000 }, async () => {
-    const restarted = await scenario('restart', 1, true);
     const survivor = await scenario('survivor', 2, false);
+    const restarted = await scenario('restart', 1, true);
     const fmt = (ms: number[]): string => ms.map((m) => (m / 1_000).toFixed(1)).join(' / ');
     console.log(`[reliability failover] pause per partition after SIGKILL (s): restarted instance ${fmt(restarted)}; surviving instance ${fmt(survivor)}`);
   });

@@ -347,8 +347,10 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     // Deferred records wait in their partition until due; a group of their own keeps that wait
     // from ever holding a requests partition.
     const deferredRunner = new TransactionalRunner({ ...common, groupId: `${groupId}.deferred`, topics: [sy.topics.deferred], maxInFlightBatches: 1 });
-    cleanups.push(() => requestsRunner.stop());
-    cleanups.push(() => deferredRunner.stop());
+    // Both groups are left at once: a stop hands the partitions over as soon as it can.
+    cleanups.push(async () => {
+      await Promise.all([requestsRunner.stop(), deferredRunner.stop()]);
+    });
     await requestsRunner.start();
     await deferredRunner.start();
     state = 'running';
