@@ -126,7 +126,8 @@ describe('switchyard submit', () => {
 
   it('reports bad lines by number, produces each good line once, and records the job', async () => {
     const { opts, err } = options();
-    const result = await runSubmit(opts);
+    // Written zstd-compressed; every consumer of the project reads it back (readAll).
+    const result = await runSubmit({ ...opts, compression: 'zstd' });
     expect(result).toMatchObject({ kind: 'submitted', jobId, attempt: 'new', linesRead: 11, produced: GOOD_LINES.length, bad: BAD_LINES.size });
     for (const [line, reason] of BAD_LINES) expect(err()).toMatch(new RegExp(`line ${line}: .*${reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 

@@ -61,6 +61,10 @@ export const kafkaSchema = z
         "Consumer group session timeout: how long the group waits for a member that stopped heartbeating (a crashed process) before giving its partitions to others, so it bounds the pause after a crash. 6000 is the broker's smallest allowed value (group.min.session.timeout.ms); larger values tolerate longer stalls of a live process without a rebalance.",
       ),
     heartbeatIntervalMs: positiveInt.default(1_000).describe('Consumer heartbeat interval; at most a third of sessionTimeoutMs. Members learn of a rebalance at their next heartbeat.'),
+    compression: z
+      .enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
+      .default('none')
+      .describe('Compression of the records the services write (router outputs, outcome-recorder dead letters, submit). Every consumer of the project reads all five codecs whatever this says.'),
     transactionTimeoutMs: positiveInt.default(60_000).describe('Producer transaction timeout (broker caps it at transaction.max.timeout.ms).'),
     retry: z
       .object({

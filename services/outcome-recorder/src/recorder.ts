@@ -97,6 +97,7 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
       heartbeatIntervalMs: sy.kafka.heartbeatIntervalMs,
       transactionTimeoutMs: sy.kafka.transactionTimeoutMs,
       retry: sy.kafka.retry,
+      compression: sy.kafka.compression,
       onUnreadable: (u) => [{ topic: sy.topics.deadLetter, key: null, value: deadLetterSerde.encode(unreadableDeadLetter(u, serviceName, Date.now())) }],
       ...(options.beforeCommit !== undefined ? { beforeCommit: options.beforeCommit } : {}),
       onEvent: (e) => {

@@ -342,6 +342,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
       isBackpressured: () => pool.queueDepth() >= svc.backpressureQueueDepth,
       onEvent,
       onUnreadable,
+      compression: sy.kafka.compression,
     };
     const requestsRunner = new TransactionalRunner({ ...common, groupId, topics: [sy.topics.requests], maxInFlightBatches: sy.router.maxInFlightBatches });
     // Deferred records wait in their partition until due; a group of their own keeps that wait
