@@ -2,8 +2,9 @@
 // Kafka's Java producer writes requests with gzip, snappy, lz4 and zstd, and the router routes
 // each exactly once (lz4 used to stop the router with KafkaJSNotImplemented on every restart).
 // Then a record batch the router cannot decode (its zstd codec made to fail, as a missing or
-// broken codec does) sits between readable ones in one partition: the router dead-letters each
-// of its offsets with reason unreadable_batch, routes what follows, and keeps running.
+// broken codec does) and a record past every size limit sit between readable ones in one
+// partition: the router dead-letters each offset of the batch with reason unreadable_batch and
+// the large one as oversized_prompt, routes what follows, and keeps running.
 import { afterAll, describe, expect, it } from 'vitest';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import type { Consumer, Kafka } from 'kafkajs';
@@ -164,6 +165,11 @@ describe('router: every codec, and no batch stops a partition', () => {
       decompress: () => Promise.reject(new Error('zstd frame is corrupt')),
     });
     try {
+      // The requests topic takes records far above the broker's default 1 MB and the router's limits.
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: topicsOf(prefix).requests, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: String(8 * 1024 * 1024) }] }], waitForLeaders: true });
+      await admin.disconnect();
       const router = await startRouter(routerConfig(prefix), { logger, defaultMetrics: false });
       routers.push(router);
       let failed: unknown = null;
@@ -171,11 +177,19 @@ describe('router: every codec, and no batch stops a partition', () => {
       const serde = await AvroSerde.forTopic(createRegistryClient({ url: stack().registryUrl }), topicsOf(prefix).requests, contracts.request);
       const parts = [requests(prefix, 'before', 40), requests(prefix, 'poison', 40), requests(prefix, 'after', 40)];
       const codecOf: JavaCodec[] = ['gzip', 'zstd', 'gzip'];
+      const huge = { ...requests(prefix, 'huge', 1)[0]!, prompt: 'x'.repeat(3 * 1024 * 1024) };
       for (let i = 0; i < parts.length; i++) {
         await javaProduce({ brokers: stack().kafkaBrokers, topic: topicsOf(prefix).requests, partition: 0, codec: codecOf[i]!, records: parts[i]!.map((r) => ({ key: r.requestId, value: serde.encode(r) })) });
+        if (i === 0) {
+          // A 3 MB record, past the fetch size per partition and every router limit, at offset 40.
+          const producer = kafka.producer();
+          await producer.connect();
+          await producer.send({ topic: topicsOf(prefix).requests, messages: [{ key: huge.requestId, value: serde.encode(huge), partition: 0 }] });
+          await producer.disconnect();
+        }
       }
       const out = await readOutputs(kafka, prefix, consumers);
-      await eventually('readable requests routed and the unreadable ones dead-lettered', () => (new Set(out.routedIds).size >= 80 && out.dead.length >= 40) || failed !== null, 120_000);
+      await eventually('readable requests routed and the others dead-lettered', () => (new Set(out.routedIds).size >= 80 && out.dead.length >= 41) || failed !== null, 120_000);
       await new Promise((r) => setTimeout(r, 2_000));
       expect(failed).toBeNull();
       expect(out.failures).toEqual([]);
@@ -183,18 +197,20 @@ describe('router: every codec, and no batch stops a partition', () => {
       const seen = counts(out.routedIds);
       expect([...seen.values()].filter((n) => n !== 1)).toEqual([]);
       expect([...seen.keys()].sort()).toEqual(readable.sort());
-      // The Java producer is not transactional: offsets 0-39, 40-79, 80-119.
-      expect(out.dead.map((d) => d.sourceOffset).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => 40 + i));
-      for (const d of out.dead) {
+      // Offsets: 0-39 readable, 40 the huge record, 41-80 the unreadable batch, 81-120 readable.
+      const big = out.dead.filter((d) => d.sourceOffset === 40);
+      expect(big.map((d) => [d.reason, d.originalKey?.toString(), d.originalValue])).toEqual([['oversized_prompt', huge.requestId, null]]);
+      const unreadable = out.dead.filter((d) => d.sourceOffset !== 40);
+      expect(unreadable.map((d) => d.sourceOffset).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => 41 + i));
+      for (const d of unreadable) {
         expect(d).toMatchObject({ reason: 'unreadable_batch', sourceTopic: topicsOf(prefix).requests, sourcePartition: 0, originalKey: null, originalValue: null });
         expect(d.detail).toContain('zstd frame is corrupt');
       }
       // The partition moved on: the group's committed offset is past the last record.
-      const admin = kafka.admin();
       await admin.connect();
       const offsets = await admin.fetchOffsets({ groupId: `${prefix}.router`, topics: [topicsOf(prefix).requests] });
       await admin.disconnect();
-      expect(offsets[0]!.partitions[0]!.offset).toBe('120');
+      expect(offsets[0]!.partitions[0]!.offset).toBe('121');
     } finally {
       table[CompressionTypes.ZSTD] = zstd;
     }
