@@ -281,7 +281,9 @@ export function buildCorpus(o: CorpusOptions): FuzzEvent[] {
   }
   for (let i = 0; i < n(50); i++) {
     const len = pick([0, 1, dim - 1, dim + 1, dim * 2, int(2, dim * 3)].filter((x) => x !== dim));
-    bad('wrong_embedding_dimension', 'validate', 'wrong_dimension', { prompt: null, embedding: vector(len) });
+    // An empty embedding breaks the request rule shared with submit before any dimension check.
+    if (len === 0) bad('empty_embedding', 'validate', 'invalid_field', { prompt: null, embedding: [] });
+    else bad('wrong_embedding_dimension', 'validate', 'wrong_dimension', { prompt: null, embedding: vector(len) });
   }
   for (let i = 0; i < n(30); i++) bad('prompt_over_char_limit', 'validate', 'oversized_prompt', { prompt: 'y'.repeat(maxPromptChars + int(1, maxPromptChars)) });
   for (let i = 0; i < n(30); i++) bad('prompt_tokens_over_limit', 'validate', 'oversized_prompt', { promptTokens: pick([maxPromptTokens + 1, int(maxPromptTokens + 1, 2 ** 31 - 1), 2 ** 31 - 1]) });
@@ -338,7 +340,9 @@ export function buildCorpus(o: CorpusOptions): FuzzEvent[] {
   for (let i = 0; i < n(20); i++) good('huge_max_output_tokens', { maxOutputTokens: pick([2 ** 31 - 1, 1e9, 65_536]) });
   for (let i = 0; i < n(20); i++) good('zero_prompt_tokens', { promptTokens: 0 });
   for (let i = 0; i < n(20); i++) good('extreme_priority', { priority: pick([2 ** 31 - 1, -(2 ** 31)]) });
-  for (let i = 0; i < n(20); i++) good('empty_prompt', { prompt: '' });
+  // Blank prompts are refused by submit and dead-lettered by the router: one rule for both.
+  for (let i = 0; i < n(20); i++) bad('blank_prompt', 'validate', 'invalid_field', { prompt: pick(['', ' ', '\t\n', '\u00a0\u3000']) });
+  for (let i = 0; i < n(20); i++) good('prompt_with_surrounding_whitespace', { prompt: ` \n${sentence()}\t ` });
   for (let i = 0; i < n(20); i++) good('future_deadline', { deadline: o.nowMs + 86_400_000 });
   for (let i = 0; i < n(20); i++) good('allowed_models_mixed', { allowedModels: [pick(models), 'no-such-model'] });
   for (let i = 0; i < n(20); i++) good('many_metadata_keys', { metadata: Object.fromEntries(Array.from({ length: 200 }, (_, j) => [`k${j}`, `v${j}`])) });
