@@ -17,7 +17,7 @@
 // per partition after each rebalance or failure.
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
-import { chunkRecords } from './chunks.ts';
+import { chunkRecords, groupByTopic } from './chunks.ts';
 import { compressionTypeOf } from './codecs.ts';
 import type { CompressionCodec } from './codecs.ts';
 import { unreadableBatchOf } from './unreadable.ts';
@@ -515,22 +515,4 @@ export class TransactionalRunner {
   isPaused(): boolean {
     return this.paused;
   }
-}
-
-function groupByTopic(records: readonly OutputRecord[]): { topic: string; messages: { key?: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders; partition?: number }[] }[] {
-  const byTopic = new Map<string, { key?: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders; partition?: number }[]>();
-  for (const r of records) {
-    let list = byTopic.get(r.topic);
-    if (list === undefined) {
-      list = [];
-      byTopic.set(r.topic, list);
-    }
-    list.push({
-      value: r.value,
-      ...(r.key !== undefined ? { key: r.key } : {}),
-      ...(r.headers !== undefined ? { headers: r.headers } : {}),
-      ...(r.partition !== undefined ? { partition: r.partition } : {}),
-    });
-  }
-  return [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages }));
 }

@@ -3,8 +3,8 @@
 import { createPool } from '@switchyard/store';
 import type { Queryable } from '@switchyard/store';
 import { CliError } from './errors.ts';
-import { decisionTotals, listJobs, readBadLines, readJob } from './jobs-store.ts';
-import { outcomeTotals } from './outcomes.ts';
+import { decisionTotals, listJobs, readBadLines, readJob } from '@switchyard/store';
+import { outcomeTotals } from '@switchyard/store';
 import { formatNumber, renderTable } from './table.ts';
 
 export interface JobsCommandOptions {

@@ -1,69 +1,9 @@
-// Reads one job's report data from Postgres: the jobs row, the router's decisions and the
-// recorded outcomes (with the running per-model, per-segment statistics of migration 0005).
-// Every query filters by job id through an index (decisions_job_idx, outcomes_job_idx), so a
-// report costs the same whatever else the database holds.
+// Assembles one job's report data from what libs/store reads: the jobs row, the router's
+// decisions and the recorded outcomes.
+import { decisionTotals, outcomeTotals, readDecisionTenants, readJob, readQualityAgainstModels, readRoutedTokensPerMinute } from '@switchyard/store';
 import type { Queryable } from '@switchyard/store';
 import { CliError } from '../errors.ts';
-import { decisionTotals, readJob } from '../jobs-store.ts';
-import { outcomeTotals } from '../outcomes.ts';
-import type { ReportData, ReportModel, ReportQuality, ReportTokenBucket } from './data.ts';
-
-async function tokensPerMinute(db: Queryable, jobId: string): Promise<ReportTokenBucket[]> {
-  const r = await db.query<{ model: string; minute_ms: string; tokens: string | null }>(
-    `SELECT model, (extract(epoch FROM date_trunc('minute', decided_at)) * 1000)::bigint AS minute_ms,
-       sum(estimated_tokens) AS tokens
-     FROM switchyard.decisions WHERE job_id = $1 AND outcome = 'routed'
-     GROUP BY 1, 2 ORDER BY 2, 1`,
-    [jobId],
-  );
-  return r.rows.map((row) => ({ model: row.model, minuteStartMs: Number(row.minute_ms), tokens: Number(row.tokens ?? 0) }));
-}
-
-/**
- * The job's mean reward, and each model's expected mean on the job's segments: the per-request
- * form of switchyard.regret_by_job (migration 0007), over the models the job used (routed to
- * or executed on), not only those that executed one of its requests, so a model the router
- * chose but that has not reported yet shows as "no outcomes yet".
- */
-async function qualityAgainstModels(db: Queryable, jobId: string): Promise<ReportQuality | null> {
-  const job = await db.query<{ n: string; total: number | null }>(
-    'SELECT count(reward) AS n, sum(reward) AS total FROM switchyard.outcomes WHERE job_id = $1',
-    [jobId],
-  );
-  const rewarded = Number(job.rows[0]?.n ?? 0);
-  if (rewarded === 0) return null;
-  const r = await db.query<{ model: string; expected: number | null }>(
-    `WITH job_segments AS (
-       SELECT coalesce(segment, '*') AS segment, count(reward) AS n
-       FROM switchyard.outcomes WHERE job_id = $1 AND reward IS NOT NULL
-       GROUP BY 1
-     ),
-     job_models AS (
-       SELECT model FROM switchyard.outcomes WHERE job_id = $1
-       UNION
-       SELECT model FROM switchyard.decisions WHERE job_id = $1 AND model IS NOT NULL
-     ),
-     means AS (
-       SELECT model, segment, (sum_reward / n_reward)::float8 AS mean_reward
-       FROM switchyard.outcome_stats
-       WHERE n_reward > 0 AND model IN (SELECT model FROM job_models)
-     )
-     SELECT jm.model,
-       (sum(js.n * coalesce(s.mean_reward, a.mean_reward)) / sum(js.n))::float8 AS expected
-     FROM job_models jm
-     CROSS JOIN job_segments js
-     LEFT JOIN means a ON a.model = jm.model AND a.segment = '*'
-     LEFT JOIN means s ON s.model = jm.model AND s.segment = js.segment
-     GROUP BY jm.model
-     ORDER BY jm.model`,
-    [jobId],
-  );
-  return {
-    rewarded,
-    jobMeanReward: Number(job.rows[0]?.total ?? 0) / rewarded,
-    perModel: r.rows.map((row) => ({ model: row.model, expectedMeanReward: row.expected === null ? null : Number(row.expected) })),
-  };
-}
+import type { ReportData, ReportModel } from './data.ts';
 
 /**
  * Everything `switchyard report` shows for one job. Throws CliError('not_found') when the id
@@ -76,7 +16,7 @@ export async function loadReportData(db: Queryable, jobId: string, nowMs: number
   if (job === null && decided === 0) throw new CliError('not_found', `no job ${jobId} (switchyard jobs lists them)`);
   const tenants =
     job === null
-      ? (await db.query<{ tenant: string }>('SELECT DISTINCT tenant FROM switchyard.decisions WHERE job_id = $1 ORDER BY tenant', [jobId])).rows.map((r) => r.tenant)
+      ? await readDecisionTenants(db, jobId)
       : [job.tenant];
   const outcomes = await outcomeTotals(db, jobId);
 
@@ -120,8 +60,8 @@ export async function loadReportData(db: Queryable, jobId: string, nowMs: number
     deferred: decisions.deferred,
     rejected: decisions.rejected,
     models,
-    tokensPerMinute: await tokensPerMinute(db, jobId),
+    tokensPerMinute: await readRoutedTokensPerMinute(db, jobId),
     // null outcomes: no outcomes table in this database (no outcome recorder has run).
-    quality: outcomes === null ? null : await qualityAgainstModels(db, jobId),
+    quality: outcomes === null ? null : await readQualityAgainstModels(db, jobId),
   };
 }

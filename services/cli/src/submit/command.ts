@@ -16,7 +16,7 @@ import type { CompressionCodec } from '@switchyard/kafka-io';
 import { createPool } from '@switchyard/store';
 import type { Endpoints } from '../endpoints.ts';
 import { CliError } from '../errors.ts';
-import { beginJob, finishJob, recordBadLines } from '../jobs-store.ts';
+import { beginJob, finishJob, recordBadLines } from '@switchyard/store';
 import { createProgress } from '../progress.ts';
 import { openJobSource } from '../source/open.ts';
 import type { SourceFormat } from '../source/record.ts';
