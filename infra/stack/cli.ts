@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { redactUrl } from '@switchyard/store';
-import { ensureStack, parseStackConfig, stackConfigFromEnv, stackStatus, stopStack, StackError } from './index.ts';
+import { ensureStack, formatStatus, parseStackConfig, stackConfigFromEnv, stackStatus, stopStack, StackError } from './index.ts';
 
 const config = stackConfigFromEnv(process.env);
 const log = (line: string): void => console.log(`[stack] ${line}`);
@@ -47,10 +47,7 @@ program
   .description('show what answers on the stack ports and what the stack started')
   .action(async () => {
     const statuses = await stackStatus({ config });
-    for (const s of statuses) {
-      const owner = s.pid !== undefined ? `started by stack (pid ${s.pid})` : 'not started by this stack';
-      console.log(`  ${s.component.padEnd(9)} ${s.ready ? 'ready' : 'DOWN '}  ${s.endpoint}  [${owner}]  log ${s.log}`);
-    }
+    for (const line of formatStatus(statuses, redactUrl)) console.log(line);
     if (statuses.some((s) => !s.ready)) process.exitCode = 1;
   });
 

@@ -6,6 +6,9 @@ import { StackError } from './errors.ts';
 /** Repository root (two levels above this file). */
 export const repoRoot: string = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
+/** How long an install waits for another process installing the same component (a Maven download over a slow link). */
+export const INSTALL_LOCK_TIMEOUT_MS = 15 * 60_000;
+
 const port = z.number().int().min(1).max(65_535);
 const pgUrl = z.string().refine((s) => /^postgres(ql)?:\/\//.test(s) && URL.canParse(s), {
   message: 'must be a postgres:// URL',
@@ -87,7 +90,8 @@ export function stackConfigFromEnv(env: Readonly<Record<string, string | undefin
     registry: env['SWITCHYARD_REGISTRY_URL'] ? { externalUrl: env['SWITCHYARD_REGISTRY_URL'] } : {},
     postgres: {
       ...(env['SWITCHYARD_PG_ADMIN_URL'] ? { adminUrl: env['SWITCHYARD_PG_ADMIN_URL'] } : {}),
-      // A database of its own per checkout: migrations of one branch never reach another's.
+      // A database of its own on a shared server, e.g. for a checkout whose migrations differ
+      // from another one's that uses the same server.
       ...(env['SWITCHYARD_PG_DATABASE'] ? { database: env['SWITCHYARD_PG_DATABASE'] } : {}),
       ...(env['SWITCHYARD_PG_URL'] ? { externalUrl: env['SWITCHYARD_PG_URL'] } : {}),
       ...(env['SWITCHYARD_PG_ANALYST_URL'] ? { externalAnalystUrl: env['SWITCHYARD_PG_ANALYST_URL'] } : {}),

@@ -1,4 +1,4 @@
-export { ensureStack, stopStack, stackStatus, registerStackUser } from './stack.ts';
+export { ensureStack, formatStatus, kafkaJars, stopStack, stackStatus, registerStackUser } from './stack.ts';
 export type { StackInfo, EnsureStackOptions, StopStackOptions, StopStackResult, ComponentStatus } from './stack.ts';
 export { StackConfigSchema, parseStackConfig, stackConfigFromEnv, repoRoot } from './config.ts';
 export type { StackConfig, StackConfigInput } from './config.ts';

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { repoRoot, type StackConfig } from './config.ts';
+import { INSTALL_LOCK_TIMEOUT_MS, repoRoot, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import type { Layout } from './layout.ts';
+import { installOnce } from './install.ts';
 import { isPortOpen } from './net.ts';
 import { isOurs, readPidFile, sleep, spawnDetached, tailOf, waitUntil } from './process.ts';
 import { classDataSharingFlags, requireJava, runMaven, runTool } from './tools.ts';
@@ -93,27 +94,25 @@ function log4j2Properties(logFile: string): string {
 async function installKafka(config: StackConfig, layout: Layout, log: Log): Promise<string> {
   const home = join(layout.cacheDir, `kafka-${config.kafka.version}`);
   const libs = join(home, 'libs');
-  if (existsSync(join(home, '.complete'))) return libs;
-  log(`kafka: resolving kafka_2.13:${config.kafka.version} from Maven Central`);
-  const staging = `${home}.partial-${process.pid}`;
-  await rm(staging, { recursive: true, force: true });
-  await runMaven(
-    [
-      '-f',
-      join(repoRoot, 'infra/kafka/pom.xml'),
-      'dependency:copy-dependencies',
-      `-Dkafka.version=${config.kafka.version}`,
-      `-DoutputDirectory=${join(staging, 'libs')}`,
-    ],
-    { cwd: repoRoot, logFile: join(layout.logsDir, 'maven-kafka.log'), what: `Kafka ${config.kafka.version}` },
-  ).catch(async (error: unknown) => {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
+  await installOnce(home, INSTALL_LOCK_TIMEOUT_MS, async (staging) => {
+    log(`kafka: resolving kafka_2.13:${config.kafka.version} from Maven Central`);
+    await runMaven(
+      [
+        '-f',
+        join(repoRoot, 'infra/kafka/pom.xml'),
+        'dependency:copy-dependencies',
+        `-Dkafka.version=${config.kafka.version}`,
+        `-DoutputDirectory=${join(staging, 'libs')}`,
+      ],
+      { cwd: repoRoot, logFile: join(layout.logsDir, 'maven-kafka.log'), what: `Kafka ${config.kafka.version}` },
+    );
   });
-  await writeFile(join(staging, '.complete'), new Date().toISOString() + '\n');
-  await rm(home, { recursive: true, force: true });
-  await rename(staging, home);
   return libs;
+}
+
+/** Jars of the Kafka version the stack runs (installed on first use); for tools such as the Java console producer. */
+export async function kafkaLibs(config: StackConfig, layout: Layout, log: Log = () => undefined): Promise<string> {
+  return installKafka(config, layout, log);
 }
 
 function kafkaClient(brokers: string[]): Kafka {

@@ -150,17 +150,35 @@ async function startEmbedded(config: StackConfig, layout: Layout, log: Log, dead
   return !ours;
 }
 
+/** The read-only analyst's URL for each way Postgres is provided (the same URL ensurePostgres reports). */
+export function analystUrlOf(config: StackConfig, kind: 'external' | 'server' | 'embedded'): string {
+  const { database, analystPassword } = config.postgres;
+  switch (kind) {
+    case 'external': {
+      const writerUrl = config.postgres.externalUrl!;
+      return config.postgres.externalAnalystUrl ?? withCredentials(writerUrl, ANALYST_ROLE, analystPassword, new URL(writerUrl).pathname.slice(1));
+    }
+    case 'server':
+      return withCredentials(config.postgres.adminUrl, ANALYST_ROLE, analystPassword, database);
+    case 'embedded':
+      return embeddedUrlOf(config);
+  }
+}
+
+function embeddedUrlOf(config: StackConfig): string {
+  return `postgres://postgres@127.0.0.1:${config.postgres.embeddedPort}/postgres`;
+}
+
 export async function ensurePostgres(config: StackConfig, layout: Layout, log: Log): Promise<PostgresEndpoint> {
   const deadline = Date.now() + config.startTimeoutMs;
-  const { database, writerPassword, analystPassword } = config.postgres;
+  const { database, writerPassword } = config.postgres;
 
   if (config.postgres.externalUrl !== undefined) {
     const writerUrl = config.postgres.externalUrl;
     await waitUntil(deadline, () => probePostgres(writerUrl), () => {
       throw new StackError('unreachable', `Postgres at ${redactUrl(writerUrl)} (SWITCHYARD_PG_URL) did not answer select 1`);
     });
-    const analystUrl =
-      config.postgres.externalAnalystUrl ?? withCredentials(writerUrl, ANALYST_ROLE, analystPassword, new URL(writerUrl).pathname.slice(1));
+    const analystUrl = analystUrlOf(config, 'external');
     return { kind: 'external', writerUrl, analystUrl, adminUrl: withDatabase(config.postgres.adminUrl, database), startedByUs: false };
   }
 
@@ -170,7 +188,7 @@ export async function ensurePostgres(config: StackConfig, layout: Layout, log: L
     return {
       kind: 'server',
       writerUrl: withCredentials(config.postgres.adminUrl, WRITER_ROLE, writerPassword, database),
-      analystUrl: withCredentials(config.postgres.adminUrl, ANALYST_ROLE, analystPassword, database),
+      analystUrl: analystUrlOf(config, 'server'),
       adminUrl: withDatabase(config.postgres.adminUrl, database),
       startedByUs: false,
     };
@@ -182,7 +200,7 @@ export async function ensurePostgres(config: StackConfig, layout: Layout, log: L
   // PGlite is one database in one session: every URL reaches the same session as `postgres`,
   // so roles, CONNECT grants and the analyst's read-only setting are not enforced here.
   const startedByUs = await startEmbedded(config, layout, log, deadline);
-  const url = `postgres://postgres@127.0.0.1:${config.postgres.embeddedPort}/postgres`;
+  const url = embeddedUrlOf(config);
   await provision(url, config, 'embedded');
   return { kind: 'embedded', writerUrl: url, analystUrl: url, adminUrl: url, startedByUs };
 }

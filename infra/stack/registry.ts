@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { repoRoot, type StackConfig } from './config.ts';
+import { INSTALL_LOCK_TIMEOUT_MS, repoRoot, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import type { Layout } from './layout.ts';
+import { installOnce } from './install.ts';
 import { isPortOpen } from './net.ts';
 import { isOurs, readPidFile, spawnDetached, tailOf, waitUntil } from './process.ts';
 import { classDataSharingFlags, requireJava, runMaven, runTool } from './tools.ts';
@@ -20,20 +21,10 @@ const CCOMPAT_PATH = '/apis/ccompat/v7';
 
 async function installRegistry(config: StackConfig, layout: Layout, log: Log): Promise<string> {
   const home = join(layout.cacheDir, `apicurio-${config.registry.version}`);
-  if (!existsSync(join(home, '.complete'))) {
+  await installOnce(home, INSTALL_LOCK_TIMEOUT_MS, async (staging) => {
     log(`registry: resolving apicurio-registry-app:${config.registry.version} from Maven Central`);
-    const staging = `${home}.partial-${process.pid}`;
-    await rm(staging, { recursive: true, force: true });
-    try {
-      await downloadAndUnpack(config, layout, staging);
-    } catch (error) {
-      await rm(staging, { recursive: true, force: true });
-      throw error;
-    }
-    await writeFile(join(staging, '.complete'), new Date().toISOString() + '\n');
-    await rm(home, { recursive: true, force: true });
-    await rename(staging, home);
-  }
+    await downloadAndUnpack(config, layout, staging);
+  });
   return runnerJar(home);
 }
 

@@ -2,10 +2,10 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { migrate, redactUrl } from '@switchyard/store';
 import { parseStackConfig, type StackConfigInput } from './config.ts';
-import { ensureKafka, kafkaClusterId, probeKafka } from './kafka.ts';
+import { ensureKafka, kafkaClusterId, kafkaLibs, probeKafka } from './kafka.ts';
 import { components, layoutOf, type Component, type Layout } from './layout.ts';
 import { withFileLock } from './lock.ts';
-import { ensurePostgres, probePostgres, type PostgresKind } from './postgres.ts';
+import { analystUrlOf, ensurePostgres, probePostgres, type PostgresKind } from './postgres.ts';
 import { isAlive, isOurs, readPidFile, stopProcess, type StopOutcome } from './process.ts';
 import { ensureRegistry, probeRegistry } from './registry.ts';
 
@@ -171,6 +171,19 @@ export interface ComponentStatus {
   /** Pid from our pid file when that process is alive; undefined when not started by the stack. */
   readonly pid: number | undefined;
   readonly log: string;
+  /** Postgres only: the read-only analyst role's URL (password included; redact before printing). */
+  readonly analystUrl?: string;
+}
+
+/** The lines `stack:status` prints; `redact` hides passwords in URLs. */
+export function formatStatus(statuses: readonly ComponentStatus[], redact: (url: string) => string): string[] {
+  const lines: string[] = [];
+  for (const s of statuses) {
+    const owner = s.pid !== undefined ? `started by stack (pid ${s.pid})` : 'not started by this stack';
+    lines.push(`  ${s.component.padEnd(9)} ${s.ready ? 'ready' : 'DOWN '}  ${s.endpoint}  [${owner}]  log ${s.log}`);
+    if (s.analystUrl !== undefined) lines.push(`  ${'analyst'.padEnd(9)} ${redact(s.analystUrl)}`);
+  }
+  return lines;
 }
 
 export async function stackStatus(opts: { config?: StackConfigInput } = {}): Promise<ComponentStatus[]> {
@@ -195,6 +208,22 @@ export async function stackStatus(opts: { config?: StackConfigInput } = {}): Pro
       log: layout.logFile('kafka'),
     },
     { component: 'registry', ready: await probeRegistry(registryUrl), endpoint: registryUrl, pid: await pidOf('registry'), log: layout.logFile('registry') },
-    { component: 'postgres', ready: await probePostgres(pgUrl), endpoint: redactUrl(pgUrl), pid: pgPid, log: layout.logFile('postgres') },
+    {
+      component: 'postgres',
+      ready: await probePostgres(pgUrl),
+      endpoint: redactUrl(pgUrl),
+      pid: pgPid,
+      log: layout.logFile('postgres'),
+      analystUrl: analystUrlOf(config, config.postgres.externalUrl !== undefined ? 'external' : pgPid !== undefined ? 'embedded' : 'server'),
+    },
   ];
+}
+
+/**
+ * Folder of the jars of the Kafka version the stack runs (installed into the stack cache on
+ * first use), for running Kafka's own Java clients and tools: `java -cp '<folder>/*' ...`.
+ */
+export async function kafkaJars(opts: { config?: StackConfigInput; log?: (line: string) => void } = {}): Promise<string> {
+  const config = parseStackConfig(opts.config ?? {});
+  return kafkaLibs(config, layoutOf(config), opts.log);
 }

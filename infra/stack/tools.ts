@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { StackError } from './errors.ts';
+import { withFileLock } from './lock.ts';
 
 export interface RunResult {
   readonly code: number;
@@ -67,10 +69,18 @@ export function classDataSharingFlags(archive: string): string[] {
   return existsSync(archive) ? [`-XX:SharedArchiveFile=${archive}`, '-Xshare:auto'] : [`-XX:ArchiveClassesAtExit=${archive}`];
 }
 
+/**
+ * Maven processes of different checkouts (and stacks) share the local repository in ~/.m2,
+ * which Maven does not lock: one resolving an artifact while another downloads it can fail to
+ * copy it ("Failed to copy artifact ... from ~/.m2"). They take turns here, on this machine.
+ */
+const MAVEN_LOCK = join(homedir(), '.m2', 'switchyard-maven.lock');
+const MAVEN_LOCK_TIMEOUT_MS = 15 * 60_000;
+
 export async function runMaven(args: readonly string[], opts: { cwd: string; logFile: string; what: string }): Promise<void> {
   let result: RunResult;
   try {
-    result = await runTool('mvn', ['-B', '-q', '-Dstyle.color=never', ...args], opts);
+    result = await withFileLock(MAVEN_LOCK, MAVEN_LOCK_TIMEOUT_MS, () => runTool('mvn', ['-B', '-q', '-Dstyle.color=never', ...args], opts));
   } catch (cause) {
     throw new StackError('maven_missing', 'no `mvn` on PATH: install Maven 3.6+ (apt-get install maven); it downloads the Kafka and registry jars', {
       cause,

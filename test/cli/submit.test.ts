@@ -127,7 +127,8 @@ describe('switchyard submit', () => {
   it('reports bad lines by number, produces each good line once, and records the job', async () => {
     const deadlineMs = Date.parse('2030-01-02T03:04:05Z');
     const { opts, err } = options({ budgetUsd: 12.5, deadlineMs });
-    const result = await runSubmit(opts);
+    // Written zstd-compressed; every consumer of the project reads it back (readAll).
+    const result = await runSubmit({ ...opts, compression: 'zstd' });
     expect(result).toMatchObject({ kind: 'submitted', jobId, attempt: 'new', linesRead: 11, produced: GOOD_LINES.length, bad: BAD_LINES.size });
     for (const [line, reason] of BAD_LINES) expect(err()).toMatch(new RegExp(`line ${line}: .*${reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 

@@ -10,7 +10,7 @@
 //   ok       - a valid request that must be routed
 import avro from 'avsc';
 import { contracts, encodeWire } from '@switchyard/contracts';
-import type { DeadLetterReason, RequestV1 } from '@switchyard/contracts';
+import type { DeadLetterReason, RequestV2 } from '@switchyard/contracts';
 import { createRng } from '@switchyard/routing-core';
 
 export type Stage = 'decode' | 'validate' | 'route';
@@ -26,7 +26,7 @@ export interface FuzzEvent {
   readonly value: Buffer | null;
   readonly expect: Expectation;
   /** The request as encoded, when the bytes hold one that decodes (checks of stored values). */
-  readonly request: RequestV1 | null;
+  readonly request: RequestV2 | null;
   /** False when the dead letter cannot hold the original value (a record at the topic's size limit). */
   readonly originalKept?: boolean;
   /** Set for events written to the deferred topic instead of the requests topic. */
@@ -159,7 +159,7 @@ export function buildCorpus(o: CorpusOptions): FuzzEvent[] {
 
   const words = ['route', 'batch', 'token', 'model', 'budget', 'prompt', 'quality', 'cost', 'window', 'kafka', 'avro', 'latency'];
   const sentence = (): string => Array.from({ length: int(4, 30) }, () => pick(words)).join(' ');
-  const base = (over: Partial<RequestV1> = {}): RequestV1 => ({
+  const base = (over: Partial<RequestV2> = {}): RequestV2 => ({
     requestId: `${o.prefix}-r${seq}`,
     jobId: goodJob,
     tenant: `${o.prefix}-t${seq % 3}`,
@@ -172,18 +172,20 @@ export function buildCorpus(o: CorpusOptions): FuzzEvent[] {
     allowedModels: null,
     metadata: { n: String(seq) },
     submittedAt: o.nowMs,
+    customId: null,
+    body: null,
     ...over,
   });
-  const encode = (r: RequestV1, schemaId = o.requestSchemaId): Buffer => encodeWire(schemaId, requestType.toBuffer(r));
-  const add = (cls: string, key: Buffer | null, value: Buffer | null, expect: Expectation, request: RequestV1 | null): void => {
+  const encode = (r: RequestV2, schemaId = o.requestSchemaId): Buffer => encodeWire(schemaId, requestType.toBuffer(r));
+  const add = (cls: string, key: Buffer | null, value: Buffer | null, expect: Expectation, request: RequestV2 | null): void => {
     events.push({ id: `${o.prefix}-f${events.length}`, cls, key, value, expect, request });
   };
-  const good = (cls: string, over: Partial<RequestV1> = {}, key?: Buffer | null): void => {
+  const good = (cls: string, over: Partial<RequestV2> = {}, key?: Buffer | null): void => {
     seq += 1;
     const r = base(over);
     add(cls, key === undefined ? Buffer.from(r.requestId) : key, encode(r), { kind: 'routed' }, r);
   };
-  const bad = (cls: string, stage: Stage, reason: DeadLetterReason, over: Partial<RequestV1> = {}): void => {
+  const bad = (cls: string, stage: Stage, reason: DeadLetterReason, over: Partial<RequestV2> = {}): void => {
     seq += 1;
     const r = base({ jobId: badJob, ...over });
     add(cls, Buffer.from(`${o.prefix}-k${seq}`), encode(r), { kind: 'dead', stage, reason }, r);
@@ -281,7 +283,9 @@ export function buildCorpus(o: CorpusOptions): FuzzEvent[] {
   }
   for (let i = 0; i < n(50); i++) {
     const len = pick([0, 1, dim - 1, dim + 1, dim * 2, int(2, dim * 3)].filter((x) => x !== dim));
-    bad('wrong_embedding_dimension', 'validate', 'wrong_dimension', { prompt: null, embedding: vector(len) });
+    // An empty embedding breaks the request rule shared with submit before any dimension check.
+    if (len === 0) bad('empty_embedding', 'validate', 'invalid_field', { prompt: null, embedding: [] });
+    else bad('wrong_embedding_dimension', 'validate', 'wrong_dimension', { prompt: null, embedding: vector(len) });
   }
   for (let i = 0; i < n(30); i++) bad('prompt_over_char_limit', 'validate', 'oversized_prompt', { prompt: 'y'.repeat(maxPromptChars + int(1, maxPromptChars)) });
   for (let i = 0; i < n(30); i++) bad('prompt_tokens_over_limit', 'validate', 'oversized_prompt', { promptTokens: pick([maxPromptTokens + 1, int(maxPromptTokens + 1, 2 ** 31 - 1), 2 ** 31 - 1]) });
@@ -323,7 +327,7 @@ export function buildCorpus(o: CorpusOptions): FuzzEvent[] {
   }
   for (let i = 0; i < n(40); i++) {
     const sql = SQL_PAYLOADS[i % SQL_PAYLOADS.length]!;
-    const over: Partial<RequestV1>[] = [
+    const over: Partial<RequestV2>[] = [
       { metadata: { [sql]: sql, note: sql } },
       { tenant: `${o.prefix}-${sql}` },
       { jobId: `${goodJob}-${sql}` },
@@ -338,7 +342,9 @@ export function buildCorpus(o: CorpusOptions): FuzzEvent[] {
   for (let i = 0; i < n(20); i++) good('huge_max_output_tokens', { maxOutputTokens: pick([2 ** 31 - 1, 1e9, 65_536]) });
   for (let i = 0; i < n(20); i++) good('zero_prompt_tokens', { promptTokens: 0 });
   for (let i = 0; i < n(20); i++) good('extreme_priority', { priority: pick([2 ** 31 - 1, -(2 ** 31)]) });
-  for (let i = 0; i < n(20); i++) good('empty_prompt', { prompt: '' });
+  // Blank prompts are refused by submit and dead-lettered by the router: one rule for both.
+  for (let i = 0; i < n(20); i++) bad('blank_prompt', 'validate', 'invalid_field', { prompt: pick(['', ' ', '\t\n', '\u00a0\u3000']) });
+  for (let i = 0; i < n(20); i++) good('prompt_with_surrounding_whitespace', { prompt: ` \n${sentence()}\t ` });
   for (let i = 0; i < n(20); i++) good('future_deadline', { deadline: o.nowMs + 86_400_000 });
   for (let i = 0; i < n(20); i++) good('allowed_models_mixed', { allowedModels: [pick(models), 'no-such-model'] });
   for (let i = 0; i < n(20); i++) good('many_metadata_keys', { metadata: Object.fromEntries(Array.from({ length: 200 }, (_, j) => [`k${j}`, `v${j}`])) });
@@ -348,7 +354,7 @@ export function buildCorpus(o: CorpusOptions): FuzzEvent[] {
     seq += 1;
     const r = base();
     const v = { requestId: r.requestId, jobId: r.jobId, tenant: r.tenant, prompt: r.prompt, maxOutputTokens: r.maxOutputTokens, submittedAt: r.submittedAt };
-    const decoded: RequestV1 = { ...r, priority: 0, metadata: {} };
+    const decoded: RequestV2 = { ...r, priority: 0, metadata: {} };
     add('older_writer_schema', Buffer.from(r.requestId), encodeWire(o.schemaIds.requestMinimal, writer.requestMinimal.toBuffer(v)), { kind: 'routed' }, decoded);
   }
 
@@ -410,13 +416,13 @@ export function atTopicLimit(o: { readonly prefix: string; readonly valueBytes: 
 export function deferredTopicEvents(o: { readonly prefix: string; readonly nowMs: number; readonly deferredSchemaId: number }): FuzzEvent[] {
   const type = contracts.deferred.type;
   const out: FuzzEvent[] = [];
-  const deferred = (cls: string, request: RequestV1, expect: Expectation): void => {
+  const deferred = (cls: string, request: RequestV2, expect: Expectation): void => {
     const value = encodeWire(o.deferredSchemaId, type.toBuffer({ request, deferUntil: o.nowMs - 1_000, reason: 'rate_limited', detail: null, attempts: 1, deferredAt: o.nowMs - 61_000 }));
     out.push({ id: `${o.prefix}-d${out.length}`, cls, key: Buffer.from(`${o.prefix}-dk${out.length}`), value, expect, request, topic: 'deferred' });
   };
-  const request = (i: number, over: Partial<RequestV1> = {}): RequestV1 => ({
+  const request = (i: number, over: Partial<RequestV2> = {}): RequestV2 => ({
     requestId: `${o.prefix}-dr${i}`, jobId: `${o.prefix}-job`, tenant: `${o.prefix}-t0`, prompt: `deferred request ${i}`, embedding: null, promptTokens: null,
-    maxOutputTokens: 32, priority: 0, deadline: null, allowedModels: null, metadata: {}, submittedAt: o.nowMs - 61_000, ...over,
+    maxOutputTokens: 32, priority: 0, deadline: null, allowedModels: null, metadata: {}, submittedAt: o.nowMs - 61_000, customId: null, body: null, ...over,
   });
   for (let i = 0; i < 10; i++) {
     out.push({ id: `${o.prefix}-d${out.length}`, cls: 'deferred_garbage', key: Buffer.from(`${o.prefix}-dk${out.length}`), value: Buffer.from(`\u0003deferred-garbage-${i}`), expect: { kind: 'dead', stage: 'decode', reason: 'undecodable' }, request: null, topic: 'deferred' });

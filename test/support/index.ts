@@ -6,6 +6,7 @@ import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import pg from 'pg';
 import type { StackInfo } from '@switchyard/stack';
+import { installUnreadableBatchGuard, registerCodecs } from '@switchyard/kafka-io';
 
 export function stack(): StackInfo {
   return inject('stack');
@@ -20,7 +21,10 @@ export function uniqueName(prefix: string): string {
   return `${safe}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
+/** Test clients read every codec and survive unreadable batches, like the services' clients. */
 export function createKafka(clientId: string = uniqueName('test'), info: StackInfo = stack()): Kafka {
+  registerCodecs();
+  installUnreadableBatchGuard();
   return new Kafka({
     clientId,
     brokers: info.kafkaBrokers,

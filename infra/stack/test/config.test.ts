@@ -26,6 +26,10 @@ describe('stackConfigFromEnv + parseStackConfig', () => {
     expect(config.postgres).toMatchObject({ externalUrl: 'postgres://w:pw@db:5432/sy', adminUrl: 'postgres://admin@db:5432/postgres', embedded: 'never' });
   });
 
+  it('takes a database name of its own from SWITCHYARD_PG_DATABASE', () => {
+    expect(parseStackConfig(stackConfigFromEnv({ SWITCHYARD_PG_DATABASE: 'switchyard_b' })).postgres.database).toBe('switchyard_b');
+  });
+
   it('rejects a bad value with its path instead of ignoring it', () => {
     const attempt = () => parseStackConfig(stackConfigFromEnv({ SWITCHYARD_PG_EMBEDDED: 'sometimes', SWITCHYARD_PG_ADMIN_URL: 'http://x' }));
     expect(attempt).toThrow(StackError);

@@ -19,6 +19,7 @@ function bind(name: string, path: string, kind: EnvKind): EnvBinding {
 export const ENV_BINDINGS: readonly EnvBinding[] = [
   bind('KAFKA_BROKERS', 'kafka.brokers', 'csv'),
   bind('KAFKA_CLIENT_ID', 'kafka.clientId', 'string'),
+  bind('KAFKA_COMPRESSION', 'kafka.compression', 'string'),
   bind('KAFKA_SSL', 'kafka.ssl.enabled', 'bool'),
   bind('KAFKA_SSL_CA', 'kafka.ssl.ca', 'string'),
   bind('KAFKA_SSL_CERT', 'kafka.ssl.cert', 'string'),

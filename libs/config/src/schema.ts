@@ -55,8 +55,16 @@ export const kafkaSchema = z
       .describe('SASL authentication; omit for none. Use together with TLS outside local development.'),
     connectionTimeoutMs: positiveInt.default(3_000).describe('TCP connect timeout.'),
     requestTimeoutMs: positiveInt.default(30_000).describe('Per-request timeout.'),
-    sessionTimeoutMs: positiveInt.default(30_000).describe('Consumer group session timeout.'),
-    heartbeatIntervalMs: positiveInt.default(3_000).describe('Consumer heartbeat interval; must be well below sessionTimeoutMs.'),
+    sessionTimeoutMs: positiveInt
+      .default(6_000)
+      .describe(
+        "Consumer group session timeout: how long the group waits for a member that stopped heartbeating (a crashed process) before giving its partitions to others, so it bounds the pause after a crash. 6000 is the broker's smallest allowed value (group.min.session.timeout.ms); larger values tolerate longer stalls of a live process without a rebalance.",
+      ),
+    heartbeatIntervalMs: positiveInt.default(1_000).describe('Consumer heartbeat interval; at most a third of sessionTimeoutMs. Members learn of a rebalance at their next heartbeat.'),
+    compression: z
+      .enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
+      .default('none')
+      .describe('Compression of the records the services write (router outputs, outcome-recorder dead letters, submit). Every consumer of the project reads all five codecs whatever this says.'),
     transactionTimeoutMs: positiveInt.default(60_000).describe('Producer transaction timeout (broker caps it at transaction.max.timeout.ms).'),
     retry: z
       .object({

@@ -14,6 +14,8 @@ export type {
   RoutedRequestV1,
   RoutedRequestV2,
 } from './types.ts';
+export { unreadableDeadLetter } from './dead-letters.ts';
+export type { UnreadableSource } from './dead-letters.ts';
 export { DEAD_LETTER_REASONS, DEFER_REASONS, isDeadLetterReason, isDeferReason } from './reasons.ts';
 export type { DeadLetterReason, DeferReason } from './reasons.ts';
 export { ContractsError } from './errors.ts';
@@ -27,6 +29,20 @@ export { createMemoryRegistry } from './memory-registry.ts';
 export type { RegistryClientOptions, RegistryPort, SchemaInfo } from './registry.ts';
 export { AvroSerde } from './serde.ts';
 export type { AvroSerdeOptions, DecodeFailureReason, DecodeResult } from './serde.ts';
+export {
+  EMBEDDING_MIN_LENGTH,
+  INT32_MAX,
+  allowedModelsList,
+  epochMillisRule,
+  hasInput,
+  isBlankPrompt,
+  maxOutputTokensRule,
+  metadataMap,
+  priorityRule,
+  promptText,
+  promptTokensRule,
+  wellFormedText,
+} from './request-rules.ts';
 export { createOutcomeValidator, createRequestValidator, outcomeShape, requestShape } from './validate.ts';
 export type { OutcomeLimits, RequestLimits, RequestValidator, ValidationResult } from './validate.ts';
 export {

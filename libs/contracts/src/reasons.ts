@@ -16,6 +16,7 @@ export const DEAD_LETTER_REASONS = [
   'no_feasible_model',
   'max_deferrals_exceeded',
   'processing_failed',
+  'unreadable_batch',
 ] as const;
 
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];

@@ -3,6 +3,7 @@
 // failure maps to one dead-letter reason so the router can dead-letter without interpretation.
 import { z } from 'zod';
 import type { DeadLetterReason } from './reasons.ts';
+import { EMBEDDING_MIN_LENGTH, INT32_MAX, allowedModelsList, epochMillisRule, hasInput, maxOutputTokensRule, metadataMap, priorityRule, promptText, promptTokensRule, wellFormedText } from './request-rules.ts';
 import type { OutcomeV2, RequestV2 } from './types.ts';
 
 export type ValidationResult<T> =
@@ -10,45 +11,37 @@ export type ValidationResult<T> =
   | { readonly ok: false; readonly reason: DeadLetterReason; readonly detail: string };
 
 const MAX_ID_CHARS = 256;
-const INT32_MAX = 2_147_483_647;
 
-// A lone UTF-16 surrogate cannot be encoded as UTF-8; Avro writers would silently replace it.
-const loneSurrogate = /\p{Cs}/u;
-
-const id = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(MAX_ID_CHARS, `must be at most ${MAX_ID_CHARS} characters`)
-  .refine((s) => !loneSurrogate.test(s), 'must be well-formed Unicode (no lone surrogates)')
+const id = wellFormedText
+  .pipe(z.string().min(1, 'must not be empty').max(MAX_ID_CHARS, `must be at most ${MAX_ID_CHARS} characters`))
   // Ids are stored in Postgres text columns, which cannot hold NUL.
   .refine((s) => !s.includes('\u0000'), 'must not contain NUL (U+0000)');
-const text = z.string().refine((s) => !loneSurrogate.test(s), 'must be well-formed Unicode (no lone surrogates)');
 const nonNegInt = z.number().int().min(0).max(INT32_MAX);
-const epochMillis = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const epochMillis = epochMillisRule;
 // zod's z.number() rejects NaN and Infinity, which must surface as nan_embedding instead of
 // invalid_field; a custom check also avoids copying vectors of thousands of floats.
-const vector = z.custom<readonly number[]>(
-  (v) => Array.isArray(v) && v.every((x) => typeof x === 'number'),
-  'must be an array of numbers',
-);
+const vector = z
+  .custom<readonly number[]>((v) => Array.isArray(v) && v.every((x) => typeof x === 'number'), 'must be an array of numbers')
+  .refine((v) => v.length >= EMBEDDING_MIN_LENGTH, 'must not be empty');
 
 export const requestShape = z.object({
   requestId: id,
   jobId: id,
   tenant: id,
-  prompt: text.nullable(),
+  prompt: promptText.nullable(),
   embedding: vector.nullable(),
-  promptTokens: nonNegInt.nullable(),
-  maxOutputTokens: z.number().int().min(1).max(INT32_MAX),
-  priority: z.number().int().min(-INT32_MAX - 1).max(INT32_MAX),
+  promptTokens: promptTokensRule.nullable(),
+  maxOutputTokens: maxOutputTokensRule,
+  priority: priorityRule,
   deadline: epochMillis.nullable(),
-  allowedModels: z.array(z.string().min(1)).nullable(),
-  metadata: z.record(z.string(), text),
+  // An empty list is refused too, as unknown_model below (no configured model is allowed).
+  allowedModels: allowedModelsList.element.array().nullable(),
+  metadata: metadataMap,
   submittedAt: epochMillis,
   // v2 fields; absent in v1 records and native requests. Listed here because zod strips keys
   // it does not know, and the router must pass them on to the routed batch.
   customId: id.nullable().default(null),
-  body: text.nullable().default(null),
+  body: wellFormedText.nullable().default(null),
 });
 
 export const outcomeShape = z.object({
@@ -67,7 +60,7 @@ export const outcomeShape = z.object({
   completedAt: epochMillis,
   customId: id.nullable().default(null),
   statusCode: z.number().int().min(100).max(599).nullable().default(null),
-  response: text.nullable().default(null),
+  response: wellFormedText.nullable().default(null),
 });
 
 export interface RequestLimits {
@@ -101,7 +94,7 @@ export function createRequestValidator(limits: RequestLimits): RequestValidator 
       return { ok: false, reason: 'invalid_field', detail: firstIssue(parsed.error) };
     }
     const r = parsed.data;
-    if (r.prompt === null && r.embedding === null) {
+    if (!hasInput(r)) {
       return { ok: false, reason: 'missing_input', detail: 'neither prompt nor embedding is present' };
     }
     if (r.embedding !== null) {

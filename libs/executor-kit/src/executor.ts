@@ -9,7 +9,7 @@
 // (60 s by default). Executors whose calls take longer consume the topic themselves and use
 // OutcomeReporter (at-least-once; the recorder drops duplicates).
 import type { Kafka } from 'kafkajs';
-import { AvroSerde, contracts } from '@switchyard/contracts';
+import { AvroSerde, contracts, unreadableDeadLetter } from '@switchyard/contracts';
 import type { DeadLetterReason, DeadLetterV1, OutcomeV2, RegistryPort, RoutedBatchV2 } from '@switchyard/contracts';
 import { TransactionalRunner } from '@switchyard/kafka-io';
 import type { BackoffOptions, OutputRecord, RunnerEvent } from '@switchyard/kafka-io';
@@ -126,6 +126,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<ExecutorH
     ...(options.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: options.transactionTimeoutMs } : {}),
     ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}),
     ...(options.beforeCommit !== undefined ? { beforeCommit: options.beforeCommit } : {}),
+    onUnreadable: (u) => [{ topic: options.deadLetterTopic, key: null, value: deadLetters.encode(unreadableDeadLetter(u, service, now())) }],
     handler: async ({ topic, partition, messages, signal }) => {
       const records: OutputRecord[] = [];
       const deadLetter = (message: (typeof messages)[number], reason: DeadLetterReason, detail: string): void => {

@@ -38,15 +38,19 @@ export function outcomeRecord(serde: AvroSerde<OutcomeV2>, outcome: OutcomeV2, s
 }
 
 export class OutcomeReporter {
-  private readonly producer: Producer;
+  private producer: Producer;
   private readonly serde: AvroSerde<OutcomeV2>;
   private readonly topic: string;
+  private readonly newProducer: () => Producer;
   private closed = false;
+  /** True after a replacement: the new producer connects on the next send. */
+  private needsConnect = false;
 
-  private constructor(producer: Producer, serde: AvroSerde<OutcomeV2>, topic: string) {
+  private constructor(producer: Producer, serde: AvroSerde<OutcomeV2>, topic: string, newProducer: () => Producer) {
     this.producer = producer;
     this.serde = serde;
     this.topic = topic;
+    this.newProducer = newProducer;
   }
 
   static async create(options: OutcomeReporterOptions): Promise<OutcomeReporter> {
@@ -57,13 +61,14 @@ export class OutcomeReporter {
     } catch (cause) {
       throw new ExecutorKitError('registry', `cannot resolve the Outcome schema for ${options.topic}`, { cause });
     }
-    const producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const newProducer = (): Producer => options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer = newProducer();
     try {
       await producer.connect();
     } catch (cause) {
       throw new ExecutorKitError('kafka', 'cannot connect the outcome producer', { cause: classifyKafkaError(cause) });
     }
-    return new OutcomeReporter(producer, serde, options.topic);
+    return new OutcomeReporter(producer, serde, options.topic, newProducer);
   }
 
   /** Validates and sends one outcome; resolves once the broker acknowledged it (acks=all). */
@@ -96,13 +101,29 @@ export class OutcomeReporter {
     }
     if (messages.length > 0) {
       try {
+        if (this.needsConnect) {
+          await this.producer.connect();
+          this.needsConnect = false;
+        }
         await this.producer.send({ topic: this.topic, acks: -1, messages });
       } catch (cause) {
+        // kafkajs gives up after its retries without knowing whether the broker took the
+        // batch; the same idempotent producer could then send other records under sequence
+        // numbers the broker already accepted, and they would be dropped as duplicates. A
+        // fresh producer (new producer id) is used for the next call instead.
+        await this.replaceProducer();
         const error = classifyKafkaError(cause);
         throw new ExecutorKitError('kafka', `sending ${messages.length} outcome(s) to ${this.topic} failed`, { cause: error, retriable: error.retriable });
       }
     }
     return results;
+  }
+
+  private async replaceProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.needsConnect = true;
+    await old.disconnect().catch(() => undefined);
   }
 
   async close(): Promise<void> {

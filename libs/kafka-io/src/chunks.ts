@@ -18,6 +18,12 @@ interface SizedRecord {
   readonly headers?: IHeaders;
 }
 
+/** An output record as the runner sends it (the runner's OutputRecord). */
+interface ChunkRecord extends SizedRecord {
+  readonly topic: string;
+  readonly partition?: number;
+}
+
 function bytesOf(v: Buffer | string | null | undefined): number {
   if (v === null || v === undefined) return 0;
   return typeof v === 'string' ? Buffer.byteLength(v) : v.length;
@@ -58,4 +64,23 @@ export function chunkRecords<T extends SizedRecord>(records: readonly T[], maxBy
   }
   if (current.length > 0) out.push(current);
   return out;
+}
+
+/** The records of one produce call, grouped by topic as kafkajs' sendBatch takes them. */
+export function groupByTopic(records: readonly ChunkRecord[]): { topic: string; messages: { key?: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders; partition?: number }[] }[] {
+  const byTopic = new Map<string, { key?: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders; partition?: number }[]>();
+  for (const r of records) {
+    let list = byTopic.get(r.topic);
+    if (list === undefined) {
+      list = [];
+      byTopic.set(r.topic, list);
+    }
+    list.push({
+      value: r.value,
+      ...(r.key !== undefined ? { key: r.key } : {}),
+      ...(r.headers !== undefined ? { headers: r.headers } : {}),
+      ...(r.partition !== undefined ? { partition: r.partition } : {}),
+    });
+  }
+  return [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages }));
 }

@@ -2,6 +2,8 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig as KafkaJsConfig, LogEntry, SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '@switchyard/config';
+import { registerCodecs } from './codecs.ts';
+import { installUnreadableBatchGuard } from './unreadable.ts';
 
 export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -18,6 +20,20 @@ export interface CreateKafkaOptions {
   readonly logLevel?: KafkaLogLevel;
   /** Receives kafkajs log records (the service bridges them to its logger). Default: dropped. */
   readonly onLog?: (record: KafkaLogRecord) => void;
+}
+
+/**
+ * kafkajs warns this for every idempotent producer whose retries are finite (ours inherit the
+ * client's `retry.maxRetries`). The risk it names is reusing a producer after a send it gave up
+ * on: the next send could carry a sequence number the broker already accepted. No producer in
+ * the project is reused after a failed send or transaction (the runner discards it, the outcome
+ * reporter and `submit` replace or close it), so the warning is dropped here, by its exact text
+ * from kafkajs' producer/index.js, rather than repeated for every producer.
+ */
+const SAFE_WARNING = { namespace: 'Producer', message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees' };
+
+export function isKnownSafeWarning(namespace: string, message: string): boolean {
+  return namespace === SAFE_WARNING.namespace && message === SAFE_WARNING.message;
 }
 
 const levels: Readonly<Record<KafkaLogLevel, logLevel>> = {
@@ -81,11 +97,15 @@ export function toKafkaJsConfig(config: KafkaConfig, options: CreateKafkaOptions
     logCreator: () => (entry: LogEntry) => {
       if (onLog === undefined) return;
       const { message, ...extra } = entry.log;
+      if (isKnownSafeWarning(entry.namespace, message)) return;
       onLog({ level: levelName(entry.level), namespace: entry.namespace, message, extra });
     },
   };
 }
 
+/** Every client of the project is built here, so every consumer reads every codec (codecs.ts) and survives unreadable batches (unreadable.ts). */
 export function createKafka(config: KafkaConfig, options: CreateKafkaOptions): Kafka {
+  registerCodecs();
+  installUnreadableBatchGuard();
   return new Kafka(toKafkaJsConfig(config, options));
 }

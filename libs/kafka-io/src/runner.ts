@@ -17,7 +17,11 @@
 // per partition after each rebalance or failure.
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
-import { chunkRecords } from './chunks.ts';
+import { chunkRecords, groupByTopic } from './chunks.ts';
+import { compressionTypeOf } from './codecs.ts';
+import type { CompressionCodec } from './codecs.ts';
+import { unreadableBatchOf } from './unreadable.ts';
+import type { UnreadableBatch } from './unreadable.ts';
 import { KafkaIoError, classifyKafkaError } from './errors.ts';
 import { compareOffsets, planCommit, transactionalIdFor } from './offsets.ts';
 import { backoffDelayMs, sleep } from './retry.ts';
@@ -49,11 +53,20 @@ export interface BatchOutput {
 
 export type BatchHandler = (input: BatchInput) => Promise<BatchOutput>;
 
+/** One offset of a record batch that could not be decoded (see unreadable.ts). */
+export interface UnreadableInput {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly batch: UnreadableBatch;
+}
+
 export type RunnerEvent =
   | { readonly type: 'committed'; readonly topic: string; readonly partition: number; readonly committedOffset: string; readonly inputs: number; readonly outputs: number }
   | { readonly type: 'aborted'; readonly topic: string; readonly partition: number; readonly firstOffset: string; readonly attempt: number; readonly error: KafkaIoError }
   | { readonly type: 'repositioned'; readonly topic: string; readonly partition: number; readonly from: string; readonly to: string }
   | { readonly type: 'fenced'; readonly topic: string; readonly partition: number }
+  | { readonly type: 'unreadable'; readonly topic: string; readonly partition: number; readonly batch: UnreadableBatch; readonly offsets: number }
   | { readonly type: 'assigned'; readonly assignment: Readonly<Record<string, readonly number[]>> }
   | { readonly type: 'paused' }
   | { readonly type: 'resumed' }
@@ -82,6 +95,12 @@ export interface TransactionalRunnerOptions {
   readonly rebalanceTimeoutMs?: number;
   readonly transactionTimeoutMs?: number;
   readonly maxBytesPerPartition?: number;
+  /**
+   * Longest a fetch waits for new records (kafkajs default 5000). A stop waits for the fetch in
+   * flight before it leaves the group, so this bounds how long a graceful stop keeps its
+   * partitions from the other members. Default 1000: one empty fetch a second when idle.
+   */
+  readonly maxWaitTimeMs?: number;
   /** Bound on the estimated bytes of one produce call inside a transaction (default 512 KiB); keep it below the output topics' max.message.bytes. */
   readonly maxSendBytes?: number;
   /** Read a new group's partitions from the beginning (default) or only new messages. */
@@ -90,6 +109,15 @@ export interface TransactionalRunnerOptions {
   readonly isBackpressured?: () => boolean;
   readonly backpressurePollMs?: number;
   readonly onEvent?: (event: RunnerEvent) => void;
+  /**
+   * Output records (a dead letter) for each offset of a record batch that could not be decoded
+   * (unknown codec, corrupt data). They are committed in the same transaction as the offsets
+   * past it, so the partition moves on; the handler never sees such offsets. Without it the
+   * placeholders (null key and value, no headers) reach the handler like any record.
+   */
+  readonly onUnreadable?: (input: UnreadableInput) => readonly OutputRecord[];
+  /** Compression of the output records (default none); every consumer in the project reads all codecs. */
+  readonly compression?: CompressionCodec;
   /**
    * Fault-injection seam: awaited inside the transaction after the outputs and offsets were
    * sent and before commit. Throwing here aborts a transaction whose records are already in
@@ -132,14 +160,15 @@ export class TransactionalRunner {
   constructor(options: TransactionalRunnerOptions) {
     this.opts = options;
     this.retry = options.retry ?? DEFAULT_RETRY;
-    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3_000;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1_000;
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       // Outputs of aborted transactions upstream (including our own deferred topic) must
       // never be routed: read only committed data.
       readUncommitted: false,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 6_000,
       heartbeatInterval: this.heartbeatIntervalMs,
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 1_000,
       ...(options.rebalanceTimeoutMs !== undefined ? { rebalanceTimeout: options.rebalanceTimeoutMs } : {}),
       ...(options.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
       allowAutoTopicCreation: false,
@@ -380,18 +409,21 @@ export class TransactionalRunner {
       }
 
       await this.withHeartbeats(payload, async () => {
-        const output = await this.opts.handler({ topic, partition, messages, signal: this.stopController.signal });
+        const { output, unreadable } = await this.handle(topic, partition, messages);
         const plan = planCommit(messages.map((m) => m.offset), batch.lastOffset(), output.lastProcessedOffset);
         if (plan.kind === 'invalid') throw new KafkaIoError('handler_failed', plan.detail);
         if (plan.kind === 'nothing') {
           if (output.records.length > 0) throw new KafkaIoError('handler_failed', 'handler returned records but processed no input');
           return;
         }
+        const skipped = this.unreadableOutputs(topic, partition, unreadable, plan.resolveOffset);
+        const records = [...skipped.records, ...output.records];
+        const compression = compressionTypeOf(this.opts.compression ?? 'none');
         const txn = await producer.transaction();
         try {
           // Size-bounded produce calls: outputs can outgrow their input (see chunks.ts).
-          for (const chunk of chunkRecords(output.records, this.opts.maxSendBytes)) {
-            await txn.sendBatch({ topicMessages: groupByTopic(chunk) });
+          for (const chunk of chunkRecords(records, this.opts.maxSendBytes)) {
+            await txn.sendBatch({ topicMessages: groupByTopic(chunk), compression });
           }
           await txn.sendOffsets({
             consumerGroupId: this.opts.groupId,
@@ -404,6 +436,7 @@ export class TransactionalRunner {
           throw err;
         }
         payload.resolveOffset(plan.resolveOffset);
+        for (const event of skipped.events) this.opts.onEvent?.(event);
         s.failures = 0;
         s.hardFailures = 0;
         this.opts.onEvent?.({
@@ -412,12 +445,44 @@ export class TransactionalRunner {
           partition,
           committedOffset: plan.commitOffset,
           inputs: plan.processed,
-          outputs: output.records.length,
+          outputs: records.length,
         });
       });
     } catch (err) {
       await this.recover(payload, s, firstOffset, err);
     }
+  }
+
+  /**
+   * Calls the handler with the readable messages only. A handler that reports its last
+   * readable message as processed has processed the whole batch, unreadable tail included.
+   */
+  private async handle(topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<{ output: BatchOutput; unreadable: readonly KafkaMessage[] }> {
+    const signal = this.stopController.signal;
+    if (this.opts.onUnreadable === undefined) return { output: await this.opts.handler({ topic, partition, messages, signal }), unreadable: [] };
+    const readable = messages.filter((m) => unreadableBatchOf(m) === undefined);
+    const unreadable = messages.filter((m) => unreadableBatchOf(m) !== undefined);
+    if (readable.length === 0) return { output: { records: [] }, unreadable };
+    const output = await this.opts.handler({ topic, partition, messages: readable, signal });
+    const lastReadable = readable[readable.length - 1]!.offset;
+    if (output.lastProcessedOffset === lastReadable) return { output: { records: output.records }, unreadable };
+    return { output, unreadable };
+  }
+
+  /** The onUnreadable records of the unreadable offsets a commit up to `resolveOffset` covers. */
+  private unreadableOutputs(topic: string, partition: number, unreadable: readonly KafkaMessage[], resolveOffset: string): { records: OutputRecord[]; events: RunnerEvent[] } {
+    const onUnreadable = this.opts.onUnreadable;
+    const out: OutputRecord[] = [];
+    if (onUnreadable === undefined) return { records: out, events: [] };
+    const perBatch = new Map<UnreadableBatch, number>();
+    for (const m of unreadable) {
+      if (compareOffsets(m.offset, resolveOffset) > 0) break;
+      const batch = unreadableBatchOf(m)!;
+      perBatch.set(batch, (perBatch.get(batch) ?? 0) + 1);
+      out.push(...onUnreadable({ topic, partition, offset: m.offset, batch }));
+    }
+    const events = [...perBatch].map(([batch, offsets]): RunnerEvent => ({ type: 'unreadable', topic, partition, batch, offsets }));
+    return { records: out, events };
   }
 
   private async recover(payload: EachBatchPayload, s: PartitionState, firstOffset: string, err: unknown): Promise<void> {
@@ -450,22 +515,4 @@ export class TransactionalRunner {
   isPaused(): boolean {
     return this.paused;
   }
-}
-
-function groupByTopic(records: readonly OutputRecord[]): { topic: string; messages: { key?: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders; partition?: number }[] }[] {
-  const byTopic = new Map<string, { key?: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders; partition?: number }[]>();
-  for (const r of records) {
-    let list = byTopic.get(r.topic);
-    if (list === undefined) {
-      list = [];
-      byTopic.set(r.topic, list);
-    }
-    list.push({
-      value: r.value,
-      ...(r.key !== undefined ? { key: r.key } : {}),
-      ...(r.headers !== undefined ? { headers: r.headers } : {}),
-      ...(r.partition !== undefined ? { partition: r.partition } : {}),
-    });
-  }
-  return [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages }));
 }

@@ -51,4 +51,15 @@ describe('toKafkaJsConfig', () => {
     log({ namespace: 'Consumer', level: logLevel.WARN, label: 'WARN', log: { message: 'hello', timestamp: 't', groupId: 'g' } });
     expect(records).toEqual([{ level: 'warn', namespace: 'Consumer', message: 'hello', extra: { timestamp: 't', groupId: 'g' } }]);
   });
+
+  it('drops kafkajs\' warning about limited idempotent retries (no producer is reused after a failed send) and passes every other record', () => {
+    const seen: string[] = [];
+    const cfg = toKafkaJsConfig(loadConfig({}, { models }).kafka, { role: 'r', onLog: (r) => seen.push(`${r.namespace}: ${r.message}`) });
+    const log = cfg.logCreator!(logLevel.WARN);
+    const entry = (namespace: string, message: string) => ({ namespace, level: logLevel.WARN, label: 'WARN', log: { timestamp: 't', message } });
+    log(entry('Producer', 'Limiting retries for the idempotent producer may invalidate EoS guarantees'));
+    log(entry('Producer', 'something else'));
+    log(entry('Consumer', 'Limiting retries for the idempotent producer may invalidate EoS guarantees'));
+    expect(seen).toEqual(['Producer: something else', 'Consumer: Limiting retries for the idempotent producer may invalidate EoS guarantees']);
+  });
 });

@@ -51,7 +51,9 @@ export async function runUntilStopped(service: RunningService, log: Logger, opts
   process.once('SIGINT', stopOn);
   try {
     await service.done;
-    log.info(`${opts.name} stopped`);
+    // The service logs its own stop (with what it finished); repeating "stopped" here made
+    // every graceful stop of the router read as two.
+    log.info({ exitCode: 0 }, `${opts.name} process exiting`);
     return 0;
   } catch (err) {
     log.error({ err }, `${opts.name} stopped on a fatal error`);

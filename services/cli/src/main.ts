@@ -19,6 +19,7 @@ import { runReport } from './report/command.ts';
 import { runResults } from './results/command.ts';
 import { runRoute } from './route/command.ts';
 import { runSubmit } from './submit/command.ts';
+import type { CompressionCodec } from '@switchyard/kafka-io';
 
 const env = process.env;
 
@@ -57,6 +58,11 @@ withEndpointOptions(
     .option('--tenant <tenant>', 'tenant owning the job (env SWITCHYARD_TENANT)', env['SWITCHYARD_TENANT'] ?? 'default')
     .option('--topic <topic>', 'requests topic (env SWITCHYARD_TOPIC_REQUESTS)', env['SWITCHYARD_TOPIC_REQUESTS'] ?? 'requests')
     .option('--partitions <n>', 'partitions if the topic has to be created', positiveInt, 6)
+    .addOption(
+      new Option('--compression <codec>', 'compression of the records sent (env SWITCHYARD_KAFKA_COMPRESSION); the router reads all of them')
+        .choices(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
+        .default(env['SWITCHYARD_KAFKA_COMPRESSION'] ?? 'none'),
+    )
     .option('--max-output-tokens <n>', 'maxOutputTokens for lines that do not set it', positiveInt, 512)
     .option('--priority <n>', 'priority for lines that do not set it', anyInt, 0)
     .option('--budget-usd <usd>', "the job's dollar budget: the router reserves each request's worst case and never lets true costs pass it")
@@ -73,6 +79,7 @@ withEndpointOptions(
     tenant: o['tenant'] as string,
     topic: o['topic'] as string,
     partitions: o['partitions'] as number,
+    compression: o['compression'] as CompressionCodec,
     replicationFactor: 1,
     maxOutputTokens: o['maxOutputTokens'] as number,
     priority: o['priority'] as number,

@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { Counter, Registry } from 'prom-client';
-import { AvroSerde, contracts, createOutcomeValidator, createRegistryClient } from '@switchyard/contracts';
+import { AvroSerde, contracts, createOutcomeValidator, createRegistryClient, unreadableDeadLetter } from '@switchyard/contracts';
 import { TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
 import { createPool, postgresConfigOf } from '@switchyard/store';
 import type { OutcomeRecorderConfig } from './config.ts';
@@ -95,6 +95,8 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
       heartbeatIntervalMs: sy.kafka.heartbeatIntervalMs,
       transactionTimeoutMs: sy.kafka.transactionTimeoutMs,
       retry: sy.kafka.retry,
+      compression: sy.kafka.compression,
+      onUnreadable: (u) => [{ topic: sy.topics.deadLetter, key: null, value: deadLetterSerde.encode(unreadableDeadLetter(u, serviceName, Date.now())) }],
       ...(options.beforeCommit !== undefined ? { beforeCommit: options.beforeCommit } : {}),
       onEvent: (e) => {
         if (e.type === 'committed') txns.inc({ result: 'committed' });

@@ -8,6 +8,8 @@ export interface RouterMetrics {
   readonly registry: Registry;
   observeStep(stats: SliceStats, inputTopic: string): void;
   observeTransaction(result: 'committed' | 'aborted' | 'fenced' | 'repositioned'): void;
+  /** Offsets of an undecodable record batch, dead-lettered as unreadable_batch. */
+  observeUnreadable(topic: string, offsets: number): void;
   observeDecisionsWritten(n: number, seconds: number): void;
 }
 
@@ -23,6 +25,7 @@ export function createRouterMetrics(sources: MetricSources, defaultMetrics = tru
   const routed = new Counter({ name: 'router_routed_total', help: 'Requests routed, by model.', labelNames: ['model'], registers: [registry] });
   const deferred = new Counter({ name: 'router_deferred_total', help: 'Requests deferred to a later budget window.', registers: [registry] });
   const deadLetters = new Counter({ name: 'router_dead_letters_total', help: 'Records dead-lettered, by reason.', labelNames: ['reason'], registers: [registry] });
+  const unreadable = new Counter({ name: 'router_unreadable_records_total', help: 'Input offsets in record batches that could not be decoded (dead-lettered as unreadable_batch), by topic.', labelNames: ['topic'], registers: [registry] });
   const batchRequests = new Histogram({
     name: 'router_batch_requests',
     help: 'Requests per routed batch.',
@@ -88,6 +91,9 @@ export function createRouterMetrics(sources: MetricSources, defaultMetrics = tru
     },
     observeTransaction(result) {
       transactions.inc({ result });
+    },
+    observeUnreadable(topic, offsets) {
+      unreadable.inc({ topic }, offsets);
     },
     observeDecisionsWritten(n, seconds) {
       decisionsWritten.inc(n);

@@ -12,8 +12,10 @@
 // budgets are under-used, never exceeded.
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { createRegistryClient } from '@switchyard/contracts';
+import { createRegistryClient, unreadableDeadLetter } from '@switchyard/contracts';
+import type { AvroSerde, DeadLetterV1 } from '@switchyard/contracts';
 import { TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
+import type { OutputRecord, UnreadableInput } from '@switchyard/kafka-io';
 import { createEngine } from '@switchyard/routing-engine';
 import type { RouterConfig, RoutingEngine } from '@switchyard/routing-engine';
 import { createPool, postgresConfigOf, recordDecisions } from '@switchyard/store';
@@ -110,7 +112,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
       },
     });
     const queueDepth = engine.queueDepth;
-    const runners = await startRunners(config, log, metrics, kafkaBatchHandler(handleSlice, metrics, { deferredPollMs: svc.deferredPollMs, clock }), () => queueDepth() >= svc.backpressureQueueDepth, cleanups);
+    const runners = await startRunners(config, log, metrics, kafkaBatchHandler(handleSlice, metrics, { deferredPollMs: svc.deferredPollMs, clock }), () => queueDepth() >= svc.backpressureQueueDepth, cleanups, unreadableDeadLetters(config, engine.serdes.deadLetter, clock));
     state = 'running';
     log.info({ groupId: runners.groupId, policy: engine.policyName, ledger: svc.ledger, models: sy.models.map((m) => m.name) }, 'router running');
 
@@ -209,6 +211,15 @@ async function startFeedback(
   return poller;
 }
 
+/**
+ * A record batch no codec can read is dead-lettered offset by offset and committed past
+ * (kafka-io unreadable.ts): the partition moves on instead of the router crash-looping.
+ */
+function unreadableDeadLetters(config: RouterConfig, serde: AvroSerde<DeadLetterV1>, clock: () => number): (u: UnreadableInput) => OutputRecord[] {
+  const sy = config.switchyard;
+  return (u) => [{ topic: sy.topics.deadLetter, key: null, value: serde.encode(unreadableDeadLetter(u, `router/${sy.router.instanceId}`, clock())) }];
+}
+
 async function startRunners(
   config: RouterConfig,
   log: Logger,
@@ -216,6 +227,7 @@ async function startRunners(
   handler: ConstructorParameters<typeof TransactionalRunner>[0]['handler'],
   isBackpressured: () => boolean,
   cleanups: Cleanups,
+  onUnreadable: (u: UnreadableInput) => OutputRecord[],
 ): Promise<{ groupId: string; done: Promise<unknown> }> {
   const sy = config.switchyard;
   const svc = config.service;
@@ -245,13 +257,17 @@ async function startRunners(
     retry: sy.kafka.retry,
     isBackpressured,
     onEvent: runnerEventHandler(log, metrics),
+    onUnreadable,
+    compression: sy.kafka.compression,
   };
   const requestsRunner = new TransactionalRunner({ ...common, groupId, topics: [sy.topics.requests], maxInFlightBatches: sy.router.maxInFlightBatches });
   // Deferred records wait in their partition until due; a group of their own keeps that wait
   // from ever holding a requests partition.
   const deferredRunner = new TransactionalRunner({ ...common, groupId: `${groupId}.deferred`, topics: [sy.topics.deferred], maxInFlightBatches: 1 });
-  cleanups.push(() => requestsRunner.stop());
-  cleanups.push(() => deferredRunner.stop());
+  // Both groups are left at once: a stop hands the partitions over as soon as it can.
+  cleanups.push(async () => {
+    await Promise.all([requestsRunner.stop(), deferredRunner.stop()]);
+  });
   await requestsRunner.start();
   await deferredRunner.start();
   return { groupId, done: Promise.all([requestsRunner.done, deferredRunner.done]) };

@@ -6,6 +6,10 @@ import type { RouterMetrics } from './metrics.ts';
 export function runnerEventHandler(log: Logger, metrics: RouterMetrics): (event: RunnerEvent) => void {
   return (event) => {
     switch (event.type) {
+      case 'unreadable':
+        metrics.observeUnreadable(event.topic, event.offsets);
+        log.error({ topic: event.topic, partition: event.partition, ...event.batch, offsets: event.offsets }, 'record batch could not be decoded: dead-lettered and committed past');
+        return;
       case 'committed':
         metrics.observeTransaction('committed');
         log.debug(event, 'slice committed');

@@ -2,15 +2,12 @@
 // its validation. Every input format is normalised to the same plain object first, so a line
 // is accepted or refused by one schema whatever file it came from. Unknown fields are refused
 // (`strict`): a mistyped field name would otherwise be silently dropped from a million requests.
+// The rules for each field's content are the router's too (@switchyard/contracts request-rules).
 import { z } from 'zod';
-
-const INT32_MAX = 2_147_483_647;
-/** A lone UTF-16 surrogate cannot be encoded as UTF-8 (Avro strings are UTF-8). */
-const loneSurrogate = /\p{Cs}/u;
-const text = z.string().refine((s) => !loneSurrogate.test(s), 'must be well-formed Unicode (no lone surrogates)');
+import { EMBEDDING_MIN_LENGTH, allowedModelsList, epochMillisRule, hasInput, maxOutputTokensRule, metadataMap, priorityRule, promptText, promptTokensRule } from '@switchyard/contracts';
 
 const deadline = z.union([
-  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  epochMillisRule,
   z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
 ]);
 
@@ -18,17 +15,17 @@ export const jobLineSchema = z
   .object({
     /** The submitter's own id for the line; kept in metadata as `sourceId` (request ids come from the job and line). */
     id: z.union([z.string().min(1).max(256), z.number().int()]).optional(),
-    prompt: text.min(1, 'must not be empty').optional(),
-    embedding: z.array(z.number().refine(Number.isFinite, 'must be finite')).min(1).optional(),
-    promptTokens: z.number().int().min(0).max(INT32_MAX).optional(),
-    maxOutputTokens: z.number().int().min(1).max(INT32_MAX).optional(),
-    priority: z.number().int().min(-INT32_MAX - 1).max(INT32_MAX).optional(),
+    prompt: promptText.optional(),
+    embedding: z.array(z.number().refine(Number.isFinite, 'must be finite')).min(EMBEDDING_MIN_LENGTH, 'must not be empty').optional(),
+    promptTokens: promptTokensRule.optional(),
+    maxOutputTokens: maxOutputTokensRule.optional(),
+    priority: priorityRule.optional(),
     deadline: deadline.optional(),
-    allowedModels: z.array(z.string().min(1)).min(1).optional(),
-    metadata: z.record(z.string(), text).optional(),
+    allowedModels: allowedModelsList.optional(),
+    metadata: metadataMap.optional(),
   })
   .strict()
-  .refine((l) => l.prompt !== undefined || l.embedding !== undefined, { message: 'needs a prompt or an embedding', path: ['prompt'] });
+  .refine(hasInput, { message: 'needs a prompt or an embedding', path: ['prompt'] });
 
 export type JobLine = z.output<typeof jobLineSchema>;
 

@@ -11,7 +11,8 @@ import type { Producer } from 'kafkajs';
 import { configSchema } from '@switchyard/config';
 import { AvroSerde, contracts, createRegistryClient } from '@switchyard/contracts';
 import type { RequestV1 } from '@switchyard/contracts';
-import { KafkaIoError, createKafka, ensureTopics, withRetry } from '@switchyard/kafka-io';
+import { KafkaIoError, compressionTypeOf, createKafka, ensureTopics, withRetry } from '@switchyard/kafka-io';
+import type { CompressionCodec } from '@switchyard/kafka-io';
 import { createPool } from '@switchyard/store';
 import type { Endpoints } from '../endpoints.ts';
 import { CliError } from '../errors.ts';
@@ -31,6 +32,8 @@ export interface SubmitCommandOptions {
   readonly topic: string;
   /** Partitions of the requests topic when this command creates it. */
   readonly partitions: number;
+  /** Compression of the request records (default none). */
+  readonly compression?: CompressionCodec | undefined;
   readonly replicationFactor: number;
   readonly maxOutputTokens: number;
   readonly priority: number;
@@ -116,7 +119,7 @@ export async function runSubmit(opts: SubmitCommandOptions): Promise<SubmitOutco
         defaults: { maxOutputTokens: opts.maxOutputTokens, priority: opts.priority },
         encode: (r: RequestV1) => serde.encode(r),
         send: async (messages) => {
-          await producer.send({ topic: opts.topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value })) });
+          await producer.send({ topic: opts.topic, acks: -1, compression: compressionTypeOf(opts.compression ?? 'none'), messages: messages.map((m) => ({ key: m.key, value: m.value })) });
         },
         chunkMessages: opts.chunkMessages,
         chunkBytes: 1024 * 1024,
