@@ -87,6 +87,8 @@ export function stackConfigFromEnv(env: Readonly<Record<string, string | undefin
     registry: env['SWITCHYARD_REGISTRY_URL'] ? { externalUrl: env['SWITCHYARD_REGISTRY_URL'] } : {},
     postgres: {
       ...(env['SWITCHYARD_PG_ADMIN_URL'] ? { adminUrl: env['SWITCHYARD_PG_ADMIN_URL'] } : {}),
+      // A database of its own per checkout, so migrations of a branch never reach another's.
+      ...(env['SWITCHYARD_PG_DATABASE'] ? { database: env['SWITCHYARD_PG_DATABASE'] } : {}),
       ...(env['SWITCHYARD_PG_URL'] ? { externalUrl: env['SWITCHYARD_PG_URL'] } : {}),
       ...(env['SWITCHYARD_PG_ANALYST_URL'] ? { externalAnalystUrl: env['SWITCHYARD_PG_ANALYST_URL'] } : {}),
       ...(env['SWITCHYARD_PG_WRITER_PASSWORD'] ? { writerPassword: env['SWITCHYARD_PG_WRITER_PASSWORD'] } : {}),

@@ -1,5 +1,5 @@
 // `switchyard` entry point: the only module of the CLI that reads process.env and argv.
-//   submit <file>     send a bulk job (JSONL, CSV, Parquet) to the requests topic
+//   submit <file>     send a bulk job (OpenAI Batch, Anthropic Message Batches, JSONL, CSV, Parquet) to the requests topic
 //   jobs              recent jobs and how far the router got with them
 //   job <id>          one job in detail
 //   route             route a file offline, without Kafka (per-model batch files + decisions)
@@ -13,6 +13,8 @@ import { CliError } from './errors.ts';
 import { runJob, runJobs } from './jobs-command.ts';
 import { runReport } from './report/command.ts';
 import { runRoute } from './route/command.ts';
+import { SOURCE_FORMATS } from './source/record.ts';
+import type { SourceFormat } from './source/record.ts';
 import { runSubmit } from './submit/command.ts';
 
 const env = process.env;
@@ -45,9 +47,10 @@ const program = new Command('switchyard')
 withEndpointOptions(
   program
     .command('submit')
-    .description('Send a bulk job (JSONL, CSV or Parquet; one request a line) to the requests topic and print its job id.')
-    .argument('<file>', 'job file: .jsonl, .csv or .parquet')
-    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['jsonl', 'csv', 'parquet']))
+    .description('Send a bulk job (an OpenAI or Anthropic batch file, or JSONL, CSV or Parquet; one request a line) to the requests topic and print its job id.')
+    .argument('<file>', 'job file: .jsonl (native, OpenAI Batch or Anthropic Message Batches, told by its first line), .csv or .parquet')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension and first line)').choices(SOURCE_FORMATS))
+    .option('--models <list>', "the router's model pool, comma-separated: a line pinned to another model is a bad line (default: not checked here; the router dead-letters it as unknown_model)")
     .option('--job-id <id>', 'job id (default: derived from tenant, path, size and mtime, so re-running is the same job)')
     .option('--tenant <tenant>', 'tenant owning the job (env SWITCHYARD_TENANT)', env['SWITCHYARD_TENANT'] ?? 'default')
     .option('--topic <topic>', 'requests topic (env SWITCHYARD_TOPIC_REQUESTS)', env['SWITCHYARD_TOPIC_REQUESTS'] ?? 'requests')
@@ -61,8 +64,9 @@ withEndpointOptions(
   const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
   const result = await runSubmit({
     file,
-    format: o['format'] as 'jsonl' | 'csv' | 'parquet' | undefined,
+    format: o['format'] as SourceFormat | undefined,
     jobId: o['jobId'] as string | undefined,
+    knownModels: typeof o['models'] === 'string' ? o['models'].split(',').map((m) => m.trim()).filter((m) => m !== '') : undefined,
     tenant: o['tenant'] as string,
     topic: o['topic'] as string,
     partitions: o['partitions'] as number,
@@ -117,9 +121,9 @@ withEndpointOptions(
 program
   .command('route')
   .description("Route a job file offline with the router's routing step and workers (no Kafka, no Postgres): per-model batch files, decisions, dead letters.")
-  .requiredOption('--in <file>', 'job file: .jsonl, .csv or .parquet (same format as submit)')
+  .requiredOption('--in <file>', 'job file in any format submit reads')
   .requiredOption('--out <dir>', 'output folder (batches/<model>.jsonl, decisions.jsonl, dead-letters.jsonl, summary.json)')
-  .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['jsonl', 'csv', 'parquet']))
+  .addOption(new Option('--format <format>', 'input format (default: from the extension and first line)').choices(SOURCE_FORMATS))
   .option('--config <file>', 'router config JSON (shared config + routerService), as the router service reads it')
   .option('--data <path>', 'reference data set when no --config (default ../shared/data/routerbench-subset when present)')
   .option('--synthetic', 'generated reference data instead of a data set', false)
@@ -134,7 +138,7 @@ program
     await runRoute({
       in: o['in'] as string,
       out: o['out'] as string,
-      format: o['format'] as 'jsonl' | 'csv' | 'parquet' | undefined,
+      format: o['format'] as SourceFormat | undefined,
       configFile: o['config'] as string | undefined,
       data: o['data'] as string | undefined,
       synthetic: o['synthetic'] === true,

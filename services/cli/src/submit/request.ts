@@ -48,7 +48,16 @@ export interface RequestContext {
   readonly submittedAtMs: number;
 }
 
-export function toRequest(line: JobLine, ctx: RequestContext): RequestV1 {
+/** A request as submitted: Request v1 plus the provider fields of Request v2. */
+export type SubmitRequest = RequestV1 & { readonly customId: string | null; readonly body: string | null };
+
+/** What a provider batch line adds to its job line. */
+export interface ProviderFields {
+  readonly customId?: string | undefined;
+  readonly body?: string | undefined;
+}
+
+export function toRequest(line: JobLine, ctx: RequestContext, provider: ProviderFields = {}): SubmitRequest {
   const metadata: Record<string, string> = { ...line.metadata };
   if (line.id !== undefined) metadata.sourceId = String(line.id);
   metadata.line = String(ctx.lineNo);
@@ -65,5 +74,7 @@ export function toRequest(line: JobLine, ctx: RequestContext): RequestV1 {
     allowedModels: line.allowedModels ?? null,
     metadata,
     submittedAt: ctx.submittedAtMs,
+    customId: provider.customId ?? null,
+    body: provider.body ?? null,
   };
 }
