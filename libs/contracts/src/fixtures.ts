@@ -1,10 +1,10 @@
 // Valid sample records for tests across the workspace. Each builder returns a record that
 // passes the bundled schema and the default validators; override fields to make invalid ones.
-import type { DeadLetterV1, DeferredV1, OutcomeV1, RequestV1, RoutedBatchV1, RoutedRequestV1 } from './types.ts';
+import type { DeadLetterV1, DeferredV2, OutcomeV2, RequestV2, RoutedBatchV2, RoutedRequestV2 } from './types.ts';
 
 const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z, fixed so fixtures are reproducible
 
-export function sampleRequest(overrides: Partial<RequestV1> = {}): RequestV1 {
+export function sampleRequest(overrides: Partial<RequestV2> = {}): RequestV2 {
   return {
     requestId: 'req-0001',
     jobId: 'job-01',
@@ -18,11 +18,13 @@ export function sampleRequest(overrides: Partial<RequestV1> = {}): RequestV1 {
     allowedModels: null,
     metadata: {},
     submittedAt: T0,
+    customId: null,
+    body: null,
     ...overrides,
   };
 }
 
-export function sampleRoutedRequest(overrides: Partial<RoutedRequestV1> = {}): RoutedRequestV1 {
+export function sampleRoutedRequest(overrides: Partial<RoutedRequestV2> = {}): RoutedRequestV2 {
   return {
     requestId: 'req-0001',
     jobId: 'job-01',
@@ -40,11 +42,13 @@ export function sampleRoutedRequest(overrides: Partial<RoutedRequestV1> = {}): R
     priority: 0,
     deadline: null,
     metadata: {},
+    customId: null,
+    body: null,
     ...overrides,
   };
 }
 
-export function sampleRoutedBatch(overrides: Partial<RoutedBatchV1> = {}): RoutedBatchV1 {
+export function sampleRoutedBatch(overrides: Partial<RoutedBatchV2> = {}): RoutedBatchV2 {
   const requests = overrides.requests ?? [sampleRoutedRequest()];
   return {
     batchId: 'batch-0001',
@@ -58,7 +62,7 @@ export function sampleRoutedBatch(overrides: Partial<RoutedBatchV1> = {}): Route
   };
 }
 
-export function sampleOutcome(overrides: Partial<OutcomeV1> = {}): OutcomeV1 {
+export function sampleOutcome(overrides: Partial<OutcomeV2> = {}): OutcomeV2 {
   return {
     requestId: 'req-0001',
     jobId: 'job-01',
@@ -73,6 +77,9 @@ export function sampleOutcome(overrides: Partial<OutcomeV1> = {}): OutcomeV1 {
     error: null,
     costUsd: 0.00044,
     completedAt: T0 + 5_000,
+    customId: null,
+    statusCode: null,
+    response: null,
     ...overrides,
   };
 }
@@ -93,7 +100,7 @@ export function sampleDeadLetter(overrides: Partial<DeadLetterV1> = {}): DeadLet
   };
 }
 
-export function sampleDeferred(overrides: Partial<DeferredV1> = {}): DeferredV1 {
+export function sampleDeferred(overrides: Partial<DeferredV2> = {}): DeferredV2 {
   return {
     request: sampleRequest(),
     deferUntil: T0 + 60_000,

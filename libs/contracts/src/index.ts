@@ -1,12 +1,18 @@
 export type {
   DeadLetterV1,
   DeferredV1,
+  DeferredV2,
   EpochMillis,
   HeaderV1,
   OutcomeV1,
+  OutcomeV2,
+  RequestFieldsV2,
   RequestV1,
+  RequestV2,
   RoutedBatchV1,
+  RoutedBatchV2,
   RoutedRequestV1,
+  RoutedRequestV2,
 } from './types.ts';
 export { DEAD_LETTER_REASONS, DEFER_REASONS, isDeadLetterReason, isDeferReason } from './reasons.ts';
 export type { DeadLetterReason, DeferReason } from './reasons.ts';

@@ -4,12 +4,12 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { ContractsError } from './errors.ts';
-import type { DeadLetterV1, DeferredV1, OutcomeV1, RequestV1, RoutedBatchV1 } from './types.ts';
+import type { DeadLetterV1, DeferredV2, OutcomeV2, RequestV2, RoutedBatchV2 } from './types.ts';
 
 export interface Contract<T> {
   readonly name: ContractName;
   readonly fileName: string;
-  /** Avro full name of the record, e.g. `switchyard.v1.Request`. */
+  /** Avro full name of the record, e.g. `switchyard.v2.Request`. */
   readonly fullName: string;
   /** Schema text as registered with the registry (compact JSON of the .avsc file). */
   readonly schemaText: string;
@@ -45,11 +45,13 @@ function load<T>(name: ContractName, fileName: string): Contract<T> {
 }
 
 export const contracts = Object.freeze({
-  request: load<RequestV1>('request', 'request.v1.avsc'),
-  routedBatch: load<RoutedBatchV1>('routedBatch', 'routed-batch.v1.avsc'),
-  outcome: load<OutcomeV1>('outcome', 'outcome.v1.avsc'),
+  // v2 records alias their v1 names, so v1 records (writer schema from the registry id) still
+  // resolve against these readers and the registry accepts v2 as a BACKWARD-compatible version.
+  request: load<RequestV2>('request', 'request.v2.avsc'),
+  routedBatch: load<RoutedBatchV2>('routedBatch', 'routed-batch.v2.avsc'),
+  outcome: load<OutcomeV2>('outcome', 'outcome.v2.avsc'),
   deadLetter: load<DeadLetterV1>('deadLetter', 'dead-letter.v1.avsc'),
-  deferred: load<DeferredV1>('deferred', 'deferred.v1.avsc'),
+  deferred: load<DeferredV2>('deferred', 'deferred.v2.avsc'),
 });
 
 /** Confluent TopicNameStrategy: the value schema of topic `t` lives under subject `t-value`. */

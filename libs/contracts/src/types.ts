@@ -1,4 +1,5 @@
-// Hand-written mirror of schemas/*.v1.avsc. A unit test round-trips fixtures through avsc and
+// Hand-written mirror of schemas/*.avsc (the latest version of each record; V1 shapes kept for
+// code that only needs the fields v1 had). A unit test round-trips fixtures through avsc and
 // compares field lists, so a schema change that is not reflected here fails the build.
 // Timestamps are epoch milliseconds (Avro timestamp-millis decoded as plain numbers).
 
@@ -89,4 +90,35 @@ export interface DeferredV1 {
   readonly detail: string | null;
   readonly attempts: number;
   readonly deferredAt: EpochMillis;
+}
+
+// Version 2: batch-file requests carry the submitter's custom_id and the original provider body,
+// and outcomes carry the answer back. The new fields are optional for writers (Avro default null);
+// a decoded record always has them (null when the writer did not set them or wrote v1).
+
+export interface RequestFieldsV2 {
+  /** Submitter's custom_id from a batch file; null for native requests. */
+  readonly customId?: string | null;
+  /** Original provider request body as JSON text; null for native requests. */
+  readonly body?: string | null;
+}
+
+export interface RequestV2 extends RequestV1, RequestFieldsV2 {}
+
+export interface RoutedRequestV2 extends RoutedRequestV1, RequestFieldsV2 {}
+
+export interface RoutedBatchV2 extends Omit<RoutedBatchV1, 'requests'> {
+  readonly requests: readonly RoutedRequestV2[];
+}
+
+export interface OutcomeV2 extends OutcomeV1 {
+  readonly customId?: string | null;
+  /** HTTP status of the final model call; null when no response arrived. */
+  readonly statusCode?: number | null;
+  /** Provider response body as JSON text; null when no body arrived. */
+  readonly response?: string | null;
+}
+
+export interface DeferredV2 extends Omit<DeferredV1, 'request'> {
+  readonly request: RequestV2;
 }

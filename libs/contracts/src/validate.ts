@@ -3,7 +3,7 @@
 // failure maps to one dead-letter reason so the router can dead-letter without interpretation.
 import { z } from 'zod';
 import type { DeadLetterReason } from './reasons.ts';
-import type { OutcomeV1, RequestV1 } from './types.ts';
+import type { OutcomeV2, RequestV2 } from './types.ts';
 
 export type ValidationResult<T> =
   | { readonly ok: true; readonly value: T }
@@ -45,6 +45,10 @@ export const requestShape = z.object({
   allowedModels: z.array(z.string().min(1)).nullable(),
   metadata: z.record(z.string(), text),
   submittedAt: epochMillis,
+  // v2 fields; absent in v1 records and native requests. Listed here because zod strips keys
+  // it does not know, and the router must pass them on to the routed batch.
+  customId: id.nullable().default(null),
+  body: text.nullable().default(null),
 });
 
 export const outcomeShape = z.object({
@@ -61,6 +65,9 @@ export const outcomeShape = z.object({
   error: z.string().nullable(),
   costUsd: z.number().min(0).nullable(),
   completedAt: epochMillis,
+  customId: id.nullable().default(null),
+  statusCode: z.number().int().min(100).max(599).nullable().default(null),
+  response: text.nullable().default(null),
 });
 
 export interface RequestLimits {
@@ -76,7 +83,7 @@ export interface RequestLimits {
 
 export interface RequestValidator {
   /** `nowMs` is passed in (not read from a clock) so validation stays pure and replayable. */
-  (event: unknown, nowMs: number): ValidationResult<RequestV1>;
+  (event: unknown, nowMs: number): ValidationResult<RequestV2>;
 }
 
 function firstIssue(error: z.ZodError): string {
@@ -126,7 +133,7 @@ export interface OutcomeLimits {
   readonly knownModels: readonly string[];
 }
 
-export function createOutcomeValidator(limits: OutcomeLimits): (event: unknown) => ValidationResult<OutcomeV1> {
+export function createOutcomeValidator(limits: OutcomeLimits): (event: unknown) => ValidationResult<OutcomeV2> {
   const known: ReadonlySet<string> = new Set(limits.knownModels);
   return (event) => {
     const parsed = outcomeShape.safeParse(event);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { contracts, valueSubject } from '../src/schemas.ts';
-import type { DeadLetterV1, DeferredV1, OutcomeV1, RequestV1, RoutedBatchV1, RoutedRequestV1 } from '../src/types.ts';
+import type { DeadLetterV1, DeferredV1, OutcomeV1, OutcomeV2, RequestV1, RequestV2, RoutedBatchV1, RoutedRequestV1, RoutedRequestV2 } from '../src/types.ts';
 import {
   sampleDeadLetter,
   sampleDeferred,
@@ -29,6 +29,9 @@ const outcomeKeys: Record<keyof OutcomeV1, true> = {
   requestId: true, jobId: true, tenant: true, model: true, batchId: true, quality: true, success: true,
   promptTokens: true, completionTokens: true, latencyMs: true, error: true, costUsd: true, completedAt: true,
 };
+const requestV2Keys: Record<keyof RequestV2, true> = { ...requestKeys, customId: true, body: true };
+const routedRequestV2Keys: Record<keyof RoutedRequestV2, true> = { ...routedRequestKeys, customId: true, body: true };
+const outcomeV2Keys: Record<keyof OutcomeV2, true> = { ...outcomeKeys, customId: true, statusCode: true, response: true };
 const deadLetterKeys: Record<keyof DeadLetterV1, true> = {
   reason: true, detail: true, sourceTopic: true, sourcePartition: true, sourceOffset: true, originalKey: true,
   originalValue: true, originalHeaders: true, failedAt: true, service: true,
@@ -55,6 +58,10 @@ describe('bundled Avro schemas', () => {
     ['outcome.v1.avsc', outcomeKeys],
     ['dead-letter.v1.avsc', deadLetterKeys],
     ['deferred.v1.avsc', deferredKeys],
+    ['request.v2.avsc', requestV2Keys],
+    ['routed-batch.v2.avsc', routedBatchKeys],
+    ['outcome.v2.avsc', outcomeV2Keys],
+    ['deferred.v2.avsc', deferredKeys],
   ])('%s has exactly the fields of its TypeScript type', (file, keys) => {
     expect(fieldNames(readSchema(file))).toEqual(Object.keys(keys).sort());
   });
@@ -65,13 +72,34 @@ describe('bundled Avro schemas', () => {
     expect(fieldNames(item)).toEqual(Object.keys(routedRequestKeys).sort());
   });
 
+  it('RoutedRequest inside routed-batch.v2 matches RoutedRequestV2', () => {
+    const requests = readSchema('routed-batch.v2.avsc').fields.find((f) => f.name === 'requests');
+    const item = (requests?.type as { items: AvroRecord }).items;
+    expect(fieldNames(item)).toEqual(Object.keys(routedRequestV2Keys).sort());
+  });
+
+  it('the Request embedded in deferred.v2 is field-for-field request.v2', () => {
+    const embedded = readSchema('deferred.v2.avsc').fields.find((f) => f.name === 'request')?.type as AvroRecord;
+    const { namespace: _ns, ...request } = readSchema('request.v2.avsc') as AvroRecord & { namespace: string };
+    expect(embedded).toEqual(request);
+  });
+
+  it.each(['request', 'routed-batch', 'outcome', 'deferred'])('%s.v2 only adds optional fields to v1 and is the bundled reader', (base) => {
+    const v1 = readSchema(`${base}.v1.avsc`);
+    const v2 = readSchema(`${base}.v2.avsc`) as AvroRecord & { aliases?: string[] };
+    expect(v2.fields.slice(0, v1.fields.length).map((f) => f.name)).toEqual(v1.fields.map((f) => f.name));
+    for (const f of v2.fields.slice(v1.fields.length)) expect((f as AvroField & { default?: unknown }).default, f.name).toBeNull();
+    expect(v2.aliases).toEqual([`switchyard.v1.${v1.name}`]);
+  });
+
   it('the Request embedded in deferred.v1 is field-for-field request.v1', () => {
     const embedded = readSchema('deferred.v1.avsc').fields.find((f) => f.name === 'request')?.type as AvroRecord;
     const { namespace: _ns, ...request } = readSchema('request.v1.avsc') as AvroRecord & { namespace: string };
     expect(embedded).toEqual(request);
   });
 
-  it.each(['request.v1.avsc', 'routed-batch.v1.avsc', 'outcome.v1.avsc', 'dead-letter.v1.avsc', 'deferred.v1.avsc'])(
+  it.each(['request.v1.avsc', 'routed-batch.v1.avsc', 'outcome.v1.avsc', 'dead-letter.v1.avsc', 'deferred.v1.avsc',
+    'request.v2.avsc', 'routed-batch.v2.avsc', 'outcome.v2.avsc', 'deferred.v2.avsc'])(
     '%s documents the record and every field for executors in other languages',
     (file) => {
       const schema = readSchema(file);
@@ -82,6 +110,8 @@ describe('bundled Avro schemas', () => {
 
   it.each([
     ['request', contracts.request, sampleRequest({ embedding: [0.5, -1.25], allowedModels: ['a'], metadata: { k: 'v' }, deadline: 1 })],
+    ['request (batch file)', contracts.request, sampleRequest({ customId: 'row-7', body: '{"model":"gpt-4o","messages":[]}' })],
+    ['outcome (answered)', contracts.outcome, sampleOutcome({ customId: 'row-7', statusCode: 200, response: '{"id":"x"}' })],
     ['routedBatch', contracts.routedBatch, sampleRoutedBatch({ requests: [sampleRoutedRequest(), sampleRoutedRequest({ requestId: 'r2', embedding: [1, 2] })] })],
     ['outcome', contracts.outcome, sampleOutcome({ quality: null, success: null, error: 'timeout', costUsd: null, tenant: null })],
     ['deadLetter', contracts.deadLetter, sampleDeadLetter()],

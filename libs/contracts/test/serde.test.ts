@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js';
 import { AvroSerde } from '../src/serde.ts';
@@ -5,7 +7,7 @@ import { contracts } from '../src/schemas.ts';
 import { ContractsError } from '../src/errors.ts';
 import { createRequestValidator } from '../src/validate.ts';
 import { decodeWire, encodeWire } from '../src/wire.ts';
-import { sampleRequest } from '../src/fixtures.ts';
+import { sampleOutcome, sampleRequest } from '../src/fixtures.ts';
 import { FakeRegistry } from './fixtures/registry.ts';
 import { buildEncodedFixtures } from './fixtures/encoded.ts';
 
@@ -21,6 +23,22 @@ describe('AvroSerde', () => {
     expect(wire).toMatchObject({ ok: true, schemaId: serde.schemaId });
     const decoded = await serde.decode(bytes);
     expect(decoded.ok && { ...decoded.value }).toEqual(sampleRequest());
+  });
+
+  it.each([
+    ['request.v1.avsc', contracts.request, { customId: null, body: null }],
+    ['outcome.v1.avsc', contracts.outcome, { customId: null, statusCode: null, response: null }],
+  ] as const)('decodes a record written with %s through the v2 reader, new fields null', async (file, contract, added) => {
+    const registry = new FakeRegistry();
+    const v1Text = JSON.stringify(JSON.parse(readFileSync(new URL(`../../../schemas/${file}`, import.meta.url), 'utf8')));
+    const v1Id = await registry.register('t-value', { schemaType: 'AVRO', schema: v1Text });
+    const serde = await AvroSerde.forTopic(registry, 't', contract as typeof contracts.request);
+    expect(serde.schemaId).not.toBe(v1Id);
+    const value = file.startsWith('request') ? sampleRequest() : sampleOutcome();
+    const { customId: _c, body: _b, statusCode: _s, response: _r, ...v1Value } = value as unknown as Record<string, unknown>;
+    const v1Bytes = encodeWire(v1Id, avro.Type.forSchema(JSON.parse(v1Text) as avro.Schema).toBuffer(v1Value));
+    const decoded = await serde.decode(v1Bytes);
+    expect(decoded.ok && { ...decoded.value }).toEqual({ ...v1Value, ...added });
   });
 
   it('is idempotent: a second serde for the same topic gets the same id', async () => {

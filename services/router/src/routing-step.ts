@@ -13,7 +13,7 @@
 // crash. Under load a fetched slice holds up to `fetchMaxBytesPerPartition` of requests, so
 // batches fill by size; `flushDue` (flushIntervalMs) seals batches that aged while a long
 // slice was still being decided.
-import type { AvroSerde, DeadLetterReason, DeadLetterV1, DeferReason, DeferredV1, HeaderV1, RequestV1, RequestValidator, RoutedBatchV1, RoutedRequestV1 } from '@switchyard/contracts';
+import type { AvroSerde, DeadLetterReason, DeadLetterV1, DeferReason, DeferredV2, HeaderV1, RequestV2, RequestValidator, RoutedBatchV2, RoutedRequestV2 } from '@switchyard/contracts';
 import type { SwitchyardConfig } from '@switchyard/config';
 import { BatchPacker, WindowBudgetLedger, estimateBatchOf, rankModels, routeWithinBudget, windowStartOf } from '@switchyard/routing-core';
 import type { BudgetRejectReason, Decision, PackedBatch, RankedCandidate, RescheduleDecision, RoutingPolicy, ScoreKernel } from '@switchyard/routing-core';
@@ -82,11 +82,11 @@ export interface StepResult {
 
 export interface RoutingStepDeps {
   readonly config: SwitchyardConfig;
-  readonly requestSerde: AvroSerde<RequestV1>;
-  readonly deferredSerde: AvroSerde<DeferredV1>;
+  readonly requestSerde: AvroSerde<RequestV2>;
+  readonly deferredSerde: AvroSerde<DeferredV2>;
   readonly deadLetterSerde: AvroSerde<DeadLetterV1>;
   /** Per routed topic: each has its own `<topic>-value` subject. */
-  readonly routedSerdeFor: (model: string) => AvroSerde<RoutedBatchV1>;
+  readonly routedSerdeFor: (model: string) => AvroSerde<RoutedBatchV2>;
   readonly validate: RequestValidator;
   readonly score: (task: ScoreTask) => Promise<ScoreResult>;
   readonly policies: PolicyHolder;
@@ -104,7 +104,7 @@ export interface RoutingStepDeps {
 
 interface Candidate {
   readonly record: InputRecord;
-  readonly request: RequestV1;
+  readonly request: RequestV2;
   /** Deferrals so far (0 for a request read from the requests topic). */
   readonly deferrals: number;
   readonly order: number;
@@ -248,7 +248,7 @@ export class RoutingStep {
 
   #admit(
     record: InputRecord,
-    value: RequestV1,
+    value: RequestV2,
     deferrals: number,
     into: Candidate[],
     deadLetter: (r: InputRecord, reason: DeadLetterReason, detail: string) => void,
@@ -503,7 +503,7 @@ export class RoutingStep {
         const blocking = r.skipped.find((k) => k.retryAtMs === r.untilMs);
         const rule = blocking === undefined ? undefined : d.ledger.rules.find((x) => x.id === blocking.ruleId);
         const reason: DeferReason = rule !== undefined && rule.windowMs <= MINUTE_MS ? 'rate_limited' : 'budget_exhausted';
-        const deferred: DeferredV1 = {
+        const deferred: DeferredV2 = {
           request: s.request,
           deferUntil: untilMs,
           reason,
@@ -523,7 +523,7 @@ export class RoutingStep {
     emit(packer.drain());
   }
 
-  #base(record: InputRecord, request: RequestV1, promptTokens: number, deferrals: number, policy: string, nowMs: number): RowBase {
+  #base(record: InputRecord, request: RequestV2, promptTokens: number, deferrals: number, policy: string, nowMs: number): RowBase {
     return {
       requestId: request.requestId,
       jobId: request.jobId,
@@ -574,7 +574,7 @@ export class RoutingStep {
     const m = this.#modelIndex.get(batch.model)!;
     // Deterministic from the input slice, so a re-processed slice names its batches the same.
     const batchId = `${sliceId}-${batch.model}-${batch.sequence}`;
-    const requests: RoutedRequestV1[] = batch.items.map(({ value: it, tokens }) => ({
+    const requests: RoutedRequestV2[] = batch.items.map(({ value: it, tokens }) => ({
       requestId: it.scored.request.requestId,
       jobId: it.scored.request.jobId,
       tenant: it.scored.request.tenant,
@@ -591,8 +591,10 @@ export class RoutingStep {
       priority: it.scored.request.priority,
       deadline: it.scored.request.deadline,
       metadata: it.scored.request.metadata,
+      customId: it.scored.request.customId ?? null,
+      body: it.scored.request.body ?? null,
     }));
-    const envelope: RoutedBatchV1 = {
+    const envelope: RoutedBatchV2 = {
       batchId,
       model: batch.model,
       createdAt: nowMs,
@@ -640,7 +642,7 @@ export class RoutingStep {
 }
 
 /** Postgres text cannot hold NUL; such ids are refused before routing but may sit in the deferred topic. */
-function storableIds(r: RequestV1): boolean {
+function storableIds(r: RequestV2): boolean {
   return !r.requestId.includes('\u0000') && !r.jobId.includes('\u0000') && !r.tenant.includes('\u0000');
 }
 

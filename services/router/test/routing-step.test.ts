@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js';
 import { AvroSerde, contracts, createRequestValidator, sampleRequest } from '@switchyard/contracts';
-import type { DeadLetterV1, DeferredV1, RegistryPort, RequestV1, RoutedBatchV1, SchemaInfo } from '@switchyard/contracts';
+import type { DeadLetterV1, DeferredV2, RegistryPort, RequestV2, RoutedBatchV2, SchemaInfo } from '@switchyard/contracts';
 import { loadConfig } from '@switchyard/config';
 import { WindowBudgetLedger } from '@switchyard/routing-core';
 import { budgetRulesOf } from '../src/config.ts';
@@ -102,11 +102,11 @@ async function setup(opts: { tokens?: number; budgetStore?: BudgetStorePort; clo
     value,
     headers: [],
   });
-  const request = (id: string, over: Partial<RequestV1> = {}): InputRecord =>
+  const request = (id: string, over: Partial<RequestV2> = {}): InputRecord =>
     record(requestSerde.encode(sampleRequest({ requestId: id, embedding: null, allowedModels: null, deadline: null, prompt: 'hello', ...over })), 'req', id);
   const decode = async (result: StepResult) => {
-    const routed: RoutedBatchV1[] = [];
-    const deferred: DeferredV1[] = [];
+    const routed: RoutedBatchV2[] = [];
+    const deferred: DeferredV2[] = [];
     const dead: DeadLetterV1[] = [];
     for (const m of result.messages) {
       if (m.topic === 'def') {
@@ -153,6 +153,19 @@ describe('RoutingStep', () => {
     const routedRows = result.decisions.filter((d) => d.outcome === 'routed');
     const batchIds = new Set(routed.map((b) => b.batchId));
     expect(routedRows.every((d) => d.batchId !== null && batchIds.has(d.batchId))).toBe(true);
+  });
+
+  it('carries customId and the provider body into routed items and deferred requests', async () => {
+    const { step, request, decode } = await setup();
+    const body = '{"model":"gpt-4o","messages":[{"role":"user","content":"hello"}]}';
+    const ids = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9'];
+    const { routed, deferred } = await decode(await step.run(ids.map((id) => request(id, { customId: `c-${id}`, body }))));
+    const items = routed.flatMap((b) => b.requests);
+    expect(items.map((q) => [q.requestId, q.customId, q.body])).toEqual(ids.slice(0, 8).map((id) => [id, `c-${id}`, body]));
+    expect(deferred.map((d) => [d.request.customId, d.request.body])).toEqual([['c-r9', body]]);
+    const fresh = await setup();
+    const { routed: native } = await fresh.decode(await fresh.step.run([fresh.request('n1')]));
+    expect(native.flatMap((b) => b.requests).map((q) => [q.customId, q.body])).toEqual([[null, null]]);
   });
 
   it('fills batches by size even when deciding a slice takes longer than flushIntervalMs', async () => {
