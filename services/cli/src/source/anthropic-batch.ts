@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { contentTexts, routingText } from './messages.ts';
 import type { ChatTurn } from './messages.ts';
 import { describeIssues } from './job-line.ts';
-import { modelName, pinnedModel, required, tokenLimit, wellFormed } from './provider-line.ts';
+import { modelName, pinnedModel, required, requiredTokenLimit, wellFormed } from './provider-line.ts';
 import type { ProviderCheck } from './provider-line.ts';
 
 /** The Message Batches API's own rule for custom_id. */
@@ -18,7 +18,7 @@ const anthropicLineSchema = z
     params: z.looseObject(
       {
         model: modelName,
-        max_tokens: tokenLimit.refine((v) => v !== undefined && v !== null, 'is required'),
+        max_tokens: requiredTokenLimit,
         system: z.unknown().optional(),
         messages: z
           .array(z.looseObject({ role: z.enum(['user', 'assistant'], { error: 'must be user or assistant' }), content: z.unknown().optional() }), required('an array of messages'))
@@ -48,6 +48,6 @@ export function checkAnthropicLine(raw: unknown): ProviderCheck {
   // The body as written (the raw value: the parsed one has its keys in schema order).
   return {
     ok: true,
-    line: { customId: parsed.data.custom_id, model: pinnedModel(params.model), maxOutputTokens: params.max_tokens ?? undefined, prompt, body: JSON.stringify((raw as Record<string, unknown>)['params']) },
+    line: { customId: parsed.data.custom_id, model: pinnedModel(params.model), maxOutputTokens: params.max_tokens, prompt, body: JSON.stringify((raw as Record<string, unknown>)['params']) },
   };
 }

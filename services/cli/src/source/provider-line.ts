@@ -44,14 +44,15 @@ export function required(what: string): { error: (iss: { input: unknown }) => st
   return { error: (iss) => (iss.input === undefined ? 'is required' : `must be ${what}`) };
 }
 
-/** A token limit: a whole number from 1; `null` means not set (OpenAI accepts null). */
-export const tokenLimit = z
+/** A token limit the API requires (Anthropic's max_tokens): a whole number from 1. */
+export const requiredTokenLimit = z
   .number(required('a whole number of tokens'))
   .int('must be a whole number of tokens')
   .min(1, 'must be at least 1')
-  .max(INT32_MAX, `must be at most ${INT32_MAX}`)
-  .nullable()
-  .optional();
+  .max(INT32_MAX, `must be at most ${INT32_MAX}`);
+
+/** An optional token limit (OpenAI's); `null` means not set, as the OpenAI API reads it. */
+export const tokenLimit = requiredTokenLimit.nullable().optional();
 
 export const modelName = z.string(required('a model name or "auto"')).min(1, 'must not be empty (use "auto" to let switchyard choose)').optional();
 

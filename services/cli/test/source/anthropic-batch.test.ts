@@ -20,6 +20,12 @@ describe('checkAnthropicLine', () => {
     expect(checkAnthropicLine(line({}, { model: 'auto', system: 'Be kind.' }))).toMatchObject({ ok: true, line: { model: null, prompt: 'Hello, world\n\nBe kind.' } });
   });
 
+  it('refuses a line without max_tokens (the Messages API requires it)', () => {
+    const { max_tokens: _omitted, ...params } = line()['params'] as Record<string, unknown>;
+    const r = checkAnthropicLine({ custom_id: 'x', params });
+    expect(r).toEqual({ ok: false, error: 'params.max_tokens: is required' });
+  });
+
   it.each([
     ['missing custom_id', line({ custom_id: undefined }), 'custom_id: is required'],
     ['custom_id with spaces', line({ custom_id: 'a b' }), 'custom_id: must be 1 to 64 letters'],
