@@ -1,7 +1,7 @@
 // `switchyard` entry point: the only module of the CLI that reads process.env and argv.
 //   submit <file>     send a bulk job (OpenAI Batch, Anthropic Message Batches, JSONL, CSV, Parquet) to the requests topic
 //   jobs              recent jobs and how far the router got with them
-//   job <id>          one job in detail
+//   job <id>          one job in detail, its progress to completion (--wait polls until complete)
 //   route             route a file offline, without Kafka (per-model batch files + decisions)
 //   report <id>       one self-contained HTML report of a job (charts inline, no network)
 // Endpoints: --brokers / --registry / --pg-url, else SWITCHYARD_KAFKA_BROKERS,
@@ -100,10 +100,17 @@ withEndpointOptions(
 });
 
 withEndpointOptions(
-  program.command('job').description('Status of one job: submitted, routed per model, deferred, rejected, outcomes, tokens.').argument('<jobId>', 'job id printed by submit'),
+  program
+    .command('job')
+    .description('Status of one job: progress to completion (answered, failed, not finished), routed per model, deferred, rejected, outcomes, tokens.')
+    .argument('<jobId>', 'job id printed by submit')
+    .option('--wait', 'poll until every request has an answer or an error, printing progress as it changes', false)
+    .option('--timeout <s>', 'give up waiting after this many seconds', positiveInt, 3_600)
+    .option('--poll <s>', 'seconds between polls while waiting', positiveInt, 2),
 ).action(async (jobId: string, o: Record<string, unknown>) => {
   const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
-  await runJob({ postgresUrl: endpoints.postgresUrl, jobId, out: process.stdout });
+  const wait = o['wait'] === true ? { pollMs: (o['poll'] as number) * 1000, timeoutMs: (o['timeout'] as number) * 1000, log } : undefined;
+  await runJob({ postgresUrl: endpoints.postgresUrl, jobId, out: process.stdout, wait });
 });
 
 withEndpointOptions(
