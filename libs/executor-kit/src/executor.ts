@@ -10,7 +10,7 @@
 // OutcomeReporter (at-least-once; the recorder drops duplicates).
 import type { Kafka } from 'kafkajs';
 import { AvroSerde, contracts } from '@switchyard/contracts';
-import type { DeadLetterReason, DeadLetterV1, OutcomeV1, RegistryPort, RoutedBatchV1 } from '@switchyard/contracts';
+import type { DeadLetterReason, DeadLetterV1, OutcomeV2, RegistryPort, RoutedBatchV2 } from '@switchyard/contracts';
 import { TransactionalRunner } from '@switchyard/kafka-io';
 import type { BackoffOptions, OutputRecord, RunnerEvent } from '@switchyard/kafka-io';
 import { ExecutorKitError } from './errors.ts';
@@ -28,7 +28,7 @@ export interface BatchContext {
 }
 
 /** Executes a routed batch and returns one result per request (errors included, as results). */
-export type ExecuteBatch = (batch: RoutedBatchV1, context: BatchContext) => Promise<readonly ExecutionResult[]>;
+export type ExecuteBatch = (batch: RoutedBatchV2, context: BatchContext) => Promise<readonly ExecutionResult[]>;
 
 export type ExecutorEvent =
   | RunnerEvent
@@ -100,8 +100,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<ExecutorH
   const maxBatches = options.maxBatchesPerTransaction ?? 32;
   if (!(budgetMs > 0) || !(maxBatches >= 1)) throw new ExecutorKitError('invalid_options', 'transactionBudgetMs and maxBatchesPerTransaction must be positive');
   const service = options.serviceName ?? `executor/${options.model}`;
-  let batches: AvroSerde<RoutedBatchV1>;
-  let outcomes: AvroSerde<OutcomeV1>;
+  let batches: AvroSerde<RoutedBatchV2>;
+  let outcomes: AvroSerde<OutcomeV2>;
   let deadLetters: AvroSerde<DeadLetterV1>;
   try {
     // Registering an identical schema returns its id (Confluent API), so an executor may

@@ -1,7 +1,7 @@
-// Pure helpers that turn what an executor observed into Outcome events (schemas/outcome.v1.avsc).
+// Pure helpers that turn what an executor observed into Outcome events (schemas/outcome.v2.avsc).
 // No I/O here, so a team can unit-test its executor's reporting without Kafka.
 import { outcomeShape } from '@switchyard/contracts';
-import type { OutcomeV1, RoutedBatchV1, RoutedRequestV1 } from '@switchyard/contracts';
+import type { OutcomeV2, RoutedBatchV2, RoutedRequestV2 } from '@switchyard/contracts';
 
 /**
  * Kafka header carrying the request's task or cluster (UTF-8). The Outcome schema has no
@@ -27,20 +27,24 @@ export interface ExecutionResult {
   readonly costUsd?: number | null;
   /** Epoch ms the execution finished; default: when the outcome was built. */
   readonly completedAt?: number;
+  /** HTTP status of the final model call; null or absent when no response arrived. */
+  readonly statusCode?: number | null;
+  /** Provider response body as JSON text; null or absent when no body arrived. */
+  readonly response?: string | null;
 }
 
 export interface PlannedOutcome {
-  readonly outcome: OutcomeV1;
+  readonly outcome: OutcomeV2;
   /** Value of the segment header, or null to send none. */
   readonly segment: string | null;
 }
 
 export type OutcomeCheck =
-  | { readonly ok: true; readonly value: OutcomeV1 }
+  | { readonly ok: true; readonly value: OutcomeV2 }
   | { readonly ok: false; readonly detail: string };
 
 /** Checks an outcome against the contract's rules (ids, ranges), the way the recorder will. */
-export function checkOutcome(outcome: OutcomeV1): OutcomeCheck {
+export function checkOutcome(outcome: OutcomeV2): OutcomeCheck {
   const parsed = outcomeShape.safeParse(outcome);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0];
@@ -49,14 +53,14 @@ export function checkOutcome(outcome: OutcomeV1): OutcomeCheck {
 }
 
 /** The segment of a routed request: its metadata value under `metadataKey`, when usable. */
-export function segmentOf(request: Pick<RoutedRequestV1, 'metadata'>, metadataKey: string = DEFAULT_SEGMENT_METADATA_KEY): string | null {
+export function segmentOf(request: Pick<RoutedRequestV2, 'metadata'>, metadataKey: string = DEFAULT_SEGMENT_METADATA_KEY): string | null {
   const value = request.metadata[metadataKey];
   if (value === undefined || value.length === 0 || value.length > MAX_SEGMENT_CHARS || value === '*') return null;
   return value;
 }
 
 /** The Outcome for one request of a batch: ids and routing context from the batch, observations from the result. */
-export function buildOutcome(batch: Pick<RoutedBatchV1, 'batchId' | 'model'>, request: Pick<RoutedRequestV1, 'requestId' | 'jobId' | 'tenant'>, result: ExecutionResult, nowMs: number): OutcomeV1 {
+export function buildOutcome(batch: Pick<RoutedBatchV2, 'batchId' | 'model'>, request: Pick<RoutedRequestV2, 'requestId' | 'jobId' | 'tenant' | 'customId'>, result: ExecutionResult, nowMs: number): OutcomeV2 {
   return {
     requestId: request.requestId,
     jobId: request.jobId,
@@ -71,6 +75,9 @@ export function buildOutcome(batch: Pick<RoutedBatchV1, 'batchId' | 'model'>, re
     error: result.error ?? null,
     costUsd: result.costUsd ?? null,
     completedAt: result.completedAt ?? nowMs,
+    customId: request.customId ?? null,
+    statusCode: result.statusCode ?? null,
+    response: result.response ?? null,
   };
 }
 
@@ -83,7 +90,7 @@ export type BatchPlan =
  * the batch are ignored; a request without a result, or a result that makes an invalid
  * outcome, makes the whole plan fail (committing the batch would lose that request's outcome).
  */
-export function planBatchOutcomes(batch: RoutedBatchV1, results: readonly ExecutionResult[], options: { readonly nowMs: number; readonly segmentMetadataKey?: string }): BatchPlan {
+export function planBatchOutcomes(batch: RoutedBatchV2, results: readonly ExecutionResult[], options: { readonly nowMs: number; readonly segmentMetadataKey?: string }): BatchPlan {
   const byId = new Map(results.map((r) => [r.requestId, r]));
   const outcomes: PlannedOutcome[] = [];
   const missing: string[] = [];

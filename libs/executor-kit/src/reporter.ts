@@ -5,7 +5,7 @@
 // id and ignores an identical event).
 import type { IHeaders, Kafka, Producer } from 'kafkajs';
 import { AvroSerde, contracts } from '@switchyard/contracts';
-import type { OutcomeV1, RegistryPort } from '@switchyard/contracts';
+import type { OutcomeV2, RegistryPort } from '@switchyard/contracts';
 import { classifyKafkaError } from '@switchyard/kafka-io';
 import { ExecutorKitError } from './errors.ts';
 import { checkOutcome, SEGMENT_HEADER, MAX_SEGMENT_CHARS } from './outcome.ts';
@@ -29,7 +29,7 @@ export type ReportResult =
   | { readonly ok: false; readonly reason: 'invalid_outcome' | 'invalid_segment'; readonly detail: string };
 
 /** Kafka record for an outcome: key = requestId (so all events of a request share a partition). */
-export function outcomeRecord(serde: AvroSerde<OutcomeV1>, outcome: OutcomeV1, segment: string | null): { key: string; value: Buffer; headers?: IHeaders } {
+export function outcomeRecord(serde: AvroSerde<OutcomeV2>, outcome: OutcomeV2, segment: string | null): { key: string; value: Buffer; headers?: IHeaders } {
   return {
     key: outcome.requestId,
     value: serde.encode(outcome),
@@ -39,11 +39,11 @@ export function outcomeRecord(serde: AvroSerde<OutcomeV1>, outcome: OutcomeV1, s
 
 export class OutcomeReporter {
   private readonly producer: Producer;
-  private readonly serde: AvroSerde<OutcomeV1>;
+  private readonly serde: AvroSerde<OutcomeV2>;
   private readonly topic: string;
   private closed = false;
 
-  private constructor(producer: Producer, serde: AvroSerde<OutcomeV1>, topic: string) {
+  private constructor(producer: Producer, serde: AvroSerde<OutcomeV2>, topic: string) {
     this.producer = producer;
     this.serde = serde;
     this.topic = topic;
@@ -51,7 +51,7 @@ export class OutcomeReporter {
 
   static async create(options: OutcomeReporterOptions): Promise<OutcomeReporter> {
     if (options.topic.length === 0) throw new ExecutorKitError('invalid_options', 'topic must not be empty');
-    let serde: AvroSerde<OutcomeV1>;
+    let serde: AvroSerde<OutcomeV2>;
     try {
       serde = await AvroSerde.forTopic(options.registry, options.topic, contracts.outcome, { autoRegister: options.autoRegister ?? true });
     } catch (cause) {
@@ -67,7 +67,7 @@ export class OutcomeReporter {
   }
 
   /** Validates and sends one outcome; resolves once the broker acknowledged it (acks=all). */
-  async report(outcome: OutcomeV1, options: ReportOptions = {}): Promise<ReportResult> {
+  async report(outcome: OutcomeV2, options: ReportOptions = {}): Promise<ReportResult> {
     const results = await this.reportMany([{ outcome, ...(options.segment !== undefined ? { segment: options.segment } : {}) }]);
     return results[0]!;
   }
@@ -76,7 +76,7 @@ export class OutcomeReporter {
    * Sends several outcomes in one produce request. Invalid ones come back as values and are not
    * sent; the valid ones are sent together.
    */
-  async reportMany(items: readonly { readonly outcome: OutcomeV1; readonly segment?: string | null }[]): Promise<ReportResult[]> {
+  async reportMany(items: readonly { readonly outcome: OutcomeV2; readonly segment?: string | null }[]): Promise<ReportResult[]> {
     if (this.closed) throw new ExecutorKitError('stopped', 'reporter is closed');
     const results: ReportResult[] = [];
     const messages: { key: string; value: Buffer; headers?: IHeaders }[] = [];

@@ -19,7 +19,15 @@ describe('buildOutcome', () => {
     expect(outcome).toEqual({
       requestId: 'a', jobId: 'j', tenant: 't', model: 'm-1', batchId: 'b-1', quality: null, success: null,
       promptTokens: 5, completionTokens: 7, latencyMs: 12, error: 'boom', costUsd: null, completedAt: 1_000,
+      customId: null, statusCode: null, response: null,
     });
+    expect(checkOutcome(outcome).ok).toBe(true);
+  });
+
+  it('carries the request\'s customId and the call\'s status code and response body', () => {
+    const request = { ...batch.requests[0]!, customId: 'row-1' };
+    const outcome = buildOutcome(batch, request, ok('a', { statusCode: 200, response: '{"id":"x"}' }), 1_000);
+    expect(outcome).toMatchObject({ customId: 'row-1', statusCode: 200, response: '{"id":"x"}' });
     expect(checkOutcome(outcome).ok).toBe(true);
   });
 });

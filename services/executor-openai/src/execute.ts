@@ -1,0 +1,54 @@
+// Executing a routed batch on one model: every request waits for a concurrency slot and its
+// rate-limit reservation, then is called with retries. Failures are results (error set), so
+// every request of the batch gets an outcome.
+import type { RoutedBatchV2, RoutedRequestV2 } from '@switchyard/contracts';
+import type { ExecutionResult } from '@switchyard/executor-kit';
+import type { ModelEndpoint, RetrySettings } from './config.ts';
+import { buildChatBody } from './chat-body.ts';
+import { callChatCompletions } from './call.ts';
+import type { CallDeps } from './call.ts';
+import { RateLimiter, Semaphore } from './rate-limit.ts';
+import { failure } from './response.ts';
+import type { CallOutcome } from './response.ts';
+
+export interface ModelRunner {
+  /** Executes the batch; every request must settle by `batchDeadlineMs` (epoch ms). */
+  executeBatch(batch: RoutedBatchV2, batchDeadlineMs: number, stop: AbortSignal): Promise<ExecutionResult[]>;
+}
+
+export function createModelRunner(endpoint: ModelEndpoint, retry: RetrySettings, deps: CallDeps): ModelRunner {
+  const slots = new Semaphore(endpoint.concurrency);
+  const limiter = new RateLimiter(endpoint, deps.now());
+  const target = { url: endpoint.chatCompletionsUrl, apiKey: endpoint.apiKey, requestTimeoutMs: endpoint.requestTimeoutMs, price: endpoint.price };
+
+  async function one(item: RoutedRequestV2, batchDeadlineMs: number, stop: AbortSignal): Promise<ExecutionResult> {
+    const started = deps.now();
+    const finish = (o: CallOutcome): ExecutionResult => ({
+      requestId: item.requestId,
+      success: o.success,
+      promptTokens: o.promptTokens,
+      completionTokens: o.completionTokens,
+      latencyMs: Math.max(0, deps.now() - started),
+      error: o.error,
+      costUsd: o.costUsd,
+      statusCode: o.statusCode,
+      response: o.response,
+    });
+    const body = buildChatBody(item, endpoint.upstreamModel);
+    if (!body.ok) return finish(failure('invalid_body', body.detail));
+    const release = await slots.acquire();
+    try {
+      const waitMs = limiter.reserve(item.promptTokens + item.maxOutputTokens, deps.now());
+      if (deps.now() + waitMs >= batchDeadlineMs) return finish(failure('deadline_exceeded', `rate limit wait of ${waitMs} ms passes the batch's time limit`));
+      if (waitMs > 0) await deps.sleep(waitMs, stop);
+      const deadlineMs = Math.min(batchDeadlineMs, deps.now() + retry.maxTotalMs);
+      return finish(await callChatCompletions(target, JSON.stringify(body.body), retry, deadlineMs, stop, deps));
+    } finally {
+      release();
+    }
+  }
+
+  return {
+    executeBatch: (batch, batchDeadlineMs, stop) => Promise.all(batch.requests.map((item) => one(item, batchDeadlineMs, stop))),
+  };
+}

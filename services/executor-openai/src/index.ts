@@ -1,0 +1,12 @@
+export { compileExecutorOpenaiConfig, executorOpenaiSchema, parseExecutorOpenaiConfig, redactedEndpoints, ExecutorOpenaiConfigError } from './config.ts';
+export type { ExecutorOpenaiConfig, ExecutorOpenaiInput, ExecutorOpenaiSettings, KeySources, ModelEndpoint, RetrySettings } from './config.ts';
+export { startExecutorOpenai } from './executor.ts';
+export type { ExecutorOpenaiHandle, StartExecutorOpenaiOptions } from './executor.ts';
+export { buildChatBody } from './chat-body.ts';
+export { callChatCompletions, CallAborted } from './call.ts';
+export type { CallDeps, CallResult, CallTarget, FetchLike } from './call.ts';
+export { createModelRunner } from './execute.ts';
+export { classifyStatus, parseRetryAfterMs, backoffDelayMs, retryDelayMs } from './retry.ts';
+export { RateLimiter, Semaphore, TokenBucket } from './rate-limit.ts';
+export { mapSuccess } from './response.ts';
+export type { FailureReason } from './response.ts';
