@@ -1,6 +1,8 @@
 // `switchyard report <job>` on the real Postgres, opened in headless Chromium with every
 // network request refused: the page must draw all its charts from the file alone.
-// Chromium comes from Debian's `chromium` package (.ci/run installs it).
+// Chromium is found or installed by test/support/chromium.ts (Debian's `chromium` package when
+// the tests run as root); where it can be neither, the browser checks are skipped with the
+// command to run.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, recordDecisions, recordOutcomes } from '@switchyard/store';
 import type { DecisionRecord, OutcomeRecord, Pool } from '@switchyard/store';
 import { beginJob, finishJob, loadReportData } from '@switchyard/cli';
+import { findOrInstallChromium } from '../support/chromium.ts';
 import { stack, uniqueName, withClient } from '../support/index.ts';
 
 const run = promisify(execFile);
@@ -95,9 +98,9 @@ function outcome(i: number, model: string, segment: string, quality: number): Ou
 /** Distinct byte values of a PNG's decompressed scanlines (a blank page has very few). */
 // Flags from the project's headless runs: no sandbox (CI runs as root), no GPU, and none of the
 // browser's own background traffic, so any request seen would come from the page.
-function launchBrowser(): Promise<Browser> {
+function launchBrowser(executablePath: string): Promise<Browser> {
   return chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }
@@ -112,6 +115,14 @@ function distinctPixelBytes(png: Buffer): number {
   }
   return new Set(inflateSync(Buffer.concat(idat))).size;
 }
+
+// Decided once, before the tests are collected, so the browser checks can be skipped with the reason.
+const chromiumPath = await (async (): Promise<string | null> => {
+  const found = await findOrInstallChromium(process.env, (line) => console.log(`[report test] ${line}`));
+  if (found.ok) return found.path;
+  console.warn(`[report test] skipping the browser checks: ${found.reason}`);
+  return null;
+})();
 
 describe('switchyard report', () => {
   let pool: Pool;
@@ -135,7 +146,7 @@ describe('switchyard report', () => {
       decision(quietJobId, 1, { model: mC, predictedQuality: 0.4 }),
     ]);
     await recordOutcomes(pool, executed.map(([model, segment, quality], i) => outcome(i, model, segment, quality)));
-    browser = await launchBrowser();
+    if (chromiumPath !== null) browser = await launchBrowser(chromiumPath);
   });
 
   afterAll(async () => {
@@ -191,7 +202,7 @@ describe('switchyard report', () => {
     await expect(loadReportData(pool, `${prefix}-nope`)).rejects.toMatchObject({ code: 'not_found' });
   });
 
-  it('writes a report that Chromium draws with every network request refused', async () => {
+  it.skipIf(chromiumPath === null)('writes a report that Chromium draws with every network request refused', async () => {
     const out = join(dir, 'report.html');
     const cli = await run(process.execPath, ['services/cli/bin/switchyard.mjs', 'report', jobId, '--out', out], { env: process.env });
     expect(cli.stdout.trim()).toBe(out);
@@ -241,7 +252,7 @@ describe('switchyard report', () => {
     await context.close();
   });
 
-  it('renders a job without outcomes with a note instead of the quality chart', async () => {
+  it.skipIf(chromiumPath === null)('renders a job without outcomes with a note instead of the quality chart', async () => {
     const out = join(dir, 'quiet.html');
     const cli = await run(process.execPath, ['services/cli/bin/switchyard.mjs', 'report', quietJobId, '--out', out], { env: process.env });
     expect(cli.stdout.trim()).toBe(out);
