@@ -146,6 +146,17 @@ describe('switchyard report', () => {
       decision(quietJobId, 1, { model: mC, predictedQuality: 0.4 }),
     ]);
     await recordOutcomes(pool, executed.map(([model, segment, quality], i) => outcome(i, model, segment, quality)));
+    // Model a's budget over the job's three minutes (t0 .. t0 + 2 min): 150 tokens a minute, so
+    // alone it serves floor(450 / 107.5) = 4 of the job's 8 requests (a's estimates in this job:
+    // 100, 110, 120 and 100). Windows outside the job's span do not count.
+    await withClient(stack().adminUrl, async (c) => {
+      for (const [start, limit] of [[t0 - 60_000, 10_000], [t0, 150], [t0 + 60_000, 150], [t0 + 120_000, 150], [t0 + 180_000, 10_000]] as const) {
+        await c.query(
+          `INSERT INTO switchyard.budget_usage (rule_id, subject, window_start_ms, window_ms, limit_tokens) VALUES ($1, $2, $3, 60000, $4)`,
+          [`${prefix}-minute`, mA, start, limit],
+        );
+      }
+    });
     if (chromiumPath !== null) browser = await launchBrowser(chromiumPath);
   });
 
@@ -159,6 +170,7 @@ describe('switchyard report', () => {
       await c.query('DELETE FROM switchyard.outcome_stats WHERE model = ANY($1)', [models]);
       await c.query('DELETE FROM switchyard.decisions WHERE job_id = ANY($1)', [[jobId, quietJobId]]);
       await c.query('DELETE FROM switchyard.jobs WHERE job_id = ANY($1)', [[jobId, quietJobId]]);
+      await c.query('DELETE FROM switchyard.budget_usage WHERE rule_id = $1', [`${prefix}-minute`]);
     });
   });
 
@@ -182,6 +194,14 @@ describe('switchyard report', () => {
       [mA, expect.closeTo(4 / 7, 9)],
       [mB, expect.closeTo(3 / 7, 9)],
       [mC, expect.closeTo(3.5 / 7, 9)],
+    ]);
+    // Held to the job's budget, over its 8 requests (7 answered, 1 rejected): a serves 4 of them;
+    // b and c have no budget rule, so nothing bounds them.
+    expect(data.quality).toMatchObject({ requests: 8, jobMeanOverRequests: expect.closeTo(4.5 / 8, 9) });
+    expect(data.quality?.perModel.map((m) => [m.model, m.servedRequests, m.meanOverRequests])).toEqual([
+      [mA, 4, expect.closeTo((4 / 7) * (4 / 8), 9)],
+      [mB, null, expect.closeTo(3 / 7, 9)],
+      [mC, null, expect.closeTo(3.5 / 7, 9)],
     ]);
     // The analysts' regret view reaches the same best model and the same numbers.
     const regret = await pool.query<{ best_model: string; best_expected_reward: number; realized_reward: number; rewarded: string }>(

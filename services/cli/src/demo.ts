@@ -36,7 +36,7 @@ import {
   startRouter,
 } from './demo/services.ts';
 import type { RouterHandle } from './demo/services.ts';
-import { renderSummary } from './demo/summary.ts';
+import { renderComparison, renderSummary } from './demo/summary.ts';
 import { accountedFor, waitUntilAccounted } from './demo/wait.ts';
 import type { Accounting } from './demo/wait.ts';
 import { repoRootDir } from './paths.ts';
@@ -269,6 +269,8 @@ async function main(): Promise<number> {
     say(renderSummary(totals.perModel, outcomes === null || outcomes.received === 0 ? null : outcomes.perModel));
     if (totals.rejected > 0) say(`\nrejected: ${Object.entries(totals.rejectedByReason).map(([r, n]) => `${r} ${n}`).join(', ')}`);
     const report = await runReport({ postgresUrl: info.postgresUrl, jobId, outFile: join(outDir, 'report.html') });
+    const comparison = renderComparison(report.quality);
+    if (comparison !== null) say(`\n${comparison}`);
     say('');
     say(`HTML report (self-contained, opens offline): ${report.path}`);
     say('');

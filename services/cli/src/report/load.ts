@@ -6,6 +6,8 @@ import type { Queryable } from '@switchyard/store';
 import { CliError } from '../errors.ts';
 import { decisionTotals, readJob } from '../jobs-store.ts';
 import { outcomeTotals } from '../outcomes.ts';
+import { budgetFor, compareUnderBudget } from './compare.ts';
+import type { BudgetGrant } from './compare.ts';
 import type { ReportData, ReportModel, ReportQuality, ReportTokenBucket } from './data.ts';
 
 async function tokensPerMinute(db: Queryable, jobId: string): Promise<ReportTokenBucket[]> {
@@ -20,19 +22,40 @@ async function tokensPerMinute(db: Queryable, jobId: string): Promise<ReportToke
 }
 
 /**
+ * Tokens each budget rule granted to the given subjects over the windows the job's decisions
+ * fell in (budget_usage has no index by subject: a scan, bounded by the ledger's retention).
+ */
+async function budgetGrants(db: Queryable, jobId: string, subjects: readonly string[]): Promise<BudgetGrant[]> {
+  const r = await db.query<{ subject: string; rule_id: string; limit_tokens: string }>(
+    `WITH span AS (
+       SELECT (extract(epoch FROM min(decided_at)) * 1000)::bigint AS lo, (extract(epoch FROM max(decided_at)) * 1000)::bigint AS hi
+       FROM switchyard.decisions WHERE job_id = $1
+     )
+     SELECT b.subject, b.rule_id, sum(b.limit_tokens) AS limit_tokens
+     FROM switchyard.budget_usage b CROSS JOIN span
+     WHERE b.subject = ANY($2::text[]) AND b.window_start_ms <= span.hi AND b.window_start_ms + b.window_ms > span.lo
+     GROUP BY 1, 2`,
+    [jobId, [...subjects]],
+  );
+  return r.rows.map((row) => ({ subject: row.subject, ruleId: row.rule_id, limitTokens: Number(row.limit_tokens) }));
+}
+
+/**
  * The job's mean reward, and each model's expected mean on the job's segments: the per-request
  * form of switchyard.regret_by_job (migration 0007), over the models the job used (routed to
  * or executed on), not only those that executed one of its requests, so a model the router
- * chose but that has not reported yet shows as "no outcomes yet".
+ * chose but that has not reported yet shows as "no outcomes yet". Each model is then held to
+ * the job's budget (compare.ts): its tokens per request are the router's estimates for it in
+ * this job (else the tokens its outcomes used).
  */
-async function qualityAgainstModels(db: Queryable, jobId: string): Promise<ReportQuality | null> {
+async function qualityAgainstModels(db: Queryable, jobId: string, tenants: readonly string[], rejected: number): Promise<ReportQuality | null> {
   const job = await db.query<{ n: string; total: number | null }>(
     'SELECT count(reward) AS n, sum(reward) AS total FROM switchyard.outcomes WHERE job_id = $1',
     [jobId],
   );
   const rewarded = Number(job.rows[0]?.n ?? 0);
   if (rewarded === 0) return null;
-  const r = await db.query<{ model: string; expected: number | null }>(
+  const r = await db.query<{ model: string; expected: number | null; tokens_per_request: number | null }>(
     `WITH job_segments AS (
        SELECT coalesce(segment, '*') AS segment, count(reward) AS n
        FROM switchyard.outcomes WHERE job_id = $1 AND reward IS NOT NULL
@@ -47,21 +70,44 @@ async function qualityAgainstModels(db: Queryable, jobId: string): Promise<Repor
        SELECT model, segment, (sum_reward / n_reward)::float8 AS mean_reward
        FROM switchyard.outcome_stats
        WHERE n_reward > 0 AND model IN (SELECT model FROM job_models)
+     ),
+     per_request AS (
+       SELECT jm.model,
+         (SELECT avg(estimated_tokens)::float8 FROM switchyard.decisions d WHERE d.job_id = $1 AND d.model = jm.model AND d.outcome = 'routed') AS estimated,
+         (SELECT avg(prompt_tokens + completion_tokens)::float8 FROM switchyard.outcomes o WHERE o.job_id = $1 AND o.model = jm.model) AS used
+       FROM job_models jm
      )
      SELECT jm.model,
-       (sum(js.n * coalesce(s.mean_reward, a.mean_reward)) / sum(js.n))::float8 AS expected
+       (sum(js.n * coalesce(s.mean_reward, a.mean_reward)) / sum(js.n))::float8 AS expected,
+       min(coalesce(pr.estimated, pr.used)) AS tokens_per_request
      FROM job_models jm
      CROSS JOIN job_segments js
+     JOIN per_request pr ON pr.model = jm.model
      LEFT JOIN means a ON a.model = jm.model AND a.segment = '*'
      LEFT JOIN means s ON s.model = jm.model AND s.segment = js.segment
      GROUP BY jm.model
      ORDER BY jm.model`,
     [jobId],
   );
+  const shared = [jobId, ...tenants];
+  const grants = await budgetGrants(db, jobId, [...r.rows.map((row) => row.model), ...shared]);
+  const requests = rewarded + rejected;
+  const total = Number(job.rows[0]?.total ?? 0);
+  const compared = compareUnderBudget(
+    requests,
+    r.rows.map((row) => ({
+      model: row.model,
+      expectedMeanReward: row.expected === null ? null : Number(row.expected),
+      tokensPerRequest: row.tokens_per_request === null ? null : Number(row.tokens_per_request),
+      budgetTokens: budgetFor(row.model, shared, grants),
+    })),
+  );
   return {
     rewarded,
-    jobMeanReward: Number(job.rows[0]?.total ?? 0) / rewarded,
-    perModel: r.rows.map((row) => ({ model: row.model, expectedMeanReward: row.expected === null ? null : Number(row.expected) })),
+    jobMeanReward: total / rewarded,
+    requests,
+    jobMeanOverRequests: total / requests,
+    perModel: compared.map((c) => ({ model: c.model, expectedMeanReward: c.expectedMeanReward, servedRequests: c.servedRequests, meanOverRequests: c.meanOverRequests })),
   };
 }
 
@@ -122,6 +168,6 @@ export async function loadReportData(db: Queryable, jobId: string, nowMs: number
     models,
     tokensPerMinute: await tokensPerMinute(db, jobId),
     // null outcomes: no outcomes table in this database (no outcome recorder has run).
-    quality: outcomes === null ? null : await qualityAgainstModels(db, jobId),
+    quality: outcomes === null ? null : await qualityAgainstModels(db, jobId, tenants, decisions.rejected),
   };
 }
