@@ -70,7 +70,7 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
   const detected = await detectFormat(path);
   if (detected.format === 'jsonl') return loadJsonl(detected.file, count, { seed, testFraction });
   const name = basename(resolve(path)).replace(/\.csv$/i, '');
-  return loadRouterBenchCsv(detected.files, name, count, { seed, testFraction });
+  return loadRouterBenchCsv(detected.files, name, count, { seed, testFraction }, opts.keepResponses ?? false);
 }
 
 const SUBSET = ['shared', 'data', 'routerbench-subset'] as const;

@@ -121,7 +121,7 @@ async function readCsvFile(path: string): Promise<{ models: string[]; rows: RawR
   return { models: layout.models, rows };
 }
 
-function toQuery(row: RawRow, models: readonly string[], count: TokenCounter): DatasetQuery {
+function toQuery(row: RawRow, models: readonly string[], count: TokenCounter, keepResponses: boolean): DatasetQuery {
   const m = models.length;
   const quality = new Float64Array(m);
   const cost = new Float64Array(m);
@@ -134,7 +134,9 @@ function toQuery(row: RawRow, models: readonly string[], count: TokenCounter): D
     // RouterBench has no token counts: prompt + that model's response, counted with cl100k_base.
     tokens[k] = response === undefined ? Number.NaN : promptTokens + count(response);
   });
-  return { id: row.id, task: row.task, prompt: row.prompt, quality, cost, tokens, promptTokens };
+  const query: DatasetQuery = { id: row.id, task: row.task, prompt: row.prompt, quality, cost, tokens, promptTokens };
+  if (keepResponses) query.responses = models.map((model) => row.responses.get(model));
+  return query;
 }
 
 export async function listCsvFiles(dir: string): Promise<string[]> {
@@ -155,6 +157,7 @@ export async function loadRouterBenchCsv(
   name: string,
   count: TokenCounter,
   split: { seed: number; testFraction: number },
+  keepResponses = false,
 ): Promise<Dataset> {
   const files = await Promise.all(paths.map(async (p) => ({ path: p, ...(await readCsvFile(p)) })));
   const models: string[] = [];
@@ -165,7 +168,7 @@ export async function loadRouterBenchCsv(
   for (const f of files) {
     const b = basename(f.path).toLowerCase();
     const target = b.endsWith('_train.csv') ? history : b.endsWith('_test.csv') ? test : unsplit;
-    for (const row of f.rows) target.push(toQuery(row, models, count));
+    for (const row of f.rows) target.push(toQuery(row, models, count, keepResponses));
   }
   if (unsplit.length > 0) {
     const mask = seededTestMask(unsplit.length, split.testFraction, split.seed);

@@ -14,6 +14,11 @@ export interface DatasetQuery {
   tokens: Float64Array;
   /** Tokens of the prompt alone (cl100k_base), the part known before routing. */
   promptTokens: number;
+  /**
+   * Each model's recorded response text (undefined where the source has none); only with
+   * `LoadOptions.keepResponses` (RouterBench CSV), since most callers need numbers only.
+   */
+  responses?: ReadonlyArray<string | undefined>;
 }
 
 export interface Dataset {
@@ -36,4 +41,6 @@ export interface LoadOptions {
    * estimated as ceil(chars / 4), which is much faster but coarser.
    */
   countTokens?: boolean;
+  /** Keep each model's response text in `DatasetQuery.responses` (RouterBench CSV). Default false. */
+  keepResponses?: boolean;
 }

@@ -98,6 +98,13 @@ describe('RouterBench CSV folder', () => {
     expect(fast.history[0]!.promptTokens).toBe(Math.ceil(q.prompt.length / 4));
   });
 
+  it('keeps each model\'s response text only when asked', async () => {
+    expect((await loadDataset(join(dir, 'rb'))).history[0]!.responses).toBeUndefined();
+    const ds = await loadDataset(join(dir, 'rb'), { keepResponses: true, countTokens: false });
+    expect(ds.history[1]!.responses).toEqual(['no', "it's B", 'B\n']);
+    expect(ds.test[0]!.responses).toEqual(['', 'x', 'y']);
+  });
+
   it('names the record of a malformed literal', async () => {
     const bad = join(dir, 'bad-rb');
     await mkdir(bad);

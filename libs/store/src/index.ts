@@ -47,3 +47,4 @@ export {
   type LeaseDb,
 } from './decisions-budget.ts';
 export { recordOutcomes, readOutcomeStats, rewardOf, outcomeDigest, compareOutcomeVersions, classifyOutcomeWrite, latestPerRequest, isValidSegment, ALL_SEGMENTS, MAX_SEGMENT_CHARS, type OutcomeRecord, type OutcomeStats, type OutcomeWriteKind, type RecordOutcomesResult, type OutcomeDb, type OutcomeVersion, type CostSource } from './outcomes.ts';
+export { insertResults, firstPerRequest, readResultsPage, streamJobResults, type ResultRecord, type StoredResult, type ResultsCursor } from './results.ts';

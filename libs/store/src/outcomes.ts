@@ -13,6 +13,8 @@ import type pg from 'pg';
 import { asStoreError } from './decisions.ts';
 import type { Queryable } from './decisions.ts';
 import { inTransaction, withPooledClient, type ClientSource } from './pool.ts';
+import { insertResults } from './results.ts';
+import type { ResultRecord } from './results.ts';
 
 export type CostSource = 'reported' | 'derived';
 
@@ -38,6 +40,11 @@ export interface OutcomeRecord {
   readonly sourcePartition: number;
   /** int64 as a decimal string. */
   readonly sourceOffset: string;
+  /** The answer handed back (switchyard.results, first write wins); absent for v1 events. */
+  readonly customId?: string | null;
+  readonly statusCode?: number | null;
+  /** Response body as JSON text. */
+  readonly response?: string | null;
 }
 
 export type OutcomeWriteKind = 'inserted' | 'replaced' | 'duplicate' | 'stale';
@@ -49,6 +56,8 @@ export interface RecordOutcomesResult {
   readonly stale: number;
   /** What happened to each request id of the call (the last event per id within the call). */
   readonly byRequest: ReadonlyMap<string, OutcomeWriteKind>;
+  /** New rows in switchyard.results (request ids without an answer yet). */
+  readonly resultsInserted: number;
 }
 
 /** A pool: recordOutcomes needs one client for the length of its transaction. */
@@ -347,12 +356,13 @@ export function latestPerRequest(rows: readonly OutcomeRecord[]): { kept: Prepar
 export async function recordOutcomes(db: OutcomeDb, rows: readonly OutcomeRecord[]): Promise<RecordOutcomesResult> {
   const { kept, duplicates: dupInCall, stale: staleInCall } = latestPerRequest(rows);
   const byRequest = new Map<string, OutcomeWriteKind>();
-  if (kept.length === 0) return { inserted: 0, replaced: 0, duplicates: dupInCall, stale: staleInCall, byRequest };
+  if (kept.length === 0) return { inserted: 0, replaced: 0, duplicates: dupInCall, stale: staleInCall, byRequest, resultsInserted: 0 };
   let duplicates = dupInCall;
   let stale = staleInCall;
   const changes: StatChange[] = [];
   const replacements: Prepared[] = [];
   let insertedCount = 0;
+  let resultsInserted = 0;
   let connected = false;
   try {
     await withPooledClient(db, async (client) => {
@@ -404,12 +414,31 @@ export async function recordOutcomes(db: OutcomeDb, rows: readonly OutcomeRecord
           await client.query(APPLY_STATS, params);
           await client.query(APPLY_DAILY, params);
         }
+        // In the same transaction: an outcome is never recorded without its answer.
+        resultsInserted = await insertResults(client, rows.map(resultOf));
       });
     });
   } catch (cause) {
     throw asStoreError(cause, connected ? `recording ${kept.length} outcomes` : 'connecting to record outcomes');
   }
-  return { inserted: insertedCount, replaced: replacements.length, duplicates, stale, byRequest };
+  return { inserted: insertedCount, replaced: replacements.length, duplicates, stale, byRequest, resultsInserted };
+}
+
+function resultOf(r: OutcomeRecord): ResultRecord {
+  return {
+    requestId: r.requestId,
+    jobId: r.jobId,
+    customId: r.customId ?? null,
+    model: r.model,
+    statusCode: r.statusCode ?? null,
+    response: r.response ?? null,
+    error: r.error,
+    promptTokens: r.promptTokens,
+    completionTokens: r.completionTokens,
+    costUsd: r.costUsd,
+    latencyMs: r.latencyMs,
+    completedAtMs: r.completedAtMs,
+  };
 }
 
 export interface OutcomeStats {

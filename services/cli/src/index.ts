@@ -19,3 +19,7 @@ export { outcomeTotals } from './outcomes.ts';
 export type { ModelOutcomes, OutcomeTotals } from './outcomes.ts';
 export { renderReport, loadReportData, runReport, defaultReportFile } from './report/index.ts';
 export type { ReportCommandOptions, ReportCommandResult, ReportData, ReportJob, ReportModel, ReportQuality, ReportTokenBucket } from './report/index.ts';
+export { runResults, defaultErrorsFile } from './results/command.ts';
+export type { ResultsCommandOptions, ResultsCommandResult } from './results/command.ts';
+export { formatResult, formatOpenai, formatAnthropic, splitError, toAnthropicMessage } from './results/format.ts';
+export type { FormattedLine, ResultsFormat } from './results/format.ts';

@@ -4,6 +4,7 @@
 //   job <id>          one job in detail, its progress to completion (--wait polls until complete)
 //   route             route a file offline, without Kafka (per-model batch files + decisions)
 //   report <id>       one self-contained HTML report of a job (charts inline, no network)
+//   results <id>      a job's answers in OpenAI or Anthropic batch output format
 // Endpoints: --brokers / --registry / --pg-url, else SWITCHYARD_KAFKA_BROKERS,
 // SWITCHYARD_REGISTRY_URL, SWITCHYARD_PG_URL, else the local stack (started if not running).
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -12,6 +13,7 @@ import type { EndpointFlags } from './endpoints.ts';
 import { CliError } from './errors.ts';
 import { runJob, runJobs } from './jobs-command.ts';
 import { runReport } from './report/command.ts';
+import { runResults } from './results/command.ts';
 import { runRoute } from './route/command.ts';
 import { SOURCE_FORMATS } from './source/record.ts';
 import type { SourceFormat } from './source/record.ts';
@@ -123,6 +125,20 @@ withEndpointOptions(
   const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
   const result = await runReport({ postgresUrl: endpoints.postgresUrl, jobId, outFile: o['out'] as string | undefined });
   process.stdout.write(`${result.path}\n`);
+});
+
+withEndpointOptions(
+  program
+    .command('results')
+    .description("Write a job's answers in a provider's batch output format (one line per request, errors to a separate file); each line also says which model answered and what it cost (x_switchyard).")
+    .argument('<jobId>', 'job id printed by submit')
+    .requiredOption('--out <file>', 'output file (JSONL) for the answers')
+    .option('--errors <file>', 'file for requests that ended in an error (default: <out>.errors.jsonl)')
+    .addOption(new Option('--format <format>', 'output format').choices(['openai', 'anthropic']).default('openai')),
+).action(async (jobId: string, o: Record<string, unknown>) => {
+  const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
+  const r = await runResults({ postgresUrl: endpoints.postgresUrl, jobId, outFile: o['out'] as string, errorsFile: o['errors'] as string | undefined, format: o['format'] as 'openai' | 'anthropic' });
+  process.stdout.write(`${r.answered} answers -> ${r.outFile}\n${r.errors} errors -> ${r.errorsFile}\n`);
 });
 
 program

@@ -31,7 +31,7 @@ const nonNegInt = (v: unknown): number | null => (typeof v === 'number' && Numbe
 export function jsonTextOrNull(text: string): string | null {
   try {
     // Re-serialised: Postgres jsonb refuses \u0000, which JSON allows.
-    return JSON.stringify(JSON.parse(text)).replace(/\\u0000/g, '');
+    return JSON.stringify(JSON.parse(text, (_k, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '') : v)));
   } catch {
     return null;
   }

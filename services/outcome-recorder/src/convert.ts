@@ -1,7 +1,7 @@
 // Pure mapping from a decoded, validated Outcome event to the row the store writes: the
 // segment from its header, and the cost derived from configured prices when the executor did
 // not report one.
-import type { OutcomeV1 } from '@switchyard/contracts';
+import type { OutcomeV2 } from '@switchyard/contracts';
 import type { ModelConfig } from '@switchyard/config';
 import type { OutcomeRecord } from '@switchyard/store';
 import { isValidSegment } from '@switchyard/store';
@@ -27,7 +27,7 @@ export function derivedCostUsd(model: Pick<ModelConfig, 'costPer1kPromptTokensUs
 }
 
 export function toOutcomeRecord(
-  outcome: OutcomeV1,
+  outcome: OutcomeV2,
   segment: string | null,
   model: Pick<ModelConfig, 'costPer1kPromptTokensUsd' | 'costPer1kCompletionTokensUsd'> | undefined,
   source: { readonly topic: string; readonly partition: number; readonly offset: string },
@@ -52,5 +52,8 @@ export function toOutcomeRecord(
     sourceTopic: source.topic,
     sourcePartition: source.partition,
     sourceOffset: source.offset,
+    customId: outcome.customId ?? null,
+    statusCode: outcome.statusCode ?? null,
+    response: outcome.response ?? null,
   };
 }

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { AvroSerde, contracts, createOutcomeValidator, createRegistryClient } from '@switchyard/contracts';
-import type { DeadLetterReason, DeadLetterV1, OutcomeV1 } from '@switchyard/contracts';
+import type { DeadLetterReason, DeadLetterV1, OutcomeV2 } from '@switchyard/contracts';
 import { TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
 import type { OutputRecord } from '@switchyard/kafka-io';
 import { createPool, postgresConfigOf, recordOutcomes } from '@switchyard/store';
@@ -140,7 +140,7 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
             reasons.push(checked.reason);
             continue;
           }
-          const outcome: OutcomeV1 = checked.value;
+          const outcome: OutcomeV2 = checked.value;
           rows.push(toOutcomeRecord(outcome, segmentFromHeaders(m.headers), models.get(outcome.model), { topic, partition, offset: m.offset }));
         }
         const result = await recordOutcomes(pool, rows);
