@@ -83,6 +83,7 @@ describe('switchyard jobs / job', () => {
     await pool?.end();
     await withClient(stack().adminUrl, async (c) => {
       await c.query('DELETE FROM switchyard.outcomes WHERE job_id = $1', [jobId]);
+      await c.query('DELETE FROM switchyard.results WHERE job_id = $1', [jobId]);
       await c.query('DELETE FROM switchyard.decisions WHERE job_id = $1', [jobId]);
       await c.query('DELETE FROM switchyard.jobs WHERE job_id = $1', [jobId]);
     });
@@ -133,11 +134,18 @@ describe('switchyard jobs / job', () => {
         [`${jobId}-L${i}`, jobId, tenant, models[0], error === null ? 1 : null, error, 100 + i],
       );
     const logged: string[] = [];
-    // Three requests finish while the command waits; the fourth (an error) completes the job.
+    // Three requests finish while the command waits (one only in the results table); the fourth
+    // (an error) completes the job.
     const finishLater = (async () => {
       await new Promise((r) => setTimeout(r, 300));
       await withClient(stack().adminUrl, async (c) => {
-        for (const i of [2, 5, 8]) await insertOutcome(c, i, null);
+        for (const i of [2, 5]) await insertOutcome(c, i, null);
+        // An answer in the results table counts as well (the recorder writes both; either is enough).
+        await c.query(
+          `INSERT INTO switchyard.results (request_id, job_id, custom_id, model, status_code, response, error, prompt_tokens, completion_tokens, latency_ms, completed_at)
+           VALUES ($1, $2, 'c-8', $3, 200, '{}'::jsonb, NULL, 10, 5, 7, now())`,
+          [`${jobId}-L8`, jobId, models[0]],
+        );
       });
       await new Promise((r) => setTimeout(r, 300));
       await withClient(stack().adminUrl, (c) => insertOutcome(c, 4, 'HTTP 500 after 3 attempts'));
