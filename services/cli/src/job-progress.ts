@@ -47,8 +47,8 @@ async function tableHasColumns(db: Queryable, table: string, columns: readonly s
   return columns.every((c) => have.has(c));
 }
 
-/** Succeeded and failed requests of a job; each source filters by job id through its index. */
-export async function finishedCounts(db: Queryable, jobId: string): Promise<FinishedCounts> {
+/** The tables that say a request finished, as SELECTs of (request_id, ok) for job $1. */
+export async function finishedSources(db: Queryable): Promise<readonly string[]> {
   const sources = [`SELECT request_id, false AS ok FROM switchyard.decisions WHERE job_id = $1 AND outcome = 'rejected'`];
   if (await tableHasColumns(db, 'outcomes', ['request_id', 'job_id', 'error'])) {
     sources.push('SELECT request_id, error IS NULL AS ok FROM switchyard.outcomes WHERE job_id = $1');
@@ -56,9 +56,18 @@ export async function finishedCounts(db: Queryable, jobId: string): Promise<Fini
   if (await tableHasColumns(db, 'results', ['request_id', 'job_id', 'error'])) {
     sources.push('SELECT request_id, error IS NULL AS ok FROM switchyard.results WHERE job_id = $1');
   }
+  return sources;
+}
+
+/**
+ * Succeeded and failed requests of a job; each source filters by job id through its index.
+ * `sources` (from finishedSources) can be looked up once for many jobs.
+ */
+export async function finishedCounts(db: Queryable, jobId: string, sources?: readonly string[]): Promise<FinishedCounts> {
+  const from = sources ?? (await finishedSources(db));
   const r = await db.query<{ succeeded: string; failed: string }>(
     `SELECT count(*) FILTER (WHERE ok) AS succeeded, count(*) FILTER (WHERE NOT ok) AS failed
-     FROM (SELECT request_id, bool_or(ok) AS ok FROM (${sources.join(' UNION ALL ')}) s GROUP BY request_id) per_request`,
+     FROM (SELECT request_id, bool_or(ok) AS ok FROM (${from.join(' UNION ALL ')}) s GROUP BY request_id) per_request`,
     [jobId],
   );
   return { succeeded: Number(r.rows[0]?.succeeded ?? 0), failed: Number(r.rows[0]?.failed ?? 0) };

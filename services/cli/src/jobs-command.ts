@@ -3,7 +3,7 @@
 import { createPool } from '@switchyard/store';
 import type { Queryable } from '@switchyard/store';
 import { CliError } from './errors.ts';
-import { finishedCounts, progressOf } from './job-progress.ts';
+import { finishedCounts, finishedSources, progressOf } from './job-progress.ts';
 import type { JobProgress } from './job-progress.ts';
 import { decisionTotals, listJobs, readBadLines, readJob } from './jobs-store.ts';
 import { outcomeTotals } from './outcomes.ts';
@@ -28,8 +28,9 @@ async function withDb<T>(url: string, body: (db: Queryable) => Promise<T>): Prom
 export async function runJobs(opts: JobsCommandOptions): Promise<void> {
   const jobs = await withDb(opts.postgresUrl, async (db) => {
     const listed = await listJobs(db, { limit: opts.limit, tenant: opts.tenant });
+    const sources = await finishedSources(db);
     const out: Array<(typeof listed)[number] & { progress: JobProgress }> = [];
-    for (const j of listed) out.push({ ...j, progress: progressOf(j.linesProduced, j.status, await finishedCounts(db, j.jobId)) });
+    for (const j of listed) out.push({ ...j, progress: progressOf(j.linesProduced, j.status, await finishedCounts(db, j.jobId, sources)) });
     return out;
   });
   if (jobs.length === 0) {
