@@ -41,6 +41,8 @@ import { accountedFor, waitUntilAccounted } from './demo/wait.ts';
 import type { Accounting } from './demo/wait.ts';
 import { repoRootDir } from './paths.ts';
 import { runReport } from './report/command.ts';
+import { runResults } from './results/command.ts';
+import { startOpenaiLoop } from './demo/openai-loop.ts';
 
 const env = process.env;
 const say = (line = ''): void => {
@@ -60,7 +62,8 @@ const program = new Command('npm start --')
   .option('--policy <name>', 'routing policy: ours, port, greedy-perf, greedy-cost, random, knn-perf, knn-cost', 'ours')
   .option('--tokens-per-minute <n>', 'token budget per model per minute window', positiveInt, 60_000)
   .option('--timeout <s>', 'give up waiting for the pipeline after this many seconds', positiveInt, 600)
-  .option('--no-outcomes', 'run without the outcome loop (executor simulator and outcome recorder)')
+  .option('--no-outcomes', 'run without the outcome loop (executor and outcome recorder)')
+  .option('--executor <kind>', 'sim: replay recorded outcomes; openai: call a local OpenAI-compatible server over HTTP with executor-openai and write the answers (switchyard results)', 'sim')
   .option('--keep-stack', 'leave Kafka, the registry and Postgres running even if this run started them', false);
 
 interface DemoOptions {
@@ -71,6 +74,7 @@ interface DemoOptions {
   tokensPerMinute: number;
   timeout: number;
   outcomes: boolean;
+  executor: string;
   keepStack: boolean;
 }
 
@@ -86,6 +90,7 @@ const STACK_HINTS: Partial<Record<string, string>> = {
 
 async function main(): Promise<number> {
   const opts = program.parse(process.argv).opts<DemoOptions>();
+  if (opts.executor !== 'sim' && opts.executor !== 'openai') throw new CliError('invalid_arguments', `--executor must be sim or openai, not ${opts.executor}`);
   const startedAt = Date.now();
   const runId = demoRunId(startedAt, Math.random);
   const outDir = join(repoRootDir, 'out', 'demo', runId);
@@ -186,9 +191,15 @@ async function main(): Promise<number> {
       const recLogger = pino({ level: 'info', base: { service: 'outcome-recorder', run: runId } }, pino.destination({ dest: join(outDir, 'outcome-recorder.log'), sync: true }));
       const recorder = await startOutcomeRecorder(compileOutcomeRecorderConfig(shared, parseOutcomeRecorderConfig(plan.outcomeRecorder)), { logger: recLogger });
       cleanups.push({ what: 'outcome recorder', run: () => recorder.stop() });
-      const sim = await startExecutorSim(compileExecutorSimConfig(shared, parseExecutorSimConfig(plan.executorSim)), { logger: simLogger });
-      cleanups.push({ what: 'executor simulator', run: () => sim.stop() });
-      say(`    outcome loop on: executor simulator (replays each query's recorded outcome) -> ${topics.outcomes} -> outcome recorder -> Postgres; logs in ${outDir}`);
+      if (opts.executor === 'openai') {
+        const openai = await startOpenaiLoop(shared, datasetPath === undefined ? undefined : resolve(datasetPath), simLogger);
+        cleanups.push({ what: 'executor-openai and model server', run: () => openai.stop() });
+        say(`    outcome loop on: executor-openai -> local model server ${openai.baseUrl} -> ${topics.outcomes} -> outcome recorder -> Postgres (answers in switchyard.results); logs in ${outDir}`);
+      } else {
+        const sim = await startExecutorSim(compileExecutorSimConfig(shared, parseExecutorSimConfig(plan.executorSim)), { logger: simLogger });
+        cleanups.push({ what: 'executor simulator', run: () => sim.stop() });
+        say(`    outcome loop on: executor simulator (replays each query's recorded outcome) -> ${topics.outcomes} -> outcome recorder -> Postgres; logs in ${outDir}`);
+      }
     } else {
       say('    outcome loop off (--no-outcomes): the summary shows decisions only');
     }
@@ -268,6 +279,10 @@ async function main(): Promise<number> {
     say('');
     say(renderSummary(totals.perModel, outcomes === null || outcomes.received === 0 ? null : outcomes.perModel));
     if (totals.rejected > 0) say(`\nrejected: ${Object.entries(totals.rejectedByReason).map(([r, n]) => `${r} ${n}`).join(', ')}`);
+    if (loop && opts.executor === 'openai') {
+      const r = await runResults({ postgresUrl: info.postgresUrl, jobId, outFile: join(outDir, 'results.jsonl'), format: 'openai' });
+      say(`\nanswers: ${r.answered} in ${r.outFile}, ${r.errors} errors in ${r.errorsFile} (switchyard results ${jobId} --out F)`);
+    }
     const report = await runReport({ postgresUrl: info.postgresUrl, jobId, outFile: join(outDir, 'report.html') });
     const comparison = renderComparison(report.quality);
     if (comparison !== null) say(`\n${comparison}`);

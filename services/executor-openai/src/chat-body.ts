@@ -1,7 +1,9 @@
 // The chat-completions body sent for one routed request. Batch-file requests carry the
 // submitter's original body: an OpenAI chat-completions body is sent as it is with `model`
 // replaced by the upstream name; an Anthropic messages body is converted (system prompt,
-// content blocks, stop sequences). Native requests get a one-message chat built from the prompt.
+// content blocks, stop sequences). Which API a body is written for comes from the request's
+// `metadata.bodyFormat` (`openai.chat.completions`, `anthropic.messages`), set by `switchyard
+// submit`, else from its shape. Native requests get a one-message chat built from the prompt.
 import type { RoutedRequestV2 } from '@switchyard/contracts';
 
 export type ChatBody = Record<string, unknown>;
@@ -41,8 +43,17 @@ function convertContent(content: unknown, where: string): unknown {
   return out;
 }
 
-function isAnthropicShaped(body: Json): boolean {
-  if (ANTHROPIC_ONLY.some((k) => k in body)) return true;
+// Keys only the Anthropic API has (`metadata` and `service_tier` exist in both).
+const ANTHROPIC_MARKERS = ['system', 'stop_sequences', 'top_k', 'anthropic_version', 'anthropic_beta', 'thinking'];
+
+/** Metadata key the submitter sets to the API the body is written for. */
+export const BODY_FORMAT_KEY = 'bodyFormat';
+
+function isAnthropic(body: Json, declared: string | undefined): boolean {
+  if (declared === 'anthropic.messages') return true;
+  if (declared === 'openai.chat.completions') return false;
+  // Undeclared: recognise the Anthropic shape.
+  if (ANTHROPIC_MARKERS.some((k) => k in body)) return true;
   const messages = Array.isArray(body.messages) ? body.messages : [];
   return messages.some((m) => isObject(m) && Array.isArray(m.content) && m.content.some((b) => isObject(b) && (b.type === 'image' || b.type === 'tool_use' || b.type === 'tool_result')));
 }
@@ -69,7 +80,7 @@ function fromAnthropic(body: Json): BodyResult {
 }
 
 /** The body to POST to /chat/completions for `item`, addressed to `upstreamModel`. */
-export function buildChatBody(item: Pick<RoutedRequestV2, 'prompt' | 'maxOutputTokens' | 'body'>, upstreamModel: string): BodyResult {
+export function buildChatBody(item: Pick<RoutedRequestV2, 'prompt' | 'maxOutputTokens' | 'body' | 'metadata'>, upstreamModel: string): BodyResult {
   if (item.body === null || item.body === undefined) {
     if (item.prompt === null) return { ok: false, detail: 'the request has neither a provider body nor a prompt' };
     return { ok: true, body: { model: upstreamModel, messages: [{ role: 'user', content: item.prompt }], max_tokens: item.maxOutputTokens } };
@@ -82,7 +93,7 @@ export function buildChatBody(item: Pick<RoutedRequestV2, 'prompt' | 'maxOutputT
   }
   if (!isObject(parsed)) return { ok: false, detail: 'body must be a JSON object' };
   if (!Array.isArray(parsed.messages) || parsed.messages.length === 0) return { ok: false, detail: 'body.messages must be a non-empty array' };
-  const converted = isAnthropicShaped(parsed) ? fromAnthropic(parsed) : { ok: true as const, body: { ...parsed } };
+  const converted = isAnthropic(parsed, item.metadata[BODY_FORMAT_KEY]) ? fromAnthropic(parsed) : { ok: true as const, body: { ...parsed } };
   if (!converted.ok) return converted;
   const body = converted.body;
   body.model = upstreamModel;

@@ -26,7 +26,7 @@ const retrySchema = z
   .object({
     maxAttempts: positiveInt.default(6).describe('HTTP attempts per request, the first included.'),
     baseDelayMs: positiveInt.default(500).describe('Backoff cap of the first retry; doubles per attempt (full jitter: a uniform draw below the cap).'),
-    maxDelayMs: positiveInt.default(20_000).describe('Largest wait between attempts, Retry-After included.'),
+    maxDelayMs: positiveInt.default(20_000).describe('Largest backoff wait; a server\'s Retry-After is honoured as given, within maxTotalMs.'),
     maxTotalMs: positiveInt.default(25_000).describe('Time one request may take, attempts and waits included; then it ends as an error outcome. At most half of kafka.transactionTimeoutMs.'),
   })
   .strict();

@@ -1,6 +1,7 @@
 // Executing a routed batch on one model: every request waits for a concurrency slot and its
 // rate-limit reservation, then is called with retries. Failures are results (error set), so
 // every request of the batch gets an outcome.
+import { setMaxListeners } from 'node:events';
 import type { RoutedBatchV2, RoutedRequestV2 } from '@switchyard/contracts';
 import type { ExecutionResult } from '@switchyard/executor-kit';
 import type { ModelEndpoint, RetrySettings } from './config.ts';
@@ -22,7 +23,8 @@ export function createModelRunner(endpoint: ModelEndpoint, retry: RetrySettings,
   const target = { url: endpoint.chatCompletionsUrl, apiKey: endpoint.apiKey, requestTimeoutMs: endpoint.requestTimeoutMs, price: endpoint.price };
 
   async function one(item: RoutedRequestV2, batchDeadlineMs: number, stop: AbortSignal): Promise<ExecutionResult> {
-    const started = deps.now();
+    // Latency is the model's: from the first attempt, not from the wait for a slot or the rate limit.
+    let started = deps.now();
     const finish = (o: CallOutcome): ExecutionResult => ({
       requestId: item.requestId,
       success: o.success,
@@ -41,6 +43,7 @@ export function createModelRunner(endpoint: ModelEndpoint, retry: RetrySettings,
       const waitMs = limiter.reserve(item.promptTokens + item.maxOutputTokens, deps.now());
       if (deps.now() + waitMs >= batchDeadlineMs) return finish(failure('deadline_exceeded', `rate limit wait of ${waitMs} ms passes the batch's time limit`));
       if (waitMs > 0) await deps.sleep(waitMs, stop);
+      started = deps.now();
       const deadlineMs = Math.min(batchDeadlineMs, deps.now() + retry.maxTotalMs);
       return finish(await callChatCompletions(target, JSON.stringify(body.body), retry, deadlineMs, stop, deps));
     } finally {
@@ -49,6 +52,11 @@ export function createModelRunner(endpoint: ModelEndpoint, retry: RetrySettings,
   }
 
   return {
-    executeBatch: (batch, batchDeadlineMs, stop) => Promise.all(batch.requests.map((item) => one(item, batchDeadlineMs, stop))),
+    executeBatch: (batch, batchDeadlineMs, stop) => {
+      // Each call in flight listens on the stop signal twice (its fetch and its backoff sleep);
+      // that many listeners is expected, not a leak.
+      setMaxListeners(endpoint.concurrency * 2 + 10, stop);
+      return Promise.all(batch.requests.map((item) => one(item, batchDeadlineMs, stop)));
+    },
   };
 }

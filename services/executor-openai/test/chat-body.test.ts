@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildChatBody } from '../src/chat-body.ts';
 
-const item = (over: { prompt?: string | null; body?: string | null; maxOutputTokens?: number } = {}) => ({ prompt: 'Hi?', maxOutputTokens: 64, body: null, ...over });
+const item = (over: { prompt?: string | null; body?: string | null; maxOutputTokens?: number; metadata?: Record<string, string> } = {}) => ({ prompt: 'Hi?', maxOutputTokens: 64, body: null, metadata: {}, ...over });
 
 describe('buildChatBody', () => {
   it('builds a one-message chat for native requests, capped at maxOutputTokens', () => {
@@ -12,6 +12,14 @@ describe('buildChatBody', () => {
   it('sends an OpenAI body unchanged but for the model name', () => {
     const body = { model: 'gpt-4o', messages: [{ role: 'system', content: 's' }, { role: 'user', content: [{ type: 'text', text: 'q' }] }], temperature: 0, max_completion_tokens: 9 };
     expect(buildChatBody(item({ body: JSON.stringify(body) }), 'mapped')).toEqual({ ok: true, body: { ...body, model: 'mapped' } });
+  });
+
+  it('follows metadata.bodyFormat: an OpenAI body with OpenAI-only params and a system message is not converted', () => {
+    const body = { model: 'gpt-4o', metadata: { team: 'x' }, service_tier: 'auto', messages: [{ role: 'system', content: 's' }, { role: 'user', content: 'q' }], max_tokens: 5 };
+    expect(buildChatBody(item({ body: JSON.stringify(body), metadata: { bodyFormat: 'openai.chat.completions' } }), 'm')).toEqual({ ok: true, body: { ...body, model: 'm' } });
+    expect(buildChatBody(item({ body: JSON.stringify(body) }), 'm')).toEqual({ ok: true, body: { ...body, model: 'm' } });
+    const plain = { model: 'claude', max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'text', text: 'q' }] }], metadata: { user_id: 'u' } };
+    expect(buildChatBody(item({ body: JSON.stringify(plain), metadata: { bodyFormat: 'anthropic.messages' } }), 'm')).toEqual({ ok: true, body: { model: 'm', max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'text', text: 'q' }] }] } });
   });
 
   it('adds max_tokens when the body has no cap', () => {

@@ -17,3 +17,7 @@ export type { OutcomeRecorderHandle, OutcomeRecorderInput } from '@switchyard/ou
 export { RoutingStep, budgetRulesOf, buildSharedReference, createPolicyHolder, createScoringPool, embeddingDimOf, policyBudgetsUsd, resolveBackend } from '@switchyard/router';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 export type { RouterConfig } from '@switchyard/router';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+export { compileExecutorOpenaiConfig, parseExecutorOpenaiConfig, startExecutorOpenai } from '@switchyard/executor-openai';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+export type { ExecutorOpenaiHandle } from '@switchyard/executor-openai';
