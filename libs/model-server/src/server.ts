@@ -3,7 +3,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AnswerBook } from './answers.ts';
+import type { Answer, AnswerBook } from './answers.ts';
 import { decideFault } from './faults.ts';
 import type { Fault, FaultOptions } from './faults.ts';
 
@@ -76,6 +76,66 @@ function promptOf(messages: unknown): string | null {
   return null;
 }
 
+type Parsed =
+  | { readonly ok: true; readonly model: string; readonly prompt: string; readonly text: string }
+  | { readonly ok: false; readonly kind: string; readonly status: number; readonly message: string };
+
+/** Route, key and body checks: what a real server refuses before looking at the model. */
+async function parseRequest(req: IncomingMessage, apiKey: string | undefined): Promise<Parsed> {
+  if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v1/chat/completions') {
+    return { ok: false, kind: 'not_found', status: 404, message: `no route ${req.method} ${req.url}` };
+  }
+  if (apiKey !== undefined && req.headers.authorization !== `Bearer ${apiKey}`) {
+    return { ok: false, kind: 'unauthorized', status: 401, message: 'Incorrect API key provided' };
+  }
+  const text = await readBody(req);
+  let body: { model?: unknown; messages?: unknown } | null;
+  try {
+    body = text === null ? null : (JSON.parse(text) as { model?: unknown; messages?: unknown } | null);
+  } catch {
+    body = null;
+  }
+  const prompt = promptOf(body?.messages);
+  if (text === null || body === null || typeof body.model !== 'string' || prompt === null) {
+    return { ok: false, kind: 'bad_request', status: 400, message: 'body must be JSON with a model and a user message' };
+  }
+  return { ok: true, model: body.model, prompt, text };
+}
+
+function completion(id: number, model: string, a: Answer, nowMs: number): unknown {
+  return {
+    id: `chatcmpl-local-${id}`,
+    object: 'chat.completion',
+    created: Math.floor(nowMs / 1000),
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', content: a.text }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: a.promptTokens, completion_tokens: a.completionTokens, total_tokens: a.promptTokens + a.completionTokens },
+  };
+}
+
+/** Answers `fault`; a hang registers the response in `hanging` so close() can end it. */
+function answerFault(res: ServerResponse, fault: Fault, hanging: Set<ServerResponse>): void {
+  switch (fault.kind) {
+    case 'down':
+      send(res, 503, apiError('The model is overloaded or down', 'server_error'));
+      return;
+    case 'hang':
+      // Kept open until the client aborts or the server closes.
+      hanging.add(res);
+      res.on('close', () => hanging.delete(res));
+      return;
+    case 'rate_limited':
+      send(res, 429, apiError('Rate limit reached', 'requests'), { 'retry-after': fault.retryAfter });
+      return;
+    case 'server_error':
+      send(res, fault.status, apiError('The server had an error while processing your request', 'server_error'));
+      return;
+    case 'malformed':
+      send(res, 200, '{"id": "chatcmpl-broken", "choices": [{"message": ');
+      return;
+  }
+}
+
 export async function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
   const now = options.now ?? Date.now;
   const startedAt = now();
@@ -90,30 +150,13 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v1/chat/completions') {
-      count('not_found');
-      send(res, 404, apiError(`no route ${req.method} ${req.url}`, 'invalid_request_error'));
+    const parsed = await parseRequest(req, options.apiKey);
+    if (!parsed.ok) {
+      count(parsed.kind);
+      send(res, parsed.status, apiError(parsed.message, 'invalid_request_error'));
       return;
     }
-    if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
-      count('unauthorized');
-      send(res, 401, apiError('Incorrect API key provided', 'invalid_request_error'));
-      return;
-    }
-    const text = await readBody(req);
-    let body: { model?: unknown; messages?: unknown } | null;
-    try {
-      body = text === null ? null : (JSON.parse(text) as { model?: unknown; messages?: unknown } | null);
-    } catch {
-      body = null;
-    }
-    const prompt = promptOf(body?.messages);
-    if (body === null || typeof body.model !== 'string' || prompt === null) {
-      count('bad_request');
-      send(res, 400, apiError('body must be JSON with a model and a user message', 'invalid_request_error'));
-      return;
-    }
-    const model = body.model;
+    const { model, prompt, text } = parsed;
     if (!options.book.knows(model)) {
       count('unknown_model');
       send(res, 404, apiError(`The model ${model} does not exist`, 'invalid_request_error'));
@@ -125,44 +168,14 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     const fault = decideFault(faults, model, key, attempt, now() - startedAt, now());
     if (faults.latencyMs !== undefined && faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
     if (fault !== null) {
-      answerFault(res, fault);
+      count(fault.kind);
+      answerFault(res, fault, hanging);
       return;
     }
-    const a = options.book.answer(model, prompt);
     count('ok');
     okByModel[model] = (okByModel[model] ?? 0) + 1;
     sequence += 1;
-    send(res, 200, {
-      id: `chatcmpl-local-${sequence}`,
-      object: 'chat.completion',
-      created: Math.floor(now() / 1000),
-      model,
-      choices: [{ index: 0, message: { role: 'assistant', content: a.text }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: a.promptTokens, completion_tokens: a.completionTokens, total_tokens: a.promptTokens + a.completionTokens },
-    });
-  }
-
-  function answerFault(res: ServerResponse, fault: Fault): void {
-    count(fault.kind);
-    switch (fault.kind) {
-      case 'down':
-        send(res, 503, apiError('The model is overloaded or down', 'server_error'));
-        return;
-      case 'hang':
-        // Kept open until the client aborts or the server closes.
-        hanging.add(res);
-        res.on('close', () => hanging.delete(res));
-        return;
-      case 'rate_limited':
-        send(res, 429, apiError('Rate limit reached', 'requests'), { 'retry-after': fault.retryAfter });
-        return;
-      case 'server_error':
-        send(res, fault.status, apiError('The server had an error while processing your request', 'server_error'));
-        return;
-      case 'malformed':
-        send(res, 200, '{"id": "chatcmpl-broken", "choices": [{"message": ');
-        return;
-    }
+    send(res, 200, completion(sequence, model, options.book.answer(model, prompt), now()));
   }
 
   const server = createServer((req, res) => {
