@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Consumer, Kafka } from 'kafkajs';
 import pg from 'pg';
+import { backendPidsOf, deleteRunRows } from '@switchyard/store';
 import { configSchema, routedTopicName } from '@switchyard/config';
 import { AvroSerde, contracts, createRegistryClient, valueSubject } from '@switchyard/contracts';
 import { defaultDatasetPath, generateSyntheticDataset, loadDataset } from '@switchyard/datasets';
@@ -419,9 +420,7 @@ async function main(): Promise<void> {
     cleanups.push({
       what: 'Postgres rows',
       run: async () => {
-        await pgClient.query('DELETE FROM switchyard.decisions WHERE job_id = $1', [names.jobId]);
-        await pgClient.query('DELETE FROM switchyard.budget_usage WHERE rule_id LIKE $1', [`model:${runId}.%`]);
-        await pgClient.query('DELETE FROM switchyard.jobs WHERE job_id = $1', [names.jobId]);
+        await deleteRunRows(pgClient, names.jobId, `model:${runId}.`);
       },
     });
     const groups = [`${runId}.router`, `${runId}.router.deferred`, `${runId}.checker`, `${runId}.timestamps`];
@@ -506,11 +505,7 @@ async function main(): Promise<void> {
     // serve other clients at the same time; they are in the all-processes row only.
     let runBackendPids: number[] = [];
     const refreshRunBackends = async (): Promise<void> => {
-      const res = await pgClient.query<{ pid: number }>(
-        "SELECT pid FROM pg_stat_activity WHERE application_name LIKE $1 OR application_name = 'switchyard-submit'",
-        [`switchyard-router-${runId}-%`],
-      );
-      runBackendPids = res.rows.map((r) => r.pid);
+      runBackendPids = await backendPidsOf(pgClient, `switchyard-router-${runId}-%`, 'switchyard-submit');
     };
     const routerGroup = new CpuGroup('router process(es)', () => children.map((c) => c.proc.pid ?? -1).filter((p) => p > 0), t0Ticks);
     const groupsCpu = [

@@ -20,6 +20,7 @@ import { GpujsScoringBackend, TsScoringBackend } from '@switchyard/scoring';
 import type { GpujsMode, ScoreInput, ScoringBackend } from '@switchyard/scoring';
 import { formatTable, measureSteady, timeOnce } from './stats.ts';
 import type { SteadyStats } from './stats.ts';
+import { createRng } from '@switchyard/random';
 
 interface KernelRow {
   backend: string;
@@ -86,16 +87,8 @@ const seed = intList('seed', args.seed)[0] ?? 1;
 const backendSpecs = args.backends.split(',').filter((s) => s !== '');
 const steadyOptions = { warmup: 3, minTimeMs, minReps: 5, maxReps: 10_000 };
 
-function rng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The one seeded generator (libs/random), so fixtures are reproducible without test data files. */
+const rng = createRng;
 
 function makeBatch(nQueries: number, nModels: number, batchSeed: number): ScoreInput {
   const next = rng(batchSeed);

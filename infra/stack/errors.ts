@@ -1,6 +1,8 @@
 // One error class for the local stack. Each code names something the person running
 // `npm run stack:up` can act on; messages say what to do and where the log is.
 
+import { CodedError } from '@switchyard/config';
+
 export type StackErrorCode =
   | 'config_invalid'
   | 'java_missing' // no `java` on PATH, or older than 17
@@ -15,14 +17,10 @@ export type StackErrorCode =
 
 const retriableCodes: ReadonlySet<StackErrorCode> = new Set(['start_timeout', 'unreachable', 'lock_timeout']);
 
-export class StackError extends Error {
+export class StackError extends CodedError<StackErrorCode> {
   override readonly name = 'StackError';
-  readonly code: StackErrorCode;
-  readonly retriable: boolean;
 
   constructor(code: StackErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.retriable = retriableCodes.has(code);
+    super(code, message, retriableCodes.has(code), options);
   }
 }

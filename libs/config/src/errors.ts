@@ -1,6 +1,8 @@
 // One error class for the library: configuration problems are programming or deployment
 // errors found once at start-up, so they are thrown (never retriable) with every issue listed.
 
+import { CodedError } from './coded-error.ts';
+
 export type ConfigErrorCode = 'invalid_config' | 'invalid_env';
 
 export interface ConfigIssue {
@@ -11,15 +13,12 @@ export interface ConfigIssue {
   readonly message: string;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends CodedError<ConfigErrorCode> {
   override readonly name = 'ConfigError';
-  readonly code: ConfigErrorCode;
-  readonly retriable = false;
   readonly issues: readonly ConfigIssue[];
 
   constructor(code: ConfigErrorCode, issues: readonly ConfigIssue[], options?: { cause?: unknown }) {
-    super(`${code === 'invalid_env' ? 'invalid environment' : 'invalid configuration'}:\n${issues.map((i) => `  - ${i.path}: ${i.message} [${i.rule}]`).join('\n')}`, options);
-    this.code = code;
+    super(code, `${code === 'invalid_env' ? 'invalid environment' : 'invalid configuration'}:\n${issues.map((i) => `  - ${i.path}: ${i.message} [${i.rule}]`).join('\n')}`, false, options);
     this.issues = issues;
   }
 }

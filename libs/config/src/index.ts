@@ -12,3 +12,6 @@ export { collisionKey, isLegalTopicName, routedTopicName, sanitizeTopicComponent
 export { renderConfigReference } from './reference.ts';
 export { costUsd, hasPrice } from './prices.ts';
 export type { ModelPrice, TokenUsage } from './prices.ts';
+export { CodedError } from './coded-error.ts';
+export { defineServiceConfig } from './service-config.ts';
+export type { ServiceConfigOptions } from './service-config.ts';

@@ -1,6 +1,8 @@
 // One error class for the library. Bad input bytes are never thrown (they are values, see
 // DecodeResult); ContractsError is for broken infrastructure and programming errors.
 
+import { CodedError } from '@switchyard/config';
+
 export type ContractsErrorCode =
   | 'registry_unavailable' // network error, timeout, 5xx from the schema registry
   | 'registry_rejected' // 4xx on register/lookup that is not "schema not found" (incompatible, auth)
@@ -9,14 +11,10 @@ export type ContractsErrorCode =
 
 const retriableCodes: ReadonlySet<ContractsErrorCode> = new Set(['registry_unavailable']);
 
-export class ContractsError extends Error {
+export class ContractsError extends CodedError<ContractsErrorCode> {
   override readonly name = 'ContractsError';
-  readonly code: ContractsErrorCode;
-  readonly retriable: boolean;
 
   constructor(code: ContractsErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.retriable = retriableCodes.has(code);
+    super(code, message, retriableCodes.has(code), options);
   }
 }

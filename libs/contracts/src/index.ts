@@ -23,6 +23,7 @@ export type { WireDecodeError, WireDecodeResult } from './wire.ts';
 export { contracts, valueSubject } from './schemas.ts';
 export type { Contract, ContractName } from './schemas.ts';
 export { createRegistryClient } from './registry.ts';
+export { createMemoryRegistry } from './memory-registry.ts';
 export type { RegistryClientOptions, RegistryPort, SchemaInfo } from './registry.ts';
 export { AvroSerde } from './serde.ts';
 export type { AvroSerdeOptions, DecodeFailureReason, DecodeResult } from './serde.ts';

@@ -1,3 +1,5 @@
+import { CodedError } from '@switchyard/config';
+
 /** Closed set of failure reasons of the dataset loaders; callers branch on `code`, never on text. */
 export type DatasetErrorCode =
   | 'format_unknown'
@@ -8,11 +10,8 @@ export type DatasetErrorCode =
   | 'empty'
   | 'io';
 
-export class DatasetError extends Error {
+export class DatasetError extends CodedError<DatasetErrorCode> {
   override readonly name = 'DatasetError';
-  readonly code: DatasetErrorCode;
-  /** A broken file stays broken on retry; only I/O failures (disk, NFS) may succeed later. */
-  readonly retriable: boolean;
   /** 1-based line (JSONL) or record (CSV) number the error refers to, when there is one. */
   readonly line: number | undefined;
 
@@ -21,9 +20,7 @@ export class DatasetError extends Error {
     message: string,
     opts: { cause?: unknown; line?: number; retriable?: boolean } = {},
   ) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.code = code;
-    this.retriable = opts.retriable ?? code === 'io';
+    super(code, message, opts.retriable ?? code === 'io', opts.cause === undefined ? undefined : { cause: opts.cause });
     this.line = opts.line;
   }
 }

@@ -10,117 +10,139 @@ import { DatasetError } from './errors.ts';
  * instead of rejecting the row. Throws `DatasetError('bad_literal')`.
  */
 export function parsePythonList(s: string): string[] {
-  let i = 0;
-  const n = s.length;
-  const fail = (why: string): never => {
-    throw new DatasetError('bad_literal', `not a Python list of strings (${why} at offset ${i}): ${s.slice(0, 60)}`);
-  };
-  const skipWs = (): void => {
-    while (i < n && /\s/.test(s[i]!)) i++;
-  };
-  skipWs();
-  if (s[i] !== '[') fail("expected '['");
-  i++;
-  const out: string[] = [];
-  skipWs();
-  if (s[i] === ']') {
-    i++;
-    skipWs();
-    if (i !== n) fail('trailing characters');
+  return new ListLiteralReader(s).list();
+}
+
+/** A cursor over one literal; each method reads one construct and leaves `i` after it. */
+class ListLiteralReader {
+  #i = 0;
+  readonly #s: string;
+  readonly #n: number;
+
+  constructor(s: string) {
+    this.#s = s;
+    this.#n = s.length;
+  }
+
+  list(): string[] {
+    const s = this.#s;
+    this.#skipWs();
+    if (s[this.#i] !== '[') this.#fail("expected '['");
+    this.#i++;
+    const out: string[] = [];
+    this.#skipWs();
+    if (s[this.#i] === ']') return this.#end(out);
+    for (;;) {
+      out.push(this.#element());
+      this.#skipWs();
+      if (s[this.#i] === ',') {
+        this.#i++;
+        this.#skipWs();
+        if (s[this.#i] === ']') break;
+        continue;
+      }
+      if (s[this.#i] === ']') break;
+      this.#fail("expected ',' or ']'");
+    }
+    return this.#end(out);
+  }
+
+  #end(out: string[]): string[] {
+    this.#i++;
+    this.#skipWs();
+    if (this.#i !== this.#n) this.#fail('trailing characters');
     return out;
   }
-  for (;;) {
-    skipWs();
+
+  /** One element: adjacent literals concatenate ('a' 'b' == 'ab'), as in Python source. */
+  #element(): string {
+    const s = this.#s;
+    this.#skipWs();
     let value = '';
     let sawLiteral = false;
-    // Adjacent literals concatenate ('a' 'b' == 'ab'), as in Python source.
     for (;;) {
-      skipWs();
+      this.#skipWs();
       let raw = false;
-      if ((s[i] === 'r' || s[i] === 'R') && (s[i + 1] === "'" || s[i + 1] === '"')) {
+      if ((s[this.#i] === 'r' || s[this.#i] === 'R') && (s[this.#i + 1] === "'" || s[this.#i + 1] === '"')) {
         raw = true;
-        i++;
+        this.#i++;
       }
-      const q = s[i];
+      const q = s[this.#i];
       if (q !== "'" && q !== '"') break;
-      value += readString(q, raw);
+      value += this.#string(q, raw);
       sawLiteral = true;
     }
-    if (!sawLiteral) fail('expected a string literal');
-    out.push(value);
-    skipWs();
-    if (s[i] === ',') {
-      i++;
-      skipWs();
-      if (s[i] === ']') break;
-      continue;
-    }
-    if (s[i] === ']') break;
-    fail("expected ',' or ']'");
+    if (!sawLiteral) this.#fail('expected a string literal');
+    return value;
   }
-  i++;
-  skipWs();
-  if (i !== n) fail('trailing characters');
-  return out;
 
-  function readString(q: string, raw: boolean): string {
-    const triple = s[i + 1] === q && s[i + 2] === q;
+  #string(q: string, raw: boolean): string {
+    const s = this.#s;
+    const triple = s[this.#i + 1] === q && s[this.#i + 2] === q;
     const quoteLen = triple ? 3 : 1;
-    i += quoteLen;
+    this.#i += quoteLen;
     let r = '';
     for (;;) {
-      if (i >= n) fail('unterminated string');
-      const c = s[i]!;
-      if (c === q && (!triple || (s[i + 1] === q && s[i + 2] === q))) {
-        i += quoteLen;
+      if (this.#i >= this.#n) this.#fail('unterminated string');
+      const c = s[this.#i]!;
+      if (c === q && (!triple || (s[this.#i + 1] === q && s[this.#i + 2] === q))) {
+        this.#i += quoteLen;
         return r;
       }
       if (c === '\\') {
-        const e = s[i + 1];
-        if (e === undefined) fail('dangling backslash');
-        if (raw) {
-          r += c + e;
-          i += 2;
-          continue;
-        }
-        i += 2;
-        switch (e) {
-          case 'n': r += '\n'; break;
-          case 'r': r += '\r'; break;
-          case 't': r += '\t'; break;
-          case '\\': r += '\\'; break;
-          case "'": r += "'"; break;
-          case '"': r += '"'; break;
-          case 'a': r += '\x07'; break;
-          case 'b': r += '\b'; break;
-          case 'f': r += '\f'; break;
-          case 'v': r += '\v'; break;
-          case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
-            let digits = e;
-            while (digits.length < 3 && /[0-7]/.test(s[i] ?? '')) digits += s[i++];
-            r += String.fromCodePoint(parseInt(digits, 8));
-            break;
-          }
-          case '\n': break; // line continuation
-          case 'x': r += hex(2); break;
-          case 'u': r += hex(4); break;
-          case 'U': r += hex(8); break;
-          default: r += '\\' + e; // Python keeps unknown escapes verbatim
-        }
+        const e = s[this.#i + 1];
+        if (e === undefined) this.#fail('dangling backslash');
+        this.#i += 2;
+        r += raw ? c + e : this.#escape(e!);
         continue;
       }
       r += c;
-      i++;
+      this.#i++;
     }
   }
 
-  function hex(len: number): string {
-    const h = s.slice(i, i + len);
-    if (h.length !== len || !/^[0-9a-fA-F]+$/.test(h)) fail('bad hex escape');
-    i += len;
+  /** The text of the escape `\\e`, the cursor just after `e`. */
+  #escape(e: string): string {
+    const s = this.#s;
+    switch (e) {
+      case 'n': return '\n';
+      case 'r': return '\r';
+      case 't': return '\t';
+      case '\\': return '\\';
+      case "'": return "'";
+      case '"': return '"';
+      case 'a': return '\x07';
+      case 'b': return '\b';
+      case 'f': return '\f';
+      case 'v': return '\v';
+      case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+        let digits = e;
+        while (digits.length < 3 && /[0-7]/.test(s[this.#i] ?? '')) digits += s[this.#i++];
+        return String.fromCodePoint(parseInt(digits, 8));
+      }
+      case '\n': return ''; // line continuation
+      case 'x': return this.#hex(2);
+      case 'u': return this.#hex(4);
+      case 'U': return this.#hex(8);
+      default: return '\\' + e; // Python keeps unknown escapes verbatim
+    }
+  }
+
+  #hex(len: number): string {
+    const h = this.#s.slice(this.#i, this.#i + len);
+    if (h.length !== len || !/^[0-9a-fA-F]+$/.test(h)) this.#fail('bad hex escape');
+    this.#i += len;
     const cp = parseInt(h, 16);
-    if (cp > 0x10ffff) fail('code point out of range');
+    if (cp > 0x10ffff) this.#fail('code point out of range');
     return String.fromCodePoint(cp);
+  }
+
+  #skipWs(): void {
+    while (this.#i < this.#n && /\s/.test(this.#s[this.#i]!)) this.#i++;
+  }
+
+  #fail(why: string): never {
+    throw new DatasetError('bad_literal', `not a Python list of strings (${why} at offset ${this.#i}): ${this.#s.slice(0, 60)}`);
   }
 }
 

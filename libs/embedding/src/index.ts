@@ -9,3 +9,5 @@ export {
 } from './hashing-embedder.ts';
 export { l2normalize, validateVector, dot, type VectorValidation } from './vector.ts';
 export { EmbeddingError, type EmbeddingErrorCode } from './errors.ts';
+export { encodeEmbeddingInt8, decodeEmbeddingInt8, encodedEmbeddingBytes } from './int8.ts';
+export { cl100kTokenCounter, charEstimateTokenCounter, tokenCounterFor, type TokenCounter } from './tokens.ts';

@@ -1,11 +1,3 @@
-/** mulberry32: tiny seeded PRNG, so projections are identical wherever the embedder is rebuilt. */
-export function mulberry32Float(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The seeded generator lives in libs/random, so projections are identical wherever the
+// embedder is rebuilt, and equal to every other seeded draw's stream.
+export { createRng as mulberry32Float } from '@switchyard/random';

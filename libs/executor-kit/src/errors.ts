@@ -2,6 +2,8 @@
 // report(), an undecodable batch) are values; ExecutorKitError is for caller bugs and broken
 // infrastructure.
 
+import { CodedError } from '@switchyard/config';
+
 export type ExecutorKitErrorCode =
   | 'invalid_options' // options that cannot work (empty model, no topic)
   | 'missing_result' // the execute callback returned no result for a request of the batch
@@ -12,14 +14,10 @@ export type ExecutorKitErrorCode =
 
 const retriableCodes: ReadonlySet<ExecutorKitErrorCode> = new Set(['kafka', 'registry']);
 
-export class ExecutorKitError extends Error {
+export class ExecutorKitError extends CodedError<ExecutorKitErrorCode> {
   override readonly name = 'ExecutorKitError';
-  readonly code: ExecutorKitErrorCode;
-  readonly retriable: boolean;
 
   constructor(code: ExecutorKitErrorCode, message: string, options?: { cause?: unknown; retriable?: boolean }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.retriable = options?.retriable ?? retriableCodes.has(code);
+    super(code, message, options?.retriable ?? retriableCodes.has(code), options?.cause === undefined ? undefined : { cause: options.cause });
   }
 }

@@ -3,6 +3,8 @@
 // protocol error `type` from the Kafka error-code table, and `retriable`), never message text.
 // Broker codes: https://kafka.apache.org/protocol.html#protocol_error_codes
 
+import { CodedError } from '@switchyard/config';
+
 export type KafkaIoErrorCode =
   | 'connection' // broker unreachable, connection closed, no broker available
   | 'timeout' // request or lock timed out
@@ -27,17 +29,13 @@ const retriableCodes: ReadonlySet<KafkaIoErrorCode> = new Set([
   'unknown_topic',
 ]);
 
-export class KafkaIoError extends Error {
+export class KafkaIoError extends CodedError<KafkaIoErrorCode> {
   override readonly name = 'KafkaIoError';
-  readonly code: KafkaIoErrorCode;
-  readonly retriable: boolean;
   /** Broker protocol error type when the failure came from the broker (e.g. `INVALID_PRODUCER_EPOCH`). */
   readonly brokerType: string | undefined;
 
   constructor(code: KafkaIoErrorCode, message: string, options?: { cause?: unknown; brokerType?: string; retriable?: boolean }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.retriable = options?.retriable ?? retriableCodes.has(code);
+    super(code, message, options?.retriable ?? retriableCodes.has(code), options?.cause === undefined ? undefined : { cause: options.cause });
     this.brokerType = options?.brokerType;
   }
 }

@@ -1,3 +1,5 @@
+import { CodedError } from '@switchyard/config';
+
 /**
  * The one error class of the routing core. Expected outcomes (over budget, dropped query) are
  * values (`Decision`), never errors; these codes are for invalid input, misconfiguration and a
@@ -19,14 +21,10 @@ const RETRIABLE: Readonly<Record<RoutingErrorCode, boolean>> = {
   lp_not_optimal: false,
 };
 
-export class RoutingError extends Error {
+export class RoutingError extends CodedError<RoutingErrorCode> {
   override readonly name = 'RoutingError';
-  readonly code: RoutingErrorCode;
-  readonly retriable: boolean;
 
   constructor(code: RoutingErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.retriable = RETRIABLE[code];
+    super(code, message, RETRIABLE[code], options?.cause === undefined ? undefined : { cause: options.cause });
   }
 }

@@ -10,9 +10,9 @@ export {
   type NeighbourWeighting,
   type QueryEstimate,
 } from './estimates.ts';
-export { totalBudget, splitBudget, BudgetLedger, BUDGET_SPLITS, type BudgetSplit, type ServeResult } from './budget.ts';
+export { totalBudget, splitBudget, BudgetLedger, BUDGET_SPLITS, type BudgetSplit, type ServeResult } from './stream-budget.ts';
 export { rankModels, selectWithFallback, type Decision, type DropReason, type Selection } from './decision.ts';
-export { scoreQuery, kernelInput, type Pricing, type ScoreKernel, type ScoreBatchInput, type ScoreBatchOutput } from './scoring.ts';
+export { scoreQuery, kernelInput, type Pricing, type ScoreKernel, type ScoreBatchInput, type ScoreBatchOutput } from './policy-score.ts';
 export { loadHighsSolver, type LpSolver, type LpSolution } from './lp/solver.ts';
 export { buildDualPriceLp, solveDualPrices, dualObjective, type DualPriceProblem, type DualPrices } from './lp/dual-prices.ts';
 export { buildAssignmentLp, solveAssignmentLp, roundByArgmax, type AssignmentProblem, type AssignmentSolution } from './lp/assignment.ts';

@@ -1,3 +1,5 @@
+import { CodedError } from '@switchyard/config';
+
 /**
  * The one error class of @switchyard/scoring. Callers branch on `code`, never on the message.
  * - `bad_shape`: array lengths or dimensions do not match nQueries x nModels.
@@ -20,14 +22,10 @@ const RETRIABLE: Readonly<Record<ScoringErrorCode, boolean>> = Object.freeze({
   disposed: false,
 });
 
-export class ScoringError extends Error {
+export class ScoringError extends CodedError<ScoringErrorCode> {
   override readonly name = 'ScoringError';
-  readonly code: ScoringErrorCode;
-  readonly retriable: boolean;
 
   constructor(code: ScoringErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.retriable = RETRIABLE[code];
+    super(code, message, RETRIABLE[code], options?.cause === undefined ? undefined : { cause: options.cause });
   }
 }

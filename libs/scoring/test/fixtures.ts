@@ -1,16 +1,8 @@
 import type { ScoreInput } from '../src/index.ts';
+import { createRng } from '@switchyard/random';
 
-/** Small deterministic PRNG (mulberry32) so fixtures are reproducible without test data files. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The one seeded generator (libs/random), so fixtures are reproducible without test data files. */
+export const rng = createRng;
 
 export interface BatchOptions {
   seed: number;

@@ -1,6 +1,8 @@
 // One error class for the library. Only broken infrastructure, invalid configuration and
 // unsafe migration states are thrown; everything a caller is expected to branch on is a value.
 
+import { CodedError } from '@switchyard/config';
+
 export type StoreErrorCode =
   | 'config_invalid' // PostgresConfigSchema rejected the input
   | 'connection_failed' // could not connect or the server went away mid-operation
@@ -12,14 +14,10 @@ export type StoreErrorCode =
 
 const retriableCodes: ReadonlySet<StoreErrorCode> = new Set(['connection_failed']);
 
-export class StoreError extends Error {
+export class StoreError extends CodedError<StoreErrorCode> {
   override readonly name = 'StoreError';
-  readonly code: StoreErrorCode;
-  readonly retriable: boolean;
 
   constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.retriable = retriableCodes.has(code);
+    super(code, message, retriableCodes.has(code), options);
   }
 }

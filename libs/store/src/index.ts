@@ -38,13 +38,20 @@ export {
   acquireBudgetLeases,
   releaseBudgetLeases,
   readBudgetUsage,
-  heartbeatLeaseOwner,
   settleOwnedLeases,
-  reclaimExpiredLeases,
-  retireLeaseOwner,
   readOwnedLeases,
   type BudgetLease,
   type LeaseDb,
-} from './decisions-budget.ts';
+} from './budget-leases.ts';
+export { heartbeatLeaseOwner, reclaimExpiredLeases, retireLeaseOwner } from './lease-owners.ts';
 export { recordOutcomes, readOutcomeStats, rewardOf, outcomeDigest, compareOutcomeVersions, classifyOutcomeWrite, latestPerRequest, isValidSegment, ALL_SEGMENTS, MAX_SEGMENT_CHARS, type OutcomeRecord, type OutcomeStats, type OutcomeWriteKind, type RecordOutcomesResult, type OutcomeDb, type OutcomeVersion, type CostSource } from './outcomes.ts';
 export { insertResults, firstPerRequest, readResultsPage, streamJobResults, type ResultRecord, type StoredResult, type ResultsCursor } from './results.ts';
+export { beginJob, finishJob, recordBadLines, readBadLines, readJob, listJobs, decisionTotals } from './jobs.ts';
+export type { BadLine, BeginJobResult, DecisionTotals, JobCounts, JobRow, JobStatusKind, JobSummary, ModelDecisions, NewJob, SourceFormat } from './jobs.ts';
+export { outcomesAvailable, outcomeTotals } from './job-outcomes.ts';
+export { finishedCounts } from './job-progress.ts';
+export type { FinishedCounts } from './job-progress.ts';
+export type { ModelOutcomes, OutcomeTotals } from './job-outcomes.ts';
+export { readBudgetGrants, readDecisionTenants, readQualityAgainstModels, readRoutedTokensPerMinute } from './reports.ts';
+export type { BudgetGrant, JobQuality, TokensPerMinute } from './reports.ts';
+export { backendPidsOf, deleteRunRows } from './housekeeping.ts';

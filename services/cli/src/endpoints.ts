@@ -1,7 +1,7 @@
 // Where Kafka, the registry and Postgres are: flags first, then SWITCHYARD_* variables (the
 // caller passes the environment in), and for anything still missing the local stack, which is
 // reused when it runs and started when it does not (as `npm run stack:up` would).
-import { ensureStack, stackConfigFromEnv } from './local-stack.ts';
+import { ensureStack, stackConfigFromEnv } from '@switchyard/stack';
 import { CliError } from './errors.ts';
 
 export interface Endpoints {

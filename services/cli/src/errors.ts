@@ -1,6 +1,8 @@
 // One error class for the CLI. Only what stops a command is thrown; bad input lines are values
 // (reported and counted), never exceptions.
 
+import { CodedError } from '@switchyard/config';
+
 export type CliErrorCode =
   | 'invalid_arguments' // flags or environment do not make a valid command
   | 'source_unreadable' // the job file cannot be opened or read
@@ -12,14 +14,10 @@ export type CliErrorCode =
 
 const retriableCodes: ReadonlySet<CliErrorCode> = new Set(['produce_failed', 'stack_unavailable']);
 
-export class CliError extends Error {
+export class CliError extends CodedError<CliErrorCode> {
   override readonly name = 'CliError';
-  readonly code: CliErrorCode;
-  readonly retriable: boolean;
 
   constructor(code: CliErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.retriable = retriableCodes.has(code);
+    super(code, message, retriableCodes.has(code), options);
   }
 }

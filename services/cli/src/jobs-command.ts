@@ -3,10 +3,9 @@
 import { createPool } from '@switchyard/store';
 import type { Queryable } from '@switchyard/store';
 import { CliError } from './errors.ts';
-import { finishedCounts, finishedSources, progressOf } from './job-progress.ts';
+import { decisionTotals, finishedCounts, listJobs, outcomeTotals, readBadLines, readJob } from '@switchyard/store';
+import { progressOf } from './job-progress.ts';
 import type { JobProgress } from './job-progress.ts';
-import { decisionTotals, listJobs, readBadLines, readJob } from './jobs-store.ts';
-import { outcomeTotals } from './outcomes.ts';
 import { formatNumber, renderTable } from './table.ts';
 
 export interface JobsCommandOptions {
@@ -28,9 +27,8 @@ async function withDb<T>(url: string, body: (db: Queryable) => Promise<T>): Prom
 export async function runJobs(opts: JobsCommandOptions): Promise<void> {
   const jobs = await withDb(opts.postgresUrl, async (db) => {
     const listed = await listJobs(db, { limit: opts.limit, tenant: opts.tenant });
-    const sources = await finishedSources(db);
     const out: Array<(typeof listed)[number] & { progress: JobProgress }> = [];
-    for (const j of listed) out.push({ ...j, progress: progressOf(j.linesProduced, j.status, await finishedCounts(db, j.jobId, sources)) });
+    for (const j of listed) out.push({ ...j, progress: progressOf(j.linesProduced, j.status, await finishedCounts(db, j.jobId)) });
     return out;
   });
   if (jobs.length === 0) {

@@ -1,7 +1,7 @@
 // The simulator's configuration: the shared, frozen SwitchyardConfig (Kafka, registry, topics,
 // models with prices) plus an `executorSim` section parsed here once and frozen.
 import { z } from 'zod';
-import { deepFreeze } from '@switchyard/config';
+import { defineServiceConfig } from '@switchyard/config';
 import type { SwitchyardConfig } from '@switchyard/config';
 
 const positiveInt = z.number().int().positive();
@@ -63,14 +63,11 @@ export class ExecutorSimConfigError extends Error {
   readonly retriable = false;
 }
 
-export function parseExecutorSimConfig(input: unknown): ExecutorSimSettings {
-  const r = executorSimSchema.safeParse(input ?? {});
-  if (!r.success) {
-    const detail = r.error.issues.map((i) => `executorSim.${i.path.join('.') || '(root)'}: ${i.message} (${i.code})`).join('; ');
-    throw new ExecutorSimConfigError(`invalid executor-sim config: ${detail}`, { cause: r.error });
-  }
-  return deepFreeze(r.data);
-}
+export const parseExecutorSimConfig: (input: unknown) => ExecutorSimSettings = defineServiceConfig(executorSimSchema, {
+  section: 'executorSim',
+  label: 'executor-sim',
+  error: (message, options) => new ExecutorSimConfigError(message, options),
+});
 
 export function compileExecutorSimConfig(switchyard: SwitchyardConfig, service: ExecutorSimSettings): ExecutorSimConfig {
   const names = new Set(switchyard.models.map((m) => m.name));

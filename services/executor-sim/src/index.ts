@@ -1,5 +1,5 @@
-export { startExecutorSim } from './sim.ts';
-export type { ExecutorSimHandle, StartExecutorSimOptions } from './sim.ts';
+export { startExecutorSim } from './service.ts';
+export type { ExecutorSimHandle, StartExecutorSimOptions } from './service.ts';
 export { compileExecutorSimConfig, executorSimSchema, parseExecutorSimConfig, ExecutorSimConfigError } from './config.ts';
 export type { ExecutorSimConfig, ExecutorSimInput, ExecutorSimSettings, LatencySpec } from './config.ts';
 export { columnFor, indexDataset, sampleLatencyMs, simulateRequest, SIMULATED_FAILURE, UNKNOWN_DATASET_ID } from './simulate.ts';

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { loadConfig, redact } from '@switchyard/config';
 import { readConfigFile, runMain, runUntilStopped } from '@switchyard/ops';
 import { compileExecutorSimConfig, parseExecutorSimConfig } from './config.ts';
-import { startExecutorSim } from './sim.ts';
+import { startExecutorSim } from './service.ts';
 
 runMain(async () => {
   const env = process.env;

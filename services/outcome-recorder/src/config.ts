@@ -1,6 +1,7 @@
 // The recorder's configuration: the shared, frozen SwitchyardConfig (Kafka, registry, Postgres,
 // topics, models and their prices) plus an `outcomeRecorder` section parsed here once.
 import { z } from 'zod';
+import { defineServiceConfig } from '@switchyard/config';
 import type { SwitchyardConfig } from '@switchyard/config';
 
 const positiveInt = z.number().int().positive();
@@ -30,14 +31,12 @@ export class OutcomeRecorderConfigError extends Error {
   readonly retriable = false;
 }
 
-export function parseOutcomeRecorderConfig(input: unknown): OutcomeRecorderSettings {
-  const r = outcomeRecorderSchema.safeParse(input ?? {});
-  if (!r.success) {
-    const detail = r.error.issues.map((i) => `outcomeRecorder.${i.path.join('.') || '(root)'}: ${i.message} (${i.code})`).join('; ');
-    throw new OutcomeRecorderConfigError(`invalid outcome-recorder config: ${detail}`, { cause: r.error });
-  }
-  return Object.freeze(r.data);
-}
+export const parseOutcomeRecorderConfig: (input: unknown) => OutcomeRecorderSettings = defineServiceConfig(outcomeRecorderSchema, {
+  section: 'outcomeRecorder',
+  label: 'outcome-recorder',
+  error: (message, options) => new OutcomeRecorderConfigError(message, options),
+  freeze: 'shallow',
+});
 
 export function compileOutcomeRecorderConfig(switchyard: SwitchyardConfig, service: OutcomeRecorderSettings): OutcomeRecorderConfig {
   if (switchyard.postgres === undefined) throw new OutcomeRecorderConfigError('postgres.connectionString: the recorder writes outcomes to Postgres');

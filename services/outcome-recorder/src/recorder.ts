@@ -11,13 +11,10 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { AvroSerde, contracts, createOutcomeValidator, createRegistryClient } from '@switchyard/contracts';
-import type { DeadLetterReason, DeadLetterV1, OutcomeV2 } from '@switchyard/contracts';
 import { TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
-import type { OutputRecord } from '@switchyard/kafka-io';
-import { createPool, postgresConfigOf, recordOutcomes } from '@switchyard/store';
-import type { OutcomeRecord } from '@switchyard/store';
+import { createPool, postgresConfigOf } from '@switchyard/store';
 import type { OutcomeRecorderConfig } from './config.ts';
-import { segmentFromHeaders, toOutcomeRecord } from './convert.ts';
+import { outcomeSliceHandler } from './outcome-slice.ts';
 import { startOpsServer } from '@switchyard/ops';
 
 export interface StartOutcomeRecorderOptions {
@@ -106,59 +103,7 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
         } else if (e.type === 'fenced') txns.inc({ result: 'fenced' });
         else if (e.type === 'fatal') log.error({ err: e.error }, 'recorder gives up');
       },
-      handler: async ({ topic, partition, messages }) => {
-        const rows: OutcomeRecord[] = [];
-        const records: OutputRecord[] = [];
-        const deadLetter = (m: (typeof messages)[number], reason: DeadLetterReason, detail: string): void => {
-          const letter: DeadLetterV1 = {
-            reason,
-            detail,
-            sourceTopic: topic,
-            sourcePartition: partition,
-            sourceOffset: Number(m.offset),
-            originalKey: m.key,
-            originalValue: m.value,
-            originalHeaders: Object.entries(m.headers ?? {}).flatMap(([key, v]) =>
-              (Array.isArray(v) ? v : [v]).map((value) => ({ key, value: value === undefined ? null : Buffer.from(value) })),
-            ),
-            failedAt: Date.now(),
-            service: serviceName,
-          };
-          records.push({ topic: sy.topics.deadLetter, key: m.key, value: deadLetterSerde.encode(letter) });
-        };
-        const reasons: DeadLetterReason[] = [];
-        for (const m of messages) {
-          const decoded = await outcomeSerde.decode(m.value);
-          if (!decoded.ok) {
-            deadLetter(m, decoded.reason, decoded.detail);
-            reasons.push(decoded.reason);
-            continue;
-          }
-          const checked = validate(decoded.value);
-          if (!checked.ok) {
-            deadLetter(m, checked.reason, checked.detail);
-            reasons.push(checked.reason);
-            continue;
-          }
-          const outcome: OutcomeV2 = checked.value;
-          rows.push(toOutcomeRecord(outcome, segmentFromHeaders(m.headers), models.get(outcome.model), { topic, partition, offset: m.offset }));
-        }
-        const result = await recordOutcomes(pool, rows);
-        // Counted only after the write succeeded; a slice that fails is re-read and counted then.
-        counts.consumed += messages.length;
-        counts.inserted += result.inserted;
-        counts.replaced += result.replaced;
-        counts.duplicates += result.duplicates;
-        counts.stale += result.stale;
-        counts.deadLettered += reasons.length;
-        written.inc({ result: 'inserted' }, result.inserted);
-        written.inc({ result: 'replaced' }, result.replaced);
-        written.inc({ result: 'duplicate' }, result.duplicates);
-        written.inc({ result: 'stale' }, result.stale);
-        for (const r of reasons) dead.inc({ reason: r });
-        if (reasons.length > 0) log.warn({ topic, partition, reasons }, 'malformed outcomes dead-lettered');
-        return { records };
-      },
+      handler: outcomeSliceHandler({ pool, outcomeSerde, deadLetterSerde, validate, models, deadLetterTopic: sy.topics.deadLetter, serviceName, counts, written, dead, log }),
     });
     await runner.start();
     cleanups.push(() => runner.stop());

@@ -1,12 +1,8 @@
 export { startRouter } from './router.ts';
 export type { FeedbackInspection, RouterHandle, StartRouterOptions } from './router.ts';
-export { compileRouterConfig, parseRouterServiceConfig, budgetRulesOf, routerServiceSchema, RouterConfigError } from './config.ts';
-export type { RouterConfig, RouterServiceConfig, RouterServiceInput } from './config.ts';
-export type { DecisionRow, InputRecord, OutputMessage, StepResult } from './routing-step.ts';
-// The routing engine's parts, for file mode (`switchyard route`), which runs the same step and
-// worker pool without Kafka.
-export { RoutingStep } from './routing-step.ts';
-export { createScoringPool, resolveBackend } from './scoring-pool.ts';
-export { buildSharedReference } from './reference.ts';
-export { createPolicyHolder, policyBudgetsUsd } from './policy-holder.ts';
-export { embeddingDimOf } from './config.ts';
+export { createSliceHandler } from './slice-handler.ts';
+export type { SliceHandler, SliceHandlerDeps } from './slice-handler.ts';
+// The config format is the engine's (file mode reads the same file); re-exported for callers
+// that start the service.
+export { compileRouterConfig, parseRouterServiceConfig, budgetRulesOf, routerServiceSchema, RouterConfigError } from '@switchyard/routing-engine';
+export type { RouterConfig, RouterServiceConfig, RouterServiceInput } from '@switchyard/routing-engine';

@@ -8,7 +8,7 @@
 import { pino } from 'pino';
 import { loadConfig, redact } from '@switchyard/config';
 import { readConfigFile, runMain, runUntilStopped } from '@switchyard/ops';
-import { compileRouterConfig, parseRouterServiceConfig } from './config.ts';
+import { compileRouterConfig, parseRouterServiceConfig } from '@switchyard/routing-engine';
 import { startRouter } from './router.ts';
 
 runMain(async () => {

@@ -2,11 +2,11 @@
 // one process (tests) without clashing on the global default registry.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WindowUsage } from '@switchyard/routing-core';
-import type { StepStats } from './routing-step.ts';
+import type { SliceStats } from '@switchyard/routing-engine';
 
 export interface RouterMetrics {
   readonly registry: Registry;
-  observeStep(stats: StepStats, inputTopic: string): void;
+  observeStep(stats: SliceStats, inputTopic: string): void;
   observeTransaction(result: 'committed' | 'aborted' | 'fenced' | 'repositioned'): void;
   observeDecisionsWritten(n: number, seconds: number): void;
 }

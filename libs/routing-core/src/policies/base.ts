@@ -1,6 +1,6 @@
 import type { Decision } from '../decision.ts';
 import { estimateRow, type EstimateBatch, type QueryEstimate } from '../estimates.ts';
-import { kernelInput, scoreQuery, type Pricing, type ScoreKernel } from '../scoring.ts';
+import { kernelInput, scoreQuery, type Pricing, type ScoreKernel } from '../policy-score.ts';
 import type { LostOutcome, PolicyName, RoutingPolicy, ServedOutcome } from './types.ts';
 
 /**

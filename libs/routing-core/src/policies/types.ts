@@ -1,6 +1,6 @@
 import type { Decision } from '../decision.ts';
 import type { EstimateBatch, QueryEstimate } from '../estimates.ts';
-import type { Pricing, ScoreKernel } from '../scoring.ts';
+import type { Pricing, ScoreKernel } from '../policy-score.ts';
 
 export type PolicyName = 'random' | 'greedy-perf' | 'greedy-cost' | 'knn-perf' | 'knn-cost' | 'port' | 'ours';
 

@@ -8,6 +8,8 @@
 // the requests it could have served; the rest get no answer and score 0, as a request the
 // router rejected scores 0 for routing. Both figures are means over the same requests.
 
+import type { BudgetGrant } from '@switchyard/store';
+
 export interface ModelCandidate {
   readonly model: string;
   /** Expected mean reward per request served (on the job's segments); null without outcomes. */
@@ -37,13 +39,6 @@ export function compareUnderBudget(requests: number, candidates: readonly ModelC
     const share = served === null || requests === 0 ? 1 : served / requests;
     return { ...c, servedRequests: served, meanOverRequests: c.expectedMeanReward === null ? null : c.expectedMeanReward * share };
   });
-}
-
-/** Per subject and rule, the tokens granted over the job's windows. */
-export interface BudgetGrant {
-  readonly subject: string;
-  readonly ruleId: string;
-  readonly limitTokens: number;
 }
 
 /**

@@ -5,9 +5,8 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { createPool, streamJobResults } from '@switchyard/store';
+import { createPool, readJob, streamJobResults } from '@switchyard/store';
 import { CliError } from '../errors.ts';
-import { readJob } from '../jobs-store.ts';
 import { formatResult } from './format.ts';
 import type { ResultsFormat } from './format.ts';
 

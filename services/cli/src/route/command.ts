@@ -11,12 +11,12 @@ import { openJobSource } from '../source/open.ts';
 import type { SourceFormat } from '../source/record.ts';
 import { deriveJobId, JOB_ID_PATTERN } from '../submit/request.ts';
 import { renderTable } from '../table.ts';
-import { compileRouterConfig, parseRouterServiceConfig } from '../demo/services.ts';
-import type { RouterConfig } from '../demo/services.ts';
+import { compileRouterConfig, parseRouterServiceConfig } from '@switchyard/routing-engine';
+import type { RouterConfig } from '@switchyard/routing-engine';
 import { fileModeConfig } from './config.ts';
 import { routeFile, VirtualClock } from './route.ts';
 import type { RouteSummary } from './route.ts';
-import { createRouterEngine } from './router-engine.ts';
+import { createFileRouter } from './file-router.ts';
 import { realpath, stat } from 'node:fs/promises';
 
 export interface RouteCommandOptions {
@@ -74,7 +74,7 @@ export async function runRoute(opts: RouteCommandOptions): Promise<RouteSummary>
   const config = await routerConfigOf(opts);
   say(`route: building the router's reference set and scoring workers (${config.switchyard.models.length} models, policy ${config.switchyard.router.policy.policy}) ...`);
   const clock = new VirtualClock(Date.now());
-  const { engine, info } = await createRouterEngine(config, clock.now);
+  const { router: engine, info } = await createFileRouter(config, clock.now);
   say(`route: reference ${info.reference}, scoring kernel ${info.backend}`);
   const progress = createProgress({ enabled: opts.progress, totalBytes: source.sizeBytes, label: `route ${jobId}`, stream: opts.stderr });
   const bad: string[] = [];

@@ -1,7 +1,7 @@
 // Configuration of file mode when no router config file is given: the models of the reference
 // data set, one token budget per model and minute, the policy. Pure (tested).
 import type { ConfigInput } from '@switchyard/config';
-import type { RouterServiceInput } from '../demo/services.ts';
+import type { RouterServiceInput } from '@switchyard/routing-engine';
 
 export interface FileModeInput {
   readonly models: readonly string[];

@@ -8,21 +8,19 @@
 // Requests deferred because a budget window is full come back when their window resets (the
 // virtual clock jumps there), so budgets apply over time as they do in the service, without
 // waiting for real minutes.
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import type { WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sanitizeTopicComponent } from '@switchyard/config';
 import { CliError } from '../errors.ts';
 import type { JobSource } from '../source/record.ts';
 import type { BadLine } from '../submit/submit.ts';
 import { submitLines } from '../submit/submit.ts';
 import type { RequestDefaults } from '../submit/request.ts';
-import type { EngineMessage, EngineRecord, RoutingEngine } from './engine.ts';
+import type { InputRecord, OutputMessage } from '@switchyard/routing-engine';
+import type { FileRouter } from './file-router.ts';
+import { RouteOutputs } from './outputs.ts';
 
 export interface RouteFileOptions {
-  readonly engine: RoutingEngine;
+  readonly engine: FileRouter;
   readonly source: JobSource;
   readonly outDir: string;
   readonly jobId: string;
@@ -70,42 +68,16 @@ export class VirtualClock {
   }
 }
 
-/** JSONL writer that waits for the stream to drain, so output never piles up in memory. */
-class JsonlFile {
-  readonly #stream: WriteStream;
-  constructor(path: string) {
-    this.#stream = createWriteStream(path, { flags: 'w' });
-  }
-  async write(value: unknown): Promise<void> {
-    if (!this.#stream.write(`${JSON.stringify(value)}\n`)) await once(this.#stream, 'drain');
-  }
-  async close(): Promise<void> {
-    this.#stream.end();
-    await once(this.#stream, 'finish');
-  }
-}
-
 interface Pending {
   readonly deferUntil: number;
-  readonly message: EngineMessage;
+  readonly message: OutputMessage;
 }
 
 export async function routeFile(opts: RouteFileOptions): Promise<RouteSummary> {
   const { engine, clock } = opts;
   await mkdir(join(opts.outDir, 'batches'), { recursive: true });
   const modelOfTopic = new Map(Object.entries(engine.topics.routedByModel).map(([m, t]) => [t, m]));
-  const batchFiles = new Map<string, JsonlFile>();
-  const decisionsFile = new JsonlFile(join(opts.outDir, 'decisions.jsonl'));
-  const deadLetterFile = new JsonlFile(join(opts.outDir, 'dead-letters.jsonl'));
-  const perModel = new Map<string, { requests: number; batches: number; estimatedTokens: number; qualitySum: number }>();
-  const rejectedByReason: Record<string, number> = {};
-  const deadLettersByReason: Record<string, number> = {};
-  let routed = 0;
-  let rejected = 0;
-  let deadLettered = 0;
-  let deferrals = 0;
-  let batches = 0;
-  let decided = 0;
+  const out = new RouteOutputs(opts.outDir);
   let offset = 0;
   let deferredOffset = 0;
   let linesRead = 0;
@@ -114,74 +86,39 @@ export async function routeFile(opts: RouteFileOptions): Promise<RouteSummary> {
   // time, and every request is deferred at most router.maxDeferrals times.
   const pending: Pending[] = [];
 
-  const batchFile = (model: string): JsonlFile => {
-    let f = batchFiles.get(model);
-    if (f === undefined) {
-      f = new JsonlFile(join(opts.outDir, 'batches', `${sanitizeTopicComponent(model, 200)}.jsonl`));
-      batchFiles.set(model, f);
+  const record = async (m: OutputMessage): Promise<void> => {
+    const decoded = await engine.decode(m);
+    if (decoded.kind === 'routed') {
+      await out.batch(modelOfTopic.get(m.topic) ?? decoded.batch.model, decoded.batch);
+    } else if (decoded.kind === 'deferred') {
+      out.deferrals += 1;
+      insertByDue(pending, { deferUntil: decoded.deferred.deferUntil, message: m });
+    } else {
+      await out.deadLetter(decoded.deadLetter);
     }
-    return f;
   };
 
-  const handle = async (records: readonly EngineRecord[]): Promise<void> => {
+  const handle = async (records: readonly InputRecord[]): Promise<void> => {
     let rest = records;
     while (rest.length > 0) {
       const result = await engine.run(rest);
       for (const d of result.decisions) {
-        await decisionsFile.write(d);
-        if (d.outcome === 'deferred') continue;
-        decided += 1;
-        lastDecisionMs = clock.now();
-        if (d.outcome === 'rejected') {
-          rejected += 1;
-          const reason = d.reason ?? 'unknown';
-          rejectedByReason[reason] = (rejectedByReason[reason] ?? 0) + 1;
-        }
+        if (await out.decision(d)) lastDecisionMs = clock.now();
       }
-      for (const m of result.messages) {
-        const decoded = await engine.decode(m);
-        if (decoded.kind === 'routed') {
-          const model = modelOfTopic.get(m.topic) ?? decoded.batch.model;
-          const s = perModel.get(model) ?? { requests: 0, batches: 0, estimatedTokens: 0, qualitySum: 0 };
-          s.requests += decoded.batch.requests.length;
-          s.batches += 1;
-          s.estimatedTokens += decoded.batch.totalEstimatedTokens;
-          for (const r of decoded.batch.requests) s.qualitySum += r.predictedQuality;
-          perModel.set(model, s);
-          routed += decoded.batch.requests.length;
-          batches += 1;
-          await batchFile(model).write(decoded.batch);
-        } else if (decoded.kind === 'deferred') {
-          deferrals += 1;
-          insertByDue(pending, { deferUntil: decoded.deferred.deferUntil, message: m });
-        } else {
-          const dl = decoded.deadLetter;
-          deadLettered += 1;
-          decided += 1;
-          deadLettersByReason[dl.reason] = (deadLettersByReason[dl.reason] ?? 0) + 1;
-          await deadLetterFile.write({
-            requestId: dl.originalKey?.toString('utf8') ?? null,
-            reason: dl.reason,
-            detail: dl.detail,
-            sourceTopic: dl.sourceTopic,
-            sourceOffset: dl.sourceOffset,
-            failedAt: dl.failedAt,
-          });
-        }
-      }
+      for (const m of result.messages) await record(m);
       if (result.processed === 0) {
         // A deferred record that is not due yet: in virtual time, waiting is jumping there.
         if (result.pauseUntilMs === null) throw new CliError('source_invalid', 'the routing step made no progress on a slice');
         clock.advanceTo(result.pauseUntilMs);
       }
       rest = rest.slice(result.processed);
-      opts.onProgress?.({ linesRead, decided, bytesRead: opts.source.bytesRead() });
+      opts.onProgress?.({ linesRead, decided: out.decided, bytesRead: opts.source.bytesRead() });
     }
   };
 
   const drainDue = async (): Promise<void> => {
     while (pending.length > 0 && pending[0]!.deferUntil <= clock.now()) {
-      const due: EngineRecord[] = [];
+      const due: InputRecord[] = [];
       while (pending.length > 0 && pending[0]!.deferUntil <= clock.now() && due.length < opts.sliceRequests) {
         const p = pending.shift()!;
         due.push({ topic: engine.topics.deferred, partition: 0, offset: String(deferredOffset++), key: bufferOf(p.message.key), value: p.message.value, headers: [] });
@@ -190,12 +127,6 @@ export async function routeFile(opts: RouteFileOptions): Promise<RouteSummary> {
     }
   };
 
-  let closed = false;
-  const closeFiles = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    for (const f of [decisionsFile, deadLetterFile, ...batchFiles.values()]) await f.close();
-  };
   let result;
   try {
     result = await submitLines(opts.source, {
@@ -224,7 +155,7 @@ export async function routeFile(opts: RouteFileOptions): Promise<RouteSummary> {
       await drainDue();
     }
   } finally {
-    await closeFiles();
+    await out.close();
   }
 
   const summary: RouteSummary = {
@@ -233,18 +164,16 @@ export async function routeFile(opts: RouteFileOptions): Promise<RouteSummary> {
     linesRead: result.linesRead,
     badLines: result.bad,
     requests: result.produced,
-    routed,
-    rejected,
-    deadLettered,
-    deferrals,
-    batches,
+    routed: out.routed,
+    rejected: out.rejected,
+    deadLettered: out.deadLettered,
+    deferrals: out.deferrals,
+    batches: out.batches,
     virtualSpanMs: lastDecisionMs - clock.start,
     minuteWindows: Math.floor(lastDecisionMs / 60_000) - Math.floor(clock.start / 60_000) + 1,
-    perModel: Object.fromEntries(
-      [...perModel.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([m, s]) => [m, { requests: s.requests, batches: s.batches, estimatedTokens: s.estimatedTokens, meanPredictedQuality: s.requests > 0 ? s.qualitySum / s.requests : null }]),
-    ),
-    rejectedByReason,
-    deadLettersByReason,
+    perModel: out.perModelSummary(),
+    rejectedByReason: out.rejectedByReason,
+    deadLettersByReason: out.deadLettersByReason,
   };
   await writeFile(join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;

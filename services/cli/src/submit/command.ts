@@ -14,7 +14,7 @@ import { KafkaIoError, createKafka, ensureTopics, withRetry } from '@switchyard/
 import { createPool } from '@switchyard/store';
 import type { Endpoints } from '../endpoints.ts';
 import { CliError } from '../errors.ts';
-import { beginJob, finishJob, recordBadLines } from '../jobs-store.ts';
+import { beginJob, finishJob, recordBadLines } from '@switchyard/store';
 import { createProgress } from '../progress.ts';
 import { openJobSource } from '../source/open.ts';
 import type { SourceFormat } from '../source/record.ts';

@@ -18,10 +18,8 @@ export interface OutMessage {
 /** Sends one chunk and resolves once the broker acknowledged all of it. */
 export type SendChunk = (messages: readonly OutMessage[]) => Promise<void>;
 
-export interface BadLine {
-  readonly lineNo: number;
-  readonly error: string;
-}
+import type { BadLine } from '@switchyard/store';
+export type { BadLine } from '@switchyard/store';
 
 export interface SubmitProgress {
   readonly linesRead: number;

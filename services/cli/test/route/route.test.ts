@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DeferredV1, RequestV1, RoutedBatchV1 } from '@switchyard/contracts';
 import { readJsonl } from '../../src/source/jsonl.ts';
 import type { JobSource } from '../../src/source/record.ts';
-import type { EngineDecision, EngineMessage, EngineRecord, EngineResult, RoutingEngine } from '../../src/route/engine.ts';
+import type { InputRecord, OutputMessage } from '@switchyard/routing-engine';
+import type { FileDecision, FileRouter, FileRouterResult } from '../../src/route/file-router.ts';
 import { VirtualClock, routeFile } from '../../src/route/route.ts';
 
 const MINUTE = 60_000;
@@ -16,7 +17,7 @@ const MINUTE = 60_000;
  * most `perWindow` are routed per minute window, the rest are deferred to the next window
  * (Deferred records), and a deferred record that is not due stops the slice.
  */
-function fakeEngine(clock: VirtualClock, perWindow: number): RoutingEngine & { runs: number } {
+function fakeEngine(clock: VirtualClock, perWindow: number): FileRouter & { runs: number } {
   const topics = { requests: 'req', deferred: 'def', deadLetter: 'dlq', routedByModel: { 'm/a': 'routed.m_a', 'm/b': 'routed.m_b' } };
   const used = new Map<number, number>();
   let batchNo = 0;
@@ -25,10 +26,10 @@ function fakeEngine(clock: VirtualClock, perWindow: number): RoutingEngine & { r
     policy: 'fake',
     runs: 0,
     encodeRequest: (r: RequestV1) => Buffer.from(JSON.stringify(r)),
-    async run(records: readonly EngineRecord[]): Promise<EngineResult> {
+    async run(records: readonly InputRecord[]): Promise<FileRouterResult> {
       engine.runs += 1;
-      const messages: EngineMessage[] = [];
-      const decisions: EngineDecision[] = [];
+      const messages: OutputMessage[] = [];
+      const decisions: FileDecision[] = [];
       const routedNow: Record<string, RoutedBatchV1['requests'][number][]> = { 'm/a': [], 'm/b': [] };
       let processed = 0;
       for (const rec of records) {
@@ -67,7 +68,7 @@ function fakeEngine(clock: VirtualClock, perWindow: number): RoutingEngine & { r
       }
       return { messages, decisions, processed, pauseUntilMs: null };
     },
-    async decode(m: EngineMessage) {
+    async decode(m: OutputMessage) {
       const v = JSON.parse(m.value.toString()) as Record<string, unknown>;
       if (m.topic === topics.deferred) return { kind: 'deferred' as const, deferred: v as unknown as DeferredV1 };
       if (m.topic === topics.deadLetter) return { kind: 'dead_letter' as const, deadLetter: { ...v, originalKey: Buffer.from(String(v.originalKey)) } as never };

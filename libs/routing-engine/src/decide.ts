@@ -1,0 +1,188 @@
+// The synchronous half of a slice: policy scores and first choice, budget windows (route to
+// the first ranked model with budget / defer to the earliest reset / reject), token-bounded
+// batches, drain. Partial batches are drained at the end of every slice because the offsets
+// of their requests commit in this slice's transaction; holding them for a later slice would
+// lose them on a crash. `flushDue` (flushIntervalMs) seals batches that aged while a long
+// slice was still being decided.
+import type { DeadLetterReason, DeferReason, DeferredV2 } from '@switchyard/contracts';
+import { BatchPacker, estimateBatchOf, rankModels, routeWithinBudget } from '@switchyard/routing-core';
+import type { BudgetRejectReason, Decision, PackedBatch, RankedCandidate, RescheduleDecision, RoutingPolicy, ScoreKernel } from '@switchyard/routing-core';
+import { TsScoringBackend } from '@switchyard/scoring';
+import { emitBatch } from './batches.ts';
+import type { BatchContext, RoutedItem } from './batches.ts';
+import { SliceOutput } from './outputs.ts';
+import type { RowBase } from './outputs.ts';
+import type { EngineParts } from './parts.ts';
+import type { PreparedSlice, Scored, SliceResult } from './slice.ts';
+
+const MINUTE_MS = 60_000;
+
+/** The slice's decision time and the policy in force then (read by the shell under its budget lock). */
+export interface DecideContext {
+  readonly nowMs: number;
+  readonly policy: RoutingPolicy;
+}
+
+interface Step {
+  readonly p: EngineParts;
+  readonly out: SliceOutput;
+  readonly packer: BatchPacker<RoutedItem>;
+  readonly policy: RoutingPolicy;
+  readonly nowMs: number;
+  /** The policy's prices when the slice's decisions began (dual prices of routed requests). */
+  readonly prices: ArrayLike<number>;
+  readonly emit: (batches: readonly PackedBatch<RoutedItem>[]) => void;
+}
+
+const tsKernel = new TsScoringBackend();
+
+export function decideSlice(p: EngineParts, prepared: PreparedSlice, ctx: DecideContext): SliceResult {
+  const { policy, nowMs } = ctx;
+  const stats = { ...prepared.stats, routedByModel: new Map(prepared.stats.routedByModel), deadLetters: new Map(prepared.stats.deadLetters), batches: [...prepared.stats.batches], scoringMs: [...prepared.stats.scoringMs] };
+  const out = new SliceOutput(p, [...prepared.messages], [...prepared.decisions], stats);
+  const cfg = p.config;
+  const limits = Object.fromEntries(
+    cfg.models.map((m) => [m.name, { maxBatchTokens: m.maxBatchTokens, maxBatchRequests: m.maxBatchRequests, flushIntervalMs: cfg.batching.flushIntervalMs }]),
+  );
+  const packer = new BatchPacker<RoutedItem>(limits);
+  const first = prepared.records[0];
+  const batchCtx: BatchContext = { sliceId: first === undefined ? `${nowMs}` : `${first.topic}-${first.partition}-${first.offset}`, nowMs, policyName: policy.name };
+  const emit = (batches: readonly PackedBatch<RoutedItem>[]): void => {
+    for (const b of batches) emitBatch(p, out, b, batchCtx);
+  };
+  const decided = policyScores(prepared.admitted, policy, prepared.version, cfg.models.length);
+  // Read after chooseBatch, which may have re-solved the prices.
+  const step: Step = { p, out, packer, policy, nowMs, prices: policy.pricing().prices, emit };
+  prepared.admitted.forEach((s, i) => decideOne(step, s, decided[i]!));
+  emit(packer.drain());
+  return { messages: out.messages, decisions: out.decisions, processed: prepared.processed, pauseUntilMs: prepared.pauseUntilMs, stats: out.stats };
+}
+
+function decideOne(step: Step, s: Scored, decision: Decision): void {
+  const { p, out, policy, nowMs } = step;
+  const scores = decision.kind === 'route' ? decision.scores : Float64Array.from(s.kernelScores);
+  const { ranked, oversized } = candidatesOf(p, s, decision, scores);
+  const base = { ...out.base(s.record, s.request, s.promptTokens, s.deferrals, policy.name, nowMs), scores: Array.from(scores) };
+  if (ranked.length === 0) {
+    if (decision.kind === 'route') policy.recordLost({ model: decision.model, reservedCost: decision.reservedCost });
+    const reason: DeadLetterReason = oversized ? 'no_feasible_model' : 'unknown_model';
+    const detail = oversized ? 'the request is larger than every allowed model\'s maxBatchTokens' : 'no allowed model is configured';
+    out.deadLetter(s.record, reason, detail);
+    out.decisions.push(out.row(base, 'rejected', reason));
+    return;
+  }
+  const r: RescheduleDecision = routeWithinBudget(p.ledger, { ranked, tenant: s.request.tenant, jobId: s.request.jobId, deadlineMs: s.request.deadline, nowMs });
+  // The policy charged its own budget view for its first choice; give that back unless the
+  // request really went there, so its dual prices follow what was actually routed.
+  if (decision.kind === 'route' && !(r.kind === 'route' && r.model === p.config.models[decision.model]!.name)) {
+    policy.recordLost({ model: decision.model, reservedCost: decision.reservedCost });
+  }
+  if (r.kind === 'route') return routeOne(step, s, decision, r, scores, base);
+  if (r.kind === 'defer') return deferOne(step, s, r, base);
+  const reason = rejectToDeadLetter(r.reason);
+  out.deadLetter(s.record, reason, r.detail);
+  out.decisions.push(out.row(base, 'rejected', r.reason));
+}
+
+function routeOne(step: Step, s: Scored, decision: Decision, r: Extract<RescheduleDecision, { kind: 'route' }>, scores: Float64Array, base: RowBase): void {
+  const { p, out, packer, policy } = step;
+  const m = p.config.models.findIndex((x) => x.name === r.model);
+  const fallbackRank = Array.from(rankModels(scores)).indexOf(m);
+  const usdPerToken = p.usdPerToken[m] ?? Number.NaN;
+  const dualPrice = Number.isFinite(usdPerToken) ? step.prices[m]! * usdPerToken : 0;
+  const res = packer.add(r.model, { requestId: s.request.requestId, tokens: r.estimatedTokens, value: { scored: s, model: m, fallbackRank, scores, dualPrice } }, p.clock());
+  if (!res.ok) {
+    // Cannot happen: candidates above maxBatchTokens were filtered out. Give the budget
+    // back and dead-letter rather than lose the request if it ever does.
+    p.ledger.release(r.reservation);
+    out.deadLetter(s.record, 'processing_failed', `batching refused the request: ${res.detail}`);
+    out.decisions.push(out.row(base, 'rejected', 'processing_failed'));
+    return;
+  }
+  // The policy reserved its estimate for this request: feedback settles that reservation
+  // with the observed cost when the outcome comes back.
+  if (decision.kind === 'route' && decision.model === m) p.feedback?.reserved?.(s.request.requestId, { policy, model: m, reservedCost: decision.reservedCost });
+  step.emit(res.emitted);
+  // Same clock as `add`: a batch is sealed by age only after it has really been open
+  // for flushIntervalMs (budget windows stay those of the slice's decision time).
+  step.emit(packer.flushDue(p.clock()));
+}
+
+function deferOne(step: Step, s: Scored, r: Extract<RescheduleDecision, { kind: 'defer' }>, base: RowBase): void {
+  const { p, out, nowMs } = step;
+  const cfg = p.config;
+  const attempts = s.deferrals + 1;
+  if (attempts > cfg.router.maxDeferrals) {
+    out.deadLetter(s.record, 'max_deferrals_exceeded', `deferred ${s.deferrals} times already`);
+    out.decisions.push(out.row(base, 'rejected', 'max_deferrals_exceeded'));
+    return;
+  }
+  const untilMs = Math.min(r.untilMs, nowMs + cfg.router.deferDelayMs);
+  const blocking = r.skipped.find((k) => k.retryAtMs === r.untilMs);
+  const rule = blocking === undefined ? undefined : p.ledger.rules.find((x) => x.id === blocking.ruleId);
+  const reason: DeferReason = rule !== undefined && rule.windowMs <= MINUTE_MS ? 'rate_limited' : 'budget_exhausted';
+  const deferred: DeferredV2 = {
+    request: s.request,
+    deferUntil: untilMs,
+    reason,
+    detail: r.skipped.map((k) => `${k.model}: ${k.reason} (${k.ruleId})`).join('; ').slice(0, 2_000),
+    attempts,
+    deferredAt: nowMs,
+  };
+  out.messages.push({ topic: cfg.topics.deferred, key: s.request.requestId, value: p.deferredSerde.encode(deferred) });
+  out.stats.deferred += 1;
+  out.decisions.push({ ...out.row(base, 'deferred', reason), deferUntilMs: untilMs, deferrals: attempts });
+}
+
+/** Models this request may go to, best first, with their token estimates. */
+function candidatesOf(p: EngineParts, s: Scored, decision: Decision, scores: Float64Array): { ranked: RankedCandidate[]; oversized: boolean } {
+  const allowed = s.request.allowedModels === null ? null : new Set(s.request.allowedModels);
+  const order = Array.from(rankModels(scores));
+  if (decision.kind === 'route') {
+    order.splice(order.indexOf(decision.model), 1);
+    order.unshift(decision.model);
+  }
+  const ranked: RankedCandidate[] = [];
+  let oversized = false;
+  for (const m of order) {
+    const name = p.config.models[m]!.name;
+    if (allowed !== null && !allowed.has(name)) continue;
+    const tokens = s.estimatedTokens[m]!;
+    if (tokens > p.config.models[m]!.maxBatchTokens) {
+      oversized = true;
+      continue;
+    }
+    ranked.push({ model: name, estimatedTokens: tokens });
+  }
+  return { ranked, oversized };
+}
+
+function policyScores(admitted: readonly Scored[], policy: RoutingPolicy, version: number, M: number): Decision[] {
+  const n = admitted.length;
+  if (n === 0) return [];
+  const quality = new Float64Array(n * M);
+  const cost = new Float64Array(n * M);
+  const precomputed = new Float32Array(n * M);
+  admitted.forEach((s, i) => {
+    quality.set(s.quality, i * M);
+    cost.set(s.costUsd, i * M);
+    precomputed.set(s.kernelScores, i * M);
+  });
+  const batch = estimateBatchOf(M, quality, cost);
+  // The workers scored under the price snapshot of `version`; while the policy still prices
+  // with it those scores are used as they are, and rows after a re-solve are re-scored here.
+  const kernel: ScoreKernel = (input) => {
+    if (policy.pricing().version === version) {
+      const from = n - input.nQueries;
+      const scores = precomputed.subarray(from * M, n * M);
+      const best = new Int32Array(input.nQueries);
+      return { scores, best };
+    }
+    return tsKernel.scoreBatch({ ...input });
+  };
+  return policy.chooseBatch(batch, kernel);
+}
+
+function rejectToDeadLetter(reason: BudgetRejectReason): DeadLetterReason {
+  return reason === 'no_budget' ? 'no_feasible_model' : 'deadline_passed';
+}

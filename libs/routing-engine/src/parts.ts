@@ -1,0 +1,30 @@
+// What the slice functions share: the config, the serdes of the topics, the validator, the
+// scoring port, the policy holder, the budget ledger and the clock. Built once by createEngine
+// (or by a test with fakes).
+import type { AvroSerde, DeadLetterV1, DeferredV2, RequestV2, RequestValidator, RoutedBatchV2 } from '@switchyard/contracts';
+import type { SwitchyardConfig } from '@switchyard/config';
+import type { WindowBudgetLedger } from '@switchyard/routing-core';
+import type { FeedbackHooks } from './feedback-loop.ts';
+import type { PolicyHolder } from './policy-holder.ts';
+import type { ScoreResult, ScoreTask } from './scoring-task.ts';
+
+export interface EngineParts {
+  readonly config: SwitchyardConfig;
+  readonly requestSerde: AvroSerde<RequestV2>;
+  readonly deferredSerde: AvroSerde<DeferredV2>;
+  readonly deadLetterSerde: AvroSerde<DeadLetterV1>;
+  /** Per routed topic: each has its own `<topic>-value` subject. */
+  readonly routedSerdeFor: (model: string) => AvroSerde<RoutedBatchV2>;
+  readonly validate: RequestValidator;
+  readonly score: (task: ScoreTask) => Promise<ScoreResult>;
+  readonly policies: PolicyHolder;
+  /** 'leased' mode: the shell leases window budgets from a shared store around each decide. */
+  readonly ledger: WindowBudgetLedger;
+  /** Mean USD per token per model, to express dual prices per token. */
+  readonly usdPerToken: readonly number[];
+  readonly embeddingDim: number;
+  readonly chunkRequests: number;
+  readonly clock: () => number;
+  /** Outcome feedback (adjusted estimates, decision features); absent or null: off. */
+  readonly feedback?: FeedbackHooks | null;
+}

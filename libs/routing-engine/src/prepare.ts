@@ -1,0 +1,149 @@
+// The asynchronous half of a slice: decode, validate, then embed/search/estimate in the
+// scoring workers; the result is in priority order and ready for the synchronous decide.
+// A deferred record that is not due yet ends the slice (its partition pauses).
+import type { DeadLetterReason, RequestV2 } from '@switchyard/contracts';
+import { SliceOutput } from './outputs.ts';
+import type { EngineParts } from './parts.ts';
+import type { ScoreTask } from './scoring-task.ts';
+import { emptyStats } from './slice.ts';
+import type { Candidate, InputRecord, PreparedSlice, Scored, SliceStats } from './slice.ts';
+
+export async function prepareSlice(p: EngineParts, records: readonly InputRecord[]): Promise<PreparedSlice> {
+  const out = new SliceOutput(p, [], [], emptyStats());
+  const { candidates, processed, pauseUntilMs } = await readRecords(p, records, out);
+  out.stats.consumed = processed;
+  const { scored, version } = await scoreCandidates(p, candidates, out.stats);
+  const admitted: Scored[] = [];
+  for (const s of scored) {
+    if (s.promptTokens > p.config.router.maxPromptTokens) {
+      out.deadLetter(s.record, 'oversized_prompt', `prompt has ${s.promptTokens} tokens, limit ${p.config.router.maxPromptTokens}`);
+    } else {
+      admitted.push(s);
+    }
+  }
+  // Higher priority first, so under a tight window the urgent requests get the budget; ties
+  // keep log order.
+  admitted.sort((a, b) => b.request.priority - a.request.priority || a.order - b.order);
+  return { records, admitted, version, messages: out.messages, decisions: out.decisions, processed, pauseUntilMs, stats: out.stats };
+}
+
+async function readRecords(
+  p: EngineParts,
+  records: readonly InputRecord[],
+  out: SliceOutput,
+): Promise<{ candidates: Candidate[]; processed: number; pauseUntilMs: number | null }> {
+  const candidates: Candidate[] = [];
+  let processed = 0;
+  let pauseUntilMs: number | null = null;
+  for (const record of records) {
+    if (record.topic === p.config.topics.deferred) {
+      const decoded = await p.deferredSerde.decode(record.value);
+      if (!decoded.ok) {
+        out.deadLetter(record, decoded.reason, decoded.detail);
+      } else if (decoded.value.deferUntil > p.clock()) {
+        pauseUntilMs = decoded.value.deferUntil;
+        break;
+      } else {
+        const rejected = admit(p, record, decoded.value.request, decoded.value.attempts, candidates, out);
+        // It was decided once (deferred): its decision row must not stay "deferred" forever;
+        // unless its ids cannot be stored at all (NUL, refused since it was deferred), as
+        // writing them would fail the slice on every retry.
+        if (rejected !== null && storableIds(decoded.value.request)) out.decisions.push(out.row(out.base(record, decoded.value.request, 0, decoded.value.attempts, '', p.clock()), 'rejected', rejected));
+      }
+    } else {
+      const decoded = await p.requestSerde.decode(record.value);
+      if (!decoded.ok) {
+        out.deadLetter(record, decoded.reason, decoded.detail);
+      } else {
+        const rejected = admit(p, record, decoded.value, 0, candidates, out);
+        // A well-formed request that arrives after its deadline is a routing decision
+        // (rejected), not a malformed event: it gets its decision row like any other.
+        if (rejected === 'deadline_passed') out.decisions.push(out.row(out.base(record, decoded.value, 0, 0, '', p.clock()), 'rejected', rejected));
+      }
+    }
+    processed += 1;
+  }
+  return { candidates, processed, pauseUntilMs };
+}
+
+function admit(p: EngineParts, record: InputRecord, value: RequestV2, deferrals: number, into: Candidate[], out: SliceOutput): DeadLetterReason | null {
+  const v = p.validate(value, p.clock());
+  if (!v.ok) {
+    out.deadLetter(record, v.reason, v.detail);
+    return v.reason;
+  }
+  into.push({ record, request: v.value, deferrals, order: into.length });
+  return null;
+}
+
+/** Scores in the worker pool, chunk by chunk (the pool bounds how many run at once). */
+async function scoreCandidates(p: EngineParts, candidates: readonly Candidate[], stats: SliceStats): Promise<{ scored: Scored[]; version: number }> {
+  const M = p.config.models.length;
+  const dim = p.embeddingDim;
+  const chunks: Candidate[][] = [];
+  for (let i = 0; i < candidates.length; i += p.chunkRequests) chunks.push(candidates.slice(i, i + p.chunkRequests));
+  const policy = await p.policies.current(p.clock());
+  const pricing = policy.pricing();
+  const results = await Promise.all(
+    chunks.map(async (chunk) => {
+      const task = taskOf(chunk, dim, pricing);
+      // The task's arrays move to the worker; what adjust needs is copied first.
+      const fb = p.feedback ? { maxOutputTokens: Int32Array.from(task.maxOutputTokens), prices: Float32Array.from(task.prices) } : null;
+      const t0 = performance.now();
+      const r = await p.score(task);
+      stats.scoringMs.push(performance.now() - t0);
+      let raw: { quality: Float64Array; costUsd: Float64Array; outputTokens: Float64Array } | null = null;
+      if (p.feedback && fb !== null) {
+        raw = { quality: Float64Array.from(r.quality), costUsd: Float64Array.from(r.costUsd), outputTokens: Float64Array.from(r.expectedOutputTokens) };
+        p.feedback.adjust(r, { maxOutputTokens: fb.maxOutputTokens, alpha: pricing.alpha, prices: fb.prices });
+      }
+      return { chunk, r, raw };
+    }),
+  );
+  const out: Scored[] = [];
+  for (const { chunk, r, raw } of results) {
+    chunk.forEach((c, i) => {
+      const cells = (a: Float64Array): Float64Array => a.subarray(i * M, (i + 1) * M);
+      out.push({
+        ...c,
+        promptTokens: r.promptTokens[i]!,
+        quality: r.quality.subarray(i * M, (i + 1) * M),
+        costUsd: r.costUsd.subarray(i * M, (i + 1) * M),
+        estimatedTokens: r.estimatedTokens.subarray(i * M, (i + 1) * M),
+        kernelScores: r.scores.subarray(i * M, (i + 1) * M),
+        feedback:
+          raw === null
+            ? null
+            : { embedding: r.embeddings.subarray(i * dim, (i + 1) * dim), quality: cells(raw.quality), costUsd: cells(raw.costUsd), outputTokens: cells(raw.outputTokens) },
+      });
+    });
+  }
+  return { scored: out, version: pricing.version };
+}
+
+function taskOf(chunk: readonly Candidate[], dim: number, pricing: { readonly alpha: number; readonly prices: ArrayLike<number> }): ScoreTask {
+  const n = chunk.length;
+  const embeddings = new Float32Array(n * dim);
+  const hasEmbedding = new Uint8Array(n);
+  chunk.forEach((c, i) => {
+    if (c.request.embedding !== null) {
+      embeddings.set(c.request.embedding, i * dim);
+      hasEmbedding[i] = 1;
+    }
+  });
+  return {
+    n,
+    prompts: chunk.map((c) => c.request.prompt),
+    embeddings,
+    hasEmbedding,
+    promptTokens: Int32Array.from(chunk, (c) => c.request.promptTokens ?? -1),
+    maxOutputTokens: Int32Array.from(chunk, (c) => c.request.maxOutputTokens),
+    alpha: pricing.alpha,
+    prices: Float32Array.from(pricing.prices),
+  };
+}
+
+/** Postgres text cannot hold NUL; such ids are refused before routing but may sit in the deferred topic. */
+function storableIds(r: RequestV2): boolean {
+  return !r.requestId.includes('\u0000') && !r.jobId.includes('\u0000') && !r.tenant.includes('\u0000');
+}

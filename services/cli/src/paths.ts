@@ -1,5 +1,0 @@
-import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
-
-/** The repository root (services/cli/src/../../..): `out/` for demo artefacts lives there. */
-export const repoRootDir: string = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');

@@ -1,0 +1,75 @@
+// File mode's router: the routing engine (reference set, scoring workers, policy) wired with
+// serdes over an in-memory schema registry, a local budget ledger and the virtual clock of
+// route.ts. Nothing is re-implemented here; this is the router's engine minus Kafka and
+// Postgres. `route.ts` drives any FileRouter, so its tests can pass a fake.
+import { createMemoryRegistry } from '@switchyard/contracts';
+import type { AvroSerde, DeadLetterV1, DeferredV2, RequestV2, RoutedBatchV2 } from '@switchyard/contracts';
+import { createEngine } from '@switchyard/routing-engine';
+import type { InputRecord, OutputMessage, RouterConfig, RoutingDecision, SliceResult } from '@switchyard/routing-engine';
+import { CliError } from '../errors.ts';
+
+/** The decision fields file mode reads (the engine's decisions carry all of them). */
+export type FileDecision = Pick<RoutingDecision, 'requestId' | 'outcome' | 'model' | 'batchId' | 'estimatedTokens' | 'predictedQuality' | 'reason' | 'deferUntilMs'>;
+
+export interface FileRouterResult extends Pick<SliceResult, 'processed' | 'pauseUntilMs'> {
+  readonly messages: readonly OutputMessage[];
+  readonly decisions: readonly FileDecision[];
+}
+
+export interface FileRouterTopics {
+  readonly requests: string;
+  readonly deferred: string;
+  readonly deadLetter: string;
+  /** model -> routed topic */
+  readonly routedByModel: Readonly<Record<string, string>>;
+}
+
+export type DecodedOutput =
+  | { readonly kind: 'routed'; readonly batch: RoutedBatchV2 }
+  | { readonly kind: 'deferred'; readonly deferred: DeferredV2 }
+  | { readonly kind: 'dead_letter'; readonly deadLetter: DeadLetterV1 };
+
+export interface FileRouter {
+  readonly topics: FileRouterTopics;
+  readonly policy: string;
+  encodeRequest(request: RequestV2): Buffer;
+  /** One slice of records, decided at the engine's clock. */
+  run(records: readonly InputRecord[]): Promise<FileRouterResult>;
+  decode(message: OutputMessage): Promise<DecodedOutput>;
+  close(): Promise<void>;
+}
+
+export interface FileRouterInfo {
+  readonly reference: string;
+  readonly backend: string;
+}
+
+export async function createFileRouter(config: RouterConfig, clock: () => number): Promise<{ router: FileRouter; info: FileRouterInfo }> {
+  const sy = config.switchyard;
+  // One process routes the whole file: budgets are counted here, as with ledger "local".
+  const engine = await createEngine(config, { clock, registry: createMemoryRegistry(), ledger: 'local', feedback: false });
+  const modelOfTopic = new Map(sy.models.map((m) => [sy.topics.routedByModel[m.name]!, m.name]));
+  const decodeOrFail = async <T>(serde: AvroSerde<T>, m: OutputMessage): Promise<T> => {
+    const r = await serde.decode(m.value);
+    if (!r.ok) throw new CliError('source_invalid', `the routing step wrote an undecodable record to ${m.topic}: ${r.detail}`);
+    return r.value;
+  };
+  const router: FileRouter = {
+    topics: { requests: sy.topics.requests, deferred: sy.topics.deferred, deadLetter: sy.topics.deadLetter, routedByModel: sy.topics.routedByModel },
+    policy: engine.policyName,
+    encodeRequest: (r) => engine.encodeRequest(r),
+    async run(records) {
+      const prepared = await engine.prepare(records);
+      return engine.decide(prepared, await engine.plan(prepared));
+    },
+    async decode(m) {
+      if (m.topic === sy.topics.deferred) return { kind: 'deferred', deferred: await decodeOrFail(engine.serdes.deferred, m) };
+      if (m.topic === sy.topics.deadLetter) return { kind: 'dead_letter', deadLetter: await decodeOrFail(engine.serdes.deadLetter, m) };
+      const model = modelOfTopic.get(m.topic);
+      if (model === undefined) throw new CliError('source_invalid', `the routing step wrote to an unknown topic ${m.topic}`);
+      return { kind: 'routed', batch: await decodeOrFail(engine.serdes.routed(model), m) };
+    },
+    close: () => engine.close(),
+  };
+  return { router, info: { reference: engine.startup.referenceSource, backend: engine.startup.backend.chosen } };
+}
