@@ -45,7 +45,6 @@ export {
 } from './budget-leases.ts';
 export { heartbeatLeaseOwner, reclaimExpiredLeases, retireLeaseOwner } from './lease-owners.ts';
 export { recordOutcomes, readOutcomeStats, rewardOf, outcomeDigest, compareOutcomeVersions, classifyOutcomeWrite, latestPerRequest, isValidSegment, ALL_SEGMENTS, MAX_SEGMENT_CHARS, type OutcomeRecord, type OutcomeStats, type OutcomeWriteKind, type RecordOutcomesResult, type OutcomeDb, type OutcomeVersion, type CostSource } from './outcomes.ts';
-export { insertResults, firstPerRequest, readResultsPage, streamJobResults, type ResultRecord, type StoredResult, type ResultsCursor } from './results.ts';
 export { beginJob, finishJob, recordBadLines, readBadLines, readJob, listJobs, decisionTotals } from './jobs.ts';
 export type { BadLine, BeginJobResult, DecisionTotals, JobCounts, JobRow, JobStatusKind, JobSummary, ModelDecisions, NewJob, SourceFormat } from './jobs.ts';
 export { outcomesAvailable, outcomeTotals } from './job-outcomes.ts';
@@ -55,3 +54,4 @@ export type { ModelOutcomes, OutcomeTotals } from './job-outcomes.ts';
 export { readBudgetGrants, readDecisionTenants, readQualityAgainstModels, readRoutedTokensPerMinute } from './reports.ts';
 export type { BudgetGrant, JobQuality, TokensPerMinute } from './reports.ts';
 export { backendPidsOf, deleteRunRows } from './housekeeping.ts';
+export { insertResults, firstPerRequest, readResultsPage, streamJobResults, type ResultRecord, type StoredResult, type ResultsCursor } from './results.ts';

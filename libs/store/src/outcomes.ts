@@ -13,8 +13,7 @@ import type pg from 'pg';
 import { asStoreError } from './decisions.ts';
 import type { Queryable } from './decisions.ts';
 import { inTransaction, withPooledClient, type ClientSource } from './pool.ts';
-import { insertResults } from './results.ts';
-import type { ResultRecord } from './results.ts';
+import { insertResults, resultOf } from './results.ts';
 
 export type CostSource = 'reported' | 'derived';
 
@@ -40,10 +39,9 @@ export interface OutcomeRecord {
   readonly sourcePartition: number;
   /** int64 as a decimal string. */
   readonly sourceOffset: string;
-  /** The answer handed back (switchyard.results, first write wins); absent for v1 events. */
+  /** The answer handed back (switchyard.results, first write wins; response: JSON text); absent for v1 events. */
   readonly customId?: string | null;
   readonly statusCode?: number | null;
-  /** Response body as JSON text. */
   readonly response?: string | null;
 }
 
@@ -56,8 +54,7 @@ export interface RecordOutcomesResult {
   readonly stale: number;
   /** What happened to each request id of the call (the last event per id within the call). */
   readonly byRequest: ReadonlyMap<string, OutcomeWriteKind>;
-  /** New rows in switchyard.results (request ids without an answer yet). */
-  readonly resultsInserted: number;
+  readonly resultsInserted: number; // new rows in switchyard.results
 }
 
 /** A pool: recordOutcomes needs one client for the length of its transaction. */
@@ -422,23 +419,6 @@ export async function recordOutcomes(db: OutcomeDb, rows: readonly OutcomeRecord
     throw asStoreError(cause, connected ? `recording ${kept.length} outcomes` : 'connecting to record outcomes');
   }
   return { inserted: insertedCount, replaced: replacements.length, duplicates, stale, byRequest, resultsInserted };
-}
-
-function resultOf(r: OutcomeRecord): ResultRecord {
-  return {
-    requestId: r.requestId,
-    jobId: r.jobId,
-    customId: r.customId ?? null,
-    model: r.model,
-    statusCode: r.statusCode ?? null,
-    response: r.response ?? null,
-    error: r.error,
-    promptTokens: r.promptTokens,
-    completionTokens: r.completionTokens,
-    costUsd: r.costUsd,
-    latencyMs: r.latencyMs,
-    completedAtMs: r.completedAtMs,
-  };
 }
 
 export interface OutcomeStats {

@@ -2,6 +2,7 @@
 // id in the outcome recorder's transaction, read per job with keyset pagination so a job of
 // any size streams in bounded memory.
 import type { Queryable } from './decisions.ts';
+import type { OutcomeRecord } from './outcomes.ts';
 import { asStoreError } from './decisions.ts';
 
 export interface ResultRecord {
@@ -151,4 +152,22 @@ export async function* streamJobResults(db: Queryable, jobId: string, pageSize =
     const last = page[page.length - 1]!;
     after = { customId: last.customId, requestId: last.requestId };
   }
+}
+
+/** The answer an outcome carries, as its results row. */
+export function resultOf(r: OutcomeRecord): ResultRecord {
+  return {
+    requestId: r.requestId,
+    jobId: r.jobId,
+    customId: r.customId ?? null,
+    model: r.model,
+    statusCode: r.statusCode ?? null,
+    response: r.response ?? null,
+    error: r.error,
+    promptTokens: r.promptTokens,
+    completionTokens: r.completionTokens,
+    costUsd: r.costUsd,
+    latencyMs: r.latencyMs,
+    completedAtMs: r.completedAtMs,
+  };
 }

@@ -35,10 +35,10 @@ import {
 } from './services.ts';
 import type { RouterHandle } from './services.ts';
 import { renderComparison, renderSummary } from './summary.ts';
-import { startOpenaiLoop } from './openai-loop.ts';
 import { accountedFor, waitUntilAccounted } from './wait.ts';
 import type { Accounting } from './wait.ts';
 import { repoRootDir } from './paths.ts';
+import { startOpenaiLoop } from './openai-loop.ts';
 
 const env = process.env;
 const say = (line = ''): void => {
@@ -200,11 +200,7 @@ async function awaitRouting(
 }
 
 /** The per-model summary, the HTML report, and where to look next. */
-async function printSummary(
-  pg: Pool,
-  info: StackInfo,
-  ctx: { readonly jobId: string; readonly outDir: string; readonly topics: ReturnType<typeof demoTopics>; readonly routerLogFile: string; readonly jobFile: string; readonly answers: boolean },
-): Promise<void> {
+async function printSummary(pg: Pool, info: StackInfo, ctx: { readonly jobId: string; readonly outDir: string; readonly topics: ReturnType<typeof demoTopics>; readonly routerLogFile: string; readonly jobFile: string; readonly answers: boolean }): Promise<void> {
   const { jobId, outDir, topics, routerLogFile, jobFile } = ctx;
   const totals = await decisionTotals(pg, jobId);
   const outcomes = await outcomeTotals(pg, jobId);
@@ -337,7 +333,7 @@ async function main(): Promise<number> {
     const jobId = submitted.jobId;
     const waited = await awaitRouting(opts, { pg, jobId, produced: submitted.produced, loop, deadLettered, interrupted: () => interrupted });
 
-    await printSummary(pg, info, { jobId, outDir, topics, routerLogFile, jobFile, answers: opts.outcomes && opts.executor === 'openai' });
+    await printSummary(pg, info, { jobId, outDir, topics, routerLogFile, jobFile, answers: loop && opts.executor === 'openai' });
     return waited.kind === 'settled' ? 0 : 1;
   } finally {
     while (cleanups.length > 0) {
