@@ -83,6 +83,7 @@ describe('switchyard jobs / job', () => {
     await pool?.end();
     await withClient(stack().adminUrl, async (c) => {
       await c.query('DELETE FROM switchyard.outcomes WHERE job_id = $1', [jobId]);
+      await c.query('DELETE FROM switchyard.results WHERE job_id = $1', [jobId]);
       await c.query('DELETE FROM switchyard.decisions WHERE job_id = $1', [jobId]);
       await c.query('DELETE FROM switchyard.jobs WHERE job_id = $1', [jobId]);
     });
@@ -108,6 +109,8 @@ describe('switchyard jobs / job', () => {
   it('prints the job with its counts, per-model table and bad lines', async () => {
     const text = await capture((out) => runJob({ postgresUrl: stack().postgresUrl, jobId, out }));
     expect(text).toContain('lines      8 read, 7 sent, 1 bad');
+    expect(text).toMatch(/status {5}running,/);
+    expect(text).toContain('progress   3 of 7 requests finished (42.9%): 2 answered, 1 failed or rejected, 4 not finished');
     expect(text).toContain('router     4 routed, 1 deferred (waiting), 1 rejected, 1 not decided yet (or dead-lettered)');
     expect(text).toContain('rejected   no_feasible_model 1');
     expect(text).toContain('outcomes   2 received');
@@ -119,7 +122,39 @@ describe('switchyard jobs / job', () => {
     const text = await capture((out) => runJobs({ postgresUrl: stack().postgresUrl, limit: 5, tenant, out }));
     const lines = text.trim().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[2]).toMatch(new RegExp(`^${jobId}\\s+${tenant}\\s+submitted\\s+\\S+ \\S+\\s+7\\s+1\\s+4\\s+1\\s+1\\s+1$`));
+    expect(lines[2]).toMatch(new RegExp(`^${jobId}\\s+${tenant}\\s+running\\s+\\S+ \\S+\\s+7\\s+1\\s+4\\s+1\\s+1\\s+1\\s+3 \\(42\\.9%\\)$`));
+  });
+
+  it('waits until every request has an answer or an error, then says completed', async () => {
+    const insertOutcome = (c: { query: (q: string, v: unknown[]) => Promise<unknown> }, i: number, error: string | null): Promise<unknown> =>
+      c.query(
+        `INSERT INTO switchyard.outcomes (request_id, job_id, tenant, model, batch_id, quality, prompt_tokens, completion_tokens,
+           latency_ms, error, cost_usd, cost_source, completed_at, completed_at_ms, event_digest, source_topic, source_partition, source_offset)
+         VALUES ($1, $2, $3, $4, 'b', $5, 10, 90, 5, $6, 0.001, 'reported', now(), 0, 'd', 't', 0, $7)`,
+        [`${jobId}-L${i}`, jobId, tenant, models[0], error === null ? 1 : null, error, 100 + i],
+      );
+    const logged: string[] = [];
+    // Three requests finish while the command waits (one only in the results table); the fourth
+    // (an error) completes the job.
+    const finishLater = (async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      await withClient(stack().adminUrl, async (c) => {
+        for (const i of [2, 5]) await insertOutcome(c, i, null);
+        // An answer in the results table counts as well (the recorder writes both; either is enough).
+        await c.query(
+          `INSERT INTO switchyard.results (request_id, job_id, custom_id, model, status_code, response, error, prompt_tokens, completion_tokens, latency_ms, completed_at)
+           VALUES ($1, $2, 'c-8', $3, 200, '{}'::jsonb, NULL, 10, 5, 7, now())`,
+          [`${jobId}-L8`, jobId, models[0]],
+        );
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      await withClient(stack().adminUrl, (c) => insertOutcome(c, 4, 'HTTP 500 after 3 attempts'));
+    })();
+    const text = await capture((out) => runJob({ postgresUrl: stack().postgresUrl, jobId, out, wait: { pollMs: 100, timeoutMs: 30_000, log: (l) => logged.push(l) } }));
+    await finishLater;
+    expect(logged[0]).toContain('3 of 7 requests finished');
+    expect(logged.at(-1)).toContain('7 of 7 requests finished (100.0%): 5 answered, 2 failed or rejected, 0 not finished');
+    expect(text).toMatch(/status {5}completed,/);
   });
 
   it('says when a job does not exist', async () => {

@@ -1,6 +1,8 @@
 // `switchyard report <job>` on the real Postgres, opened in headless Chromium with every
 // network request refused: the page must draw all its charts from the file alone.
-// Chromium comes from Debian's `chromium` package (.ci/run installs it).
+// Chromium is found or installed by test/support/chromium.ts (Debian's `chromium` package when
+// the tests run as root); where it can be neither, the browser checks are skipped with the
+// command to run.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, recordDecisions, recordOutcomes } from '@switchyard/store';
 import type { DecisionRecord, OutcomeRecord, Pool } from '@switchyard/store';
 import { beginJob, finishJob, loadReportData } from '@switchyard/cli';
+import { findOrInstallChromium } from '../support/chromium.ts';
 import { stack, uniqueName, withClient } from '../support/index.ts';
 
 const run = promisify(execFile);
@@ -95,9 +98,9 @@ function outcome(i: number, model: string, segment: string, quality: number): Ou
 /** Distinct byte values of a PNG's decompressed scanlines (a blank page has very few). */
 // Flags from the project's headless runs: no sandbox (CI runs as root), no GPU, and none of the
 // browser's own background traffic, so any request seen would come from the page.
-function launchBrowser(): Promise<Browser> {
+function launchBrowser(executablePath: string): Promise<Browser> {
   return chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }
@@ -112,6 +115,14 @@ function distinctPixelBytes(png: Buffer): number {
   }
   return new Set(inflateSync(Buffer.concat(idat))).size;
 }
+
+// Decided once, before the tests are collected, so the browser checks can be skipped with the reason.
+const chromiumPath = await (async (): Promise<string | null> => {
+  const found = await findOrInstallChromium(process.env, (line) => console.log(`[report test] ${line}`));
+  if (found.ok) return found.path;
+  console.warn(`[report test] skipping the browser checks: ${found.reason}`);
+  return null;
+})();
 
 describe('switchyard report', () => {
   let pool: Pool;
@@ -135,7 +146,18 @@ describe('switchyard report', () => {
       decision(quietJobId, 1, { model: mC, predictedQuality: 0.4 }),
     ]);
     await recordOutcomes(pool, executed.map(([model, segment, quality], i) => outcome(i, model, segment, quality)));
-    browser = await launchBrowser();
+    // Model a's budget over the job's three minutes (t0 .. t0 + 2 min): 150 tokens a minute, so
+    // alone it serves floor(450 / 107.5) = 4 of the job's 8 requests (a's estimates in this job:
+    // 100, 110, 120 and 100). Windows outside the job's span do not count.
+    await withClient(stack().adminUrl, async (c) => {
+      for (const [start, limit] of [[t0 - 60_000, 10_000], [t0, 150], [t0 + 60_000, 150], [t0 + 120_000, 150], [t0 + 180_000, 10_000]] as const) {
+        await c.query(
+          `INSERT INTO switchyard.budget_usage (rule_id, subject, window_start_ms, window_ms, limit_tokens) VALUES ($1, $2, $3, 60000, $4)`,
+          [`${prefix}-minute`, mA, start, limit],
+        );
+      }
+    });
+    if (chromiumPath !== null) browser = await launchBrowser(chromiumPath);
   });
 
   afterAll(async () => {
@@ -148,6 +170,7 @@ describe('switchyard report', () => {
       await c.query('DELETE FROM switchyard.outcome_stats WHERE model = ANY($1)', [models]);
       await c.query('DELETE FROM switchyard.decisions WHERE job_id = ANY($1)', [[jobId, quietJobId]]);
       await c.query('DELETE FROM switchyard.jobs WHERE job_id = ANY($1)', [[jobId, quietJobId]]);
+      await c.query('DELETE FROM switchyard.budget_usage WHERE rule_id = $1', [`${prefix}-minute`]);
     });
   });
 
@@ -172,6 +195,14 @@ describe('switchyard report', () => {
       [mB, expect.closeTo(3 / 7, 9)],
       [mC, expect.closeTo(3.5 / 7, 9)],
     ]);
+    // Held to the job's budget, over its 8 requests (7 answered, 1 rejected): a serves 4 of them;
+    // b and c have no budget rule, so nothing bounds them.
+    expect(data.quality).toMatchObject({ requests: 8, jobMeanOverRequests: expect.closeTo(4.5 / 8, 9) });
+    expect(data.quality?.perModel.map((m) => [m.model, m.servedRequests, m.meanOverRequests])).toEqual([
+      [mA, 4, expect.closeTo((4 / 7) * (4 / 8), 9)],
+      [mB, null, expect.closeTo(3 / 7, 9)],
+      [mC, null, expect.closeTo(3.5 / 7, 9)],
+    ]);
     // The analysts' regret view reaches the same best model and the same numbers.
     const regret = await pool.query<{ best_model: string; best_expected_reward: number; realized_reward: number; rewarded: string }>(
       'SELECT best_model, best_expected_reward::float8, realized_reward::float8, rewarded FROM switchyard.regret_by_job WHERE job_id = $1',
@@ -191,7 +222,7 @@ describe('switchyard report', () => {
     await expect(loadReportData(pool, `${prefix}-nope`)).rejects.toMatchObject({ code: 'not_found' });
   });
 
-  it('writes a report that Chromium draws with every network request refused', async () => {
+  it.skipIf(chromiumPath === null)('writes a report that Chromium draws with every network request refused', async () => {
     const out = join(dir, 'report.html');
     const cli = await run(process.execPath, ['services/cli/bin/switchyard.mjs', 'report', jobId, '--out', out], { env: process.env });
     expect(cli.stdout.trim()).toBe(out);
@@ -241,7 +272,7 @@ describe('switchyard report', () => {
     await context.close();
   });
 
-  it('renders a job without outcomes with a note instead of the quality chart', async () => {
+  it.skipIf(chromiumPath === null)('renders a job without outcomes with a note instead of the quality chart', async () => {
     const out = join(dir, 'quiet.html');
     const cli = await run(process.execPath, ['services/cli/bin/switchyard.mjs', 'report', quietJobId, '--out', out], { env: process.env });
     expect(cli.stdout.trim()).toBe(out);

@@ -35,6 +35,7 @@ export {
   allowedModelsList,
   epochMillisRule,
   hasInput,
+  hasLoneSurrogate,
   isBlankPrompt,
   maxOutputTokensRule,
   metadataMap,

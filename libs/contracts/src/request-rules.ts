@@ -12,7 +12,12 @@ export const INT32_MAX = 2_147_483_647;
 /** A lone UTF-16 surrogate cannot be encoded as UTF-8 (Avro strings are UTF-8). */
 const loneSurrogate = /\p{Cs}/u;
 
-export const wellFormedText = z.string().refine((s) => !loneSurrogate.test(s), 'must be well-formed Unicode (no lone surrogates)');
+/** True when the string holds a lone UTF-16 surrogate, which Avro (UTF-8) cannot carry. */
+export function hasLoneSurrogate(s: string): boolean {
+  return loneSurrogate.test(s);
+}
+
+export const wellFormedText = z.string().refine((s) => !hasLoneSurrogate(s), 'must be well-formed Unicode (no lone surrogates)');
 
 /** A prompt that is empty or only whitespace (String.prototype.trim's set: Unicode spaces, line terminators, BOM) carries nothing to route. */
 export function isBlankPrompt(prompt: string): boolean {

@@ -28,13 +28,54 @@ function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
+/** Logit margin by which the designated best model of a task kind beats every other model there. */
+const KIND_LEAD = 0.6;
+
 /**
- * Deterministic synthetic routing data with the structure routing exploits: tasks split into
- * topic clusters, each with its own vocabulary, so nearby prompts share words; per (model, task)
- * skill and per (model, cluster) deviations, so which model is best depends on the topic;
- * a latent per-query difficulty; 0/1 quality drawn from a logistic model; per-model price per
- * token (log-uniform over two decades, better models dearer on average) and per (model, task)
- * response length, cost = tokens x price. Tokens use the 4 chars/token estimate.
+ * Model tiers: price and general skill rise together (quality costs money), with diminishing
+ * returns in skill. Price per token is log-spaced over about two decades (1e-7 .. 2e-5 USD),
+ * with jitter too small to reorder neighbours.
+ */
+function modelTiers(rand: () => number, M: number): { skill: Float64Array; pricePerToken: Float64Array } {
+  const tier = (m: number): number => (M === 1 ? 1 : m / (M - 1));
+  const skill = Float64Array.from({ length: M }, (_, m) => -1 + 2.2 * Math.pow(tier(m), 0.8));
+  const pricePerToken = Float64Array.from({ length: M }, (_, m) => Math.pow(10, -7 + 2.3 * tier(m) + 0.05 * gaussian(rand)));
+  return { skill, pricePerToken };
+}
+
+/**
+ * Per task kind, each model's skill: its tier skill scaled by how much paying more helps on that
+ * kind, plus per-kind noise. Every other kind has a specialist, a model below the top tier that
+ * leads there (a cheap code model, a mid-size math model); on the other kinds the top tier
+ * leads. So no model is best on every kind once there are two kinds and two models, and the
+ * dearest model is still the best on average.
+ */
+function kindSkills(rand: () => number, base: Float64Array, nTasks: number): Float64Array[] {
+  const M = base.length;
+  const top = M - 1;
+  const out: Float64Array[] = [];
+  for (let t = 0; t < nTasks; t++) {
+    const payoff = 0.5 + rand(); // 0.5 .. 1.5: how much the tier matters on this kind
+    const skills = Float64Array.from(base, (b) => b * payoff + gaussian(rand) * 0.25);
+    const leader = M > 1 && t % 2 === 1 ? Math.floor(rand() * top) : top;
+    let rival = -Infinity;
+    for (let m = 0; m < M; m++) if (m !== leader) rival = Math.max(rival, skills[m]!);
+    skills[leader] = Math.max(skills[leader]!, rival + KIND_LEAD);
+    out.push(skills);
+  }
+  return out;
+}
+
+/**
+ * Deterministic synthetic routing data with the trade-off real model pools have: tasks (kinds of
+ * query) split into topic clusters, each with its own vocabulary, so nearby prompts share words;
+ * model tiers where quality costs money (price and general skill rise together); task kinds on
+ * which paying more helps more or less, and kinds where a cheaper specialist beats the top tier,
+ * so no model is best on every kind; per (model, cluster) deviations; a latent per-query
+ * difficulty (kinds and clusters differ in difficulty); 0/1 quality from a logistic model;
+ * per (model, task) response length, cost = tokens x price. Tokens use the 4 chars/token
+ * estimate. Model parameters are drawn before any query, so every caller with the same seed and
+ * model count (router reference, executor simulator) sees the same models whatever the sizes.
  */
 export function generateSyntheticDataset(opts: SyntheticDatasetOptions): Dataset {
   const rand = mulberry32(opts.seed);
@@ -45,29 +86,25 @@ export function generateSyntheticDataset(opts: SyntheticDatasetOptions): Dataset
   if (!(M >= 1 && nTasks >= 1 && nClusters >= 1)) throw new RangeError('models, tasks and clusters must be >= 1');
 
   const models = Array.from({ length: M }, (_, m) => `synthetic-model-${String(m).padStart(2, '0')}`);
-  const baseSkill = Float64Array.from({ length: M }, () => gaussian(rand) * 0.8);
-  // Price rises with skill (as in practice) plus noise: USD per token, 1e-7 .. 3e-5.
-  const pricePerToken = Float64Array.from(baseSkill, (s) =>
-    Math.pow(10, -6.2 + 0.45 * s + 0.35 * gaussian(rand)),
-  );
-  const taskSkill: Float64Array[] = [];
+  const { skill, pricePerToken } = modelTiers(rand, M);
+  const taskSkill = kindSkills(rand, skill, nTasks);
   const responseLen: Float64Array[] = [];
   const taskWords: string[][] = [];
   const clusterWords: string[][][] = [];
   const clusterSkill: Float64Array[][] = [];
   const clusterDifficulty: number[][] = [];
   for (let t = 0; t < nTasks; t++) {
-    taskSkill.push(Float64Array.from({ length: M }, (_, m) => baseSkill[m]! + gaussian(rand) * 0.7));
     const meanLen = 20 + rand() * 300;
     responseLen.push(Float64Array.from({ length: M }, () => meanLen * Math.exp(gaussian(rand) * 0.4)));
     taskWords.push(Array.from({ length: 40 }, () => word(rand)));
+    const kindDifficulty = (rand() - 0.5) * 2; // easy kinds leave little for dear models to add
     const cw: string[][] = [];
     const cs: Float64Array[] = [];
     const cd: number[] = [];
     for (let c = 0; c < nClusters; c++) {
       cw.push(Array.from({ length: 25 }, () => word(rand)));
-      cs.push(Float64Array.from({ length: M }, () => gaussian(rand) * 0.8));
-      cd.push(gaussian(rand) * 0.8);
+      cs.push(Float64Array.from({ length: M }, () => gaussian(rand) * 0.3));
+      cd.push(kindDifficulty + gaussian(rand) * 0.6);
     }
     clusterWords.push(cw);
     clusterSkill.push(cs);
@@ -93,7 +130,7 @@ export function generateSyntheticDataset(opts: SyntheticDatasetOptions): Dataset
     const cost = new Float64Array(M);
     const tokens = new Float64Array(M);
     for (let m = 0; m < M; m++) {
-      const logit = 1.2 + taskSkill[t]![m]! + clusterSkill[t]![c]![m]! - difficulty;
+      const logit = 0.5 + taskSkill[t]![m]! + clusterSkill[t]![c]![m]! - difficulty;
       quality[m] = rand() < missingRate ? Number.NaN : rand() < sigmoid(logit) ? 1 : 0;
       const out = Math.max(1, Math.round(responseLen[t]![m]! * Math.exp(gaussian(rand) * 0.3)));
       tokens[m] = promptTokens + out;

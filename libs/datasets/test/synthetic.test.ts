@@ -26,17 +26,34 @@ describe('generateSyntheticDataset', () => {
     }
   });
 
-  it('makes the best model depend on the task (so routing has something to learn)', () => {
+  const big = generateSyntheticDataset({ nHistory: 20_000, nTest: 0, models: 6, tasks: 3, seed: 42 });
+  const meanQuality = (qs: readonly { quality: Float64Array }[], m: number): number => {
+    const vals = qs.map((q) => q.quality[m]!).filter((v) => !Number.isNaN(v));
+    return vals.reduce((a, b) => a + b, 0) / vals.length;
+  };
+  const pricePerToken = (m: number): number => big.history[0]!.cost[m]! / big.history[0]!.tokens[m]!;
+
+  it('makes the best model depend on the task: no model is best on every task', () => {
     const best = new Set<number>();
     for (const task of ['task-0', 'task-1', 'task-2']) {
-      const qs = ds.history.filter((q) => q.task === task);
-      const acc = Array.from({ length: 6 }, (_, m) => {
-        const vals = qs.map((q) => q.quality[m]!).filter((v) => !Number.isNaN(v));
-        return vals.reduce((a, b) => a + b, 0) / vals.length;
-      });
+      const qs = big.history.filter((q) => q.task === task);
+      const acc = big.models.map((_, m) => meanQuality(qs, m));
       best.add(acc.indexOf(Math.max(...acc)));
     }
     expect(best.size).toBeGreaterThan(1);
+  });
+
+  it('makes quality cost money: the best model overall is the dearest, the cheapest is the worst', () => {
+    const acc = big.models.map((_, m) => meanQuality(big.history, m));
+    const prices = big.models.map((_, m) => pricePerToken(m));
+    const best = acc.indexOf(Math.max(...acc));
+    expect(prices[best]).toBe(Math.max(...prices));
+    expect(acc[prices.indexOf(Math.min(...prices))]).toBe(Math.min(...acc));
+  });
+
+  it('draws the models before the queries, so the same seed gives the same models at any size', () => {
+    const small = generateSyntheticDataset({ nHistory: 5, nTest: 1, models: 6, tasks: 3, seed: 42 });
+    expect(small.models.map((_, m) => small.history[0]!.cost[m]! / small.history[0]!.tokens[m]!)).toEqual(big.models.map((_, m) => pricePerToken(m)));
   });
 
   it('prices models differently', () => {

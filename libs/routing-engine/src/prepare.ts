@@ -1,7 +1,7 @@
 // The asynchronous half of a slice: decode, validate, then embed/search/estimate in the
 // scoring workers; the result is in priority order and ready for the synchronous decide.
 // A deferred record that is not due yet ends the slice (its partition pauses).
-import type { DeadLetterReason, RequestV1 } from '@switchyard/contracts';
+import type { DeadLetterReason, RequestV2 } from '@switchyard/contracts';
 import { SliceOutput } from './outputs.ts';
 import type { EngineParts } from './parts.ts';
 import type { ScoreTask } from './scoring-task.ts';
@@ -66,7 +66,7 @@ async function readRecords(
   return { candidates, processed, pauseUntilMs };
 }
 
-function admit(p: EngineParts, record: InputRecord, value: RequestV1, deferrals: number, into: Candidate[], out: SliceOutput): DeadLetterReason | null {
+function admit(p: EngineParts, record: InputRecord, value: RequestV2, deferrals: number, into: Candidate[], out: SliceOutput): DeadLetterReason | null {
   const v = p.validate(value, p.clock());
   if (!v.ok) {
     out.deadLetter(record, v.reason, v.detail);
@@ -144,6 +144,6 @@ function taskOf(chunk: readonly Candidate[], dim: number, pricing: { readonly al
 }
 
 /** Postgres text cannot hold NUL; such ids are refused before routing but may sit in the deferred topic. */
-function storableIds(r: RequestV1): boolean {
+function storableIds(r: RequestV2): boolean {
   return !r.requestId.includes('\u0000') && !r.jobId.includes('\u0000') && !r.tenant.includes('\u0000');
 }

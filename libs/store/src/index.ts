@@ -71,8 +71,10 @@ export { UsdBudgetGate, type UsdGateOptions, type UsdGateRequest, type UsdGateVe
 export { beginJob, finishJob, recordBadLines, readBadLines, readJob, listJobs, decisionTotals } from './jobs.ts';
 export type { BadLine, BeginJobResult, DecisionTotals, JobCounts, JobRow, JobStatusKind, JobSummary, ModelDecisions, NewJob, SourceFormat } from './jobs.ts';
 export { outcomesAvailable, outcomeTotals } from './job-outcomes.ts';
+export { finishedCounts } from './job-progress.ts';
+export type { FinishedCounts } from './job-progress.ts';
 export type { ModelOutcomes, OutcomeTotals } from './job-outcomes.ts';
-export { readDecisionTenants, readQualityAgainstModels, readRoutedTokensPerMinute } from './reports.ts';
-export type { JobQuality, TokensPerMinute } from './reports.ts';
+export { readBudgetGrants, readDecisionTenants, readQualityAgainstModels, readRoutedTokensPerMinute } from './reports.ts';
+export type { BudgetGrant, JobQuality, TokensPerMinute } from './reports.ts';
 export { backendPidsOf, deleteRunRows } from './housekeeping.ts';
 export { insertResults, firstPerRequest, readResultsPage, streamJobResults, type ResultRecord, type StoredResult, type ResultsCursor } from './results.ts';

@@ -4,7 +4,7 @@
 import type { Queryable } from './decisions.ts';
 
 /** The formats a job file can have (the CLI's sources). */
-export type SourceFormat = 'jsonl' | 'csv' | 'parquet';
+export type SourceFormat = 'jsonl' | 'csv' | 'parquet' | 'openai' | 'anthropic';
 
 /** A line of a job file that was not submitted, and why. */
 export interface BadLine {

@@ -3,8 +3,9 @@
 import { createPool } from '@switchyard/store';
 import type { Queryable } from '@switchyard/store';
 import { CliError } from './errors.ts';
-import { decisionTotals, listJobs, readBadLines, readJob } from '@switchyard/store';
-import { outcomeTotals } from '@switchyard/store';
+import { decisionTotals, finishedCounts, listJobs, outcomeTotals, readBadLines, readJob } from '@switchyard/store';
+import { progressOf } from './job-progress.ts';
+import type { JobProgress } from './job-progress.ts';
 import { formatNumber, renderTable } from './table.ts';
 
 export interface JobsCommandOptions {
@@ -24,7 +25,12 @@ async function withDb<T>(url: string, body: (db: Queryable) => Promise<T>): Prom
 }
 
 export async function runJobs(opts: JobsCommandOptions): Promise<void> {
-  const jobs = await withDb(opts.postgresUrl, (db) => listJobs(db, { limit: opts.limit, tenant: opts.tenant }));
+  const jobs = await withDb(opts.postgresUrl, async (db) => {
+    const listed = await listJobs(db, { limit: opts.limit, tenant: opts.tenant });
+    const out: Array<(typeof listed)[number] & { progress: JobProgress }> = [];
+    for (const j of listed) out.push({ ...j, progress: progressOf(j.linesProduced, j.status, await finishedCounts(db, j.jobId)) });
+    return out;
+  });
   if (jobs.length === 0) {
     opts.out.write('no jobs yet (switchyard submit <file>)\n');
     return;
@@ -41,11 +47,12 @@ export async function runJobs(opts: JobsCommandOptions): Promise<void> {
       { title: 'deferred', align: 'right' },
       { title: 'rejected', align: 'right' },
       { title: 'pending', align: 'right' },
+      { title: 'finished', align: 'right' },
     ],
     jobs.map((j) => [
       j.jobId,
       j.tenant,
-      j.status,
+      j.progress.completed ? 'completed' : j.status === 'submitted' ? 'running' : j.status,
       j.submittedAt.toISOString().replace('T', ' ').slice(0, 19),
       j.linesProduced,
       j.linesRejected,
@@ -53,6 +60,7 @@ export async function runJobs(opts: JobsCommandOptions): Promise<void> {
       j.deferred,
       j.rejected,
       Math.max(0, j.linesProduced - j.routed - j.rejected - j.deferred),
+      `${j.progress.succeeded + j.progress.failed} (${percent(j.progress)})`,
     ]),
   );
   opts.out.write(`${table}\n`);
@@ -62,12 +70,47 @@ export interface JobCommandOptions {
   readonly postgresUrl: string;
   readonly jobId: string;
   readonly out: NodeJS.WritableStream;
+  /** Poll until the job completes, printing its progress as it changes, then show it. */
+  readonly wait?: { readonly pollMs: number; readonly timeoutMs: number; readonly log: (line: string) => void; readonly clock?: () => number } | undefined;
+}
+
+function percent(p: JobProgress): string {
+  return p.sent === 0 ? '-' : `${(((p.succeeded + p.failed) / p.sent) * 100).toFixed(1)}%`;
+}
+
+export function describeProgress(p: JobProgress): string {
+  return (
+    `${formatNumber(p.succeeded + p.failed)} of ${formatNumber(p.sent)} requests finished (${percent(p)}): ` +
+    `${formatNumber(p.succeeded)} answered, ${formatNumber(p.failed)} failed or rejected, ${formatNumber(p.unfinished)} not finished`
+  );
+}
+
+async function waitForCompletion(db: Queryable, jobId: string, wait: NonNullable<JobCommandOptions['wait']>): Promise<void> {
+  const clock = wait.clock ?? Date.now;
+  const deadline = clock() + wait.timeoutMs;
+  let last = '';
+  for (;;) {
+    const job = await readJob(db, jobId);
+    if (job === null) throw new CliError('not_found', `no job ${jobId} (switchyard jobs lists them)`);
+    const p = progressOf(job.linesProduced, job.status, await finishedCounts(db, jobId));
+    const line = `${jobId}: ${describeProgress(p)}`;
+    if (line !== last) wait.log(line);
+    last = line;
+    if (p.completed || job.status === 'failed') return;
+    if (clock() >= deadline) {
+      wait.log(`${jobId}: not complete after ${Math.round(wait.timeoutMs / 1000)} s; unfinished requests may be dead-lettered (see the dead-letter topic)`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, wait.pollMs));
+  }
 }
 
 export async function runJob(opts: JobCommandOptions): Promise<void> {
   await withDb(opts.postgresUrl, async (db) => {
+    if (opts.wait !== undefined) await waitForCompletion(db, opts.jobId, opts.wait);
     const job = await readJob(db, opts.jobId);
     if (job === null) throw new CliError('not_found', `no job ${opts.jobId} (switchyard jobs lists them)`);
+    const progress = progressOf(job.linesProduced, job.status, await finishedCounts(db, opts.jobId));
     const d = await decisionTotals(db, opts.jobId);
     const outcomes = await outcomeTotals(db, opts.jobId);
     const bad = await readBadLines(db, opts.jobId, 10);
@@ -77,7 +120,8 @@ export async function runJob(opts: JobCommandOptions): Promise<void> {
       `tenant     ${job.tenant}`,
       `source     ${job.source} (${job.sourceFormat}, ${formatNumber(job.sourceBytes)} bytes)`,
       `topic      ${job.topic}`,
-      `status     ${job.status}${job.error !== null ? ` (${job.error})` : ''}, attempt ${job.attempts}, submitted ${job.submittedAt.toISOString()}`,
+      `status     ${progress.completed ? 'completed' : job.status === 'submitted' ? 'running' : job.status}${job.error !== null ? ` (${job.error})` : ''}, attempt ${job.attempts}, submitted ${job.submittedAt.toISOString()}`,
+      `progress   ${describeProgress(progress)}`,
       `lines      ${formatNumber(job.linesRead)} read, ${formatNumber(job.linesProduced)} sent, ${formatNumber(job.linesRejected)} bad`,
       `router     ${formatNumber(d.routed)} routed, ${formatNumber(d.deferred)} deferred (waiting), ${formatNumber(d.rejected)} rejected, ${formatNumber(pending)} not decided yet (or dead-lettered)`,
     ];

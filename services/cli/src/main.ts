@@ -1,7 +1,7 @@
 // `switchyard` entry point: the only module of the CLI that reads process.env and argv.
-//   submit <file>     send a bulk job (JSONL, CSV, Parquet) to the requests topic
+//   submit <file>     send a bulk job (OpenAI Batch, Anthropic Message Batches, JSONL, CSV, Parquet) to the requests topic
 //   jobs              recent jobs and how far the router got with them
-//   job <id>          one job in detail
+//   job <id>          one job in detail, its progress to completion (--wait polls until complete)
 //   route             route a file offline, without Kafka (per-model batch files + decisions)
 //   report <id>       one self-contained HTML report of a job (charts inline, no network)
 //   results <id>      a job's answers in OpenAI or Anthropic batch output format
@@ -18,6 +18,8 @@ import { runLabel } from './label/command.ts';
 import { runReport } from './report/command.ts';
 import { runResults } from './results/command.ts';
 import { runRoute } from './route/command.ts';
+import { SOURCE_FORMATS } from './source/record.ts';
+import type { SourceFormat } from './source/record.ts';
 import { runSubmit } from './submit/command.ts';
 import type { CompressionCodec } from '@switchyard/kafka-io';
 
@@ -51,9 +53,10 @@ const program = new Command('switchyard')
 withEndpointOptions(
   program
     .command('submit')
-    .description('Send a bulk job (JSONL, CSV or Parquet; one request a line) to the requests topic and print its job id.')
-    .argument('<file>', 'job file: .jsonl, .csv or .parquet')
-    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['jsonl', 'csv', 'parquet']))
+    .description('Send a bulk job (an OpenAI or Anthropic batch file, or JSONL, CSV or Parquet; one request a line) to the requests topic and print its job id.')
+    .argument('<file>', 'job file: .jsonl (native, OpenAI Batch or Anthropic Message Batches, told by its first line), .csv or .parquet')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension and first line)').choices(SOURCE_FORMATS))
+    .option('--models <list>', "the router's model pool, comma-separated: a line pinned to another model is a bad line (default: not checked here; the router dead-letters it as unknown_model)")
     .option('--job-id <id>', 'job id (default: derived from tenant, path, size and mtime, so re-running is the same job)')
     .option('--tenant <tenant>', 'tenant owning the job (env SWITCHYARD_TENANT)', env['SWITCHYARD_TENANT'] ?? 'default')
     .option('--topic <topic>', 'requests topic (env SWITCHYARD_TOPIC_REQUESTS)', env['SWITCHYARD_TOPIC_REQUESTS'] ?? 'requests')
@@ -74,8 +77,9 @@ withEndpointOptions(
   const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
   const result = await runSubmit({
     file,
-    format: o['format'] as 'jsonl' | 'csv' | 'parquet' | undefined,
+    format: o['format'] as SourceFormat | undefined,
     jobId: o['jobId'] as string | undefined,
+    knownModels: typeof o['models'] === 'string' ? o['models'].split(',').map((m) => m.trim()).filter((m) => m !== '') : undefined,
     tenant: o['tenant'] as string,
     topic: o['topic'] as string,
     partitions: o['partitions'] as number,
@@ -125,10 +129,17 @@ withEndpointOptions(
 });
 
 withEndpointOptions(
-  program.command('job').description('Status of one job: submitted, routed per model, deferred, rejected, outcomes, tokens.').argument('<jobId>', 'job id printed by submit'),
+  program
+    .command('job')
+    .description('Status of one job: progress to completion (answered, failed, not finished), routed per model, deferred, rejected, outcomes, tokens.')
+    .argument('<jobId>', 'job id printed by submit')
+    .option('--wait', 'poll until every request has an answer or an error, printing progress as it changes', false)
+    .option('--timeout <s>', 'give up waiting after this many seconds', positiveInt, 3_600)
+    .option('--poll <s>', 'seconds between polls while waiting', positiveInt, 2),
 ).action(async (jobId: string, o: Record<string, unknown>) => {
   const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
-  await runJob({ postgresUrl: endpoints.postgresUrl, jobId, out: process.stdout });
+  const wait = o['wait'] === true ? { pollMs: (o['poll'] as number) * 1000, timeoutMs: (o['timeout'] as number) * 1000, log } : undefined;
+  await runJob({ postgresUrl: endpoints.postgresUrl, jobId, out: process.stdout, wait });
 });
 
 withEndpointOptions(
@@ -160,9 +171,9 @@ withEndpointOptions(
 program
   .command('route')
   .description("Route a job file offline with the router's routing step and workers (no Kafka, no Postgres): per-model batch files, decisions, dead letters.")
-  .requiredOption('--in <file>', 'job file: .jsonl, .csv or .parquet (same format as submit)')
+  .requiredOption('--in <file>', 'job file in any format submit reads')
   .requiredOption('--out <dir>', 'output folder (batches/<model>.jsonl, decisions.jsonl, dead-letters.jsonl, summary.json)')
-  .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['jsonl', 'csv', 'parquet']))
+  .addOption(new Option('--format <format>', 'input format (default: from the extension and first line)').choices(SOURCE_FORMATS))
   .option('--config <file>', 'router config JSON (shared config + routerService), as the router service reads it')
   .option('--data <path>', 'reference data set when no --config (default ../shared/data/routerbench-subset when present)')
   .option('--synthetic', 'generated reference data instead of a data set', false)
@@ -177,7 +188,7 @@ program
     await runRoute({
       in: o['in'] as string,
       out: o['out'] as string,
-      format: o['format'] as 'jsonl' | 'csv' | 'parquet' | undefined,
+      format: o['format'] as SourceFormat | undefined,
       configFile: o['config'] as string | undefined,
       data: o['data'] as string | undefined,
       synthetic: o['synthetic'] === true,

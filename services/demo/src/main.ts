@@ -34,7 +34,7 @@ import {
   startRouter,
 } from './services.ts';
 import type { RouterHandle } from './services.ts';
-import { renderSummary } from './summary.ts';
+import { renderComparison, renderSummary } from './summary.ts';
 import { accountedFor, waitUntilAccounted } from './wait.ts';
 import type { Accounting } from './wait.ts';
 import { repoRootDir } from './paths.ts';
@@ -212,6 +212,8 @@ async function printSummary(pg: Pool, info: StackInfo, ctx: { readonly jobId: st
     say(`\nanswers: ${r.answered} in ${r.outFile}, ${r.errors} errors in ${r.errorsFile} (switchyard results ${jobId} --out F)`);
   }
   const report = await runReport({ postgresUrl: info.postgresUrl, jobId, outFile: join(outDir, 'report.html') });
+  const comparison = renderComparison(report.quality);
+  if (comparison !== null) say(`\n${comparison}`);
   say('');
   say(`HTML report (self-contained, opens offline): ${report.path}`);
   say('');

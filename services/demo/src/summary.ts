@@ -1,7 +1,7 @@
 // The demo's closing table: per model, what the router decided (requests, estimated tokens,
 // batches, mean predicted quality) and, when outcomes came back, what actually happened.
 import { renderTable } from '@switchyard/cli';
-import type { Cell, ModelDecisions, ModelOutcomes } from '@switchyard/cli';
+import type { Cell, ModelDecisions, ModelOutcomes, ReportQuality } from '@switchyard/cli';
 
 function fixed(v: number | null | undefined, digits: number): string | null {
   return v === null || v === undefined || !Number.isFinite(v) ? null : v.toFixed(digits);
@@ -56,4 +56,29 @@ export function renderSummary(perModel: readonly ModelDecisions[], outcomes: rea
       : []),
   ]);
   return renderTable(columns, rows);
+}
+
+/**
+ * What routing bought, as the report computes it: the job's mean quality per request against
+ * each single model held to the same token budget and windows (a model alone serves only the
+ * requests its own budget fits; the others score 0). Null before outcomes.
+ */
+export function renderComparison(quality: ReportQuality | null): string | null {
+  if (quality === null) return null;
+  const rows: Cell[][] = [
+    ['this job, as routed', fixed(quality.jobMeanOverRequests, 3), `${quality.rewarded} of ${quality.requests}`],
+    ...quality.perModel.map((m): Cell[] => [
+      `${m.model} alone`,
+      fixed(m.meanOverRequests, 3),
+      m.meanOverRequests === null ? 'no outcomes' : m.servedRequests === null ? 'all (no budget bound)' : `${m.servedRequests} of ${quality.requests}`,
+    ]),
+  ];
+  const best = quality.perModel.reduce<{ model: string; v: number } | null>(
+    (b, m) => (m.meanOverRequests !== null && (b === null || m.meanOverRequests > b.v) ? { model: m.model, v: m.meanOverRequests } : b),
+    null,
+  );
+  const table = renderTable([{ title: 'same budget and windows' }, { title: 'quality per request', align: 'right' }, { title: 'requests served', align: 'right' }], rows);
+  if (best === null) return table;
+  const gap = quality.jobMeanOverRequests - best.v;
+  return `${table}\nrouting ${gap >= 0 ? 'scored' : 'fell'} ${Math.abs(gap).toFixed(3)} ${gap >= 0 ? 'above' : 'below'} the best single model under the same budget (${best.model})`;
 }

@@ -252,18 +252,29 @@ export function tokensChart(series: TokenSeries, colours: Colours): string {
   );
 }
 
+/** "served 620 of 1,000" when a budget kept the model from serving every request. */
+function servedNote(served: number | null, requests: number): string {
+  return served === null || served >= requests ? '' : ` (budget serves ${fmtInt(served)} of ${fmtInt(requests)})`;
+}
+
 export function qualityChart(quality: ReportQuality, colours: Colours): string {
   const rows = [
-    { model: 'this job (as routed)', value: quality.jobMeanReward, label: fmtQuality(quality.jobMeanReward), colour: '#222222', cls: 'mark-job' },
+    {
+      model: 'this job (as routed)',
+      value: quality.jobMeanOverRequests,
+      label: fmtQuality(quality.jobMeanOverRequests) + servedNote(quality.rewarded, quality.requests),
+      colour: '#222222',
+      cls: 'mark-job',
+    },
     ...quality.perModel.map((m) => ({
       model: m.model,
-      value: m.expectedMeanReward ?? 0,
-      label: m.expectedMeanReward === null ? 'no outcomes yet' : fmtQuality(m.expectedMeanReward),
+      value: m.meanOverRequests ?? 0,
+      label: m.meanOverRequests === null ? 'no outcomes yet' : fmtQuality(m.meanOverRequests) + servedNote(m.servedRequests, quality.requests),
       colour: colours.get(m.model) ?? '#333',
-      cls: m.expectedMeanReward === null ? 'mark-none' : 'mark',
+      cls: m.meanOverRequests === null ? 'mark-none' : 'mark',
     })),
   ];
   const ref = (x: (v: number) => number, height: number): string =>
-    `<line class="ref" x1="${px(x(quality.jobMeanReward))}" x2="${px(x(quality.jobMeanReward))}" y1="${M.top - 4}" y2="${height - 8}"/>`;
-  return barRows('quality', 'Mean quality of the job against each single model on the same segments', rows, 1, ref);
+    `<line class="ref" x1="${px(x(quality.jobMeanOverRequests))}" x2="${px(x(quality.jobMeanOverRequests))}" y1="${M.top - 4}" y2="${height - 8}"/>`;
+  return barRows('quality', 'Mean quality of the job against each single model on the same segments and budget', rows, 1, ref);
 }

@@ -3,6 +3,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createPool } from '@switchyard/store';
+import type { ReportQuality } from './data.ts';
 import { loadReportData } from './load.ts';
 import { renderReport } from './render.ts';
 
@@ -16,6 +17,8 @@ export interface ReportCommandOptions {
 export interface ReportCommandResult {
   readonly path: string;
   readonly bytes: number;
+  /** The single-model comparison the page shows; null before outcomes. */
+  readonly quality: ReportQuality | null;
 }
 
 export function defaultReportFile(jobId: string): string {
@@ -25,8 +28,11 @@ export function defaultReportFile(jobId: string): string {
 export async function runReport(opts: ReportCommandOptions): Promise<ReportCommandResult> {
   const pool = createPool({ url: opts.postgresUrl, poolMax: 1, applicationName: 'switchyard-cli' });
   let html: string;
+  let quality: ReportQuality | null;
   try {
-    html = renderReport(await loadReportData(pool, opts.jobId));
+    const data = await loadReportData(pool, opts.jobId);
+    quality = data.quality;
+    html = renderReport(data);
   } finally {
     await pool.end();
   }
@@ -34,5 +40,5 @@ export async function runReport(opts: ReportCommandOptions): Promise<ReportComma
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, html, 'utf8');
   await rename(tmp, path);
-  return { path, bytes: Buffer.byteLength(html, 'utf8') };
+  return { path, bytes: Buffer.byteLength(html, 'utf8'), quality };
 }

@@ -36,17 +36,34 @@ export interface ReportTokenBucket {
 }
 
 /**
- * The job against each single model in hindsight. Only the chosen model's result of a request
- * is known, so a model's expected mean on the job is its mean reward on each of the job's
- * segments (its overall mean where it has none in a segment), weighted by the job's outcomes
- * per segment: the estimate of the switchyard.regret_by_job view, per request.
+ * The job against each single model in hindsight, each held to the budget the job had. Only
+ * the chosen model's result of a request is known, so a model's expected mean per request is
+ * its mean reward on each of the job's segments (its overall mean where it has none in a
+ * segment), weighted by the job's outcomes per segment: the estimate of the
+ * switchyard.regret_by_job view. Alone, a model has only its own token budget over the job's
+ * windows, so it serves `servedRequests` of the job's requests and the others score 0
+ * (report/compare.ts says why and how).
  */
 export interface ReportQuality {
   /** Job outcomes that carry a reward (quality, else success, else 0 on error). */
   readonly rewarded: number;
-  /** Mean reward of the job's outcomes (the quality routing achieved). */
+  /** Mean reward of the job's outcomes (the quality of the answers routing got). */
   readonly jobMeanReward: number;
-  readonly perModel: readonly { readonly model: string; readonly expectedMeanReward: number | null }[];
+  /** Requests compared over: those with a rewarded outcome and those the router rejected. */
+  readonly requests: number;
+  /** Routing's mean over `requests` (a rejected request scores 0): the figure the models are held to. */
+  readonly jobMeanOverRequests: number;
+  readonly perModel: readonly ReportModelComparison[];
+}
+
+export interface ReportModelComparison {
+  readonly model: string;
+  /** Expected mean reward per request served; null when the model has no outcomes yet. */
+  readonly expectedMeanReward: number | null;
+  /** Requests it alone could have served within the job's budget and windows; null when no budget bounds it. */
+  readonly servedRequests: number | null;
+  /** Its mean over the job's requests, the unserved ones at 0; null without outcomes. */
+  readonly meanOverRequests: number | null;
 }
 
 export interface ReportData {

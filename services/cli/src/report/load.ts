@@ -1,9 +1,34 @@
 // Assembles one job's report data from what libs/store reads: the jobs row, the router's
 // decisions and the recorded outcomes.
-import { decisionTotals, outcomeTotals, readDecisionTenants, readJob, readQualityAgainstModels, readRoutedTokensPerMinute } from '@switchyard/store';
+import { decisionTotals, outcomeTotals, readBudgetGrants, readDecisionTenants, readJob, readQualityAgainstModels, readRoutedTokensPerMinute } from '@switchyard/store';
 import type { Queryable } from '@switchyard/store';
 import { CliError } from '../errors.ts';
-import type { ReportData, ReportModel } from './data.ts';
+import { budgetFor, compareUnderBudget } from './compare.ts';
+import type { ReportData, ReportModel, ReportQuality } from './data.ts';
+
+/**
+ * The job against each single model (readQualityAgainstModels: the per-request form of the
+ * regret_by_job view), each model then held to the job's budget and windows (compare.ts), over
+ * the job's answered and rejected requests.
+ */
+async function qualityUnderBudget(db: Queryable, jobId: string, tenants: readonly string[], rejected: number): Promise<ReportQuality | null> {
+  const q = await readQualityAgainstModels(db, jobId);
+  if (q === null) return null;
+  const shared = [jobId, ...tenants];
+  const grants = await readBudgetGrants(db, jobId, [...q.perModel.map((m) => m.model), ...shared]);
+  const requests = q.rewarded + rejected;
+  const compared = compareUnderBudget(
+    requests,
+    q.perModel.map((m) => ({ ...m, budgetTokens: budgetFor(m.model, shared, grants) })),
+  );
+  return {
+    rewarded: q.rewarded,
+    jobMeanReward: q.jobMeanReward,
+    requests,
+    jobMeanOverRequests: (q.jobMeanReward * q.rewarded) / requests,
+    perModel: compared.map((c) => ({ model: c.model, expectedMeanReward: c.expectedMeanReward, servedRequests: c.servedRequests, meanOverRequests: c.meanOverRequests })),
+  };
+}
 
 /**
  * Everything `switchyard report` shows for one job. Throws CliError('not_found') when the id
@@ -62,6 +87,6 @@ export async function loadReportData(db: Queryable, jobId: string, nowMs: number
     models,
     tokensPerMinute: await readRoutedTokensPerMinute(db, jobId),
     // null outcomes: no outcomes table in this database (no outcome recorder has run).
-    quality: outcomes === null ? null : await readQualityAgainstModels(db, jobId),
+    quality: outcomes === null ? null : await qualityUnderBudget(db, jobId, tenants, decisions.rejected),
   };
 }

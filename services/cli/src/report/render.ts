@@ -104,12 +104,13 @@ export function renderReport(data: ReportData): string {
     tile('cost', outcomes > 0 ? fmtUsd(costUsd) : '-'),
     tile('mean quality', data.quality === null ? '-' : fmtQuality(data.quality.jobMeanReward)),
   ];
+  // Both sides over the same requests and budget (compare.ts): what routing bought.
   const best = data.quality?.perModel.reduce<{ model: string; v: number } | null>(
-    (b, m) => (m.expectedMeanReward !== null && (b === null || m.expectedMeanReward > b.v) ? { model: m.model, v: m.expectedMeanReward } : b),
+    (b, m) => (m.meanOverRequests !== null && (b === null || m.meanOverRequests > b.v) ? { model: m.model, v: m.meanOverRequests } : b),
     null,
   );
   if (data.quality !== null && best !== null && best !== undefined) {
-    const gap = data.quality.jobMeanReward - best.v;
+    const gap = data.quality.jobMeanOverRequests - best.v;
     tiles.push(tile('vs best single model', `${gap >= 0 ? '+' : ''}${gap.toFixed(3)}`, best.model));
   }
 
@@ -134,7 +135,7 @@ export function renderReport(data: ReportData): string {
     data.quality === null
       ? note('No outcomes yet: quality against the single models appears once executors report outcomes for this job.')
       : qualityChart(data.quality, colours) +
-        `<p class="sub">Based on ${fmtInt(data.quality.rewarded)} outcomes with a known quality. Dashed line: this job's mean.</p>`;
+        `<p class="sub">Based on ${fmtInt(data.quality.rewarded)} outcomes with a known quality, over ${fmtInt(data.quality.requests)} requests (answered or rejected). Dashed line: this job's mean.</p>`;
 
   const submitted = data.job === null ? 'no submit record (requests reached the router directly)' : `submitted ${new Date(data.job.submittedAtMs).toISOString()} from ${data.job.source}, status ${data.job.status}`;
 
@@ -157,7 +158,7 @@ export function renderReport(data: ReportData): string {
 ${section('Cost against quality', 'Per model: mean quality and mean cost per request of the requests this job sent it.', scatter)}
 ${section('Routing mix', 'Requests of this job routed to each model.', mix)}
 ${section('Token use over time', "Estimated tokens of the routed requests, by the router's decision time.", tokens)}
-${section('Quality against the best single model', "Mean quality of the job as routed, and what each model would have scored on the job's segments (its mean per segment over all outcomes, weighted by the job's outcomes per segment).", quality)}
+${section('Quality against the best single model', "Mean quality per request of the job as routed, and what each model alone would have scored on the job's segments (its mean per segment over all outcomes, weighted by the job's outcomes per segment) under the same token budget and windows the job had: alone, a model has only its own budget, so it serves the requests that fit in it and the others score 0, as requests the router rejected do.", quality)}
 </div>
 <section class="card" style="margin-top:16px"><h2>Per model</h2>${models.length === 0 ? note('No decisions or outcomes for this job yet.') : modelTable(data.models)}</section>
 <footer>Generated ${esc(new Date(data.generatedAtMs).toISOString())} by switchyard report. Quality is the reward the router learns from: the reported quality, else 1/0 from success, else 0 on error.</footer>

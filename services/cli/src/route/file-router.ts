@@ -3,7 +3,7 @@
 // route.ts. Nothing is re-implemented here; this is the router's engine minus Kafka and
 // Postgres. `route.ts` drives any FileRouter, so its tests can pass a fake.
 import { createMemoryRegistry } from '@switchyard/contracts';
-import type { AvroSerde, DeadLetterV1, DeferredV1, RequestV1, RoutedBatchV1 } from '@switchyard/contracts';
+import type { AvroSerde, DeadLetterV1, DeferredV2, RequestV2, RoutedBatchV2 } from '@switchyard/contracts';
 import { createEngine } from '@switchyard/routing-engine';
 import type { InputRecord, OutputMessage, RouterConfig, RoutingDecision, SliceResult } from '@switchyard/routing-engine';
 import { CliError } from '../errors.ts';
@@ -25,14 +25,14 @@ export interface FileRouterTopics {
 }
 
 export type DecodedOutput =
-  | { readonly kind: 'routed'; readonly batch: RoutedBatchV1 }
-  | { readonly kind: 'deferred'; readonly deferred: DeferredV1 }
+  | { readonly kind: 'routed'; readonly batch: RoutedBatchV2 }
+  | { readonly kind: 'deferred'; readonly deferred: DeferredV2 }
   | { readonly kind: 'dead_letter'; readonly deadLetter: DeadLetterV1 };
 
 export interface FileRouter {
   readonly topics: FileRouterTopics;
   readonly policy: string;
-  encodeRequest(request: RequestV1): Buffer;
+  encodeRequest(request: RequestV2): Buffer;
   /** One slice of records, decided at the engine's clock. */
   run(records: readonly InputRecord[]): Promise<FileRouterResult>;
   decode(message: OutputMessage): Promise<DecodedOutput>;

@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { sanitizeTopicComponent } from '@switchyard/config';
-import type { DeadLetterV1, RoutedBatchV1 } from '@switchyard/contracts';
+import type { DeadLetterV1, RoutedBatchV2 } from '@switchyard/contracts';
 import type { FileDecision } from './file-router.ts';
 
 /** JSONL writer that waits for the stream to drain, so output never piles up in memory. */
@@ -61,7 +61,7 @@ export class RouteOutputs {
     return true;
   }
 
-  async batch(model: string, batch: RoutedBatchV1): Promise<void> {
+  async batch(model: string, batch: RoutedBatchV2): Promise<void> {
     const s = this.perModel.get(model) ?? { requests: 0, batches: 0, estimatedTokens: 0, qualitySum: 0 };
     s.requests += batch.requests.length;
     s.batches += 1;

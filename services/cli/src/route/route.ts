@@ -142,6 +142,8 @@ export async function routeFile(opts: RouteFileOptions): Promise<RouteSummary> {
       chunkBytes: 8 * 1024 * 1024,
       keepBadLines: opts.keepBadLines,
       clock: clock.now,
+      // The pool is known here, so a line pinned to another model is a bad line, not a dead letter.
+      knownModels: Object.keys(engine.topics.routedByModel),
       onBadLine: opts.onBadLine,
       onProgress: (p) => {
         linesRead = p.linesRead;

@@ -35,10 +35,15 @@ export type LineCheck = { readonly ok: true; readonly line: JobLine } | { readon
 export function checkJobLine(raw: unknown): LineCheck {
   const parsed = jobLineSchema.safeParse(raw);
   if (parsed.success) return { ok: true, line: parsed.data };
-  const issues = parsed.error.issues.slice(0, 3).map((i) => {
+  return { ok: false, error: describeIssues(parsed.error) };
+}
+
+/** The first three issues of a failed parse, each naming its field path and rule. */
+export function describeIssues(error: z.ZodError): string {
+  const issues = error.issues.slice(0, 3).map((i) => {
     const path = i.path.map(String).join('.');
     if (i.code === 'unrecognized_keys') return `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
     return path === '' ? i.message : `${path}: ${i.message}`;
   });
-  return { ok: false, error: issues.join('; ') };
+  return issues.join('; ');
 }

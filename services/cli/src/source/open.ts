@@ -1,11 +1,14 @@
 // Opens a bulk job file as a stream of records, choosing the reader by extension (or by the
-// explicit format).
+// explicit format). A JSON-lines file is told apart (native job, OpenAI Batch, Anthropic
+// Message Batches) by its first line unless the format is given.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { CliError } from '../errors.ts';
 import { readCsv } from './csv.ts';
+import { detectJsonlFormat } from './detect.ts';
 import { readJsonl } from './jsonl.ts';
 import { readParquet } from './parquet.ts';
+import { SOURCE_FORMATS } from './record.ts';
 import type { JobSource, SourceFormat, SourceRecord } from './record.ts';
 
 export function formatOf(path: string, explicit?: SourceFormat): SourceFormat {
@@ -14,11 +17,11 @@ export function formatOf(path: string, explicit?: SourceFormat): SourceFormat {
   if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson') || lower.endsWith('.json')) return 'jsonl';
   if (lower.endsWith('.csv')) return 'csv';
   if (lower.endsWith('.parquet')) return 'parquet';
-  throw new CliError('invalid_arguments', `cannot tell the format of ${path} from its extension; pass --format jsonl|csv|parquet`);
+  throw new CliError('invalid_arguments', `cannot tell the format of ${path} from its extension; pass --format ${SOURCE_FORMATS.join('|')}`);
 }
 
 export async function openJobSource(path: string, explicit?: SourceFormat): Promise<JobSource> {
-  const format = formatOf(path, explicit);
+  let format = formatOf(path, explicit);
   let sizeBytes: number;
   try {
     const s = await stat(path);
@@ -27,6 +30,13 @@ export async function openJobSource(path: string, explicit?: SourceFormat): Prom
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError('source_unreadable', `cannot read ${path}`, { cause: err });
+  }
+  if (format === 'jsonl' && explicit === undefined) {
+    try {
+      format = await detectJsonlFormat(path);
+    } catch (err) {
+      throw new CliError('source_unreadable', `cannot read ${path}`, { cause: err });
+    }
   }
   let bytes = 0;
   if (format === 'parquet') {
@@ -45,7 +55,7 @@ export async function openJobSource(path: string, explicit?: SourceFormat): Prom
       const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
       stream.on('data', (chunk) => (bytes += chunk.length));
       try {
-        yield* format === 'csv' ? readCsv(stream) : readJsonl(stream);
+        yield* format === 'csv' ? readCsv(stream) : readJsonl(stream); // JSONL, OpenAI and Anthropic lines alike
       } catch (err) {
         if (err instanceof CliError) throw err;
         throw new CliError('source_unreadable', `reading ${path} failed`, { cause: err });

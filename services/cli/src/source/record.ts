@@ -6,7 +6,10 @@ export type SourceRecord =
   | { readonly kind: 'line'; readonly lineNo: number; readonly value: unknown }
   | { readonly kind: 'bad'; readonly lineNo: number; readonly error: string };
 
-export type SourceFormat = 'jsonl' | 'csv' | 'parquet';
+/** Native formats (`jsonl`, `csv`, `parquet`) and provider batch files (JSON lines too). */
+export type SourceFormat = 'jsonl' | 'csv' | 'parquet' | 'openai' | 'anthropic';
+
+export const SOURCE_FORMATS: readonly SourceFormat[] = ['openai', 'anthropic', 'jsonl', 'csv', 'parquet'];
 
 export interface JobSource {
   readonly format: SourceFormat;

@@ -10,7 +10,6 @@ import { Partitioners } from 'kafkajs';
 import type { Producer } from 'kafkajs';
 import { configSchema } from '@switchyard/config';
 import { AvroSerde, contracts, createRegistryClient } from '@switchyard/contracts';
-import type { RequestV1 } from '@switchyard/contracts';
 import { KafkaIoError, compressionTypeOf, createKafka, ensureTopics, withRetry } from '@switchyard/kafka-io';
 import type { CompressionCodec } from '@switchyard/kafka-io';
 import { createPool } from '@switchyard/store';
@@ -21,6 +20,7 @@ import { createProgress } from '../progress.ts';
 import { openJobSource } from '../source/open.ts';
 import type { SourceFormat } from '../source/record.ts';
 import { JOB_ID_PATTERN, deriveJobId } from './request.ts';
+import type { SubmitRequest } from './request.ts';
 import { submitLines } from './submit.ts';
 import type { BadLine, SubmitProgress } from './submit.ts';
 
@@ -28,6 +28,8 @@ export interface SubmitCommandOptions {
   readonly file: string;
   readonly format?: SourceFormat | undefined;
   readonly jobId?: string | undefined;
+  /** The router's model pool when known: lines pinned to another model are bad lines. */
+  readonly knownModels?: readonly string[] | undefined;
   readonly tenant: string;
   readonly topic: string;
   /** Partitions of the requests topic when this command creates it. */
@@ -117,12 +119,13 @@ export async function runSubmit(opts: SubmitCommandOptions): Promise<SubmitOutco
         jobId,
         tenant: opts.tenant,
         defaults: { maxOutputTokens: opts.maxOutputTokens, priority: opts.priority },
-        encode: (r: RequestV1) => serde.encode(r),
+        encode: (r: SubmitRequest) => serde.encode(r),
         send: async (messages) => {
           await producer.send({ topic: opts.topic, acks: -1, compression: compressionTypeOf(opts.compression ?? 'none'), messages: messages.map((m) => ({ key: m.key, value: m.value })) });
         },
         chunkMessages: opts.chunkMessages,
         chunkBytes: 1024 * 1024,
+        knownModels: opts.knownModels,
         keepBadLines: opts.keepBadLines,
         clock,
         onBadLine: (b) => {

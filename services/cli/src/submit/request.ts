@@ -6,7 +6,7 @@
 // into one. Kafka itself does not deduplicate across producer sessions: the idempotent
 // producer only removes duplicates caused by its own retries within one session (KIP-98).
 import { createHash } from 'node:crypto';
-import type { RequestV1 } from '@switchyard/contracts';
+import type { RequestV2 } from '@switchyard/contracts';
 import type { JobLine } from '../source/job-line.ts';
 
 export const JOB_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
@@ -48,7 +48,16 @@ export interface RequestContext {
   readonly submittedAtMs: number;
 }
 
-export function toRequest(line: JobLine, ctx: RequestContext): RequestV1 {
+/** A request as submitted (Request v2); the provider fields are always set, null for native lines. */
+export type SubmitRequest = RequestV2 & { readonly customId: string | null; readonly body: string | null };
+
+/** What a provider batch line adds to its job line. */
+export interface ProviderFields {
+  readonly customId?: string | undefined;
+  readonly body?: string | undefined;
+}
+
+export function toRequest(line: JobLine, ctx: RequestContext, provider: ProviderFields = {}): SubmitRequest {
   const metadata: Record<string, string> = { ...line.metadata };
   if (line.id !== undefined) metadata.sourceId = String(line.id);
   metadata.line = String(ctx.lineNo);
@@ -65,5 +74,7 @@ export function toRequest(line: JobLine, ctx: RequestContext): RequestV1 {
     allowedModels: line.allowedModels ?? null,
     metadata,
     submittedAt: ctx.submittedAtMs,
+    customId: provider.customId ?? null,
+    body: provider.body ?? null,
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { shorten } from '../../src/report/charts.ts';
 import { renderReport } from '../../src/report/render.ts';
-import type { ReportData, ReportModel } from '../../src/report/data.ts';
+import type { ReportData, ReportModel, ReportQuality } from '../../src/report/data.ts';
 
 const t0 = Date.UTC(2026, 10, 23, 12, 0);
 
@@ -20,6 +20,17 @@ function model(name: string, over: Partial<ReportModel> = {}): ReportModel {
   };
 }
 
+/** A comparison without budget bounds: every model serves every request. */
+function unbounded(rewarded: number, jobMeanReward: number, perModel: ReadonlyArray<{ model: string; expectedMeanReward: number | null }>): ReportQuality {
+  return {
+    rewarded,
+    jobMeanReward,
+    requests: rewarded,
+    jobMeanOverRequests: jobMeanReward,
+    perModel: perModel.map((m) => ({ ...m, servedRequests: null, meanOverRequests: m.expectedMeanReward })),
+  };
+}
+
 function data(over: Partial<ReportData> = {}): ReportData {
   const models = [model('gpt-4'), model('mistral-7b', { requests: 30, costUsd: 0.001, meanQuality: 0.5 }), model('claude')];
   return {
@@ -32,7 +43,7 @@ function data(over: Partial<ReportData> = {}): ReportData {
     rejected: 1,
     models,
     tokensPerMinute: models.flatMap((m, i) => [0, 1, 2].map((k) => ({ model: m.model, minuteStartMs: t0 + k * 60_000, tokens: 100 * (i + 1) + k }))),
-    quality: { rewarded: 15, jobMeanReward: 0.57, perModel: models.map((m, i) => ({ model: m.model, expectedMeanReward: 0.4 + 0.1 * i })) },
+    quality: unbounded(15, 0.57, models.map((m, i) => ({ model: m.model, expectedMeanReward: 0.4 + 0.1 * i }))),
     ...over,
   };
 }
@@ -73,7 +84,7 @@ describe('renderReport', () => {
         job: { tenant: `t<i>&"`, source: `/tmp/<x>.jsonl`, status: 'submitted', submittedAtMs: t0, linesRead: 1, linesProduced: 1, linesRejected: 0 },
         models: [model(evil)],
         tokensPerMinute: [{ model: evil, minuteStartMs: t0, tokens: 5 }],
-        quality: { rewarded: 1, jobMeanReward: 1, perModel: [{ model: evil, expectedMeanReward: 0.5 }] },
+        quality: unbounded(1, 1, [{ model: evil, expectedMeanReward: 0.5 }]),
       }),
     );
     expect(html).not.toContain('<script>');
@@ -124,12 +135,31 @@ describe('renderReport', () => {
 
   it('shows the gap to the best single model, and models without outcomes as such', () => {
     const html = renderReport(
-      data({ quality: { rewarded: 4, jobMeanReward: 0.75, perModel: [{ model: 'gpt-4', expectedMeanReward: 0.5 }, { model: 'claude', expectedMeanReward: 0.8 }, { model: 'mistral-7b', expectedMeanReward: null }] } }),
+      data({ quality: unbounded(4, 0.75, [{ model: 'gpt-4', expectedMeanReward: 0.5 }, { model: 'claude', expectedMeanReward: 0.8 }, { model: 'mistral-7b', expectedMeanReward: null }]) }),
     );
     expect(html).toContain('<div class="v">-0.050</div><div class="k">vs best single model</div><div class="d">claude</div>');
     const q = chart(html, 'quality');
     expect(marks(q).sort()).toEqual(['claude', 'gpt-4']);
     expect(q).toContain('no outcomes yet');
+  });
+
+  it("holds each model to the job's budget: a model that serves fewer requests scores them only", () => {
+    const quality: ReportQuality = {
+      rewarded: 9,
+      jobMeanReward: 0.8,
+      requests: 10,
+      jobMeanOverRequests: 0.72,
+      perModel: [
+        { model: 'claude', expectedMeanReward: 0.9, servedRequests: 6, meanOverRequests: 0.54 },
+        { model: 'gpt-4', expectedMeanReward: 0.6, servedRequests: 10, meanOverRequests: 0.6 },
+      ],
+    };
+    const html = renderReport(data({ quality }));
+    // Per request served claude is better than routing, but its budget serves 6 of 10 requests.
+    expect(html).toContain('<div class="v">+0.120</div><div class="k">vs best single model</div><div class="d">gpt-4</div>');
+    const q = chart(html, 'quality');
+    expect(q).toContain('0.540 (budget serves 6 of 10)');
+    expect(q).toContain('0.720 (budget serves 9 of 10)');
   });
 
   it('widens the time buckets of a long job so a line has a bounded number of points', () => {

@@ -31,7 +31,7 @@ describe('switchyard route with the router engine', () => {
       in: input,
       out,
       synthetic: true,
-      tokensPerMinute: 4_000,
+      tokensPerMinute: 2_000,
       policy: 'ours',
       tenant: 't1',
       maxOutputTokens: 256,
@@ -44,7 +44,8 @@ describe('switchyard route with the router engine', () => {
     expect(summary.badLines).toBe(2);
     expect(summary.requests).toBe(120);
     expect(summary.routed + summary.rejected + summary.deadLettered).toBe(120);
-    // 120 requests of a few hundred tokens cannot fit in one 4,000-token minute per model.
+    // 120 requests of about 170 estimated tokens (20,000 in all) cannot fit in one minute of
+    // five models with 2,000 tokens each, however the policy spreads them.
     expect(summary.deferrals).toBeGreaterThan(0);
 
     const decisions = (await readFile(join(out, 'decisions.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -59,7 +60,7 @@ describe('switchyard route with the router engine', () => {
       windowUse.set(key, (windowUse.get(key) ?? 0) + Number(d['estimatedTokens']));
     }
     expect(windowUse.size).toBeGreaterThan(1);
-    for (const used of windowUse.values()) expect(used).toBeLessThanOrEqual(4_000);
+    for (const used of windowUse.values()) expect(used).toBeLessThanOrEqual(2_000);
 
     const routedIds: string[] = [];
     for (const f of await readdir(join(out, 'batches'))) {

@@ -36,6 +36,13 @@ describe('request ids and job ids', () => {
       allowedModels: null,
       metadata: { task: 'arc', sourceId: '42', line: '3' },
       submittedAt: 5,
+      customId: null,
+      body: null,
     });
+  });
+
+  it('carries the provider fields of a batch line', () => {
+    const r = toRequest({ prompt: 'p' }, { jobId: 'j', tenant: 't', lineNo: 1, defaults: { maxOutputTokens: 1, priority: 0 }, submittedAtMs: 0 }, { customId: 'c-1', body: '{"model":"auto"}' });
+    expect(r).toMatchObject({ customId: 'c-1', body: '{"model":"auto"}' });
   });
 });

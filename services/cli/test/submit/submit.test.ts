@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { RequestV1 } from '@switchyard/contracts';
-import type { JobSource, SourceRecord } from '../../src/source/record.ts';
+import type { JobSource, SourceFormat, SourceRecord } from '../../src/source/record.ts';
 import { submitLines } from '../../src/submit/submit.ts';
 import type { OutMessage, SubmitLinesOptions } from '../../src/submit/submit.ts';
 
-function sourceOf(records: SourceRecord[]): JobSource {
+function sourceOf(records: SourceRecord[], format: SourceFormat = 'jsonl'): JobSource {
   return {
-    format: 'jsonl',
+    format,
     sizeBytes: records.length,
     bytesRead: () => 0,
     records: async function* () {
@@ -24,7 +23,7 @@ function options(sent: OutMessage[][], over: Partial<SubmitLinesOptions> = {}): 
     jobId: 'job',
     tenant: 't',
     defaults: { maxOutputTokens: 10, priority: 0 },
-    encode: (r: RequestV1) => Buffer.from(JSON.stringify(r)),
+    encode: (r) => Buffer.from(JSON.stringify(r)),
     send: async (m) => {
       sent.push([...m]);
     },
@@ -89,5 +88,71 @@ describe('submitLines', () => {
     );
     expect(maxInFlight).toBe(1);
     expect(sent.flat()).toHaveLength(20);
+  });
+
+  describe('provider batch lines', () => {
+    const openAi = (lineNo: number, customId: string, model = 'auto'): SourceRecord => ({
+      kind: 'line',
+      lineNo,
+      value: { custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: `q${lineNo}` }], max_tokens: 7 } },
+    });
+    const decoded = (sent: OutMessage[][]): Array<Record<string, unknown>> => sent.flat().map((m) => JSON.parse(m.value.toString()) as Record<string, unknown>);
+
+    it('carries custom_id and the body into the request; a named model becomes the only allowed one', async () => {
+      const sent: OutMessage[][] = [];
+      await submitLines(sourceOf([openAi(1, 'a'), openAi(2, 'b', 'gpt-4o')], 'openai'), options(sent));
+      const [a, b] = decoded(sent);
+      expect(a).toMatchObject({ requestId: 'job-L1', customId: 'a', prompt: 'q1', maxOutputTokens: 7, allowedModels: null, metadata: { bodyFormat: 'openai.chat.completions', line: '1' } });
+      expect(JSON.parse(a!['body'] as string)).toMatchObject({ model: 'auto', max_tokens: 7 });
+      expect(b).toMatchObject({ customId: 'b', allowedModels: ['gpt-4o'] });
+    });
+
+    it('reports a repeated custom_id with the line it repeats, and sends the first one only', async () => {
+      const sent: OutMessage[][] = [];
+      const r = await submitLines(sourceOf([openAi(1, 'a'), openAi(2, 'b'), openAi(5, 'a'), openAi(6, 'c')], 'openai'), options(sent));
+      expect(sent.flat().map((m) => m.key)).toEqual(['job-L1', 'job-L2', 'job-L6']);
+      expect(r.badLines).toEqual([{ lineNo: 5, error: 'custom_id "a" repeats line 1 (custom_id must be unique in a job)' }]);
+    });
+
+    it('a refused line does not claim its custom_id', async () => {
+      const broken = { kind: 'line' as const, lineNo: 1, value: { custom_id: 'a', method: 'GET', url: '/v1/chat/completions', body: {} } };
+      const sent: OutMessage[][] = [];
+      const r = await submitLines(sourceOf([broken, openAi(2, 'a')], 'openai'), options(sent));
+      expect(sent.flat().map((m) => m.key)).toEqual(['job-L2']);
+      expect(r.badLines.map((b) => b.lineNo)).toEqual([1]);
+    });
+
+    it('reports a model outside a known pool as a bad line; without a pool it is left to the router', async () => {
+      const recs = [openAi(1, 'a', 'gpt-4o'), openAi(2, 'b', 'no-such-model'), openAi(3, 'c')];
+      const sent: OutMessage[][] = [];
+      const r = await submitLines(sourceOf(recs, 'openai'), options(sent, { knownModels: ['gpt-4o', 'claude'] }));
+      expect(sent.flat().map((m) => m.key)).toEqual(['job-L1', 'job-L3']);
+      expect(r.badLines).toEqual([{ lineNo: 2, error: "model no-such-model is not in the router's pool (gpt-4o, claude)" }]);
+      const unknownPool: OutMessage[][] = [];
+      await submitLines(sourceOf(recs, 'openai'), options(unknownPool));
+      expect(unknownPool.flat()).toHaveLength(3);
+    });
+
+    it('checks Anthropic lines in an anthropic source and native lines are bad there', async () => {
+      const sent: OutMessage[][] = [];
+      const recs: SourceRecord[] = [
+        { kind: 'line', lineNo: 1, value: { custom_id: 'x', params: { max_tokens: 3, messages: [{ role: 'user', content: 'hi' }] } } },
+        { kind: 'line', lineNo: 2, value: { prompt: 'native' } },
+      ];
+      const r = await submitLines(sourceOf(recs, 'anthropic'), options(sent));
+      expect(decoded(sent)).toMatchObject([{ customId: 'x', maxOutputTokens: 3, metadata: { bodyFormat: 'anthropic.messages' } }]);
+      expect(r.badLines[0]).toMatchObject({ lineNo: 2, error: expect.stringContaining('custom_id: is required') });
+    });
+  });
+
+  it('refuses a request too large for one Kafka record instead of failing the job', async () => {
+    const sent: OutMessage[][] = [];
+    const recs: SourceRecord[] = [
+      { kind: 'line', lineNo: 1, value: { prompt: 'small' } },
+      { kind: 'line', lineNo: 2, value: { prompt: 'x'.repeat(2_000) } },
+    ];
+    const r = await submitLines(sourceOf(recs), options(sent, { maxRequestBytes: 1_000 }));
+    expect(sent.flat().map((m) => m.key)).toEqual(['job-L1']);
+    expect(r.badLines[0]).toMatchObject({ lineNo: 2, error: expect.stringContaining('more than the 1000 a Kafka record may hold') });
   });
 });
