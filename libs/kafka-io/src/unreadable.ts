@@ -7,7 +7,7 @@
 // fetch responses v4-v11). The batch header (first offset, last offset delta, producer id,
 // transactional flag) precedes the records and is plain, so when the records cannot be decoded
 // the guard returns, instead of throwing, one placeholder message per offset of the batch:
-// null key and value, no headers, marked in a WeakMap only this module can write. kafkajs then
+// null key and value, no headers, marked with a registered symbol. kafkajs then
 // treats the range like any other messages (offset filtering after a seek, aborted-transaction
 // filtering under read_committed), and the consumer decides what to do with each offset: the
 // transactional runner dead-letters it and commits past it (see runner.ts).
@@ -24,11 +24,18 @@ export interface UnreadableBatch {
   readonly detail: string;
 }
 
-const marks = new WeakMap<object, UnreadableBatch>();
+// The patched decoder lives in Node's CommonJS module cache, one per process, while this module
+// can be loaded more than once in a process (each vitest test file gets its own ES module
+// instances in one worker). Module-local state would let the copy that installed the guard mark
+// placeholders that another copy's runner cannot see, so it passed them on as records (found
+// when the suite ran the poison-batch test after other Kafka tests). Registered symbols are the
+// same in every copy.
+const MARK = Symbol.for('switchyard.kafka-io.unreadable-batch');
+const GUARD = Symbol.for('switchyard.kafka-io.record-batch-guard');
 
 /** The unreadable batch a placeholder message stands for; undefined for a real message. */
 export function unreadableBatchOf(message: KafkaMessage): UnreadableBatch | undefined {
-  return marks.get(message);
+  return (message as unknown as { [MARK]?: UnreadableBatch })[MARK];
 }
 
 interface KafkaJsDecoder {
@@ -101,7 +108,7 @@ export function placeholdersFor(buffer: Buffer, start: number, err: unknown): { 
       isControlRecord: batch.isControlBatch,
       batchContext: batch,
     } as unknown as KafkaMessage;
-    marks.set(message, info);
+    Object.defineProperty(message, MARK, { value: info, enumerable: false });
     records.push(message);
   }
   return { records, batch };
@@ -109,7 +116,7 @@ export function placeholdersFor(buffer: Buffer, start: number, err: unknown): { 
 
 /** Wraps kafkajs' decoder; the partial batch at the end of a fetch response is still kafkajs' to handle. */
 export function guardDecoder(original: BatchDecoder): BatchDecoder {
-  return async (decoder) => {
+  const guarded: BatchDecoder = async (decoder) => {
     const start = decoder.offset;
     try {
       return await original(decoder);
@@ -122,6 +129,7 @@ export function guardDecoder(original: BatchDecoder): BatchDecoder {
       return { ...placeholders.batch, records: placeholders.records };
     }
   };
+  return Object.assign(guarded, { [GUARD]: true });
 }
 
 let installed = false;
@@ -131,9 +139,14 @@ export function installUnreadableBatchGuard(): void {
   if (installed) return;
   const require = createRequire(import.meta.url);
   const decoderPath = require.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js');
-  const original = require(decoderPath) as BatchDecoder;
+  const original = require(decoderPath) as BatchDecoder & { [GUARD]?: true };
   const cached = require.cache[decoderPath];
   if (cached === undefined) throw new Error('kafkajs record batch decoder is not in the module cache');
+  if (original[GUARD] === true) {
+    // Another copy of this module guarded the decoder already.
+    installed = true;
+    return;
+  }
   cached.exports = guardDecoder(original);
   // The fetch responses hold the decoder they were loaded with; kafkajs requires them lazily
   // per request, so dropping them from the cache makes the next fetch load them with the guard.

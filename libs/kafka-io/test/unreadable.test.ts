@@ -74,3 +74,26 @@ describe('unreadable record batches', () => {
     await expect(decodeAll(bytes.subarray(0, bytes.length - 20))).rejects.toMatchObject({ name: 'KafkaJSPartialMessageError' });
   });
 });
+
+describe('unreadable record batches with two copies of the module in one process', () => {
+  // Each vitest test file gets its own ES module instances while kafkajs' decoder sits in the
+  // process-wide CommonJS cache: the copy that guarded it and the copy a runner asks must agree.
+  it('lets any copy recognise the placeholders another copy made, and guards the decoder once', async () => {
+    // A query string makes vitest load a separate instance; tsc cannot resolve it, hence the cast.
+    type Module = typeof import('../src/unreadable.ts');
+    const copy = (name: string): Promise<Module> => import(/* @vite-ignore */ `../src/unreadable.ts?copy=${name}`) as Promise<Module>;
+    const first = await copy('first');
+    const second = await copy('second');
+    expect(first.unreadableBatchOf).not.toBe(second.unreadableBatchOf);
+
+    const bytes = await batch(7, ['x', 'y'], CompressionTypes.GZIP);
+    const placeholders = first.placeholdersFor(bytes, 0, new Error('bad frame'))!.records;
+    expect(placeholders.map((m) => second.unreadableBatchOf(m)?.firstOffset)).toEqual(['7', '7']);
+
+    first.installUnreadableBatchGuard();
+    const path = require.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js');
+    const guarded = require.cache[path]!.exports;
+    second.installUnreadableBatchGuard();
+    expect(require.cache[path]!.exports).toBe(guarded);
+  });
+});
