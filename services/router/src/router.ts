@@ -9,7 +9,8 @@
 // ledger) are owned by this incarnation (lease-owner.ts); a slice settles its leases before
 // its decisions are written, so a crash leaves only unsettled leases of decisions that never
 // committed, and any instance reclaims them once the owner's TTL has passed. Until then
-// budgets are under-used, never exceeded.
+// budgets are under-used, never exceeded. Dollar budgets (job budgets from the jobs table,
+// usdPerDay caps from config) are reserved per slice in Postgres (usd-session.ts).
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createRegistryClient } from '@switchyard/contracts';
