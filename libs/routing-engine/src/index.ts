@@ -4,6 +4,7 @@ export type { DecisionPlan, EngineOptions, EngineStartup, RoutingEngine } from '
 export type { DecideContext } from './decide.ts';
 export type { EngineParts } from './parts.ts';
 export type { UsdAsk, UsdRefusal, UsdRouting } from './usd.ts';
+export { InMemoryUsdGate } from './usd-memory.ts';
 export type {
   BudgetStorePort,
   DecisionOutcome,
