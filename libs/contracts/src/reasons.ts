@@ -1,6 +1,9 @@
 // Closed sets of reason codes carried as Avro strings (see the doc of DeadLetter.reason and
 // Deferred.reason). They are strings on the wire so that old readers survive new codes; in
 // TypeScript they are closed unions so every producer of a dead letter names a known reason.
+// The budget_usd_* codes are the router's dollar gate: a dollar budget spent (exhausted; a
+// deferral while reservations may come back or a day cap reopens), a request whose worst case
+// is above the whole budget (too_small), or a budgeted request none of whose models is priced.
 
 export const DEAD_LETTER_REASONS = [
   'undecodable',
@@ -17,11 +20,14 @@ export const DEAD_LETTER_REASONS = [
   'max_deferrals_exceeded',
   'processing_failed',
   'unreadable_batch',
+  'budget_usd_exhausted',
+  'budget_usd_too_small',
+  'budget_usd_unpriced_models',
 ] as const;
 
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
-export const DEFER_REASONS = ['budget_exhausted', 'rate_limited', 'capacity'] as const;
+export const DEFER_REASONS = ['budget_exhausted', 'rate_limited', 'capacity', 'budget_usd_exhausted'] as const;
 
 export type DeferReason = (typeof DEFER_REASONS)[number];
 

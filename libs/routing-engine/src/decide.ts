@@ -14,6 +14,7 @@ import { SliceOutput } from './outputs.ts';
 import type { RowBase } from './outputs.ts';
 import type { EngineParts } from './parts.ts';
 import type { PreparedSlice, Scored, SliceResult } from './slice.ts';
+import type { UsdRouting } from './usd.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -21,6 +22,8 @@ const MINUTE_MS = 60_000;
 export interface DecideContext {
   readonly nowMs: number;
   readonly policy: RoutingPolicy;
+  /** The dollar gate's verdicts by request id (absent: no request of the slice has a dollar budget). */
+  readonly usd?: ReadonlyMap<string, UsdRouting>;
 }
 
 interface Step {
@@ -32,6 +35,7 @@ interface Step {
   /** The policy's prices when the slice's decisions began (dual prices of routed requests). */
   readonly prices: ArrayLike<number>;
   readonly emit: (batches: readonly PackedBatch<RoutedItem>[]) => void;
+  readonly usd: ReadonlyMap<string, UsdRouting> | undefined;
 }
 
 const tsKernel = new TsScoringBackend();
@@ -52,7 +56,7 @@ export function decideSlice(p: EngineParts, prepared: PreparedSlice, ctx: Decide
   };
   const decided = policyScores(prepared.admitted, policy, prepared.version, cfg.models.length);
   // Read after chooseBatch, which may have re-solved the prices.
-  const step: Step = { p, out, packer, policy, nowMs, prices: policy.pricing().prices, emit };
+  const step: Step = { p, out, packer, policy, nowMs, prices: policy.pricing().prices, emit, usd: ctx.usd };
   prepared.admitted.forEach((s, i) => decideOne(step, s, decided[i]!));
   emit(packer.drain());
   return { messages: out.messages, decisions: out.decisions, processed: prepared.processed, pauseUntilMs: prepared.pauseUntilMs, stats: out.stats };
@@ -61,8 +65,21 @@ export function decideSlice(p: EngineParts, prepared: PreparedSlice, ctx: Decide
 function decideOne(step: Step, s: Scored, decision: Decision): void {
   const { p, out, policy, nowMs } = step;
   const scores = decision.kind === 'route' ? decision.scores : Float64Array.from(s.kernelScores);
-  const { ranked, oversized } = candidatesOf(p, s, decision, scores);
+  const usd = step.usd?.get(s.request.requestId);
+  const candidates = candidatesOf(p, s, decision, scores);
+  const { oversized } = candidates;
+  // A dollar reservation holds the worst case of one model: the request may go there only.
+  const ranked = usd?.kind === 'route' ? candidates.ranked.filter((c) => c.model === usd.model) : candidates.ranked;
   const base = { ...out.base(s.record, s.request, s.promptTokens, s.deferrals, policy.name, nowMs), scores: Array.from(scores) };
+  if (usd !== undefined && usd.kind !== 'route') {
+    if (decision.kind === 'route') policy.recordLost({ model: decision.model, reservedCost: decision.reservedCost });
+    if (usd.kind === 'defer') return deferOne(step, s, { untilMs: nowMs + p.config.router.deferDelayMs, reason: usd.reason, detail: usd.detail }, base);
+    if (usd.kind === 'reject') {
+      out.deadLetter(s.record, usd.reason, usd.detail);
+      out.decisions.push(out.row(base, 'rejected', usd.reason));
+    }
+    return;
+  }
   if (ranked.length === 0) {
     if (decision.kind === 'route') policy.recordLost({ model: decision.model, reservedCost: decision.reservedCost });
     const reason: DeadLetterReason = oversized ? 'no_feasible_model' : 'unknown_model';
@@ -78,7 +95,7 @@ function decideOne(step: Step, s: Scored, decision: Decision): void {
     policy.recordLost({ model: decision.model, reservedCost: decision.reservedCost });
   }
   if (r.kind === 'route') return routeOne(step, s, decision, r, scores, base);
-  if (r.kind === 'defer') return deferOne(step, s, r, base);
+  if (r.kind === 'defer') return deferOne(step, s, tokenDeferral(p, r), base);
   const reason = rejectToDeadLetter(r.reason);
   out.deadLetter(s.record, reason, r.detail);
   out.decisions.push(out.row(base, 'rejected', r.reason));
@@ -108,7 +125,21 @@ function routeOne(step: Step, s: Scored, decision: Decision, r: Extract<Reschedu
   step.emit(packer.flushDue(p.clock()));
 }
 
-function deferOne(step: Step, s: Scored, r: Extract<RescheduleDecision, { kind: 'defer' }>, base: RowBase): void {
+interface Deferral {
+  readonly untilMs: number;
+  readonly reason: DeferReason;
+  readonly detail: string;
+}
+
+/** A token-budget deferral: until the blocking window resets, named after that window. */
+function tokenDeferral(p: EngineParts, r: Extract<RescheduleDecision, { kind: 'defer' }>): Deferral {
+  const blocking = r.skipped.find((k) => k.retryAtMs === r.untilMs);
+  const rule = blocking === undefined ? undefined : p.ledger.rules.find((x) => x.id === blocking.ruleId);
+  const reason: DeferReason = rule !== undefined && rule.windowMs <= MINUTE_MS ? 'rate_limited' : 'budget_exhausted';
+  return { untilMs: r.untilMs, reason, detail: r.skipped.map((k) => `${k.model}: ${k.reason} (${k.ruleId})`).join('; ') };
+}
+
+function deferOne(step: Step, s: Scored, d: Deferral, base: RowBase): void {
   const { p, out, nowMs } = step;
   const cfg = p.config;
   const attempts = s.deferrals + 1;
@@ -117,21 +148,18 @@ function deferOne(step: Step, s: Scored, r: Extract<RescheduleDecision, { kind: 
     out.decisions.push(out.row(base, 'rejected', 'max_deferrals_exceeded'));
     return;
   }
-  const untilMs = Math.min(r.untilMs, nowMs + cfg.router.deferDelayMs);
-  const blocking = r.skipped.find((k) => k.retryAtMs === r.untilMs);
-  const rule = blocking === undefined ? undefined : p.ledger.rules.find((x) => x.id === blocking.ruleId);
-  const reason: DeferReason = rule !== undefined && rule.windowMs <= MINUTE_MS ? 'rate_limited' : 'budget_exhausted';
+  const untilMs = Math.min(d.untilMs, nowMs + cfg.router.deferDelayMs);
   const deferred: DeferredV2 = {
     request: s.request,
     deferUntil: untilMs,
-    reason,
-    detail: r.skipped.map((k) => `${k.model}: ${k.reason} (${k.ruleId})`).join('; ').slice(0, 2_000),
+    reason: d.reason,
+    detail: d.detail.slice(0, 2_000),
     attempts,
     deferredAt: nowMs,
   };
   out.messages.push({ topic: cfg.topics.deferred, key: s.request.requestId, value: p.deferredSerde.encode(deferred) });
   out.stats.deferred += 1;
-  out.decisions.push({ ...out.row(base, 'deferred', reason), deferUntilMs: untilMs, deferrals: attempts });
+  out.decisions.push({ ...out.row(base, 'deferred', d.reason), deferUntilMs: untilMs, deferrals: attempts });
 }
 
 /** Models this request may go to, best first, with their token estimates. */

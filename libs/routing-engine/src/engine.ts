@@ -19,6 +19,8 @@ import { prepareSlice } from './prepare.ts';
 import { buildSharedReference } from './reference.ts';
 import { createScoringPool, resolveBackend } from './scoring-pool.ts';
 import type { InputRecord, LeaseItem, PreparedSlice, SliceResult } from './slice.ts';
+import { usdAsksOf } from './usd.ts';
+import type { UsdAsk } from './usd.ts';
 
 export interface EngineOptions {
   readonly clock: () => number;
@@ -60,6 +62,8 @@ export interface RoutingEngine {
   plan(prepared: PreparedSlice): Promise<DecisionPlan>;
   /** Credits the shared store's grants (same order as plan.demand) to the ledger. */
   grant(demand: readonly LeaseItem[], granted: readonly number[]): void;
+  /** What the shell's dollar gate is asked about each admitted request (its verdicts go to decide as `plan.usd`). */
+  usdAsks(prepared: PreparedSlice): UsdAsk[];
   /** Synchronous: routes, defers or rejects every admitted request; outputs and decisions. */
   decide(prepared: PreparedSlice, plan: DecideContext): SliceResult;
   /** After decide: each lease taken with the tokens it gives back. */
@@ -70,7 +74,7 @@ export interface RoutingEngine {
 }
 
 /** The engine over given parts (tests pass fakes for the scoring pool and serdes). */
-export function engineOf(parts: EngineParts, extra: { readonly policyName: string; readonly leased: boolean }): Pick<RoutingEngine, 'prepare' | 'plan' | 'grant' | 'decide' | 'returns'> {
+export function engineOf(parts: EngineParts, extra: { readonly policyName: string; readonly leased: boolean }): Pick<RoutingEngine, 'prepare' | 'plan' | 'grant' | 'usdAsks' | 'decide' | 'returns'> {
   const models = parts.config.models.map((m) => m.name);
   return {
     prepare: (records) => prepareSlice(parts, records),
@@ -83,6 +87,7 @@ export function engineOf(parts: EngineParts, extra: { readonly policyName: strin
     grant(demand, granted) {
       demand.forEach((item, i) => parts.ledger.grant(item.ruleId, item.subject, item.windowStartMs, granted[i] ?? 0));
     },
+    usdAsks: (prepared) => usdAsksOf(parts, prepared),
     decide: (prepared, plan) => decideSlice(parts, prepared, plan),
     returns: (demand) => (demand.length === 0 ? [] : leaseReturnsOf(parts.ledger, demand)),
   };

@@ -3,6 +3,8 @@ export { createEngine, engineOf } from './engine.ts';
 export type { DecisionPlan, EngineOptions, EngineStartup, RoutingEngine } from './engine.ts';
 export type { DecideContext } from './decide.ts';
 export type { EngineParts } from './parts.ts';
+export type { UsdAsk, UsdRefusal, UsdRouting } from './usd.ts';
+export { InMemoryUsdGate } from './usd-memory.ts';
 export type {
   BudgetStorePort,
   DecisionOutcome,

@@ -182,6 +182,7 @@ program
   .option('--job-id <id>', 'job id (default: derived from tenant, path, size and mtime)')
   .option('--tenant <tenant>', 'tenant of the requests', 'default')
   .option('--max-output-tokens <n>', 'maxOutputTokens for lines that do not set it', positiveInt, 512)
+  .option('--budget-usd <usd>', "one dollar budget for the run: each request reserves its worst case on the best-ranked priced model that fits, the rest are dead-lettered with the reason (needs --config with priced models)")
   .option('--slice <n>', 'requests per routing-step call', positiveInt, 512)
   .option('--no-progress', 'no progress bar')
   .action(async (o: Record<string, unknown>) => {
@@ -197,6 +198,7 @@ program
       jobId: o['jobId'] as string | undefined,
       tenant: o['tenant'] as string,
       maxOutputTokens: o['maxOutputTokens'] as number,
+      budgetUsd: o['budgetUsd'] === undefined ? undefined : parseBudgetUsd(o['budgetUsd'] as string),
       sliceRequests: o['slice'] as number,
       progress: o['progress'] !== false && process.stderr.isTTY === true,
       env,

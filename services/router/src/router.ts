@@ -9,7 +9,8 @@
 // ledger) are owned by this incarnation (lease-owner.ts); a slice settles its leases before
 // its decisions are written, so a crash leaves only unsettled leases of decisions that never
 // committed, and any instance reclaims them once the owner's TTL has passed. Until then
-// budgets are under-used, never exceeded.
+// budgets are under-used, never exceeded. Dollar budgets (job budgets from the jobs table,
+// usdPerDay caps from config) are reserved per slice in Postgres (usd-session.ts).
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createRegistryClient, unreadableDeadLetter } from '@switchyard/contracts';
@@ -18,7 +19,7 @@ import { TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafk
 import type { OutputRecord, UnreadableInput } from '@switchyard/kafka-io';
 import { createEngine } from '@switchyard/routing-engine';
 import type { RouterConfig, RoutingEngine } from '@switchyard/routing-engine';
-import { createPool, postgresConfigOf, recordDecisions } from '@switchyard/store';
+import { UsdBudgetGate, createPool, postgresConfigOf, recordDecisions } from '@switchyard/store';
 import type { Pool } from '@switchyard/store';
 import { startOpsServer } from '@switchyard/ops';
 import { FeedbackPoller } from './feedback-poller.ts';
@@ -92,7 +93,6 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
   log.info({ port: ops.port }, 'ops endpoints listening');
 
   try {
-    warnUnenforcedBudgets(config, log);
     engine = await startEngine(config, clock, log, cleanups);
     const pg = createPool(
       postgresConfigOf(sy.postgres!, `switchyard-router-${sy.router.instanceId}`),
@@ -105,6 +105,8 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     const handleSlice = createSliceHandler({
       engine,
       budgetStore: leases?.store ?? null,
+      usdGate: usdGateOf(config, pg, clock),
+      instanceId: sy.router.instanceId,
       async writeDecisions(decisions) {
         const w0 = performance.now();
         const written = await recordDecisions(pg, decisions);
@@ -149,14 +151,25 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
   }
 }
 
-function warnUnenforcedBudgets(config: RouterConfig, log: Logger): void {
+/**
+ * The shared dollar ledger: each job's budget from the jobs table (set by submit) and the
+ * usdPerDay caps of config. A job's budget is stored before any of its requests is sent and
+ * never changes, so it is read once per job and TTL, not per slice; a slice none of whose
+ * requests has a dollar scope makes no other Postgres call.
+ */
+function usdGateOf(config: RouterConfig, pg: Pool, clock: () => number): UsdBudgetGate {
   const sy = config.switchyard;
-  for (const [scope, caps] of [['tenant', sy.budgets.tenants], ['job', sy.budgets.jobs]] as const) {
-    for (const [name, cap] of Object.entries(caps)) {
-      if (cap.usdPerDay !== undefined) log.warn({ scope, name }, 'usdPerDay budgets are not enforced by the router (token budgets only)');
-    }
-  }
+  const capsOf = (caps: Readonly<Record<string, { readonly usdPerDay?: number | undefined }>>) =>
+    Object.fromEntries(Object.entries(caps).flatMap(([name, cap]) => (cap.usdPerDay === undefined ? [] : [[name, cap.usdPerDay]])));
+  return new UsdBudgetGate(pg, {
+    caps: { tenantUsdPerDay: capsOf(sy.budgets.tenants), jobUsdPerDay: capsOf(sy.budgets.jobs) },
+    prices: new Map(sy.models.map((m) => [m.name, m])),
+    jobBudgetTtlMs: JOB_BUDGET_TTL_MS,
+    clock,
+  });
 }
+
+const JOB_BUDGET_TTL_MS = 60_000;
 
 async function startEngine(config: RouterConfig, clock: () => number, log: Logger, cleanups: Cleanups): Promise<RoutingEngine> {
   const sy = config.switchyard;

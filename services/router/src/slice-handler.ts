@@ -1,16 +1,24 @@
 // One slice through the engine, in order: prepare (workers, concurrent across partitions),
-// then under the budget mutex plan, take the slice's leases, decide, settle them; then the
-// decisions are written to Postgres. The runner commits the returned messages and the input
-// offset in one Kafka transaction after this returns.
+// then under the budget mutex plan, reserve the slice's dollar worst cases, take its token
+// leases, decide, settle the leases and keep the dollar reservations of what was routed; then
+// the decisions are written to Postgres. The runner commits the returned messages and the input
+// offset in one Kafka transaction after this returns. A failure before that releases the
+// slice's dollar reservations (the records are decided again on redelivery).
 import type { InputRecord, RoutingDecision, RoutingEngine, SliceResult } from '@switchyard/routing-engine';
 import { Semaphore } from '@switchyard/routing-engine';
 import type { BudgetStorePort } from '@switchyard/routing-engine';
 import { openLeaseSession } from './lease-session.ts';
+import { openUsdSession } from './usd-session.ts';
+import type { UsdGatePort } from './usd-session.ts';
 
 export interface SliceHandlerDeps {
-  readonly engine: Pick<RoutingEngine, 'prepare' | 'plan' | 'grant' | 'decide' | 'returns'>;
+  readonly engine: Pick<RoutingEngine, 'prepare' | 'plan' | 'grant' | 'usdAsks' | 'decide' | 'returns'>;
   /** null: the ledger is local to this process. */
   readonly budgetStore: BudgetStorePort | null;
+  /** The shared dollar ledger; null or absent: no dollar budgets are enforced. */
+  readonly usdGate?: UsdGatePort | null;
+  /** Names this instance in the holder ids of its dollar reservations. */
+  readonly instanceId?: string;
   /** Writes a slice's decisions (Postgres in the router); called before the commit. */
   readonly writeDecisions?: (decisions: readonly RoutingDecision[]) => Promise<void>;
 }
@@ -24,17 +32,29 @@ export function createSliceHandler(deps: SliceHandlerDeps): SliceHandler {
   return async (records) => {
     const { engine } = deps;
     const prepared = await engine.prepare(records);
-    const result = await budgetMutex.with(async () => {
-      const plan = await engine.plan(prepared);
-      const leases = openLeaseSession(deps.budgetStore);
-      engine.grant(plan.demand, await leases.take(plan.demand));
-      try {
-        return engine.decide(prepared, plan);
-      } finally {
-        await leases.settle(engine.returns(plan.demand));
-      }
-    });
-    if (result.decisions.length > 0 && deps.writeDecisions) await deps.writeDecisions(result.decisions);
-    return result;
+    const usd = openUsdSession(deps.usdGate ?? null, deps.instanceId ?? 'router');
+    try {
+      const result = await budgetMutex.with(async () => {
+        const plan = await engine.plan(prepared);
+        const verdicts = await usd.reserve(prepared.admitted.length === 0 ? [] : engine.usdAsks(prepared));
+        const leases = openLeaseSession(deps.budgetStore);
+        engine.grant(plan.demand, await leases.take(plan.demand));
+        let decided: SliceResult;
+        try {
+          decided = engine.decide(prepared, verdicts === undefined ? plan : { ...plan, usd: verdicts });
+        } finally {
+          await leases.settle(engine.returns(plan.demand));
+        }
+        await usd.keep(decided.decisions);
+        return decided;
+      });
+      if (result.decisions.length > 0 && deps.writeDecisions) await deps.writeDecisions(result.decisions);
+      return result;
+    } catch (err) {
+      // A release that fails too leaves the reservations held until the redelivered slice
+      // reserves the same request ids again (which replaces them): under-use, never overspend.
+      await usd.abort().catch(() => undefined);
+      throw err;
+    }
   };
 }

@@ -32,6 +32,8 @@ export interface RouteCommandOptions {
   readonly jobId?: string | undefined;
   readonly tenant: string;
   readonly maxOutputTokens: number;
+  /** One dollar budget for the run (in-memory ledger, the router's rules). */
+  readonly budgetUsd?: number | undefined;
   readonly sliceRequests: number;
   readonly progress: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -74,7 +76,7 @@ export async function runRoute(opts: RouteCommandOptions): Promise<RouteSummary>
   const config = await routerConfigOf(opts);
   say(`route: building the router's reference set and scoring workers (${config.switchyard.models.length} models, policy ${config.switchyard.router.policy.policy}) ...`);
   const clock = new VirtualClock(Date.now());
-  const { router: engine, info } = await createFileRouter(config, clock.now);
+  const { router: engine, info } = await createFileRouter(config, clock.now, { budgetUsd: opts.budgetUsd });
   say(`route: reference ${info.reference}, scoring kernel ${info.backend}`);
   const progress = createProgress({ enabled: opts.progress, totalBytes: source.sizeBytes, label: `route ${jobId}`, stream: opts.stderr });
   const bad: string[] = [];
@@ -111,5 +113,9 @@ export async function runRoute(opts: RouteCommandOptions): Promise<RouteSummary>
       `rejected ${summary.rejected}${rejected !== '' ? ` (${rejected})` : ''}, dead-lettered ${summary.deadLettered}${dead !== '' ? ` (${dead})` : ''}, ` +
       `${summary.deferrals} deferrals, ${summary.minuteWindows} one-minute budget windows of virtual time; files in ${opts.out}`,
   );
+  const committed = info.committedUsd();
+  if (opts.budgetUsd !== undefined && committed !== null) {
+    say(`route ${jobId}: dollar budget ${opts.budgetUsd} USD, worst cases held by the routed requests ${committed.toFixed(6)} USD (their true cost is at most that)`);
+  }
   return summary;
 }

@@ -4,7 +4,8 @@
 // Postgres. `route.ts` drives any FileRouter, so its tests can pass a fake.
 import { createMemoryRegistry } from '@switchyard/contracts';
 import type { AvroSerde, DeadLetterV1, DeferredV2, RequestV2, RoutedBatchV2 } from '@switchyard/contracts';
-import { createEngine } from '@switchyard/routing-engine';
+import { hasPrice } from '@switchyard/config';
+import { InMemoryUsdGate, createEngine } from '@switchyard/routing-engine';
 import type { InputRecord, OutputMessage, RouterConfig, RoutingDecision, SliceResult } from '@switchyard/routing-engine';
 import { CliError } from '../errors.ts';
 
@@ -42,10 +43,22 @@ export interface FileRouter {
 export interface FileRouterInfo {
   readonly reference: string;
   readonly backend: string;
+  /** With a dollar budget: the worst cases the routed requests hold so far. */
+  readonly committedUsd: () => number | null;
 }
 
-export async function createFileRouter(config: RouterConfig, clock: () => number): Promise<{ router: FileRouter; info: FileRouterInfo }> {
+/**
+ * `budgetUsd`: one dollar budget for the whole run, enforced with the router's rules over an
+ * in-memory ledger (InMemoryUsdGate); every model needs a price, or nothing could be reserved.
+ */
+export async function createFileRouter(config: RouterConfig, clock: () => number, opts: { readonly budgetUsd?: number | undefined } = {}): Promise<{ router: FileRouter; info: FileRouterInfo }> {
   const sy = config.switchyard;
+  let usd: InMemoryUsdGate | null = null;
+  if (opts.budgetUsd !== undefined) {
+    const unpriced = sy.models.filter((m) => !hasPrice(m)).map((m) => m.name);
+    if (unpriced.length > 0) throw new CliError('invalid_arguments', `--budget-usd needs a price on every model (costPer1kPromptTokensUsd and costPer1kCompletionTokensUsd in --config); unpriced: ${unpriced.join(', ')}`);
+    usd = new InMemoryUsdGate(opts.budgetUsd, new Map(sy.models.map((m) => [m.name, m])));
+  }
   // One process routes the whole file: budgets are counted here, as with ledger "local".
   const engine = await createEngine(config, { clock, registry: createMemoryRegistry(), ledger: 'local', feedback: false });
   const modelOfTopic = new Map(sy.models.map((m) => [sy.topics.routedByModel[m.name]!, m.name]));
@@ -60,7 +73,11 @@ export async function createFileRouter(config: RouterConfig, clock: () => number
     encodeRequest: (r) => engine.encodeRequest(r),
     async run(records) {
       const prepared = await engine.prepare(records);
-      return engine.decide(prepared, await engine.plan(prepared));
+      const plan = await engine.plan(prepared);
+      if (usd === null) return engine.decide(prepared, plan);
+      const result = engine.decide(prepared, { ...plan, usd: usd.verdicts(engine.usdAsks(prepared)) });
+      usd.keep(result.decisions);
+      return result;
     },
     async decode(m) {
       if (m.topic === sy.topics.deferred) return { kind: 'deferred', deferred: await decodeOrFail(engine.serdes.deferred, m) };
@@ -71,5 +88,5 @@ export async function createFileRouter(config: RouterConfig, clock: () => number
     },
     close: () => engine.close(),
   };
-  return { router, info: { reference: engine.startup.referenceSource, backend: engine.startup.backend.chosen } };
+  return { router, info: { reference: engine.startup.referenceSource, backend: engine.startup.backend.chosen, committedUsd: () => usd?.committedUsd() ?? null } };
 }

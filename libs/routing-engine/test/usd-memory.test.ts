@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryUsdGate } from '../src/usd-memory.ts';
+import type { UsdAsk } from '../src/usd.ts';
+
+// dear: worst case of 1,000 prompt + 1,000 max output tokens = 0.04 USD; cheap: 0.004 USD.
+const prices = new Map([
+  ['dear', { costPer1kPromptTokensUsd: 0.01, costPer1kCompletionTokensUsd: 0.03 }],
+  ['cheap', { costPer1kPromptTokensUsd: 0.001, costPer1kCompletionTokensUsd: 0.003 }],
+  ['free', {}],
+]);
+const ask = (id: string, ranked = ['dear', 'cheap'], maxOutputTokens = 1_000): UsdAsk => ({ requestId: id, jobId: 'j', tenant: 't', promptTokens: 1_000, maxOutputTokens, ranked });
+
+describe('in-memory dollar gate (file mode)', () => {
+  it('falls back to the next model that fits, then refuses with the reason; unrouted reservations come back', () => {
+    const gate = new InMemoryUsdGate(0.1, prices);
+    const v = gate.verdicts([ask('a'), ask('b'), ask('c'), ask('d', ['free']), ask('e', ['dear'], 100_000)]);
+    expect(v.get('a')).toEqual({ kind: 'route', model: 'dear' });
+    expect(v.get('b')).toEqual({ kind: 'route', model: 'dear' });
+    expect(v.get('c')).toEqual({ kind: 'route', model: 'cheap' });
+    expect(v.get('d')).toMatchObject({ kind: 'reject', reason: 'budget_usd_unpriced_models' });
+    expect(v.get('e')).toMatchObject({ kind: 'reject', reason: 'budget_usd_too_small' });
+    expect(gate.committedUsd()).toBeCloseTo(0.084, 9);
+    // b was deferred by its token windows after all: its 0.04 comes back; a and c keep theirs.
+    gate.keep([
+      { requestId: 'a', outcome: 'routed', model: 'dear' },
+      { requestId: 'b', outcome: 'deferred', model: null },
+      { requestId: 'c', outcome: 'routed', model: 'cheap' },
+    ]);
+    expect(gate.committedUsd()).toBeCloseTo(0.044, 9);
+    expect(gate.verdicts([ask('f', ['dear'])]).get('f')).toEqual({ kind: 'route', model: 'dear' });
+    expect(gate.verdicts([ask('g', ['dear'])]).get('g')).toMatchObject({ kind: 'reject', reason: 'budget_usd_exhausted' });
+  });
+});
