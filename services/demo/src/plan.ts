@@ -94,3 +94,17 @@ export interface StreamQuery {
 export function jobLineOf(q: StreamQuery, maxOutputTokens: number): string {
   return JSON.stringify({ prompt: q.prompt, maxOutputTokens, metadata: { datasetId: q.id, task: q.task } });
 }
+
+/**
+ * The same query as a line of an OpenAI Batch input file, the format a user already has: the
+ * dataset id is the custom_id (results and late labels are keyed by it), `auto` lets the router
+ * choose the model.
+ */
+export function openaiBatchLineOf(q: StreamQuery, maxOutputTokens: number): string {
+  return JSON.stringify({
+    custom_id: q.id,
+    method: 'POST',
+    url: '/v1/chat/completions',
+    body: { model: 'auto', messages: [{ role: 'user', content: q.prompt }], max_tokens: maxOutputTokens },
+  });
+}

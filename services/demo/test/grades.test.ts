@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { parseLabelLines } from '@switchyard/cli';
+import { gradeLabels } from '../src/grades.ts';
+
+const answer = (customId: string, model: string) => JSON.stringify({ id: `r-${customId}`, custom_id: customId, response: { status_code: 200, body: {} }, error: null, x_switchyard: { model } });
+
+describe('gradeLabels', () => {
+  const models = ['a', 'b'];
+  const queries = [
+    { id: 'q1', quality: [1, 0] },
+    { id: 'q2', quality: [0.5, Number.NaN] },
+  ];
+
+  it("labels each answer with the data set's grade for the model that answered", () => {
+    const g = gradeLabels(`${answer('q1', 'b')}\n${answer('q2', 'a')}\n`, queries, models);
+    expect(g).toMatchObject({ labelled: 2, ungraded: 0, unreadable: 0 });
+    expect(g.text.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+      { custom_id: 'q1', quality: 0 },
+      { custom_id: 'q2', quality: 0.5 },
+    ]);
+  });
+
+  it('counts answers without a grade and unreadable lines instead of labelling them', () => {
+    const g = gradeLabels([answer('q2', 'b'), answer('q9', 'a'), answer('q1', 'zz'), 'not json', '{"custom_id":"q1"}'].join('\n'), queries, models);
+    expect(g).toMatchObject({ labelled: 0, ungraded: 3, unreadable: 2 });
+    expect(g.text).toBe('');
+  });
+});
