@@ -28,3 +28,4 @@ export type { FormattedLine, ResultsFormat } from './results/format.ts';
 export { runLabel } from './label/command.ts';
 export type { LabelCommandOptions, LabelResult } from './label/command.ts';
 export { parseLabelLines } from './label/labels.ts';
+export { checkOpenAiLine } from './source/openai-batch.ts';

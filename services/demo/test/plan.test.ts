@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@switchyard/config';
-import { checkJobLine } from '@switchyard/cli';
-import { demoRunId, demoServiceConfig, demoTopics, jobLineOf } from '../src/plan.ts';
+import { checkJobLine, checkOpenAiLine } from '@switchyard/cli';
+import { demoRunId, demoServiceConfig, demoTopics, jobLineOf, openaiBatchLineOf } from '../src/plan.ts';
 
 describe('demo plan', () => {
   it('names runs uniquely and derives every topic from the run id', () => {
@@ -37,5 +37,10 @@ describe('demo plan', () => {
     const line = JSON.parse(jobLineOf({ id: 'arc.test.1', task: 'arc', prompt: 'Which?' }, 256)) as unknown;
     const checked = checkJobLine(line);
     expect(checked).toEqual({ ok: true, line: { prompt: 'Which?', maxOutputTokens: 256, metadata: { datasetId: 'arc.test.1', task: 'arc' } } });
+  });
+
+  it('writes OpenAI Batch lines that submit accepts: the dataset id as custom_id, routed ("auto"), the output limit kept', () => {
+    const checked = checkOpenAiLine(JSON.parse(openaiBatchLineOf({ id: 'arc.test.1', task: 'arc', prompt: 'Which?' }, 256)) as unknown);
+    expect(checked).toMatchObject({ ok: true, line: { customId: 'arc.test.1', model: null, maxOutputTokens: 256, prompt: 'Which?' } });
   });
 });
