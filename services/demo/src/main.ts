@@ -24,7 +24,7 @@ import type { Pool } from '@switchyard/store';
 import { CliError, decisionTotals, outcomeTotals, runReport, runSubmit } from '@switchyard/cli';
 import { ensureStack, stackConfigFromEnv, stopStack, StackError } from '@switchyard/stack';
 import type { Component, StackInfo } from '@switchyard/stack';
-import { demoRunId, demoServiceConfig, demoTopics, jobLineOf, openaiBatchLineOf } from './plan.ts';
+import { demoRunId, demoServiceConfig, demoTopics, jobLineOf, openaiBatchLineOf, pricesFromHistory } from './plan.ts';
 import type { DemoReference, StreamQuery } from './plan.ts';
 import {
   compileExecutorSimConfig,
@@ -93,22 +93,25 @@ const STACK_HINTS: Partial<Record<string, string>> = {
 type Cleanup = { what: string; run: () => Promise<void> };
 
 /** The job's stream and the router's reference: the data set when there is one, else generated. */
-async function loadStream(opts: DemoOptions, outDir: string): Promise<{ reference: DemoReference; models: string[]; stream: (StreamQuery & GradedQuery)[]; jobFile: string }> {
+async function loadStream(opts: DemoOptions, outDir: string): Promise<{ reference: DemoReference; models: string[]; stream: (StreamQuery & GradedQuery)[]; jobFile: string; prices: Record<string, number> }> {
   const datasetPath = opts.synthetic ? undefined : (opts.data ?? defaultDatasetPath());
   let reference: DemoReference;
   let models: string[];
   let stream: (StreamQuery & GradedQuery)[];
+  let prices: Record<string, number>;
   if (datasetPath !== undefined) {
     const data = await loadDataset(resolve(datasetPath), { countTokens: false });
     reference = { source: 'dataset', path: resolve(datasetPath) };
     models = data.models;
     stream = data.test;
+    prices = pricesFromHistory(models, data.history);
     say(`    ${data.name}: ${data.history.length} history queries (the router's k-NN reference), ${data.test.length} test queries (the job), ${models.length} models`);
   } else {
     const data = generateSyntheticDataset({ nHistory: 2_000, nTest: 1_000, models: 5, seed: 1 });
     reference = { source: 'synthetic', nHistory: 2_000, nTest: 1_000, seed: 1 };
     models = data.models;
     stream = data.test;
+    prices = pricesFromHistory(models, data.history);
     say(`    no dataset found (looked for ../shared/data/routerbench-subset): generated ${data.test.length} queries over ${models.length} models`);
   }
   if (opts.limit !== undefined) stream = stream.slice(0, opts.limit);
@@ -118,7 +121,7 @@ async function loadStream(opts: DemoOptions, outDir: string): Promise<{ referenc
   const jobFile = join(outDir, asOpenai ? 'batch-input.jsonl' : 'job.jsonl');
   await writeFile(jobFile, stream.map((q) => `${asOpenai ? openaiBatchLineOf(q, 256) : jobLineOf(q, 256)}\n`).join(''));
   say(`    job file: ${jobFile} (${asOpenai ? 'OpenAI Batch input, custom_id = dataset id, model "auto"' : 'native JSONL'})`);
-  return { reference, models, stream, jobFile };
+  return { reference, models, stream, jobFile, prices };
 }
 
 /** The router, and with the outcome loop the recorder and the simulator, in this process; a dead-letter counter. */
@@ -281,7 +284,7 @@ async function main(): Promise<number> {
     say(`    Postgres: ${info.postgresKind}; migrations applied`);
 
     say('2/5 data ...');
-    const { reference, models, stream, jobFile } = await loadStream(opts, outDir);
+    const { reference, models, stream, jobFile, prices } = await loadStream(opts, outDir);
 
     const plan = demoServiceConfig({
       runId,
@@ -293,6 +296,8 @@ async function main(): Promise<number> {
       tokensPerMinute: opts.tokensPerMinute,
       policy: opts.policy,
       partitions: 3,
+      // The simulator reports each call's recorded cost; an HTTP endpoint reports usage only.
+      ...(opts.executor === 'openai' ? { pricesPer1kTokensUsd: prices } : {}),
     });
     const topics = demoTopics(runId);
     const shared = loadConfig({}, plan.shared);
