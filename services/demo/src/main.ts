@@ -239,6 +239,41 @@ async function printSummary(pg: Pool, info: StackInfo, ctx: { readonly jobId: st
   say(`  router log: ${routerLogFile}; job file: ${jobFile}`);
 }
 
+/**
+ * All of the run's topics up front, retried: right after a create the broker can still answer
+ * "does not host this topic-partition" to a metadata request, and each service's own
+ * ensureTopics would otherwise meet that race in the middle of its start.
+ */
+async function createRunTopics(kafka: ReturnType<typeof createKafka>, shared: ReturnType<typeof loadConfig>, topics: ReturnType<typeof demoTopics>): Promise<number> {
+  const runTopics = [topics.requests, topics.deferred, topics.deadLetter, topics.outcomes, ...Object.values(shared.topics.routedByModel)];
+  const ensured = await withRetry(
+    () => ensureTopics(kafka, runTopics.map((topic) => ({ topic, partitions: shared.topics.partitions, replicationFactor: shared.topics.replicationFactor }))),
+    { initialDelayMs: 200, maxDelayMs: 2_000, maxRetries: 8, isRetriable: (err) => err instanceof KafkaIoError && err.retriable },
+  );
+  return ensured.created.length;
+}
+
+/** The job file, submitted exactly as `switchyard submit FILE` does (the format told from its first line). */
+function submitJob(info: StackInfo, jobFile: string, jobId: string, topic: string): ReturnType<typeof runSubmit> {
+  return runSubmit({
+    file: jobFile,
+    jobId,
+    tenant: 'demo',
+    topic,
+    partitions: 3,
+    replicationFactor: 1,
+    maxOutputTokens: 256,
+    priority: 0,
+    force: false,
+    progress: process.stderr.isTTY === true,
+    printBadLines: 20,
+    keepBadLines: 1_000,
+    chunkMessages: 500,
+    endpoints: { kafkaBrokers: info.kafkaBrokers, registryUrl: info.registryUrl, postgresUrl: info.postgresUrl },
+    stderr: process.stderr,
+  });
+}
+
 async function main(): Promise<number> {
   const opts = program.parse(process.argv).opts<DemoOptions>();
   if (opts.executor !== 'sim' && opts.executor !== 'openai') throw new CliError('invalid_arguments', `--executor must be sim or openai, not ${opts.executor}`);
@@ -302,39 +337,16 @@ async function main(): Promise<number> {
     const topics = demoTopics(runId);
     const shared = loadConfig({}, plan.shared);
 
-    // All of the run's topics up front, retried: right after a create the broker can still answer
-    // "does not host this topic-partition" to a metadata request, and each service's own
-    // ensureTopics would otherwise meet that race in the middle of its start.
     const kafka = createKafka(shared.kafka, { role: 'demo', logLevel: 'error' });
-    const runTopics = [topics.requests, topics.deferred, topics.deadLetter, topics.outcomes, ...Object.values(shared.topics.routedByModel)];
-    const ensured = await withRetry(
-      () => ensureTopics(kafka, runTopics.map((topic) => ({ topic, partitions: shared.topics.partitions, replicationFactor: shared.topics.replicationFactor }))),
-      { initialDelayMs: 200, maxDelayMs: 2_000, maxRetries: 8, isRetriable: (err) => err instanceof KafkaIoError && err.retriable },
-    );
-    say(`    ${ensured.created.length} topics created for this run (${runId}.*)`);
+    const created = await createRunTopics(kafka, shared, topics);
+    say(`    ${created} topics created for this run (${runId}.*)`);
 
     say(`3/5 router (policy ${opts.policy}, ${opts.tokensPerMinute.toLocaleString('en-US')} tokens per model per minute): building the reference set and workers ...`);
     const { routerLogFile, deadLettered } = await startPipeline(opts, { runId, outDir, plan, shared, topics, kafka }, cleanups);
     const loop = opts.outcomes;
 
     say(`4/5 submit: ${stream.length} requests from ${jobFile} to ${topics.requests}`);
-    const submitted = await runSubmit({
-      file: jobFile,
-      jobId: `${runId}-job`,
-      tenant: 'demo',
-      topic: topics.requests,
-      partitions: 3,
-      replicationFactor: 1,
-      maxOutputTokens: 256,
-      priority: 0,
-      force: false,
-      progress: process.stderr.isTTY === true,
-      printBadLines: 20,
-      keepBadLines: 1_000,
-      chunkMessages: 500,
-      endpoints: { kafkaBrokers: info.kafkaBrokers, registryUrl: info.registryUrl, postgresUrl: info.postgresUrl },
-      stderr: process.stderr,
-    });
+    const submitted = await submitJob(info, jobFile, `${runId}-job`, topics.requests);
     if (submitted.kind !== 'submitted') throw new CliError('job_conflict', `job ${submitted.jobId} already existed`);
     say(`    job ${submitted.jobId}: ${submitted.produced} requests sent (${submitted.bad} bad lines) in ${(submitted.elapsedMs / 1000).toFixed(1)} s`);
 

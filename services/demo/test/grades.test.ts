@@ -14,9 +14,12 @@ describe('gradeLabels', () => {
   it("labels each answer with the data set's grade for the model that answered", () => {
     const g = gradeLabels(`${answer('q1', 'b')}\n${answer('q2', 'a')}\n`, queries, models);
     expect(g).toMatchObject({ labelled: 2, ungraded: 0, unreadable: 0 });
-    expect(g.text.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
-      { custom_id: 'q1', quality: 0 },
-      { custom_id: 'q2', quality: 0.5 },
+    // What `switchyard label` reads back from the file.
+    const parsed = parseLabelLines(g.text);
+    expect(parsed.bad).toEqual([]);
+    expect(parsed.labels.map((l) => [l.key, l.quality])).toEqual([
+      [{ kind: 'custom', id: 'q1' }, 0],
+      [{ kind: 'custom', id: 'q2' }, 0.5],
     ]);
   });
 
