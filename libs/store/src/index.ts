@@ -77,4 +77,4 @@ export type { ModelOutcomes, OutcomeTotals } from './job-outcomes.ts';
 export { readBudgetGrants, readDecisionTenants, readQualityAgainstModels, readRoutedTokensPerMinute } from './reports.ts';
 export type { BudgetGrant, JobQuality, TokensPerMinute } from './reports.ts';
 export { backendPidsOf, deleteRunRows } from './housekeeping.ts';
-export { insertResults, firstPerRequest, readResultsPage, streamJobResults, type ResultRecord, type StoredResult, type ResultsCursor } from './results.ts';
+export { insertResults, firstPerRequest, readResultsPage, resultTotals, streamJobResults, type ResultRecord, type ResultTotals, type StoredResult, type ResultsCursor } from './results.ts';

@@ -171,3 +171,24 @@ export function resultOf(r: OutcomeRecord): ResultRecord {
     completedAtMs: r.completedAtMs,
   };
 }
+
+export interface ResultTotals {
+  /** Results with an answer (no error). */
+  readonly answered: number;
+  readonly errors: number;
+  /** Sum of the known costs over all results (null: none known). */
+  readonly costUsd: number | null;
+}
+
+/** A job's results at a glance; null when this database has no results table (migration 0010). */
+export async function resultTotals(db: Queryable, jobId: string): Promise<ResultTotals | null> {
+  const exists = await db.query<{ t: string | null }>(`SELECT to_regclass('switchyard.results')::text AS t`);
+  if (exists.rows[0]?.t === null || exists.rows[0]?.t === undefined) return null;
+  const r = await db.query<{ answered: string; errors: string; cost: number | null }>(
+    `SELECT count(*) FILTER (WHERE error IS NULL) AS answered, count(*) FILTER (WHERE error IS NOT NULL) AS errors, sum(cost_usd) AS cost
+     FROM switchyard.results WHERE job_id = $1`,
+    [jobId],
+  );
+  const row = r.rows[0];
+  return { answered: Number(row?.answered ?? 0), errors: Number(row?.errors ?? 0), costUsd: row?.cost === null || row?.cost === undefined ? null : Number(row.cost) };
+}

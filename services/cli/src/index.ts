@@ -25,3 +25,7 @@ export { runResults, defaultErrorsFile } from './results/command.ts';
 export type { ResultsCommandOptions, ResultsCommandResult } from './results/command.ts';
 export { formatResult, formatOpenai, formatAnthropic, splitError, toAnthropicMessage } from './results/format.ts';
 export type { FormattedLine, ResultsFormat } from './results/format.ts';
+export { runLabel } from './label/command.ts';
+export type { LabelCommandOptions, LabelResult } from './label/command.ts';
+export { parseLabelLines } from './label/labels.ts';
+export { checkOpenAiLine } from './source/openai-batch.ts';

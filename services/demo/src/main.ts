@@ -2,9 +2,13 @@
 //   1. the local stack (Kafka, schema registry, Postgres): reused, or started and later stopped;
 //   2. fresh topics for this run; the router in-process;
 //   3. a bulk job submitted through the same path as `switchyard submit` (the RouterBench test
-//      split when ../shared/data/routerbench-subset exists, else a generated data set);
+//      split when ../shared/data/routerbench-subset exists, else a generated data set), written
+//      as an OpenAI Batch input file (native JSONL with --executor sim, whose replay needs
+//      metadata.datasetId);
 //   4. wait until every request is routed, rejected or dead-lettered (Postgres decisions, the
-//      dead-letter topic), then a per-model summary and where to look next.
+//      dead-letter topic) and answered by executor-openai against a local model server;
+//   5. the answers as results.jsonl, the data set's grades fed back as late labels, then a
+//      per-model summary, the HTML report and where to look next.
 // The only module of the demo that reads process.env and argv.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -17,10 +21,10 @@ import { defaultDatasetPath, generateSyntheticDataset, loadDataset } from '@swit
 import { KafkaIoError, createKafka, ensureTopics, withRetry } from '@switchyard/kafka-io';
 import { createPool, migrate } from '@switchyard/store';
 import type { Pool } from '@switchyard/store';
-import { CliError, decisionTotals, outcomeTotals, runReport, runResults, runSubmit } from '@switchyard/cli';
+import { CliError, decisionTotals, outcomeTotals, runReport, runSubmit } from '@switchyard/cli';
 import { ensureStack, stackConfigFromEnv, stopStack, StackError } from '@switchyard/stack';
 import type { Component, StackInfo } from '@switchyard/stack';
-import { demoRunId, demoServiceConfig, demoTopics, jobLineOf } from './plan.ts';
+import { demoRunId, demoServiceConfig, demoTopics, jobLineOf, openaiBatchLineOf, pricesFromHistory } from './plan.ts';
 import type { DemoReference, StreamQuery } from './plan.ts';
 import {
   compileExecutorSimConfig,
@@ -39,6 +43,8 @@ import { accountedFor, waitUntilAccounted } from './wait.ts';
 import type { Accounting } from './wait.ts';
 import { repoRootDir } from './paths.ts';
 import { startOpenaiLoop } from './openai-loop.ts';
+import { collectAnswers } from './answers.ts';
+import type { GradedQuery } from './grades.ts';
 
 const env = process.env;
 const say = (line = ''): void => {
@@ -59,7 +65,7 @@ const program = new Command('npm start --')
   .option('--tokens-per-minute <n>', 'token budget per model per minute window', positiveInt, 60_000)
   .option('--timeout <s>', 'give up waiting for the pipeline after this many seconds', positiveInt, 600)
   .option('--no-outcomes', 'run without the outcome loop (executor and outcome recorder)')
-  .option('--executor <kind>', 'sim: replay recorded outcomes; openai: call a local OpenAI-compatible server over HTTP with executor-openai and write the answers (switchyard results)', 'sim')
+  .option('--executor <kind>', 'openai: executor-openai calls a local OpenAI-compatible server over HTTP, the answers go to results.jsonl and the data set\'s grades come back as late labels; sim: replay recorded outcomes (quality included)', 'openai')
   .option('--keep-stack', 'leave Kafka, the registry and Postgres running even if this run started them', false);
 
 interface DemoOptions {
@@ -87,28 +93,35 @@ const STACK_HINTS: Partial<Record<string, string>> = {
 type Cleanup = { what: string; run: () => Promise<void> };
 
 /** The job's stream and the router's reference: the data set when there is one, else generated. */
-async function loadStream(opts: DemoOptions, outDir: string): Promise<{ reference: DemoReference; models: string[]; stream: StreamQuery[]; jobFile: string }> {
+async function loadStream(opts: DemoOptions, outDir: string): Promise<{ reference: DemoReference; models: string[]; stream: (StreamQuery & GradedQuery)[]; jobFile: string; prices: Record<string, number> }> {
   const datasetPath = opts.synthetic ? undefined : (opts.data ?? defaultDatasetPath());
   let reference: DemoReference;
   let models: string[];
-  let stream: StreamQuery[];
+  let stream: (StreamQuery & GradedQuery)[];
+  let prices: Record<string, number>;
   if (datasetPath !== undefined) {
     const data = await loadDataset(resolve(datasetPath), { countTokens: false });
     reference = { source: 'dataset', path: resolve(datasetPath) };
     models = data.models;
     stream = data.test;
+    prices = pricesFromHistory(models, data.history);
     say(`    ${data.name}: ${data.history.length} history queries (the router's k-NN reference), ${data.test.length} test queries (the job), ${models.length} models`);
   } else {
     const data = generateSyntheticDataset({ nHistory: 2_000, nTest: 1_000, models: 5, seed: 1 });
     reference = { source: 'synthetic', nHistory: 2_000, nTest: 1_000, seed: 1 };
     models = data.models;
     stream = data.test;
+    prices = pricesFromHistory(models, data.history);
     say(`    no dataset found (looked for ../shared/data/routerbench-subset): generated ${data.test.length} queries over ${models.length} models`);
   }
   if (opts.limit !== undefined) stream = stream.slice(0, opts.limit);
-  const jobFile = join(outDir, 'job.jsonl');
-  await writeFile(jobFile, stream.map((q) => `${jobLineOf(q, 256)}\n`).join(''));
-  return { reference, models, stream, jobFile };
+  // What a user has: an OpenAI Batch input file. The simulator replays a query's recorded
+  // outcome by metadata.datasetId, which only the native format carries.
+  const asOpenai = opts.executor === 'openai';
+  const jobFile = join(outDir, asOpenai ? 'batch-input.jsonl' : 'job.jsonl');
+  await writeFile(jobFile, stream.map((q) => `${asOpenai ? openaiBatchLineOf(q, 256) : jobLineOf(q, 256)}\n`).join(''));
+  say(`    job file: ${jobFile} (${asOpenai ? 'OpenAI Batch input, custom_id = dataset id, model "auto"' : 'native JSONL'})`);
+  return { reference, models, stream, jobFile, prices };
 }
 
 /** The router, and with the outcome loop the recorder and the simulator, in this process; a dead-letter counter. */
@@ -200,17 +213,13 @@ async function awaitRouting(
 }
 
 /** The per-model summary, the HTML report, and where to look next. */
-async function printSummary(pg: Pool, info: StackInfo, ctx: { readonly jobId: string; readonly outDir: string; readonly topics: ReturnType<typeof demoTopics>; readonly routerLogFile: string; readonly jobFile: string; readonly answers: boolean }): Promise<void> {
+async function printSummary(pg: Pool, info: StackInfo, ctx: { readonly jobId: string; readonly outDir: string; readonly topics: ReturnType<typeof demoTopics>; readonly routerLogFile: string; readonly jobFile: string }): Promise<void> {
   const { jobId, outDir, topics, routerLogFile, jobFile } = ctx;
   const totals = await decisionTotals(pg, jobId);
   const outcomes = await outcomeTotals(pg, jobId);
   say('');
   say(renderSummary(totals.perModel, outcomes === null || outcomes.received === 0 ? null : outcomes.perModel));
   if (totals.rejected > 0) say(`\nrejected: ${Object.entries(totals.rejectedByReason).map(([r, n]) => `${r} ${n}`).join(', ')}`);
-  if (ctx.answers) {
-    const r = await runResults({ postgresUrl: info.postgresUrl, jobId, outFile: join(outDir, 'results.jsonl'), format: 'openai' });
-    say(`\nanswers: ${r.answered} in ${r.outFile}, ${r.errors} errors in ${r.errorsFile} (switchyard results ${jobId} --out F)`);
-  }
   const report = await runReport({ postgresUrl: info.postgresUrl, jobId, outFile: join(outDir, 'report.html') });
   const comparison = renderComparison(report.quality);
   if (comparison !== null) say(`\n${comparison}`);
@@ -228,6 +237,41 @@ async function printSummary(pg: Pool, info: StackInfo, ctx: { readonly jobId: st
   say(`  the same for outcomes: switchyard.outcomes (true quality, tokens, cost per request), switchyard.outcome_daily`);
   say(`  topics: ${topics.requests}, ${topics.routedTemplate.replace('{model}', '<model>')}, ${topics.deferred}, ${topics.deadLetter}`);
   say(`  router log: ${routerLogFile}; job file: ${jobFile}`);
+}
+
+/**
+ * All of the run's topics up front, retried: right after a create the broker can still answer
+ * "does not host this topic-partition" to a metadata request, and each service's own
+ * ensureTopics would otherwise meet that race in the middle of its start.
+ */
+async function createRunTopics(kafka: ReturnType<typeof createKafka>, shared: ReturnType<typeof loadConfig>, topics: ReturnType<typeof demoTopics>): Promise<number> {
+  const runTopics = [topics.requests, topics.deferred, topics.deadLetter, topics.outcomes, ...Object.values(shared.topics.routedByModel)];
+  const ensured = await withRetry(
+    () => ensureTopics(kafka, runTopics.map((topic) => ({ topic, partitions: shared.topics.partitions, replicationFactor: shared.topics.replicationFactor }))),
+    { initialDelayMs: 200, maxDelayMs: 2_000, maxRetries: 8, isRetriable: (err) => err instanceof KafkaIoError && err.retriable },
+  );
+  return ensured.created.length;
+}
+
+/** The job file, submitted exactly as `switchyard submit FILE` does (the format told from its first line). */
+function submitJob(info: StackInfo, jobFile: string, jobId: string, topic: string): ReturnType<typeof runSubmit> {
+  return runSubmit({
+    file: jobFile,
+    jobId,
+    tenant: 'demo',
+    topic,
+    partitions: 3,
+    replicationFactor: 1,
+    maxOutputTokens: 256,
+    priority: 0,
+    force: false,
+    progress: process.stderr.isTTY === true,
+    printBadLines: 20,
+    keepBadLines: 1_000,
+    chunkMessages: 500,
+    endpoints: { kafkaBrokers: info.kafkaBrokers, registryUrl: info.registryUrl, postgresUrl: info.postgresUrl },
+    stderr: process.stderr,
+  });
 }
 
 async function main(): Promise<number> {
@@ -275,7 +319,7 @@ async function main(): Promise<number> {
     say(`    Postgres: ${info.postgresKind}; migrations applied`);
 
     say('2/5 data ...');
-    const { reference, models, stream, jobFile } = await loadStream(opts, outDir);
+    const { reference, models, stream, jobFile, prices } = await loadStream(opts, outDir);
 
     const plan = demoServiceConfig({
       runId,
@@ -287,43 +331,22 @@ async function main(): Promise<number> {
       tokensPerMinute: opts.tokensPerMinute,
       policy: opts.policy,
       partitions: 3,
+      // The simulator reports each call's recorded cost; an HTTP endpoint reports usage only.
+      ...(opts.executor === 'openai' ? { pricesPer1kTokensUsd: prices } : {}),
     });
     const topics = demoTopics(runId);
     const shared = loadConfig({}, plan.shared);
 
-    // All of the run's topics up front, retried: right after a create the broker can still answer
-    // "does not host this topic-partition" to a metadata request, and each service's own
-    // ensureTopics would otherwise meet that race in the middle of its start.
     const kafka = createKafka(shared.kafka, { role: 'demo', logLevel: 'error' });
-    const runTopics = [topics.requests, topics.deferred, topics.deadLetter, topics.outcomes, ...Object.values(shared.topics.routedByModel)];
-    const ensured = await withRetry(
-      () => ensureTopics(kafka, runTopics.map((topic) => ({ topic, partitions: shared.topics.partitions, replicationFactor: shared.topics.replicationFactor }))),
-      { initialDelayMs: 200, maxDelayMs: 2_000, maxRetries: 8, isRetriable: (err) => err instanceof KafkaIoError && err.retriable },
-    );
-    say(`    ${ensured.created.length} topics created for this run (${runId}.*)`);
+    const created = await createRunTopics(kafka, shared, topics);
+    say(`    ${created} topics created for this run (${runId}.*)`);
 
     say(`3/5 router (policy ${opts.policy}, ${opts.tokensPerMinute.toLocaleString('en-US')} tokens per model per minute): building the reference set and workers ...`);
     const { routerLogFile, deadLettered } = await startPipeline(opts, { runId, outDir, plan, shared, topics, kafka }, cleanups);
     const loop = opts.outcomes;
 
     say(`4/5 submit: ${stream.length} requests from ${jobFile} to ${topics.requests}`);
-    const submitted = await runSubmit({
-      file: jobFile,
-      jobId: `${runId}-job`,
-      tenant: 'demo',
-      topic: topics.requests,
-      partitions: 3,
-      replicationFactor: 1,
-      maxOutputTokens: 256,
-      priority: 0,
-      force: false,
-      progress: process.stderr.isTTY === true,
-      printBadLines: 20,
-      keepBadLines: 1_000,
-      chunkMessages: 500,
-      endpoints: { kafkaBrokers: info.kafkaBrokers, registryUrl: info.registryUrl, postgresUrl: info.postgresUrl },
-      stderr: process.stderr,
-    });
+    const submitted = await submitJob(info, jobFile, `${runId}-job`, topics.requests);
     if (submitted.kind !== 'submitted') throw new CliError('job_conflict', `job ${submitted.jobId} already existed`);
     say(`    job ${submitted.jobId}: ${submitted.produced} requests sent (${submitted.bad} bad lines) in ${(submitted.elapsedMs / 1000).toFixed(1)} s`);
 
@@ -333,7 +356,12 @@ async function main(): Promise<number> {
     const jobId = submitted.jobId;
     const waited = await awaitRouting(opts, { pg, jobId, produced: submitted.produced, loop, deadLettered, interrupted: () => interrupted });
 
-    await printSummary(pg, info, { jobId, outDir, topics, routerLogFile, jobFile, answers: loop && opts.executor === 'openai' });
+    if (loop && opts.executor === 'openai') {
+      say('    answers, and the data set\'s grades as late labels ...');
+      const endpoints = { kafkaBrokers: info.kafkaBrokers, registryUrl: info.registryUrl, postgresUrl: info.postgresUrl };
+      await collectAnswers({ pg, jobId, outDir, endpoints, outcomesTopic: topics.outcomes, queries: stream, models, timeoutMs: 60_000, say });
+    }
+    await printSummary(pg, info, { jobId, outDir, topics, routerLogFile, jobFile });
     return waited.kind === 'settled' ? 0 : 1;
   } finally {
     while (cleanups.length > 0) {

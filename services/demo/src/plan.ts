@@ -42,6 +42,8 @@ export interface DemoPlanInput {
   readonly tokensPerMinute: number;
   readonly policy: string;
   readonly partitions: number;
+  /** USD per 1,000 tokens per model (prompt and completion alike), so an HTTP executor's answers have a cost. */
+  readonly pricesPer1kTokensUsd?: Readonly<Record<string, number>>;
 }
 
 export interface DemoServiceConfig {
@@ -58,7 +60,11 @@ export function demoServiceConfig(p: DemoPlanInput): DemoServiceConfig {
       registry: { url: p.registryUrl },
       postgres: { connectionString: p.postgresUrl, maxConnections: 4 },
       topics: { ...demoTopics(p.runId), partitions: p.partitions, replicationFactor: 1 },
-      models: p.models.map((name) => ({ name, tokensPerMinute: p.tokensPerMinute, maxBatchTokens: 16_000, maxBatchRequests: 32 })),
+      models: p.models.map((name) => {
+        const price = p.pricesPer1kTokensUsd?.[name];
+        const priced = price === undefined ? {} : { costPer1kPromptTokensUsd: price, costPer1kCompletionTokensUsd: price };
+        return { name, tokensPerMinute: p.tokensPerMinute, maxBatchTokens: 16_000, maxBatchRequests: 32, ...priced };
+      }),
       batching: { flushIntervalMs: 500 },
       workers: { poolSize: 1 },
       scoring: { backend: 'ts' },
@@ -93,4 +99,41 @@ export interface StreamQuery {
 /** The dataset id travels in metadata.datasetId: the executor simulator replays that query's recorded outcome. */
 export function jobLineOf(q: StreamQuery, maxOutputTokens: number): string {
   return JSON.stringify({ prompt: q.prompt, maxOutputTokens, metadata: { datasetId: q.id, task: q.task } });
+}
+
+/**
+ * The same query as a line of an OpenAI Batch input file, the format a user already has: the
+ * dataset id is the custom_id (results and late labels are keyed by it), `auto` lets the router
+ * choose the model.
+ */
+export function openaiBatchLineOf(q: StreamQuery, maxOutputTokens: number): string {
+  return JSON.stringify({
+    custom_id: q.id,
+    method: 'POST',
+    url: '/v1/chat/completions',
+    body: { model: 'auto', messages: [{ role: 'user', content: q.prompt }], max_tokens: maxOutputTokens },
+  });
+}
+
+/**
+ * One price per model from the data set's recorded calls: its total cost over its total tokens,
+ * per 1,000 (the data set does not split prompt from completion). Models with no priced call
+ * are left out (their answers then have no cost), never given a made-up price.
+ */
+export function pricesFromHistory(models: readonly string[], history: readonly { readonly cost: ArrayLike<number>; readonly tokens: ArrayLike<number> }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  models.forEach((name, k) => {
+    let cost = 0;
+    let tokens = 0;
+    for (const q of history) {
+      const c = q.cost[k]!;
+      const t = q.tokens[k]!;
+      if (Number.isFinite(c) && Number.isFinite(t) && c >= 0 && t > 0) {
+        cost += c;
+        tokens += t;
+      }
+    }
+    if (tokens > 0) out[name] = (cost / tokens) * 1000;
+  });
+  return out;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@switchyard/config';
-import { checkJobLine } from '@switchyard/cli';
-import { demoRunId, demoServiceConfig, demoTopics, jobLineOf } from '../src/plan.ts';
+import { checkJobLine, checkOpenAiLine } from '@switchyard/cli';
+import { demoRunId, demoServiceConfig, demoTopics, jobLineOf, openaiBatchLineOf, pricesFromHistory } from '../src/plan.ts';
 
 describe('demo plan', () => {
   it('names runs uniquely and derives every topic from the run id', () => {
@@ -37,5 +37,24 @@ describe('demo plan', () => {
     const line = JSON.parse(jobLineOf({ id: 'arc.test.1', task: 'arc', prompt: 'Which?' }, 256)) as unknown;
     const checked = checkJobLine(line);
     expect(checked).toEqual({ ok: true, line: { prompt: 'Which?', maxOutputTokens: 256, metadata: { datasetId: 'arc.test.1', task: 'arc' } } });
+  });
+
+  it('writes OpenAI Batch lines that submit accepts: the dataset id as custom_id, routed ("auto"), the output limit kept', () => {
+    const checked = checkOpenAiLine(JSON.parse(openaiBatchLineOf({ id: 'arc.test.1', task: 'arc', prompt: 'Which?' }, 256)) as unknown);
+    expect(checked).toMatchObject({ ok: true, line: { customId: 'arc.test.1', model: null, maxOutputTokens: 256, prompt: 'Which?' } });
+  });
+
+  it("prices each model at its recorded cost per 1,000 tokens, skipping missing cells and leaving unpriced models out", () => {
+    const history = [
+      { cost: [0.002, Number.NaN, Number.NaN], tokens: [1_000, 500, Number.NaN] },
+      { cost: [0.006, 0.001, Number.NaN], tokens: [1_000, 2_000, Number.NaN] },
+    ];
+    const prices = pricesFromHistory(['a', 'b', 'c'], history);
+    expect(prices['a']).toBeCloseTo(0.004, 12);
+    expect(prices['b']).toBeCloseTo(0.0005, 12);
+    expect('c' in prices).toBe(false);
+    const cfg = loadConfig({}, demoServiceConfig({ runId: 'demo-x-0002', kafkaBrokers: ['k:1'], registryUrl: 'http://r', postgresUrl: 'postgres://u@h/d', models: ['a', 'c'], reference: { source: 'synthetic', nHistory: 10, nTest: 5, seed: 1 }, tokensPerMinute: 1_000, policy: 'ours', partitions: 1, pricesPer1kTokensUsd: prices }).shared);
+    expect(cfg.models.find((m) => m.name === 'a')).toMatchObject({ costPer1kPromptTokensUsd: prices['a'], costPer1kCompletionTokensUsd: prices['a'] });
+    expect(cfg.models.find((m) => m.name === 'c')?.costPer1kPromptTokensUsd).toBeUndefined();
   });
 });

@@ -14,8 +14,8 @@ import type { Endpoints } from '../endpoints.ts';
 import { CliError } from '../errors.ts';
 import { createPool, readJob, readLabels, readStoredOutcomes, recordLabels } from '@switchyard/store';
 import { openJobSource } from '../source/open.ts';
-import { checkJobLine } from '../source/job-line.ts';
 import { requestIdFor } from '../submit/request.ts';
+import { customIdLines } from './custom-ids.ts';
 import { parseLabelLines, planLabels } from './labels.ts';
 import type { LabelLine } from './labels.ts';
 
@@ -35,18 +35,10 @@ export interface LabelResult {
   readonly bad: number;
 }
 
-/** custom id -> request id, from the job's source file (the line `id` submit kept as sourceId). */
+/** custom id -> line numbers, from the job's source file (see customIdLines). */
 async function customIds(source: string): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
   const src = await openJobSource(source);
-  for await (const rec of src.records()) {
-    if (rec.kind !== 'line') continue;
-    const checked = checkJobLine(rec.value);
-    if (!checked.ok || checked.line.id === undefined) continue;
-    const k = String(checked.line.id);
-    out.set(k, [...(out.get(k) ?? []), String(rec.lineNo)]);
-  }
-  return out;
+  return customIdLines(src.records(), src.format);
 }
 
 async function resolve(db: Queryable, jobId: string, labels: readonly LabelLine[], say: (s: string) => void) {

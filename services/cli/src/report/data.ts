@@ -80,4 +80,13 @@ export interface ReportData {
   readonly tokensPerMinute: readonly ReportTokenBucket[];
   /** null when no outcome of the job carries a reward yet. */
   readonly quality: ReportQuality | null;
+  /** The job's stored answers (switchyard.results): null when the database has no results table. */
+  readonly results: ReportResults | null;
+}
+
+/** What `switchyard results` would write: answers, errors and their cost. */
+export interface ReportResults {
+  readonly answered: number;
+  readonly errors: number;
+  readonly costUsd: number | null;
 }

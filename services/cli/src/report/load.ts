@@ -1,6 +1,6 @@
 // Assembles one job's report data from what libs/store reads: the jobs row, the router's
 // decisions and the recorded outcomes.
-import { decisionTotals, outcomeTotals, readBudgetGrants, readDecisionTenants, readJob, readQualityAgainstModels, readRoutedTokensPerMinute } from '@switchyard/store';
+import { decisionTotals, outcomeTotals, readBudgetGrants, readDecisionTenants, readJob, readQualityAgainstModels, readRoutedTokensPerMinute, resultTotals } from '@switchyard/store';
 import type { Queryable } from '@switchyard/store';
 import { CliError } from '../errors.ts';
 import { budgetFor, compareUnderBudget } from './compare.ts';
@@ -88,5 +88,6 @@ export async function loadReportData(db: Queryable, jobId: string, nowMs: number
     tokensPerMinute: await readRoutedTokensPerMinute(db, jobId),
     // null outcomes: no outcomes table in this database (no outcome recorder has run).
     quality: outcomes === null ? null : await qualityUnderBudget(db, jobId, tenants, decisions.rejected),
+    results: await resultTotals(db, jobId),
   };
 }

@@ -81,6 +81,17 @@ function modelTable(models: readonly ReportModel[]): string {
   return `<table><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** The job's answers, when an executor stored any (switchyard results writes them out). */
+function resultTiles(data: ReportData): string[] {
+  const r = data.results;
+  if (r === null || r.answered + r.errors === 0) return [];
+  return [
+    tile('answered', fmtInt(r.answered), `switchyard results ${data.jobId} --out F`),
+    tile('answer errors', fmtInt(r.errors)),
+    tile('cost of answers', r.costUsd === null ? '-' : fmtUsd(r.costUsd)),
+  ];
+}
+
 export function renderReport(data: ReportData): string {
   const models = data.models.map((m) => m.model);
   const colours = coloursFor(models);
@@ -103,6 +114,7 @@ export function renderReport(data: ReportData): string {
     tile('tokens used', outcomes > 0 ? fmtInt(actual) : '-'),
     tile('cost', outcomes > 0 ? fmtUsd(costUsd) : '-'),
     tile('mean quality', data.quality === null ? '-' : fmtQuality(data.quality.jobMeanReward)),
+    ...resultTiles(data),
   ];
   // Both sides over the same requests and budget (compare.ts): what routing bought.
   const best = data.quality?.perModel.reduce<{ model: string; v: number } | null>(

@@ -44,6 +44,7 @@ function data(over: Partial<ReportData> = {}): ReportData {
     models,
     tokensPerMinute: models.flatMap((m, i) => [0, 1, 2].map((k) => ({ model: m.model, minuteStartMs: t0 + k * 60_000, tokens: 100 * (i + 1) + k }))),
     quality: unbounded(15, 0.57, models.map((m, i) => ({ model: m.model, expectedMeanReward: 0.4 + 0.1 * i }))),
+    results: null,
     ...over,
   };
 }
@@ -104,6 +105,16 @@ describe('renderReport', () => {
     expect(html).toContain('No routing decisions with estimated tokens yet.');
     expect(html).toContain('No outcomes yet');
     expect(html).not.toMatch(/NaN|undefined|Infinity/);
+  });
+
+  it("shows the job's answers, errors and their cost when results are stored, and nothing when none are", () => {
+    const html = renderReport(data({ results: { answered: 48, errors: 2, costUsd: 0.0123 } }));
+    const tiles = [...html.matchAll(/<div class="v">([^<]*)<\/div><div class="k">([^<]*)<\/div>/g)].map((m) => [m[2], m[1]]);
+    expect(tiles).toContainEqual(['answered', '48']);
+    expect(tiles).toContainEqual(['answer errors', '2']);
+    expect(html).toContain('switchyard results job-1 --out F');
+    expect(renderReport(data({ results: { answered: 0, errors: 0, costUsd: null } }))).not.toContain('answer errors');
+    expect(renderReport(data())).not.toContain('answer errors');
   });
 
   it('without outcomes plots predicted cost and quality, hollow, and says so', () => {
