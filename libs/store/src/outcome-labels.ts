@@ -4,24 +4,13 @@
 // the recorder's idempotent versioning and statistics apply to it unchanged.
 import { asStoreError } from './decisions.ts';
 import type { Queryable } from './decisions.ts';
+import type { OutcomeRecord } from './outcomes.ts';
 
-/** The stored outcome of a request, as an event can be rebuilt from it. */
-export interface StoredOutcome {
-  readonly requestId: string;
-  readonly jobId: string;
-  readonly tenant: string | null;
-  readonly model: string;
-  readonly batchId: string;
-  readonly segment: string | null;
-  readonly quality: number | null;
-  readonly success: boolean | null;
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-  readonly latencyMs: number;
-  readonly error: string | null;
-  readonly costUsd: number | null;
-  readonly completedAtMs: number;
-}
+/** The stored outcome of a request, as an event can be rebuilt from it (the segment it was counted in included). */
+export type StoredOutcome = Pick<
+  OutcomeRecord,
+  'requestId' | 'jobId' | 'tenant' | 'model' | 'batchId' | 'segment' | 'quality' | 'success' | 'promptTokens' | 'completionTokens' | 'latencyMs' | 'error' | 'costUsd' | 'completedAtMs'
+>;
 
 export async function readStoredOutcomes(db: Queryable, requestIds: readonly string[]): Promise<Map<string, StoredOutcome>> {
   if (requestIds.length === 0) return new Map();
