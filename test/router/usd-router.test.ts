@@ -8,6 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { costUsd, loadConfig } from '@switchyard/config';
+import { generateSyntheticDataset } from '@switchyard/datasets';
+import { cl100kTokenCounter } from '@switchyard/embedding';
 import { AvroSerde, contracts, createRegistryClient } from '@switchyard/contracts';
 import { compileRouterConfig, parseRouterServiceConfig, startRouter } from '@switchyard/router';
 import type { RouterHandle } from '@switchyard/router';
@@ -18,7 +20,12 @@ import { createKafka, stack, uniqueName, withClient } from '../support/index.ts'
 import { OutputReader, checkInvariants, cleanUpJob, createJobTopics, jobTopics, produceSyntheticJob, waitFor } from '../support/router-job.ts';
 
 const N = 60;
-const BUDGET_USD = 0.05;
+const SEED = 5;
+// Binding by construction: serving all N requests on the cheap model, each settled at the
+// fewest output tokens the settle rule below gives (16), would cost about 0.0078 USD (checked
+// in the test), more than the budget; so some requests must be refused whatever the timing.
+const BUDGET_USD = 0.006;
+const MIN_SETTLED_COMPLETION_TOKENS = 16;
 
 describe('router: a binding dollar budget', () => {
   const prefix = uniqueName('usdr');
@@ -95,7 +102,13 @@ describe('router: a binding dollar budget', () => {
 
   it('keeps the true costs within the budget and refuses with the reason', async () => {
     const info = stack();
-    const job = await produceSyntheticJob(kafka, info.registryUrl, { prefix, jobId, n: N, seed: 5, tenantOf: () => tenant, maxOutputTokens: 128 });
+    const job = await produceSyntheticJob(kafka, info.registryUrl, { prefix, jobId, n: N, seed: SEED, tenantOf: () => tenant, maxOutputTokens: 128 });
+    const cheapest = priceOf.get(`${prefix}-cheap`)!;
+    const leastDemandUsd = generateSyntheticDataset({ nHistory: 10, nTest: N, models: 2, seed: SEED }).test.reduce(
+      (sum, q) => sum + costUsd(cheapest, { promptTokens: cl100kTokenCounter(q.prompt), completionTokens: MIN_SETTLED_COMPLETION_TOKENS }),
+      0,
+    );
+    expect(leastDemandUsd).toBeGreaterThan(BUDGET_USD);
     // Its worst case is above the whole budget on every model: rejected at once, never deferred.
     const huge = `${prefix}-huge`;
     const serde = await AvroSerde.forTopic(createRegistryClient({ url: info.registryUrl }), jobTopics(prefix).requests, contracts.request);
@@ -115,7 +128,7 @@ describe('router: a binding dollar budget', () => {
     const settleRouted = async (): Promise<number> => {
       const items = reader.routed.flatMap(({ batch }) =>
         batch.requests.filter((q) => !settled.has(q.requestId)).map((q) => {
-          const completionTokens = 16 + ((k++ * 37) % (q.maxOutputTokens - 15));
+          const completionTokens = MIN_SETTLED_COMPLETION_TOKENS + ((k++ * 37) % (q.maxOutputTokens - MIN_SETTLED_COMPLETION_TOKENS + 1));
           return { requestId: q.requestId, trueCostUsd: costUsd(priceOf.get(batch.model)!, { promptTokens: q.promptTokens, completionTokens }) };
         }),
       );
