@@ -44,3 +44,9 @@ export async function outcomeTotals(db: Queryable, jobId: string): Promise<Outco
   }));
   return { received: perModel.reduce((a, m) => a + m.received, 0), perModel };
 }
+
+/** How many of a job's outcomes carry a quality (reported by the executor or set by a late label). */
+export async function gradedOutcomeCount(db: Queryable, jobId: string): Promise<number> {
+  const r = await db.query<{ n: string }>('SELECT count(quality) AS n FROM switchyard.outcomes WHERE job_id = $1', [jobId]);
+  return Number(r.rows[0]?.n ?? 0);
+}

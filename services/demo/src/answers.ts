@@ -7,6 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runLabel, runResults } from '@switchyard/cli';
 import type { Endpoints } from '@switchyard/cli';
+import { gradedOutcomeCount } from '@switchyard/store';
 import type { Pool } from '@switchyard/store';
 import { gradeLabels } from './grades.ts';
 import type { GradedQuery } from './grades.ts';
@@ -24,11 +25,6 @@ export interface AnswersContext {
   readonly say: (line: string) => void;
 }
 
-async function gradedOutcomes(pg: Pool, jobId: string): Promise<number> {
-  const r = await pg.query<{ n: string }>('SELECT count(quality) AS n FROM switchyard.outcomes WHERE job_id = $1', [jobId]);
-  return Number(r.rows[0]?.n ?? 0);
-}
-
 export async function collectAnswers(ctx: AnswersContext): Promise<void> {
   const { pg, jobId, outDir, say } = ctx;
   const r = await runResults({ postgresUrl: ctx.endpoints.postgresUrl, jobId, outFile: join(outDir, 'results.jsonl'), format: 'openai' });
@@ -41,7 +37,7 @@ export async function collectAnswers(ctx: AnswersContext): Promise<void> {
   if (grades.unreadable > 0) say(`    ${grades.unreadable} lines of ${r.outFile} could not be read`);
   if (grades.labelled === 0) return;
 
-  const before = await gradedOutcomes(pg, jobId);
+  const before = await gradedOutcomeCount(pg, jobId);
   const l = await runLabel({ jobId, file: labelsFile, topic: ctx.outcomesTopic, endpoints: ctx.endpoints, stderr: process.stderr });
   say(`    switchyard label ${jobId} ${labelsFile}: ${l.applied} sent to the outcomes path, ${l.unchanged} already applied, ${l.missing} not applicable, ${l.bad} bad lines`);
   const target = before + l.applied;
@@ -49,7 +45,7 @@ export async function collectAnswers(ctx: AnswersContext): Promise<void> {
   let graded = before;
   while (graded < target && Date.now() - t0 < ctx.timeoutMs) {
     await new Promise((res) => setTimeout(res, 500));
-    graded = await gradedOutcomes(pg, jobId);
+    graded = await gradedOutcomeCount(pg, jobId);
   }
   if (graded < target) say(`    only ${graded} of ${target} labelled outcomes recorded after ${ctx.timeoutMs / 1000} s: the summary and report show those`);
   else say(`    ${graded} outcomes now carry the data set's grade as their quality`);
