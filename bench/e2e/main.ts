@@ -6,7 +6,7 @@
  * on the routed, deferred and dead-letter topics.
  *
  *   npm run bench:e2e -- [--requests 100000] [--router-instances 1] [--pool-size 2] [--partitions 6]
- *     [--policy ours] [--max-batch-requests 64] [--max-batch-tokens 64000] [--flush-interval-ms 500]
+ *     [--policy resolving-dual] [--max-batch-requests 64] [--max-batch-tokens 64000] [--flush-interval-ms 500]
  *     [--scoring ts] [--ledger postgres] [--data PATH | --synthetic] [--json OUT] [--keep] [--router-profile DIR]
  *
  * Latency of a request = the time the read_committed consumer here receives the routed batch (or
@@ -81,7 +81,7 @@ function parseOptions(argv: readonly string[]): Options {
     .option('--router-instances <n>', 'router service processes (one consumer group)', positiveInt, 1)
     .option('--pool-size <n>', 'scoring worker threads per router (workers.poolSize)', positiveInt, 2)
     .option('--partitions <n>', 'partitions of every topic the run creates', positiveInt, 6)
-    .option('--policy <name>', 'routing policy (router.policy.policy)', 'ours')
+    .option('--policy <name>', 'routing policy (router.policy.policy)', 'resolving-dual')
     .option('--max-batch-requests <n>', 'models[].maxBatchRequests', positiveInt, 64)
     .option('--max-batch-tokens <n>', 'models[].maxBatchTokens', positiveInt, 64_000)
     .option('--flush-interval-ms <n>', 'batching.flushIntervalMs', positiveInt, 500)

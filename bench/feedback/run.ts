@@ -1,5 +1,5 @@
 // Feedback benchmark (README, "Feedback (bandit updates)"): the same stream, budgets and serving
-// rule as bench/quality (BENCHMARK.md), routed by `ours` from a cold knowledge base with feedback
+// rule as bench/quality (BENCHMARK.md), routed by `resolving-dual` from a cold knowledge base with feedback
 // on or off, and from the full history without feedback. Pure over a loaded dataset, so a test
 // can drive it on tiny synthetic data.
 import { createIndex } from '@switchyard/ann';
@@ -13,7 +13,7 @@ import {
   estimatePerModel,
   FeedbackModel,
   loadHighsSolver,
-  OURS_ESTIMATOR,
+  RESOLVING_DUAL_ESTIMATOR,
   RandomProjection,
   ReferenceSet,
   shuffledIndices,
@@ -203,12 +203,12 @@ async function runOne(s: Shared, variant: Variant, seed: number, opts: FeedbackB
     oracleAppended++;
     return ref.append(rowsOf([ds.test[j]!], M));
   };
-  const policy = await createPolicy({ policy: 'ours' }, { budgets: s.budgets, streamLength: ds.test.length, solver: s.solver });
+  const policy = await createPolicy({ policy: 'resolving-dual' }, { budgets: s.budgets, streamLength: ds.test.length, solver: s.solver });
   const alpha = policy.pricing().alpha;
   const ledger = new BudgetLedger(s.budgets);
   const order = shuffledIndices(ds.test.length, createRng(seed));
   const totals: RunTotals = { performance: 0, cost: 0, served: 0, quarters: [0, 0, 0, 0], maeSum: [0, 0, 0, 0], maeCount: [0, 0, 0, 0], appended: 0, exceeded: false };
-  const { k } = OURS_ESTIMATOR;
+  const { k } = RESOLVING_DUAL_ESTIMATOR;
   const F = s.featureDim;
   for (let from = 0; from < order.length; from += opts.batchSize) {
     const to = Math.min(order.length, from + opts.batchSize);
@@ -348,7 +348,7 @@ export async function runFeedbackBench(ds: Dataset, opts: FeedbackBenchOptions):
     nCold: coldSize(ds, opts),
     nTest: ds.test.length,
     coldFraction: opts.coldFraction,
-    k: OURS_ESTIMATOR.k,
+    k: RESOLVING_DUAL_ESTIMATOR.k,
     batchSize: opts.batchSize,
     embedder: embedder.name,
     beta: opts.beta,
@@ -383,7 +383,7 @@ export function formatFeedbackReport(r: FeedbackReport): string {
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   return [
     `dataset ${r.dataset}: factor ${r.factor}, split ${r.split}, ${r.seeds} seeds from ${r.firstSeed}, nTest ${r.nTest}, history ${r.nHistory} (cold start: ${r.nCold} rows)`,
-    `policy ours, exact k-NN k ${r.k} per model of ${r.k * r.searchWidth} searched, batch ${r.batchSize}, embedder ${r.embedder}, bonus beta (on-bonus) ${r.beta}`,
+    `policy resolving-dual, exact k-NN k ${r.k} per model of ${r.k * r.searchWidth} searched, batch ${r.batchSize}, embedder ${r.embedder}, bonus beta (on-bonus) ${r.beta}`,
     '',
     line(header),
     `|${widths.map((w, i) => (i === 0 ? ':' : '') + '-'.repeat(w + 1) + (i === 0 ? '' : ':')).join('|')}|`,

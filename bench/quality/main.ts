@@ -7,11 +7,11 @@ import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { createScoringBackend } from '@switchyard/scoring';
 import { defaultDatasetPath, loadDataset, seededTestMask, type Dataset } from '@switchyard/datasets';
-import { BUDGET_SPLITS, OURS_ESTIMATOR, type BudgetSplit, type ScoreKernel } from '@switchyard/routing-core';
+import { BUDGET_SPLITS, RESOLVING_DUAL_ESTIMATOR, type BudgetSplit, type ScoreKernel } from '@switchyard/routing-core';
 import { prepare, runProtocol, type ProtocolOptions, type QualityReport } from './protocol.ts';
 import { formatReport } from './table.ts';
 
-const OursOverrides = z
+const PrimaryOverrides = z
   .object({
     alpha: z.number().positive(),
     windowSize: z.number().int().positive(),
@@ -46,7 +46,7 @@ function positiveInt(v: string): number {
 
 /**
  * Tuning mode: the reference set is split again, seeded, into a pseudo-history and a pseudo-test
- * stream, so parameters of `ours` can be chosen without looking at the reported test figures.
+ * stream, so parameters of `resolving-dual` can be chosen without looking at the reported test figures.
  */
 function holdOutHistory(ds: Dataset, fraction: number, seed: number): Dataset {
   const mask = seededTestMask(ds.history.length, fraction, seed);
@@ -74,11 +74,11 @@ export async function main(argv: readonly string[]): Promise<CliResult> {
     .option('--k <n>', 'neighbours per query', positiveInt, 5)
     .option('--ann <kind>', 'index for ANN estimates: hnsw, usearch or exact', 'hnsw')
     .option('--weighting <w>', 'neighbour weighting of the protocol estimates: uniform (PORT) or similarity', 'uniform')
-    .option('--ours-k <n>', `neighbours of ours' own estimates (default ${OURS_ESTIMATOR.k})`, positiveInt, OURS_ESTIMATOR.k)
-    .option('--ours-weighting <w>', `weighting of ours' own estimates (default ${OURS_ESTIMATOR.weighting})`, OURS_ESTIMATOR.weighting)
+    .option('--primary-k <n>', `neighbours of resolving-dual's own estimates (default ${RESOLVING_DUAL_ESTIMATOR.k})`, positiveInt, RESOLVING_DUAL_ESTIMATOR.k)
+    .option('--primary-weighting <w>', `weighting of resolving-dual's own estimates (default ${RESOLVING_DUAL_ESTIMATOR.weighting})`, RESOLVING_DUAL_ESTIMATOR.weighting)
     .option('--batch <n>', 'queries decided per routing call', positiveInt, 64)
     .option('--kernel <k>', 'batch score kernel: ts, gpujs or none (float64 in the policy)', 'ts')
-    .option('--ours <json>', 'overrides of the ours policy config (tuning)', '{}')
+    .option('--primary <json>', 'overrides of the resolving-dual policy config (tuning)', '{}')
     .option('--holdout-history <fraction>', 'tune on the history: hold out this share of it as the stream', Number.parseFloat)
     .option('--json <out>', 'write the JSON report here');
   program.parse(argv, { from: 'user' });
@@ -91,22 +91,22 @@ export async function main(argv: readonly string[]): Promise<CliResult> {
     k: number;
     ann: string;
     weighting: string;
-    oursK: number;
-    oursWeighting: string;
+    primaryK: number;
+    primaryWeighting: string;
     batch: number;
     kernel: string;
-    ours: string;
+    primary: string;
     holdoutHistory?: number;
     json?: string;
   }>();
   const dataPath = o.data ?? defaultDatasetPath();
   if (!dataPath) throw new InvalidArgumentError('no --data given and ../shared/data/routerbench-subset does not exist');
   if (!['hnsw', 'usearch', 'exact'].includes(o.ann)) throw new InvalidArgumentError('--ann must be hnsw, usearch or exact');
-  for (const w of [o.weighting, o.oursWeighting]) {
-    if (!['uniform', 'similarity'].includes(w)) throw new InvalidArgumentError('--weighting and --ours-weighting must be uniform or similarity');
+  for (const w of [o.weighting, o.primaryWeighting]) {
+    if (!['uniform', 'similarity'].includes(w)) throw new InvalidArgumentError('--weighting and --primary-weighting must be uniform or similarity');
   }
   if (!['ts', 'gpujs', 'none'].includes(o.kernel)) throw new InvalidArgumentError('--kernel must be ts, gpujs or none');
-  const ours = OursOverrides.parse(JSON.parse(o.ours));
+  const primary = PrimaryOverrides.parse(JSON.parse(o.primary));
 
   let ds = await loadDataset(dataPath, { countTokens: false });
   if (o.holdoutHistory !== undefined) ds = holdOutHistory(ds, o.holdoutHistory, 7);
@@ -125,15 +125,15 @@ export async function main(argv: readonly string[]): Promise<CliResult> {
       k: o.k,
       annKind: o.ann as ProtocolOptions['annKind'],
       weighting: o.weighting as ProtocolOptions['weighting'],
-      oursK: o.oursK,
-      oursWeighting: o.oursWeighting as ProtocolOptions['weighting'],
+      primaryK: o.primaryK,
+      primaryWeighting: o.primaryWeighting as ProtocolOptions['weighting'],
       batchSize: o.batch,
-      ours,
+      primary,
       ...(kernel ? { kernel } : {}),
     };
     const prepared = prepare(ds, opts);
     const reports = await runProtocol(prepared, opts);
-    const text = reports.map((r) => formatReport(r, { ann: o.ann, weighting: o.weighting, ours: `k ${o.oursK} ${o.oursWeighting}`, kernel: o.kernel, firstSeed: o.firstSeed })).join('\n\n');
+    const text = reports.map((r) => formatReport(r, { ann: o.ann, weighting: o.weighting, primary: `k ${o.primaryK} ${o.primaryWeighting}`, kernel: o.kernel, firstSeed: o.firstSeed })).join('\n\n');
     if (o.json) await writeFile(o.json, `${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
     return { reports, text };
   } finally {

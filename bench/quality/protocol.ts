@@ -12,7 +12,7 @@ import {
   estimateBatchOf,
   estimateFromNeighbours,
   loadHighsSolver,
-  OURS_ESTIMATOR,
+  RESOLVING_DUAL_ESTIMATOR,
   ReferenceSet,
   roundByArgmax,
   shuffledIndices,
@@ -28,7 +28,7 @@ import {
   type ScoreKernel,
 } from '@switchyard/routing-core';
 
-export const METHOD_NAMES = ['random', 'greedy-perf', 'greedy-cost', 'knn-perf', 'knn-cost', 'port', 'ours', 'usd-budget', 'est-opt', 'opt'] as const;
+export const METHOD_NAMES = ['random', 'greedy-perf', 'greedy-cost', 'knn-perf', 'knn-cost', 'port', 'resolving-dual', 'usd-budget', 'est-opt', 'opt'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 export interface Stat {
@@ -66,16 +66,16 @@ export interface ProtocolOptions {
   seeds: readonly number[];
   /** Neighbours per query (PORT: 5). */
   k: number;
-  /** Index behind the ANN estimates of greedy-*, port and ours (knn-* always use 'exact'). */
+  /** Index behind the ANN estimates of greedy-*, port and primary (knn-* always use 'exact'). */
   annKind: IndexKind;
   weighting: NeighbourWeighting;
-  /** The estimator of `ours` (the router's own configuration); default OURS_ESTIMATOR. */
-  oursK?: number;
-  oursWeighting?: NeighbourWeighting;
+  /** The estimator of `resolving-dual` (the router's own configuration); default RESOLVING_DUAL_ESTIMATOR. */
+  primaryK?: number;
+  primaryWeighting?: NeighbourWeighting;
   /** Queries decided per call, as the pipeline batches them; outcomes return after each batch. */
   batchSize: number;
-  /** Overrides of the `ours` config (tuning); defaults otherwise. */
-  ours?: Omit<Extract<PolicyConfigInput, { policy: 'ours' }>, 'policy'>;
+  /** Overrides of the `resolving-dual` config (tuning); defaults otherwise. */
+  primary?: Omit<Extract<PolicyConfigInput, { policy: 'resolving-dual' }>, 'policy'>;
   kernel?: ScoreKernel;
 }
 
@@ -88,8 +88,8 @@ export interface Prepared {
   embedder: string;
   ann: EstimateBatch;
   exact: EstimateBatch;
-  /** ANN estimates with ours' own k and weighting. */
-  ours: EstimateBatch;
+  /** ANN estimates with resolving-dual's own k and weighting. */
+  primary: EstimateBatch;
   trueQuality: Float64Array;
   trueCost: Float64Array;
   historyMeans: { quality: Float64Array; cost: Float64Array };
@@ -113,7 +113,7 @@ function neighbours(index: AnnIndex, queries: Float32Array, k: number) {
   return index.searchBatch(queries, k);
 }
 
-export function prepare(ds: Dataset, opts: Pick<ProtocolOptions, 'k' | 'annKind' | 'weighting' | 'oursK' | 'oursWeighting'>): Prepared {
+export function prepare(ds: Dataset, opts: Pick<ProtocolOptions, 'k' | 'annKind' | 'weighting' | 'primaryK' | 'primaryWeighting'>): Prepared {
   const M = ds.models.length;
   const embedder = createHashingEmbedder().fit(ds.history.map((q) => q.prompt));
   const hv = embedder.embedBatch(ds.history.map((q) => q.prompt));
@@ -139,7 +139,7 @@ export function prepare(ds: Dataset, opts: Pick<ProtocolOptions, 'k' | 'annKind'
     embedder: embedder.name,
     ann: estimate(opts.annKind, opts.k, opts.weighting),
     exact: estimate('exact', opts.k, opts.weighting),
-    ours: estimate(opts.annKind, opts.oursK ?? OURS_ESTIMATOR.k, opts.oursWeighting ?? OURS_ESTIMATOR.weighting),
+    primary: estimate(opts.annKind, opts.primaryK ?? RESOLVING_DUAL_ESTIMATOR.k, opts.primaryWeighting ?? RESOLVING_DUAL_ESTIMATOR.weighting),
     trueQuality: truth.quality,
     trueCost: truth.cost,
     historyMeans: { quality: ref.globalMeans('quality'), cost: ref.globalMeans('cost') },
@@ -278,7 +278,7 @@ export async function runProtocol(p: Prepared, opts: ProtocolOptions): Promise<Q
           ['knn-perf', { policy: 'knn-perf' }, p.exact],
           ['knn-cost', { policy: 'knn-cost' }, p.exact],
           ['port', { policy: 'port', seed }, p.ann],
-          ['ours', { policy: 'ours', ...opts.ours }, p.ours],
+          ['resolving-dual', { policy: 'resolving-dual', ...opts.primary }, p.primary],
         ];
         for (const [name, config, est] of policies) runs[name].push(await runPolicy(p, config, est, budgets, order, opts, solver));
         const usd = runUsdBudget(p, total, order);

@@ -3,7 +3,7 @@ import { METHOD_NAMES, type QualityReport, type Stat } from './protocol.ts';
 const fmt = (s: Stat, digits: number): string => `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}`;
 
 /** One side-by-side table; "% C^opt" is relative to est-opt, "% Copt" to the LP bound on true values. */
-export function formatReport(r: QualityReport, run: { ann: string; weighting: string; ours: string; kernel: string; firstSeed: number }): string {
+export function formatReport(r: QualityReport, run: { ann: string; weighting: string; primary: string; kernel: string; firstSeed: number }): string {
   const estOpt = r.methods['est-opt'].performance.mean;
   const header = ['method', 'performance', '% C^opt', '% Copt', 'cost (USD)', 'served', 'efficiency', 'exceeded', 'decisions/s'];
   const rows = METHOD_NAMES.map((name) => {
@@ -24,7 +24,7 @@ export function formatReport(r: QualityReport, run: { ann: string; weighting: st
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   return [
     `dataset ${r.dataset}: factor ${r.factor}, split ${r.split}, ${r.seeds} seeds from ${run.firstSeed}, nTest ${r.nTest}, nHistory ${r.nHistory}`,
-    `embedder ${r.embedder}, ann ${run.ann}, k 5 ${run.weighting} (ours: ${run.ours}), kernel ${run.kernel}; Copt LP value ${r.coptLpValue.toFixed(2)}`,
+    `embedder ${r.embedder}, ann ${run.ann}, k 5 ${run.weighting} (resolving-dual: ${run.primary}), kernel ${run.kernel}; Copt LP value ${r.coptLpValue.toFixed(2)}`,
     '',
     line(header),
     `|${widths.map((w, i) => (i === 0 ? ':' : '') + '-'.repeat(w + 1) + (i === 0 ? '' : ':')).join('|')}|`,

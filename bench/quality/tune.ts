@@ -1,5 +1,5 @@
-// Tuning of `ours` on the history only: the reference set is split (seeded) into a
-// pseudo-history and a pseudo-stream, and each candidate config of `ours` runs on the same
+// Tuning of `resolving-dual` on the history only: the reference set is split (seeded) into a
+// pseudo-history and a pseudo-stream, and each candidate config of `resolving-dual` runs on the same
 // streams next to PORT and greedy-cost. The reported test figures never enter this loop.
 // node --import tsx bench/quality/tune.ts --data PATH --grid '[{...}, {...}]' [--seeds 3] [--k 5]
 import { Command } from 'commander';
@@ -19,10 +19,10 @@ import { prepare, runAssignment, runPolicy, type ProtocolOptions } from './proto
 
 const program = new Command('tune')
   .option('--data <path>')
-  .option('--grid <json>', 'array of ours overrides', '[{}]')
+  .option('--grid <json>', 'array of resolving-dual overrides', '[{}]')
   .option('--seeds <n>', 'streams', '3')
-  .option('--k <n>', 'neighbours of ours (the baselines keep k = 5)', '5')
-  .option('--weighting <w>', 'uniform or similarity (ours)', 'uniform')
+  .option('--k <n>', 'neighbours of resolving-dual (the baselines keep k = 5)', '5')
+  .option('--weighting <w>', 'uniform or similarity (resolving-dual)', 'uniform')
   .option('--factor <f>', 'budget factor', '1')
   .option('--split <s>', 'budget split', 'weighted')
   .option('--holdout <fraction>', 'share of the history used as the pseudo-stream', '0.3')
@@ -40,8 +40,8 @@ const opts: ProtocolOptions = {
   k: 5,
   annKind: 'hnsw',
   weighting: 'uniform',
-  oursK: Number(o.k),
-  oursWeighting: o.weighting as ProtocolOptions['weighting'],
+  primaryK: Number(o.k),
+  primaryWeighting: o.weighting as ProtocolOptions['weighting'],
   batchSize: 64,
 };
 const p = prepare(ds, opts);
@@ -55,7 +55,7 @@ const row = async (label: string, config: PolicyConfigInput | 'est-opt'): Promis
   const served: number[] = [];
   for (const seed of opts.seeds) {
     const order = shuffledIndices(p.nTest, createRng(seed));
-    const r = config === 'est-opt' ? runAssignment(p, est, budgets, order) : await runPolicy(p, config, config.policy === 'ours' ? p.ours : p.ann, budgets, order, opts, solver);
+    const r = config === 'est-opt' ? runAssignment(p, est, budgets, order) : await runPolicy(p, config, config.policy === 'resolving-dual' ? p.primary : p.ann, budgets, order, opts, solver);
     perf.push(r.performance);
     served.push(r.served);
   }
@@ -65,4 +65,4 @@ console.log(`${o.onTest ? 'test stream' : 'pseudo-stream of history'} ${p.nTest}
 await row('port', { policy: 'port', seed: 0 });
 await row('greedy-cost', { policy: 'greedy-cost' });
 await row('est-opt', 'est-opt');
-for (const g of JSON.parse(o.grid) as object[]) await row(`ours ${JSON.stringify(g)}`, { policy: 'ours', ...g } as PolicyConfigInput);
+for (const g of JSON.parse(o.grid) as object[]) await row(`resolving-dual ${JSON.stringify(g)}`, { policy: 'resolving-dual', ...g } as PolicyConfigInput);

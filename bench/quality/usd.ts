@@ -28,7 +28,7 @@ export interface QuoteAccuracy {
 
 export function runUsdBudget(p: Prepared, totalUsd: number, order: Int32Array): { totals: RunTotals; quote: UsdQuoteRun } {
   const M = p.models.length;
-  const est = p.ours;
+  const est = p.primary;
   const requests: UsdRoutingRequest[] = Array.from(order, (j) => ({
     quality: est.quality.subarray(j * M, (j + 1) * M),
     costUsd: est.cost.subarray(j * M, (j + 1) * M),

@@ -68,7 +68,7 @@ await timed(`insert ${rows} decisions`, () =>
        CASE WHEN i % 20 > 1 THEN (i % 7 = 0)::int END,
        50 + i % 200, 150 + i % 400, (i % 100) / 100.0, (i % 50) / 100000.0, 0.5, 0,
        CASE WHEN i % 20 = 0 THEN 'budget_exhausted' WHEN i % 20 = 1 THEN 'no_feasible_model' END,
-       'ours', 'r1', 'requests', i % 6, i, to_timestamp(($1::bigint + (i::bigint * 2592000000 / $2::bigint)) / 1000.0)
+       'resolving-dual', 'r1', 'requests', i % 6, i, to_timestamp(($1::bigint + (i::bigint * 2592000000 / $2::bigint)) / 1000.0)
      FROM generate_series(0, $2::bigint - 1) AS i`,
     [DAY0, rows],
   ),

@@ -66,7 +66,7 @@ describe('analytics views and docs/analytics.md', () => {
       reason: null,
       deferUntilMs: null,
       deferrals: 0,
-      policy: 'ours',
+      policy: 'resolving-dual',
       routerInstance: 'r1',
       sourceTopic: `${prefix}.requests`,
       sourcePartition: 0,

@@ -32,7 +32,7 @@ function decision(i: number, over: Partial<DecisionRecord>): DecisionRecord {
     reason: null,
     deferUntilMs: null,
     deferrals: 0,
-    policy: 'ours',
+    policy: 'resolving-dual',
     routerInstance: 'test',
     sourceTopic: `${prefix}.requests`,
     sourcePartition: 0,

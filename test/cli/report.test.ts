@@ -62,7 +62,7 @@ function decision(job: string, i: number, over: Partial<DecisionRecord>): Decisi
     reason: null,
     deferUntilMs: null,
     deferrals: 0,
-    policy: 'ours',
+    policy: 'resolving-dual',
     routerInstance: 'test',
     sourceTopic: `${prefix}.requests`,
     sourcePartition: 0,

@@ -61,7 +61,7 @@ describe('outcome delivery under crashes before commit', () => {
       model,
       createdAt: Date.now(),
       routerInstance: 'r1',
-      policy: 'ours',
+      policy: 'resolving-dual',
       totalEstimatedTokens: PER_BATCH * 72,
       requests: Array.from({ length: PER_BATCH }, (_, k) =>
         sampleRoutedRequest({ requestId: `${prefix}-r${b * PER_BATCH + k}`, jobId, tenant: `${prefix}-t`, metadata: { task: `task-${k % 2}` } }),

@@ -75,7 +75,7 @@ describe('outcomes: router -> executor-sim -> outcome-recorder', () => {
         batching: { flushIntervalMs: 300 },
         workers: { poolSize: 1 },
         scoring: { backend: 'ts' },
-        router: { instanceId: `${prefix}-r1`, policy: { policy: 'ours' } },
+        router: { instanceId: `${prefix}-r1`, policy: { policy: 'resolving-dual' } },
         log: { level: 'warn' },
       },
     );

@@ -44,7 +44,7 @@ function routerConfig(prefix: string) {
       batching: { flushIntervalMs: 300 },
       workers: { poolSize: 1 },
       scoring: { backend: 'ts' },
-      router: { instanceId: 'codecs', policy: { policy: 'ours' } },
+      router: { instanceId: 'codecs', policy: { policy: 'resolving-dual' } },
       log: { level: 'warn' },
     },
   );

@@ -55,7 +55,7 @@ describe('router decisions and budget leases in Postgres', () => {
       reason: 'rate_limited',
       deferUntilMs: 1_000,
       deferrals: 1,
-      policy: 'ours',
+      policy: 'resolving-dual',
       routerInstance: 'r',
       sourceTopic: 'req',
       sourcePartition: 0,

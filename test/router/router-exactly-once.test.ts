@@ -68,7 +68,7 @@ describe('router: exactly once under token budgets', () => {
         batching: { flushIntervalMs: 500 },
         workers: { poolSize: 1 },
         scoring: { backend: 'ts' },
-        router: { instanceId: instance, policy: { policy: 'ours' }, maxPromptChars: 20_000, maxPromptTokens: 1_500, maxDeferrals: 1 },
+        router: { instanceId: instance, policy: { policy: 'resolving-dual' }, maxPromptChars: 20_000, maxPromptTokens: 1_500, maxDeferrals: 1 },
         log: { level: 'warn' },
       },
     );

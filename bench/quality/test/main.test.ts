@@ -66,7 +66,7 @@ describe('bench:quality main', () => {
     expect(e.cost.mean).toBeGreaterThan(0);
     // Mean of per-seed ratios vs ratio of means: equal up to the spread across stream orders.
     expect(Math.abs(e.efficiency.mean - e.performance.mean / e.cost.mean) / e.efficiency.mean).toBeLessThan(0.01);
-    expect(text).toContain('| ours');
+    expect(text).toContain('| resolving-dual');
   });
 
   it('reports every factor and split with --factor all --split all', async () => {

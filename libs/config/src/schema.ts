@@ -150,7 +150,7 @@ export const routerSchema = z
   .object({
     instanceId: z.string().min(1).optional().describe('Stable id of this router instance (transactional id prefix); defaults to clientId.'),
     policy: z
-      .looseObject({ policy: z.string().min(1).describe('Policy name: random, greedy-perf, greedy-cost, knn-perf, knn-cost, port, ours.') })
+      .looseObject({ policy: z.string().min(1).describe('Policy name: random, greedy-perf, greedy-cost, knn-perf, knn-cost, port, resolving-dual (ours: deprecated alias).') })
       .default({ policy: 'port' })
       .describe('Routing policy and its parameters; validated in full by the routing core (parsePolicyConfig).'),
     embeddingDim: positiveInt.optional().describe('Expected embedding dimension; requests with another length are dead-lettered.'),

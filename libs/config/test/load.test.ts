@@ -62,7 +62,7 @@ describe('loadConfig', () => {
         SWITCHYARD_KAFKA_SASL_PASSWORD: 's3cret',
         SWITCHYARD_BATCH_FLUSH_INTERVAL_MS: '250',
         SWITCHYARD_SCORING_BACKEND: 'gpujs',
-        SWITCHYARD_ROUTER_POLICY: 'ours',
+        SWITCHYARD_ROUTER_POLICY: 'resolving-dual',
         SWITCHYARD_CONFIG_FILE: '/etc/switchyard.json',
         SWITCHYARD_PG_URL: 'postgres://w@db/s',
         SWITCHYARD_PG_ADMIN_URL: 'postgres://admin@db/s',
@@ -77,7 +77,7 @@ describe('loadConfig', () => {
     expect(cfg.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'svc', password: 's3cret' });
     expect(cfg.batching.flushIntervalMs).toBe(250);
     expect(cfg.scoring.backend).toBe('gpujs');
-    expect(cfg.router.policy).toEqual({ policy: 'ours' });
+    expect(cfg.router.policy).toEqual({ policy: 'resolving-dual' });
     expect(cfg.postgres?.connectionString).toBe('postgres://w@db/s');
   });
 

@@ -19,8 +19,8 @@ export { buildAssignmentLp, solveAssignmentLp, roundByArgmax, type AssignmentPro
 export type { RoutingPolicy, PolicyName, ServedOutcome, LostOutcome } from './policies/types.ts';
 export { RandomPolicy, GreedyPolicy } from './policies/baselines.ts';
 export { PortPolicy, type PortOptions } from './policies/port.ts';
-export { OursPolicy, type OursOptions } from './policies/ours.ts';
-export { createPolicy, parsePolicyConfig, PolicyConfigSchema, OURS_ESTIMATOR, type PolicyConfig, type PolicyConfigInput, type PolicyContext } from './policies/factory.ts';
+export { ResolvingDualPolicy, type ResolvingDualOptions } from './policies/resolving-dual.ts';
+export { createPolicy, parsePolicyConfig, PolicyConfigSchema, RESOLVING_DUAL_ESTIMATOR, type PolicyConfig, type PolicyConfigInput, type PolicyContext } from './policies/factory.ts';
 export {
   BatchPacker,
   type BatchLimits,

@@ -95,7 +95,7 @@ export const routerServiceSchema = z
       .number()
       .min(0)
       .default(1_000)
-      .describe('For policy ours, unless its own minResolveIntervalMs is set: at most one dual-price re-solve (an LP) per this many ms, so the LP cost stays flat as the request rate grows (0: every resolveEvery requests).'),
+      .describe('For policy resolving-dual, unless its own minResolveIntervalMs is set: at most one dual-price re-solve (an LP) per this many ms, so the LP cost stays flat as the request rate grows (0: every resolveEvery requests).'),
     expectedRequestsPerDay: positiveInt.default(100_000).describe('Stream length the dual-price policies plan a day window for.'),
     scoreChunkRequests: positiveInt.max(8_192).default(512).describe('Requests per worker task.'),
     poolMaxQueue: positiveInt.default(64).describe('Worker tasks queued at most; a full queue holds the consumer (backpressure).'),

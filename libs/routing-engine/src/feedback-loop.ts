@@ -206,7 +206,7 @@ export class FeedbackLoop implements FeedbackHooks {
       this.#applied.add(o.requestId);
       applied++;
       // Decided by this process: the policy's spend becomes the observed cost instead of its
-      // reservation, so ours re-solves its dual prices on what was really spent.
+      // reservation, so resolving-dual re-solves its dual prices on what was really spent.
       const reservation = this.#reservations.get(o.requestId);
       if (reservation !== undefined && reservation.model === m && o.costUsd !== null) {
         this.#reservations.delete(o.requestId);

@@ -1,5 +1,5 @@
 // The routing policy the router asks for scores and a first choice. Dual-price policies (PORT,
-// ours) plan a budget over a stream; in the router that stream is one UTC day of requests, so
+// resolving-dual) plan a budget over a stream; in the router that stream is one UTC day of requests, so
 // the policy is rebuilt at each day boundary with that day's budgets.
 import { createPolicy, loadHighsSolver, parsePolicyConfig } from '@switchyard/routing-core';
 import type { LpSolver, PolicyConfig, RoutingPolicy } from '@switchyard/routing-core';
@@ -35,10 +35,10 @@ export async function createPolicyHolder(
   options: { readonly minResolveIntervalMs?: number; readonly clock?: () => number } = {},
 ): Promise<PolicyHolder> {
   const { minResolveIntervalMs = 0, clock = Date.now } = options;
-  // The service's re-solve interval applies to ours unless its own config sets one.
+  // The service's re-solve interval applies to resolving-dual unless its own config sets one.
   const input = isOurs(policyInput) ? { minResolveIntervalMs, ...policyInput } : policyInput;
   const config: PolicyConfig = parsePolicyConfig(input);
-  const needsSolver = config.policy === 'port' || config.policy === 'ours';
+  const needsSolver = config.policy === 'port' || config.policy === 'resolving-dual';
   const solver: LpSolver | undefined = needsSolver ? await loadHighsSolver() : undefined;
   let day = Number.NaN;
   let policy: RoutingPolicy | null = null;
@@ -56,5 +56,5 @@ export async function createPolicyHolder(
 }
 
 function isOurs(input: unknown): input is Record<string, unknown> {
-  return typeof input === 'object' && input !== null && (input as { policy?: unknown }).policy === 'ours';
+  return typeof input === 'object' && input !== null && (input as { policy?: unknown }).policy === 'resolving-dual';
 }

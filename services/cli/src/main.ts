@@ -178,7 +178,7 @@ program
   .option('--data <path>', 'reference data set when no --config (default ../shared/data/routerbench-subset when present)')
   .option('--synthetic', 'generated reference data instead of a data set', false)
   .option('--tokens-per-minute <n>', 'token budget per model per minute window when no --config', positiveInt, 60_000)
-  .option('--policy <name>', 'routing policy when no --config', 'ours')
+  .option('--policy <name>', 'routing policy when no --config', 'resolving-dual')
   .option('--job-id <id>', 'job id (default: derived from tenant, path, size and mtime)')
   .option('--tenant <tenant>', 'tenant of the requests', 'default')
   .option('--max-output-tokens <n>', 'maxOutputTokens for lines that do not set it', positiveInt, 512)

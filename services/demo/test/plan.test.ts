@@ -23,7 +23,7 @@ describe('demo plan', () => {
       models: ['gpt-4-1106-preview', 'meta/llama-2-70b-chat'],
       reference: { source: 'dataset', path: '/data/rb' },
       tokensPerMinute: 60_000,
-      policy: 'ours',
+      policy: 'resolving-dual',
       partitions: 3,
     });
     const cfg = loadConfig({}, plan.shared);
@@ -53,7 +53,7 @@ describe('demo plan', () => {
     expect(prices['a']).toBeCloseTo(0.004, 12);
     expect(prices['b']).toBeCloseTo(0.0005, 12);
     expect('c' in prices).toBe(false);
-    const cfg = loadConfig({}, demoServiceConfig({ runId: 'demo-x-0002', kafkaBrokers: ['k:1'], registryUrl: 'http://r', postgresUrl: 'postgres://u@h/d', models: ['a', 'c'], reference: { source: 'synthetic', nHistory: 10, nTest: 5, seed: 1 }, tokensPerMinute: 1_000, policy: 'ours', partitions: 1, pricesPer1kTokensUsd: prices }).shared);
+    const cfg = loadConfig({}, demoServiceConfig({ runId: 'demo-x-0002', kafkaBrokers: ['k:1'], registryUrl: 'http://r', postgresUrl: 'postgres://u@h/d', models: ['a', 'c'], reference: { source: 'synthetic', nHistory: 10, nTest: 5, seed: 1 }, tokensPerMinute: 1_000, policy: 'resolving-dual', partitions: 1, pricesPer1kTokensUsd: prices }).shared);
     expect(cfg.models.find((m) => m.name === 'a')).toMatchObject({ costPer1kPromptTokensUsd: prices['a'], costPer1kCompletionTokensUsd: prices['a'] });
     expect(cfg.models.find((m) => m.name === 'c')?.costPer1kPromptTokensUsd).toBeUndefined();
   });

@@ -24,7 +24,7 @@ export interface PortOptions {
  *     gamma_m g^_mj) over the recorded estimates (solved exactly as an LP, see dual-prices.ts);
  *  3. every later query goes to argmax_m(alpha d^_m - gamma_m g^_m).
  * gamma is never updated and there is no fallback: when that model's budget is spent the query
- * is lost by the serving rule. Those are the two weaknesses `ours` addresses.
+ * is lost by the serving rule. Those are the two weaknesses `resolving-dual` addresses.
  */
 export class PortPolicy extends BasePolicy {
   readonly name = 'port' as const;

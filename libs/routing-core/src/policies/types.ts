@@ -2,7 +2,7 @@ import type { Decision } from '../decision.ts';
 import type { EstimateBatch, QueryEstimate } from '../estimates.ts';
 import type { Pricing, ScoreKernel } from '../policy-score.ts';
 
-export type PolicyName = 'random' | 'greedy-perf' | 'greedy-cost' | 'knn-perf' | 'knn-cost' | 'port' | 'ours';
+export type PolicyName = 'random' | 'greedy-perf' | 'greedy-cost' | 'knn-perf' | 'knn-cost' | 'port' | 'resolving-dual';
 
 /** What comes back for a served query: its true cost and quality (only served queries report). */
 export interface ServedOutcome {

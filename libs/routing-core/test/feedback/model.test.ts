@@ -13,7 +13,7 @@ import {
   scoreQuery,
   type FeedbackOptions,
   type LpSolver,
-  type OursPolicy,
+  type ResolvingDualPolicy,
   type ScoreKernel,
 } from '../../src/index.ts';
 
@@ -152,7 +152,7 @@ describe('FeedbackModel', () => {
     expect(plain).toMatchObject({ kind: 'route', model: 0 });
   });
 
-  it('never lets the bonus push ours past a budget (property)', async () => {
+  it('never lets the bonus push resolving-dual past a budget (property)', async () => {
     const stream = fc.record({
       M: fc.integer({ min: 1, max: 4 }),
       budgets: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 4, maxLength: 4 }),
@@ -170,16 +170,16 @@ describe('FeedbackModel', () => {
     await fc.assert(
       fc.asyncProperty(stream, async ({ M, budgets, queries }) => {
         const B = budgets.slice(0, M);
-        const ours = (await createPolicy({ policy: 'ours', resolveEvery: 4, windowSize: 16 }, { budgets: B, streamLength: queries.length || 1, solver })) as OursPolicy;
+        const rd = (await createPolicy({ policy: 'resolving-dual', resolveEvery: 4, windowSize: 16 }, { budgets: B, streamLength: queries.length || 1, solver })) as ResolvingDualPolicy;
         const ledger = new BudgetLedger(B);
         for (const q of queries) {
           const batch = { ...estimateBatchOf(M, Float64Array.from(q.d.slice(0, M)), Float64Array.from(q.g.slice(0, M))), bonus: Float64Array.from(q.bonus.slice(0, M)) };
-          const [d] = ours.chooseBatch(batch);
-          for (let m = 0; m < M; m++) expect(ours.committed(m)).toBeLessThanOrEqual(B[m]! * (1 + 1e-12) + 1e-15);
+          const [d] = rd.chooseBatch(batch);
+          for (let m = 0; m < M; m++) expect(rd.committed(m)).toBeLessThanOrEqual(B[m]! * (1 + 1e-12) + 1e-15);
           if (d?.kind !== 'route') continue;
           const cost = q.g[d.model]! * q.factor[d.model]!;
-          if (ledger.serve(d.model, cost).served) ours.recordOutcome({ model: d.model, cost, quality: 0, reservedCost: d.reservedCost });
-          else ours.recordLost({ model: d.model, reservedCost: d.reservedCost });
+          if (ledger.serve(d.model, cost).served) rd.recordOutcome({ model: d.model, cost, quality: 0, reservedCost: d.reservedCost });
+          else rd.recordLost({ model: d.model, reservedCost: d.reservedCost });
         }
         expect(ledger.exceeded()).toBe(false);
       }),

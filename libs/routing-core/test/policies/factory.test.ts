@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createPolicy, parsePolicyConfig, RoutingError, type PolicyConfigInput } from '../../src/index.ts';
 
 describe('policy factory', () => {
@@ -10,7 +10,7 @@ describe('policy factory', () => {
 
   it('names the path and the rule of an invalid config', () => {
     try {
-      parsePolicyConfig({ policy: 'ours', safetyMargin: -1 });
+      parsePolicyConfig({ policy: 'resolving-dual', safetyMargin: -1 });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(RoutingError);
@@ -22,12 +22,24 @@ describe('policy factory', () => {
   });
 
   it('builds every policy behind the one interface', async () => {
-    const names = ['random', 'greedy-perf', 'greedy-cost', 'knn-perf', 'knn-cost', 'port', 'ours'] as const;
+    const names = ['random', 'greedy-perf', 'greedy-cost', 'knn-perf', 'knn-cost', 'port', 'resolving-dual'] as const;
     for (const policy of names) {
       const p = await createPolicy({ policy } as PolicyConfigInput, { budgets: [1, 1], streamLength: 10 });
       expect(p.name).toBe(policy);
       const d = p.choose({ quality: [0.5, 0.9], cost: [0.01, 0.02] });
       expect(['route', 'drop']).toContain(d.kind);
+    }
+  });
+
+  it('reads the old name "ours" as resolving-dual, with its options, and warns once', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      expect(parsePolicyConfig({ policy: 'ours', windowSize: 32 })).toEqual(parsePolicyConfig({ policy: 'resolving-dual', windowSize: 32 }));
+      parsePolicyConfig({ policy: 'ours' });
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/"ours" is deprecated.*"resolving-dual"/);
+    } finally {
+      warn.mockRestore();
     }
   });
 

@@ -15,7 +15,7 @@ describe('plan output', () => {
   });
 
   it('writes the fields tools and the benchmark read', () => {
-    const j = planJson('job-1', 'ours', quote, 5_000);
+    const j = planJson('job-1', 'resolving-dual', quote, 5_000);
     expect(j).toMatchObject({ jobId: 'job-1', budgetUsd: 0.15, deadlineMs: 5_000, requests: 2, routed: 2, meetsDeadline: false });
     expect(j.predictedCostUsd).toBeCloseTo(0.11, 12);
     expect(j.predictedQuality).toBeCloseTo(0.65, 12);
@@ -26,7 +26,7 @@ describe('plan output', () => {
   });
 
   it('prints the quote, the mix and each model alone', () => {
-    const text = formatPlan(planJson('job-1', 'ours', quote, null));
+    const text = formatPlan(planJson('job-1', 'resolving-dual', quote, null));
     expect(text).toContain('quote: $0.1100, quality 0.650');
     expect(text).toMatch(/dear\s+1\s+\$0\.1000\s+0\.450/);
     expect(text).toMatch(/one model alone/);

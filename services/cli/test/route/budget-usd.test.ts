@@ -42,7 +42,7 @@ describe('switchyard route --budget-usd', () => {
   });
 
   const route = (configFile: string, out: string, budgetUsd: number) =>
-    runRoute({ in: join(dir, 'job.jsonl'), out, configFile, synthetic: false, tokensPerMinute: 1, policy: 'ours', tenant: 't1', maxOutputTokens: 256, budgetUsd, sliceRequests: 16, progress: false, env: {}, stderr: sink(), stdout: sink() });
+    runRoute({ in: join(dir, 'job.jsonl'), out, configFile, synthetic: false, tokensPerMinute: 1, policy: 'resolving-dual', tenant: 't1', maxOutputTokens: 256, budgetUsd, sliceRequests: 16, progress: false, env: {}, stderr: sink(), stdout: sink() });
 
   it("routes within the budget's worst cases and dead-letters the rest with the reason", async () => {
     const configFile = join(dir, 'priced.json');

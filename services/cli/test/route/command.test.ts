@@ -32,7 +32,7 @@ describe('switchyard route with the router engine', () => {
       out,
       synthetic: true,
       tokensPerMinute: 2_000,
-      policy: 'ours',
+      policy: 'resolving-dual',
       tenant: 't1',
       maxOutputTokens: 256,
       sliceRequests: 32,

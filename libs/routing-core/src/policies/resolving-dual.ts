@@ -5,7 +5,7 @@ import type { LpSolver } from '../lp/solver.ts';
 import { BasePolicy } from './base.ts';
 import type { LostOutcome, ServedOutcome } from './types.ts';
 
-export interface OursOptions {
+export interface ResolvingDualOptions {
   readonly budgets: ArrayLike<number>;
   /** Expected stream length N (the job's size); the remaining stream is max(1, N - seen). */
   readonly streamLength: number;
@@ -31,7 +31,7 @@ export interface OursOptions {
 }
 
 /**
- * "ours": PORT's dual-price routing, made adaptive and budget-safe.
+ * "resolving-dual": PORT's dual-price routing, made adaptive and budget-safe.
  *
  * PORT (Wu & Silwal, arXiv 2509.02718) learns dual prices gamma once, on the first 2.5% of the
  * stream, and then routes to argmax_m (alpha d^ - gamma_m g^) forever, dropping queries once
@@ -55,9 +55,9 @@ export interface OursOptions {
  *     the policy ever sees) plus a reservation of (1 + margin) g^ for each query in flight; a
  *     model is eligible only while committed spend plus that reservation fits its budget.
  */
-export class OursPolicy extends BasePolicy {
-  readonly name = 'ours' as const;
-  readonly #o: OursOptions;
+export class ResolvingDualPolicy extends BasePolicy {
+  readonly name = 'resolving-dual' as const;
+  readonly #o: ResolvingDualOptions;
   readonly #solver: LpSolver;
   readonly #budgets: Float64Array;
   readonly #observed: Float64Array;
@@ -73,7 +73,7 @@ export class OursPolicy extends BasePolicy {
   #solves = 0;
   readonly #clock: () => number;
 
-  constructor(opts: OursOptions, solver: LpSolver, clock: () => number = Date.now) {
+  constructor(opts: ResolvingDualOptions, solver: LpSolver, clock: () => number = Date.now) {
     super(opts.budgets.length, opts.alpha);
     this.#o = opts;
     this.#solver = solver;

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BudgetLedger, createPolicy, loadHighsSolver, OursPolicy, type LpSolver, type OursOptions } from '../../src/index.ts';
+import { BudgetLedger, createPolicy, loadHighsSolver, ResolvingDualPolicy, type LpSolver, type ResolvingDualOptions } from '../../src/index.ts';
 
 let solver: LpSolver;
 beforeAll(async () => {
   solver = await loadHighsSolver();
 });
 
-const defaults: Omit<OursOptions, 'budgets' | 'streamLength'> = {
+const defaults: Omit<ResolvingDualOptions, 'budgets' | 'streamLength'> = {
   alpha: 1,
   windowSize: 64,
   resolveEvery: 8,
@@ -18,63 +18,63 @@ const defaults: Omit<OursOptions, 'budgets' | 'streamLength'> = {
   dropNegative: false,
 };
 
-describe('OursPolicy', () => {
+describe('ResolvingDualPolicy', () => {
   it('falls back to the next-best model that still has budget instead of dropping', () => {
     // Model 0 is best but its budget covers one query; model 1 has plenty.
-    const ours = new OursPolicy({ ...defaults, budgets: [0.012, 100], streamLength: 1 }, solver);
+    const rd = new ResolvingDualPolicy({ ...defaults, budgets: [0.012, 100], streamLength: 1 }, solver);
     const est = { quality: [0.9, 0.5], cost: [0.01, 0.01] };
-    const first = ours.choose(est);
+    const first = rd.choose(est);
     expect(first).toMatchObject({ kind: 'route', model: 0, fallbackRank: 0 });
     if (first.kind !== 'route') throw new Error('unreachable');
-    ours.recordOutcome({ model: 0, cost: 0.01, quality: 1, reservedCost: first.reservedCost });
-    const second = ours.choose(est);
+    rd.recordOutcome({ model: 0, cost: 0.01, quality: 1, reservedCost: first.reservedCost });
+    const second = rd.choose(est);
     expect(second).toMatchObject({ kind: 'route', model: 1, fallbackRank: 1 });
   });
 
   it('drops with no_budget only when no model can cover the query', () => {
-    const ours = new OursPolicy({ ...defaults, budgets: [0.005, 0.005], streamLength: 10 }, solver);
-    expect(ours.choose({ quality: [0.9, 0.5], cost: [0.01, 0.01] })).toEqual({ kind: 'drop', reason: 'no_budget' });
+    const rd = new ResolvingDualPolicy({ ...defaults, budgets: [0.005, 0.005], streamLength: 10 }, solver);
+    expect(rd.choose({ quality: [0.9, 0.5], cost: [0.01, 0.01] })).toEqual({ kind: 'drop', reason: 'no_budget' });
   });
 
   it('re-solves its prices as the stream goes (doubling, then every resolveEvery queries)', () => {
-    const ours = new OursPolicy({ ...defaults, budgets: [1, 1], streamLength: 100 }, solver);
-    for (let i = 0; i < 40; i++) ours.choose({ quality: [0.9, 0.5], cost: [0.05, 0.01] });
+    const rd = new ResolvingDualPolicy({ ...defaults, budgets: [1, 1], streamLength: 100 }, solver);
+    for (let i = 0; i < 40; i++) rd.choose({ quality: [0.9, 0.5], cost: [0.05, 0.01] });
     // at 1, 2, 4, 8, 16, 24, 32, 40
-    expect(ours.solves).toBe(8);
+    expect(rd.solves).toBe(8);
   });
 
   it('re-solves at most once per minResolveIntervalMs of its clock, on the first due query after it', () => {
     let now = 0;
-    const ours = new OursPolicy({ ...defaults, minResolveIntervalMs: 1_000, budgets: [1, 1], streamLength: 100 }, solver, () => now);
+    const rd = new ResolvingDualPolicy({ ...defaults, minResolveIntervalMs: 1_000, budgets: [1, 1], streamLength: 100 }, solver, () => now);
     const est = { quality: [0.9, 0.5], cost: [0.05, 0.01] };
-    for (let i = 0; i < 40; i++) ours.choose(est);
+    for (let i = 0; i < 40; i++) rd.choose(est);
     // due at 1, 2, 4, ... but the clock stands still: only the first solve runs
-    expect(ours.solves).toBe(1);
+    expect(rd.solves).toBe(1);
     now = 999;
-    ours.choose(est);
-    expect(ours.solves).toBe(1);
+    rd.choose(est);
+    expect(rd.solves).toBe(1);
     now = 1_000;
-    ours.choose(est); // query 42: overdue since 2, runs now
-    expect(ours.solves).toBe(2);
+    rd.choose(est); // query 42: overdue since 2, runs now
+    expect(rd.solves).toBe(2);
     now = 5_000;
-    ours.choose(est); // query 43: not due (next at 84)
-    expect(ours.solves).toBe(2);
+    rd.choose(est); // query 43: not due (next at 84)
+    expect(rd.solves).toBe(2);
   });
 
   it('prices the dear model once its budget cannot pace the remaining stream', () => {
     // 100 queries; model 0 can afford about 10 of them, model 1 all.
-    const ours = new OursPolicy({ ...defaults, budgets: [0.1, 10], streamLength: 100 }, solver);
+    const rd = new ResolvingDualPolicy({ ...defaults, budgets: [0.1, 10], streamLength: 100 }, solver);
     const est = { quality: [0.9, 0.5], cost: [0.01, 0.001] };
     let toDear = 0;
     for (let i = 0; i < 100; i++) {
-      const d = ours.choose(est);
+      const d = rd.choose(est);
       if (d.kind !== 'route') continue;
       if (d.model === 0) toDear++;
-      ours.recordOutcome({ model: d.model, cost: est.cost[d.model]!, quality: 1, reservedCost: d.reservedCost });
+      rd.recordOutcome({ model: d.model, cost: est.cost[d.model]!, quality: 1, reservedCost: d.reservedCost });
     }
     expect(toDear).toBeLessThanOrEqual(10);
     expect(toDear).toBeGreaterThanOrEqual(5);
-    expect(ours.observedSpend[0]).toBeLessThanOrEqual(0.1);
+    expect(rd.observedSpend[0]).toBeLessThanOrEqual(0.1);
   });
 
   const stream = fc.record({
@@ -97,8 +97,8 @@ describe('OursPolicy', () => {
     await fc.assert(
       fc.asyncProperty(stream, async ({ M, budgets, queries, margin }) => {
         const B = budgets.slice(0, M);
-        const policy = await createPolicy({ policy: 'ours', safetyMargin: margin, resolveEvery: 4, windowSize: 16 }, { budgets: B, streamLength: queries.length || 1, solver });
-        const ours = policy as OursPolicy;
+        const policy = await createPolicy({ policy: 'resolving-dual', safetyMargin: margin, resolveEvery: 4, windowSize: 16 }, { budgets: B, streamLength: queries.length || 1, solver });
+        const rd = policy as ResolvingDualPolicy;
         const ledger = new BudgetLedger(B);
         const servedCost = new Float64Array(M);
         // Outcomes come back after a random delay, in arbitrary interleaving with new decisions.
@@ -111,22 +111,22 @@ describe('OursPolicy', () => {
             const r = ledger.serve(p.model, p.cost);
             if (r.served) {
               servedCost[p.model]! += p.cost;
-              ours.recordOutcome({ model: p.model, cost: p.cost, quality: 0, reservedCost: p.reservedCost });
+              rd.recordOutcome({ model: p.model, cost: p.cost, quality: 0, reservedCost: p.reservedCost });
             } else {
-              ours.recordLost({ model: p.model, reservedCost: p.reservedCost });
+              rd.recordLost({ model: p.model, reservedCost: p.reservedCost });
             }
           }
         };
         queries.forEach((q, t) => {
           settle(t);
-          const d = ours.choose({ quality: q.d.slice(0, M), cost: q.g.slice(0, M) });
+          const d = rd.choose({ quality: q.d.slice(0, M), cost: q.g.slice(0, M) });
           if (d.kind === 'route') {
             expect(d.reservedCost).toBeCloseTo((1 + margin) * q.g[d.model]!, 12);
             pending.push({ due: t + q.delay, model: d.model, cost: q.g[d.model]! * q.factor[d.model]!, reservedCost: d.reservedCost });
           }
           for (let m = 0; m < M; m++) {
             // committed = observed + reserved stays within budget (up to float rounding)
-            expect(ours.committed(m)).toBeLessThanOrEqual(B[m]! * (1 + 1e-12) + 1e-15);
+            expect(rd.committed(m)).toBeLessThanOrEqual(B[m]! * (1 + 1e-12) + 1e-15);
           }
         });
         settle(Number.POSITIVE_INFINITY);
@@ -134,9 +134,9 @@ describe('OursPolicy', () => {
         for (let m = 0; m < M; m++) {
           expect(ledger.spent[m]).toBeLessThanOrEqual(B[m]!);
           // the policy's view of spend is exactly what the ledger charged (same order of sums)
-          expect(ours.observedSpend[m]).toBe(ledger.spent[m]);
+          expect(rd.observedSpend[m]).toBe(ledger.spent[m]);
           expect(ledger.spent[m]).toBe(servedCost[m]);
-          expect(ours.committed(m)).toBe(ours.observedSpend[m]);
+          expect(rd.committed(m)).toBe(rd.observedSpend[m]);
         }
       }),
       { numRuns: 80 },
