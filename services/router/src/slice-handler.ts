@@ -3,7 +3,8 @@
 // leases, decide, settle the leases and keep the dollar reservations of what was routed; then
 // the decisions are written to Postgres. The runner commits the returned messages and the input
 // offset in one Kafka transaction after this returns. A failure before that releases the
-// slice's dollar reservations (the records are decided again on redelivery).
+// slice's dollar reservations and, if decide failed, its token leases (the records are decided
+// again on redelivery).
 import type { InputRecord, RoutingDecision, RoutingEngine, SliceResult } from '@switchyard/routing-engine';
 import { Semaphore } from '@switchyard/routing-engine';
 import type { BudgetStorePort } from '@switchyard/routing-engine';
@@ -42,9 +43,14 @@ export function createSliceHandler(deps: SliceHandlerDeps): SliceHandler {
         let decided: SliceResult;
         try {
           decided = engine.decide(prepared, verdicts === undefined ? plan : { ...plan, usd: verdicts });
-        } finally {
-          await leases.settle(engine.returns(plan.demand));
+        } catch (err) {
+          // The engine's own ledger shrinks its grants to what it counted; the shared store
+          // gets every token back, since the redelivered slice is decided again.
+          engine.returns(plan.demand);
+          await leases.abort();
+          throw err;
         }
+        await leases.settle(engine.returns(plan.demand));
         await usd.keep(decided.decisions);
         return decided;
       });
