@@ -2,77 +2,32 @@
 // random points spread over the job and restarted each time. Afterwards, read_committed, every
 // request is in exactly one routed batch or dead letter, Postgres holds exactly one decision per
 // request agreeing with the committed batch, and no budget window is exceeded.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '@switchyard/datasets';
-import { createKafka, stack, uniqueName, withClient } from '../support/index.ts';
-import {
-  OutputReader,
-  RouterProcesses,
-  checkInvariants,
-  cleanUpJob,
-  createJobTopics,
-  jobTopics,
-  produceSyntheticJob,
-  waitFor,
-  writeRouterConfig,
-} from '../support/router-job.ts';
-import type { ModelSpec } from '../support/router-job.ts';
+import { stack, withClient } from '../support/index.ts';
+import { reliabilityJob } from '../support/reliability-job.ts';
+import { RouterProcesses, jobTopics, waitFor } from '../support/router-job.ts';
 
 const N = 100_000;
 const KILLS = 10;
 const SEED = 20_261_123;
 
 describe('reliability: router SIGKILLed ten times during a 100k job', () => {
-  const prefix = uniqueName('rel-crash');
-  const jobId = `${prefix}-job`;
-  const models: ModelSpec[] = [
-    { name: `${prefix}-a`, tokensPerMinute: 50_000_000, maxBatchTokens: 6_000, maxBatchRequests: 40 },
-    { name: `${prefix}-b`, tokensPerMinute: 50_000_000, maxBatchTokens: 8_000, maxBatchRequests: 60 },
-  ];
-  const routers = new RouterProcesses();
-  const readers: OutputReader[] = [];
-  let dir = '';
-
-  afterAll(async () => {
-    await routers.killAll();
-    for (const r of readers) await r.stop();
-    await cleanUpJob(createKafka(prefix), stack().adminUrl, prefix, jobId);
-    if (dir !== '') await rm(dir, { recursive: true, force: true });
-  });
+  const rel = reliabilityJob('rel-crash');
 
   it('routes every request exactly once, records one decision each and keeps budgets', { timeout: 420_000 }, async () => {
     const info = stack();
-    dir = await mkdtemp(join(tmpdir(), 'rel-crash-'));
+    const { prefix, jobId } = rel;
+    await rel.open();
     // One config file per process: the same client id (so the same group and transactional
     // ids), but its own instance id, so Postgres tells which process wrote a decision.
-    const configFor = async (k: number): Promise<string> => {
-      const file = join(dir, `router-${k}.json`);
-      await writeRouterConfig(file, {
-        brokers: info.kafkaBrokers,
-        registryUrl: info.registryUrl,
-        postgresUrl: info.postgresUrl,
-        clientId: prefix,
-        topics: jobTopics(prefix),
-        partitions: 3,
-        models,
-        instanceId: `crash-${k}`,
-      });
-      return file;
-    };
-    const kafka = createKafka(prefix);
-    await createJobTopics(kafka, prefix, models, 3);
-    const job = await produceSyntheticJob(kafka, info.registryUrl, { prefix, jobId, n: N, seed: 5 });
+    const configFor = (k: number): Promise<string> => rel.routerConfig(`crash-${k}`);
+    const kafka = rel.kafka;
+    const job = await rel.produce(N, 5);
 
-    const names = models.map((m) => m.name);
-    const committed = new OutputReader(kafka, info.registryUrl, prefix, names);
+    const committed = await rel.reader();
     // Also sees outputs of the transactions a kill left open (aborted by the next process).
-    const uncommitted = new OutputReader(kafka, info.registryUrl, prefix, names, true);
-    readers.push(committed, uncommitted);
-    await committed.start();
-    await uncommitted.start();
+    const uncommitted = await rel.reader(true);
 
     // Seeded kill points: one in each eleventh of the job, at a random place within it.
     const rand = mulberry32(SEED);
@@ -81,7 +36,7 @@ describe('reliability: router SIGKILLed ten times during a 100k job', () => {
     const redelivered: number[] = [];
     const admin = kafka.admin();
     await admin.connect();
-    let child = routers.start(await configFor(0), 'router-0');
+    let child = rel.startRouter(await configFor(0), 'router-0');
     for (let k = 0; k < KILLS; k++) {
       await waitFor(`kill point ${k + 1} (${killAt[k]} requests committed)`, () => committed.finished(), killAt[k]!, 120_000);
       expect(RouterProcesses.alive(child), `router-${k} alive until its kill`).toBe(true);
@@ -105,7 +60,7 @@ describe('reliability: router SIGKILLed ten times during a 100k job', () => {
           ),
         ),
       );
-      child = routers.start(await configFor(k + 1), `router-${k + 1}`);
+      child = rel.startRouter(await configFor(k + 1), `router-${k + 1}`);
     }
     await admin.disconnect();
     await waitFor('every request routed or dead-lettered', () => committed.finished(), N, 180_000);
@@ -114,7 +69,7 @@ describe('reliability: router SIGKILLed ten times during a 100k job', () => {
     const code = await RouterProcesses.stop(child, 'SIGTERM');
     expect(code).toBe(0);
 
-    const report = await checkInvariants({ reader: committed, ids: job.ids, jobId, prefix, models, adminUrl: info.adminUrl });
+    const report = await rel.check(committed, job);
     const redone = uncommitted.finalIds().length - N;
     console.log(
       `[reliability crash] kills ${KILLS} at committed ${observedAtKill.join(', ')}; ` +

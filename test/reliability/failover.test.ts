@@ -5,17 +5,14 @@
 // killed process is restarted at once (one instance), and a second instance survives (no
 // restart). The pauses are printed (README "Failover"); the test asserts only delivery: every
 // request sent is routed exactly once, never on wall-clock time.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, Producer } from 'kafkajs';
 import { AvroSerde, contracts, createRegistryClient } from '@switchyard/contracts';
 import type { RequestV1, RoutedBatchV1 } from '@switchyard/contracts';
 import { configSchema } from '@switchyard/config';
-import { createKafka, eventually, stack, uniqueName } from '../support/index.ts';
-import { RouterProcesses, cleanUpJob, createJobTopics, jobTopics, routedTopic, writeRouterConfig } from '../support/router-job.ts';
-import type { ModelSpec } from '../support/router-job.ts';
+import { eventually, stack, uniqueName } from '../support/index.ts';
+import { ReliabilityJob } from '../support/reliability-job.ts';
+import { RouterProcesses, jobTopics, routedTopic } from '../support/router-job.ts';
 
 const PARTITIONS = 3;
 const FEED_INTERVAL_MS = 100;
@@ -70,43 +67,34 @@ function pauses(killAt: number, sentAt: ReadonlyMap<string, number>, arrivedAt: 
 }
 
 describe('reliability: failover after a SIGKILL', () => {
-  const routers = new RouterProcesses();
-  const cleanups: (() => Promise<void>)[] = [];
+  const jobs: ReliabilityJob[] = [];
 
   afterAll(async () => {
-    await routers.killAll();
-    for (const c of cleanups) await c().catch(() => undefined);
+    for (const j of jobs) await j.close();
   });
 
   async function scenario(name: string, instances: number, restart: boolean): Promise<number[]> {
     const info = stack();
-    const prefix = uniqueName(`rel-failover-${name}`);
-    const models: ModelSpec[] = [{ name: `${prefix}-a`, tokensPerMinute: 50_000_000, maxBatchTokens: 4_000, maxBatchRequests: 20 }];
-    const kafka: Kafka = createKafka(prefix);
-    const dir = await mkdtemp(join(tmpdir(), 'rel-failover-'));
-    cleanups.push(async () => {
-      await cleanUpJob(createKafka(prefix), info.adminUrl, prefix, `${prefix}-job`);
-      if (process.env['KEEP_TEST_LOGS'] === undefined) await rm(dir, { recursive: true, force: true });
+    const rel = new ReliabilityJob(`rel-failover-${name}`, {
+      models: (prefix) => [{ name: `${prefix}-a`, tokensPerMinute: 50_000_000, maxBatchTokens: 4_000, maxBatchRequests: 20 }],
+      partitions: PARTITIONS,
     });
-    await createJobTopics(kafka, prefix, models, PARTITIONS);
+    jobs.push(rel);
+    await rel.open();
+    const { prefix, models, kafka } = rel;
     const defaults = configSchema.shape.kafka.parse({});
-    const configFile = async (k: number): Promise<string> => {
-      const file = join(dir, `router-${k}.json`);
-      await writeRouterConfig(file, {
-        brokers: info.kafkaBrokers, registryUrl: info.registryUrl, postgresUrl: info.postgresUrl, clientId: prefix,
-        topics: jobTopics(prefix), partitions: PARTITIONS, models, instanceId: `failover-${k}`,
+    const configFile = (k: number): Promise<string> =>
+      rel.routerConfig(`failover-${k}`, {
         // The shipped defaults, not the short sessions the other reliability tests use.
         overrides: { kafka: { sessionTimeoutMs: defaults.sessionTimeoutMs, heartbeatIntervalMs: defaults.heartbeatIntervalMs } },
       });
-      return file;
-    };
     const arrivedAt = new Map<string, number>();
     const duplicates: string[] = [];
     const registry = createRegistryClient({ url: info.registryUrl });
     const serde = await AvroSerde.forTopic(registry, jobTopics(prefix).requests, contracts.request);
     const routedSerde = await AvroSerde.forTopic(registry, routedTopic(prefix, models[0]!.name), contracts.routedBatch);
     const reader: Consumer = kafka.consumer({ groupId: uniqueName(`${prefix}-reader`), readUncommitted: false, maxWaitTimeInMs: 100 });
-    cleanups.push(() => reader.disconnect());
+    rel.onClose(() => reader.disconnect());
     await reader.connect();
     await reader.subscribe({ topics: [routedTopic(prefix, models[0]!.name)], fromBeginning: true });
     await reader.run({
@@ -122,25 +110,25 @@ describe('reliability: failover after a SIGKILL', () => {
     });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    cleanups.push(() => producer.disconnect());
+    rel.onClose(() => producer.disconnect());
     const feeder = new Feeder(producer, serde, prefix, jobTopics(prefix).requests);
 
     const children = [];
-    for (let k = 0; k < instances; k++) children.push(routers.start(await configFile(k), `failover-${name}-${k}`, join(dir, `router-${k}.log`)));
+    for (let k = 0; k < instances; k++) children.push(rel.startRouter(await configFile(k), `failover-${name}-${k}`));
     feeder.start();
     // Steady state: every partition routes.
     await eventually('every partition routed', () => pauses(0, feeder.sentAt, arrivedAt).every(Number.isFinite), 120_000);
     await new Promise((r) => setTimeout(r, 3_000));
     const killAt = Date.now();
     await RouterProcesses.stop(children[0]!, 'SIGKILL');
-    if (restart) routers.start(await configFile(instances), `failover-${name}-restarted`, join(dir, 'router-restarted.log'));
+    if (restart) rel.startRouter(await configFile(instances), `failover-${name}-restarted`);
     await eventually('every partition routed again after the kill', () => pauses(killAt, feeder.sentAt, arrivedAt).every(Number.isFinite), 120_000);
     const measured = pauses(killAt, feeder.sentAt, arrivedAt);
     await feeder.stop();
     await eventually('every request sent routed', () => [...feeder.sentAt.keys()].every((id) => arrivedAt.has(id)), 60_000);
     await new Promise((r) => setTimeout(r, 2_000));
     expect(duplicates).toEqual([]);
-    await routers.killAll();
+    await rel.routers.killAll();
     return measured;
   }
 

@@ -2,24 +2,10 @@
 // TCP proxy that resets every connection and refuses new ones for 30 s. The router must stay
 // up, keep its memory bounded, resume by itself once Postgres answers again, and end with
 // the same exactly-once invariants as without the outage.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createKafka, stack, uniqueName } from '../support/index.ts';
-import {
-  OutputReader,
-  RouterProcesses,
-  checkInvariants,
-  cleanUpJob,
-  createJobTopics,
-  jobTopics,
-  produceSyntheticJob,
-  rssKiB,
-  waitFor,
-  writeRouterConfig,
-} from '../support/router-job.ts';
-import type { ModelSpec } from '../support/router-job.ts';
+import { describe, expect, it } from 'vitest';
+import { stack } from '../support/index.ts';
+import { reliabilityJob } from '../support/reliability-job.ts';
+import { RouterProcesses, rssKiB, waitFor } from '../support/router-job.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 
 const N = 40_000;
@@ -28,52 +14,23 @@ const OUTAGE_MS = 30_000;
 const RSS_BOUND_KIB = 1_536 * 1024;
 
 describe('reliability: Postgres unreachable for 30 s mid-job', () => {
-  const prefix = uniqueName('rel-pg');
-  const jobId = `${prefix}-job`;
-  const models: ModelSpec[] = [
-    { name: `${prefix}-a`, tokensPerMinute: 50_000_000, maxBatchTokens: 6_000, maxBatchRequests: 40 },
-    { name: `${prefix}-b`, tokensPerMinute: 50_000_000, maxBatchTokens: 8_000, maxBatchRequests: 60 },
-  ];
-  const routers = new RouterProcesses();
-  const readers: OutputReader[] = [];
+  const rel = reliabilityJob('rel-pg');
   let proxy: TcpProxy | null = null;
-  let dir = '';
-
-  afterAll(async () => {
-    await routers.killAll();
-    for (const r of readers) await r.stop();
-    await proxy?.close();
-    await cleanUpJob(createKafka(prefix), stack().adminUrl, prefix, jobId);
-    if (dir !== '' && process.env['KEEP_TEST_LOGS'] === undefined) await rm(dir, { recursive: true, force: true });
-  });
 
   it('backs off, stays up with bounded memory, resumes by itself and loses nothing', { timeout: 300_000 }, async () => {
     const info = stack();
     const pgUrl = new URL(info.postgresUrl);
     proxy = await TcpProxy.start({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
+    rel.onClose(async () => proxy?.close());
     const viaProxy = new URL(info.postgresUrl);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
-    dir = await mkdtemp(join(tmpdir(), 'rel-pg-'));
-    const configFile = join(dir, 'router.json');
-    await writeRouterConfig(configFile, {
-      brokers: info.kafkaBrokers,
-      registryUrl: info.registryUrl,
-      postgresUrl: viaProxy.toString(),
-      clientId: prefix,
-      topics: jobTopics(prefix),
-      partitions: 3,
-      models,
-      instanceId: 'pg-outage',
-    });
-    const kafka = createKafka(prefix);
-    await createJobTopics(kafka, prefix, models, 3);
-    const job = await produceSyntheticJob(kafka, info.registryUrl, { prefix, jobId, n: N, seed: 9 });
-    const reader = new OutputReader(kafka, info.registryUrl, prefix, models.map((m) => m.name));
-    readers.push(reader);
-    await reader.start();
+    await rel.open();
+    const configFile = await rel.routerConfig('pg-outage', { postgresUrl: viaProxy.toString() });
+    const job = await rel.produce(N, 9);
+    const reader = await rel.reader();
 
-    const child = routers.start(configFile, 'router', join(dir, 'router.log'));
+    const child = rel.startRouter(configFile, 'router');
     const pid = child.pid!;
     await waitFor('a quarter of the job routed before the outage', () => reader.finished(), N / 4, 120_000);
     const rssBefore = await rssKiB(pid);
@@ -103,7 +60,7 @@ describe('reliability: Postgres unreachable for 30 s mid-job', () => {
     const code = await RouterProcesses.stop(child, 'SIGTERM');
     expect(code).toBe(0);
 
-    const report = await checkInvariants({ reader, ids: job.ids, jobId, prefix, models, adminUrl: info.adminUrl });
+    const report = await rel.check(reader, job);
     console.log(
       `[reliability postgres outage] ${OUTAGE_MS / 1000} s outage after ${atCut} requests; ${duringOutage} more committed during it; ` +
         `first progress ${resumeMs} ms after Postgres came back; connections refused while cut ${proxy.refused}; ` +
