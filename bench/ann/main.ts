@@ -62,8 +62,12 @@ function similarityRatio(exact: Float32Array, approx: Float32Array): number {
   return n === 0 ? 1 : sum / n;
 }
 
-async function main(): Promise<void> {
-  const cli = new Command()
+interface Options {
+  data?: string; sizes: string; kinds: string; ef: string; m: string; efConstruction: string; quant: string; rescore: string; dim: string; queries: string; json?: string;
+}
+
+function parseOptions(): Options {
+  return new Command()
     .option('--data <path>', 'dataset path')
     .option('--sizes <list>', 'reference set sizes', '10000,100000')
     .option('--kinds <list>', 'index kinds', 'exact,hnsw,usearch')
@@ -75,109 +79,103 @@ async function main(): Promise<void> {
     .option('--dim <d>', 'embedding dimension', '256')
     .option('--queries <n>', 'test prompts used as queries', '500')
     .option('--json <out>', 'write results as JSON')
-    .parse();
-  const o = cli.opts<{
-    data?: string; sizes: string; kinds: string; ef: string; m: string; efConstruction: string; quant: string; rescore: string; dim: string; queries: string; json?: string;
-  }>();
-  const quants = o.quant.split(',') as ('f32' | 'f16' | 'i8')[];
-  const sizes = o.sizes.split(',').map(Number);
-  const kinds = o.kinds.split(',') as IndexKind[];
-  const efs = o.ef.split(',').map(Number);
+    .parse()
+    .opts<Options>();
+}
+
+/** One reference-set size: its rows, the rows appended later, and exact search's answers before and after. */
+interface SizeCase {
+  n: number;
+  dim: number;
+  queries: Float32Array;
+  data: Float32Array;
+  extra: Float32Array;
+  truth: Int32Array;
+  truthScores: Float32Array;
+  truthAfterAdd: Int32Array;
+}
+
+function sizeCase(history: Float32Array, dim: number, n: number, queries: Float32Array): SizeCase {
+  const data = perturbedReferenceSet(history, dim, n, 1);
+  // Rows appended after the build, to check that incremental inserts are searchable.
+  const extra = perturbedRows(history, dim, n, Math.max(1000, Math.round(n * 0.05)), 1);
+  const truthIndex = new ExactIndex(dim, n + extra.length / dim);
+  truthIndex.add(data);
+  const truthResult = truthIndex.searchBatch(queries, K);
+  truthIndex.add(extra);
+  return { n, dim, queries, data, extra, truth: truthResult.ids, truthScores: truthResult.scores, truthAfterAdd: truthIndex.searchBatch(queries, K).ids };
+}
+
+interface Variant {
+  kind: IndexKind;
+  efSearch: number;
+  quantization: 'f32' | 'f16' | 'i8';
+}
+
+/** Build, search, incremental add, save and load of one index variant on one size. */
+async function measure(c: SizeCase, v: Variant, o: Options, dir: string): Promise<Result> {
+  const { n, dim, queries } = c;
+  const nq = queries.length / dim;
   const m = Number(o.m);
   const efC = Number(o.efConstruction);
-
-  const base = await loadBase(o.data, { dim: Number(o.dim) });
-  const dim = base.embedder.dim;
-  const queries = base.embedder.embedBatch(base.testPrompts.slice(0, Number(o.queries)));
-  const nq = queries.length / dim;
-  console.log(`${base.source}: ${base.history.length / dim} base vectors, ${nq} queries, dim ${dim}, embedder ${base.embedder.name}`);
-  const dir = await mkdtemp(join(tmpdir(), 'bench-ann-'));
-  const results: Result[] = [];
-  try {
-    for (const n of sizes) {
-      const data = perturbedReferenceSet(base.history, dim, n, 1);
-      // Rows appended after the build, to check that incremental inserts are searchable.
-      const extra = perturbedRows(base.history, dim, n, Math.max(1000, Math.round(n * 0.05)), 1);
-      const truthIndex = new ExactIndex(dim, n + extra.length / dim);
-      truthIndex.add(data);
-      const truthResult = truthIndex.searchBatch(queries, K);
-      const truth = truthResult.ids;
-      truthIndex.add(extra);
-      const truthAfterAdd = truthIndex.searchBatch(queries, K).ids;
-      const variants = kinds.flatMap((kind) =>
-        (kind === 'exact' ? [0] : efs).flatMap((efSearch) =>
-          (kind === 'usearch' ? quants : (['f32'] as const)).map((quantization) => ({ kind, efSearch, quantization })),
-        ),
-      );
-      for (const { kind, efSearch, quantization } of variants) {
-        {
-          const rss0 = rssMB();
-          let index: AnnIndex = createIndex(kind, { dim, capacity: n, m, efConstruction: efC, efSearch: Math.max(1, efSearch), quantization, rescore: Number(o.rescore) });
-          const build = cpuMs(() => index.add(data));
-          const rssDelta = rssMB() - rss0;
-          // Repeat until ~2000 queries or 3 CPU seconds, whichever comes first (exact search at
-          // 100k rows would otherwise dominate the whole run).
-          let reps = 0;
-          const search = cpuMs(() => {
-            const c0 = process.cpuUsage();
-            let r = index.searchBatch(queries, K);
-            reps = 1;
-            for (;;) {
-              const c = process.cpuUsage(c0);
-              if (reps * nq >= 2000 || (c.user + c.system) / 1000 > 3000) break;
-              r = index.searchBatch(queries, K);
-              reps++;
-            }
-            return r;
-          });
-          const recall = recallAtK(truth, search.value.ids, K);
-          const ratio = similarityRatio(truthResult.scores, search.value.scores);
-          const add = cpuMs(() => index.add(extra));
-          const incRecall = recallAtK(truthAfterAdd, index.searchBatch(queries, K).ids, K);
-          const path = join(dir, `${kind}-${quantization}-${n}-${efSearch}.idx`);
-          const t0 = performance.now();
-          await index.save(path);
-          const saveMs = performance.now() - t0;
-          const fileMB = (await stat(path)).size / (1024 * 1024);
-          index = undefined as unknown as AnnIndex;
-          const t1 = performance.now();
-          const loaded = await loadIndex(kind, path);
-          const loadMs = performance.now() - t1;
-          const loadedRecall = recallAtK(truthAfterAdd, loaded.searchBatch(queries, K).ids, K);
-          await rm(path, { force: true });
-          await rm(`${path}.meta.json`, { force: true });
-          results.push({
-            kind,
-            quantization,
-            referenceSize: n,
-            dim,
-            m: kind === 'exact' ? 0 : m,
-            efConstruction: kind === 'exact' ? 0 : efC,
-            efSearch,
-            buildCpuS: build.cpuMs / 1000,
-            buildWallS: build.wallMs / 1000,
-            addedRowsPerSecond: (extra.length / dim) / (add.cpuMs / 1000),
-            recallAt5: recall,
-            similarityRatio: ratio,
-            queriesPerSecondCpu: (reps * nq) / (search.cpuMs / 1000),
-            rssDeltaMB: rssDelta,
-            incrementalAddRecallAt5: incRecall,
-            saveMs,
-            loadMs,
-            fileMB,
-            loadedRecallAt5: loadedRecall,
-            loadAverage1m: loadavg()[0]!,
-          });
-          const r = results.at(-1)!;
-          console.log(
-            `${kind.padEnd(7)} ${quantization} n=${n} ef=${efSearch}: recall@5 ${r.recallAt5.toFixed(4)} sim ratio ${r.similarityRatio.toFixed(4)} q/s ${Math.round(r.queriesPerSecondCpu)} build ${r.buildCpuS.toFixed(1)} s cpu`,
-          );
-        }
-      }
+  const rss0 = rssMB();
+  let index: AnnIndex = createIndex(v.kind, { dim, capacity: n, m, efConstruction: efC, efSearch: Math.max(1, v.efSearch), quantization: v.quantization, rescore: Number(o.rescore) });
+  const build = cpuMs(() => index.add(c.data));
+  const rssDelta = rssMB() - rss0;
+  // Repeat until ~2000 queries or 3 CPU seconds, whichever comes first (exact search at
+  // 100k rows would otherwise dominate the whole run).
+  let reps = 0;
+  const search = cpuMs(() => {
+    const c0 = process.cpuUsage();
+    let r = index.searchBatch(queries, K);
+    reps = 1;
+    for (;;) {
+      const used = process.cpuUsage(c0);
+      if (reps * nq >= 2000 || (used.user + used.system) / 1000 > 3000) break;
+      r = index.searchBatch(queries, K);
+      reps++;
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    return r;
+  });
+  const add = cpuMs(() => index.add(c.extra));
+  const incRecall = recallAtK(c.truthAfterAdd, index.searchBatch(queries, K).ids, K);
+  const path = join(dir, `${v.kind}-${v.quantization}-${n}-${v.efSearch}.idx`);
+  const t0 = performance.now();
+  await index.save(path);
+  const saveMs = performance.now() - t0;
+  const fileMB = (await stat(path)).size / (1024 * 1024);
+  index = undefined as unknown as AnnIndex;
+  const t1 = performance.now();
+  const loaded = await loadIndex(v.kind, path);
+  const loadMs = performance.now() - t1;
+  const loadedRecall = recallAtK(c.truthAfterAdd, loaded.searchBatch(queries, K).ids, K);
+  await rm(path, { force: true });
+  await rm(`${path}.meta.json`, { force: true });
+  return {
+    kind: v.kind,
+    quantization: v.quantization,
+    referenceSize: n,
+    dim,
+    m: v.kind === 'exact' ? 0 : m,
+    efConstruction: v.kind === 'exact' ? 0 : efC,
+    efSearch: v.efSearch,
+    buildCpuS: build.cpuMs / 1000,
+    buildWallS: build.wallMs / 1000,
+    addedRowsPerSecond: c.extra.length / dim / (add.cpuMs / 1000),
+    recallAt5: recallAtK(c.truth, search.value.ids, K),
+    similarityRatio: similarityRatio(c.truthScores, search.value.scores),
+    queriesPerSecondCpu: (reps * nq) / (search.cpuMs / 1000),
+    rssDeltaMB: rssDelta,
+    incrementalAddRecallAt5: incRecall,
+    saveMs,
+    loadMs,
+    fileMB,
+    loadedRecallAt5: loadedRecall,
+    loadAverage1m: loadavg()[0]!,
+  };
+}
+
+function printTable(results: readonly Result[]): void {
   console.table(
     results.map((r) => ({
       kind: r.kind === 'usearch' ? `usearch ${r.quantization}` : r.kind,
@@ -196,6 +194,38 @@ async function main(): Promise<void> {
       'recall loaded': r.loadedRecallAt5.toFixed(4),
     })),
   );
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions();
+  const quants = o.quant.split(',') as Variant['quantization'][];
+  const kinds = o.kinds.split(',') as IndexKind[];
+  const efs = o.ef.split(',').map(Number);
+  const variants: Variant[] = kinds.flatMap((kind) =>
+    (kind === 'exact' ? [0] : efs).flatMap((efSearch) => (kind === 'usearch' ? quants : (['f32'] as const)).map((quantization) => ({ kind, efSearch, quantization }))),
+  );
+  const base = await loadBase(o.data, { dim: Number(o.dim) });
+  const dim = base.embedder.dim;
+  const queries = base.embedder.embedBatch(base.testPrompts.slice(0, Number(o.queries)));
+  const nq = queries.length / dim;
+  console.log(`${base.source}: ${base.history.length / dim} base vectors, ${nq} queries, dim ${dim}, embedder ${base.embedder.name}`);
+  const dir = await mkdtemp(join(tmpdir(), 'bench-ann-'));
+  const results: Result[] = [];
+  try {
+    for (const n of o.sizes.split(',').map(Number)) {
+      const c = sizeCase(base.history, dim, n, queries);
+      for (const v of variants) {
+        const r = await measure(c, v, o, dir);
+        results.push(r);
+        console.log(
+          `${v.kind.padEnd(7)} ${v.quantization} n=${n} ef=${v.efSearch}: recall@5 ${r.recallAt5.toFixed(4)} sim ratio ${r.similarityRatio.toFixed(4)} q/s ${Math.round(r.queriesPerSecondCpu)} build ${r.buildCpuS.toFixed(1)} s cpu`,
+        );
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  printTable(results);
   if (o.json) {
     await mkdir(dirname(o.json), { recursive: true });
     await writeFile(o.json, JSON.stringify({ source: base.source, embedder: base.embedder.name, k: K, queries: nq, cpu: cpus()[0]?.model, cores: cpus().length, results }, null, 2));
