@@ -40,6 +40,12 @@ export class RouteOutputs {
   batches = 0;
   /** Requests with a final outcome (routed, rejected or dead-lettered). */
   decided = 0;
+  /**
+   * Rejected requests whose dead letter has not been seen yet: a rejection is one decision and
+   * one dead letter (written after it, from the same slice), and is counted once, as rejected.
+   * `deadLettered` counts only records that never got a decision (unreadable or invalid).
+   */
+  readonly #rejectedAwaitingDeadLetter = new Set<string>();
   #closed = false;
 
   constructor(outDir: string) {
@@ -57,6 +63,7 @@ export class RouteOutputs {
       this.rejected += 1;
       const reason = d.reason ?? 'unknown';
       this.rejectedByReason[reason] = (this.rejectedByReason[reason] ?? 0) + 1;
+      this.#rejectedAwaitingDeadLetter.add(d.requestId);
     }
     return true;
   }
@@ -74,9 +81,14 @@ export class RouteOutputs {
   }
 
   async deadLetter(dl: DeadLetterV1): Promise<void> {
-    this.deadLettered += 1;
-    this.decided += 1;
-    this.deadLettersByReason[dl.reason] = (this.deadLettersByReason[dl.reason] ?? 0) + 1;
+    const requestId = dl.originalKey?.toString('utf8');
+    // The dead-letter copy of a rejection was already counted by its decision.
+    const copyOfRejection = requestId !== undefined && this.#rejectedAwaitingDeadLetter.delete(requestId);
+    if (!copyOfRejection) {
+      this.deadLettered += 1;
+      this.decided += 1;
+      this.deadLettersByReason[dl.reason] = (this.deadLettersByReason[dl.reason] ?? 0) + 1;
+    }
     await this.#deadLetterFile.write({
       requestId: dl.originalKey?.toString('utf8') ?? null,
       reason: dl.reason,

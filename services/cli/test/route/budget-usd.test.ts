@@ -51,9 +51,10 @@ describe('switchyard route --budget-usd', () => {
     const budgetUsd = 0.05;
     const summary = await route(configFile, out, budgetUsd);
     expect(summary.requests).toBe(60);
-    // A refusal is one dead letter and one rejected decision row with the same reason.
-    expect(summary.routed + summary.deadLettered).toBe(60);
-    expect(summary.rejectedByReason).toEqual(summary.deadLettersByReason);
+    // A refusal is one rejected decision row and one dead letter with the same reason, counted
+    // once, as rejected; no record went to the dead letters without a decision.
+    expect(summary.routed + summary.rejected).toBe(60);
+    expect(summary.deadLettered).toBe(0);
     let worstCases = 0;
     let routed = 0;
     for (const f of await readdir(join(out, 'batches'))) {
@@ -67,10 +68,11 @@ describe('switchyard route --budget-usd', () => {
     expect(routed).toBe(summary.routed);
     expect(worstCases).toBeLessThanOrEqual(budgetUsd + 1e-9);
     // Binding: some requests did not fit, and the budget was used rather than refused.
-    expect(summary.deadLettersByReason['budget_usd_exhausted']).toBeGreaterThan(0);
+    expect(summary.rejectedByReason['budget_usd_exhausted']).toBeGreaterThan(0);
     expect(worstCases).toBeGreaterThan(0.8 * budgetUsd);
     const dead = (await readFile(join(out, 'dead-letters.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { reason: string });
     expect(new Set(dead.map((d) => d.reason))).toEqual(new Set(['budget_usd_exhausted']));
+    expect(dead.length).toBe(summary.rejected);
   }, 240_000);
 
   it('refuses a config with an unpriced model, before routing anything', async () => {
