@@ -1,5 +1,6 @@
-// Waiting until every submitted request is accounted for: decided in Postgres (routed or
-// rejected) or dead-lettered, and, when the outcome loop runs, every routed request has an
+// Waiting until every submitted request is accounted for: routed (a decision in Postgres) or
+// dead-lettered (a rejected request has a decision row and a dead letter, so it is counted by
+// its dead letter, once; a record that never became a decision has a dead letter only), and, when the outcome loop runs, every routed request has an
 // outcome. Deferred requests are still in flight (they come back when their window resets).
 export interface Accounting {
   readonly routed: number;
@@ -11,7 +12,7 @@ export interface Accounting {
 }
 
 export function accountedFor(a: Accounting): number {
-  return a.routed + a.rejected + a.deadLettered;
+  return a.routed + a.deadLettered;
 }
 
 export function isSettled(a: Accounting, expected: number): boolean {
