@@ -1,20 +1,34 @@
 /**
- * Chooses the embedder defaults by what routing needs from them: k = 5 neighbour estimates of
- * per-model quality (PORT's d^, Wu & Silwal 2025) on the history -> test split, side by side for
- * several configurations, with embedding throughput on one core.
+ * Chooses the embedder by what routing needs from it: k = 5 neighbour estimates of per-model
+ * quality (PORT's d^, Wu & Silwal 2025), side by side for several configurations, with
+ * embedding throughput on one core. The choice is made on a history-only holdout (`--split
+ * holdout`, the default: a seeded 30% of the history plays the stream, the rest the
+ * reference set); `--split test` reports the history -> test split, to confirm, never to choose.
  *
- *   node --import tsx bench/embedding/main.ts [--data PATH] [--k 5] [--json OUT]
+ *   node --import tsx bench/embedding/main.ts [--data PATH] [--k 5] [--split holdout|test]
+ *       [--only REGEX] [--json OUT]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { ExactIndex } from '@switchyard/ann';
 import { defaultDatasetPath, generateSyntheticDataset, loadDataset, type Dataset } from '@switchyard/datasets';
-import { createHashingEmbedder, type HashingEmbedderOptions } from '@switchyard/embedding';
+import { createHashingEmbedder, createLsaEmbedder, type Embedder, type HashingEmbedderOptions, type LsaEmbedderOptions } from '@switchyard/embedding';
+import { seededTestMask } from '@switchyard/datasets';
+
+type FittableEmbedder = Embedder & { fit(corpus: Iterable<string>): unknown };
+
+interface Config {
+  config: string;
+  options: HashingEmbedderOptions;
+  /** LSA over the hashing features in `options` (which then set the SVD's input width). */
+  lsa?: LsaEmbedderOptions;
+}
 
 interface Row {
   config: string;
   options: HashingEmbedderOptions;
+  lsa?: LsaEmbedderOptions;
   dim: number;
   fitMs: number;
   embedPerSecond: number;
@@ -25,7 +39,9 @@ interface Row {
   routedQualitySe: number;
 }
 
-const CONFIGS: { config: string; options: HashingEmbedderOptions }[] = [
+const CHARS35 = { wordNgramMax: 0, charNgramMin: 3, charNgramMax: 5 } as const;
+
+const CONFIGS: Config[] = [
   { config: 'words1', options: { wordNgramMax: 1, charNgramMax: 0 } },
   { config: 'words1 d1024', options: { dim: 1024, wordNgramMax: 1, charNgramMax: 0 } },
   { config: 'words1-2', options: { wordNgramMax: 2, charNgramMax: 0 } },
@@ -44,7 +60,22 @@ const CONFIGS: { config: string; options: HashingEmbedderOptions }[] = [
   { config: 'words1-2+chars3-5 d1024', options: { dim: 1024, wordNgramMax: 2, charNgramMin: 3, charNgramMax: 5 } },
   { config: 'chars3-5 only d1024 rp256', options: { dim: 1024, projectTo: 256, wordNgramMax: 0, charNgramMin: 3, charNgramMax: 5 } },
   { config: 'words1-2+chars3-5 d1024 rp256', options: { dim: 1024, projectTo: 256, wordNgramMax: 2, charNgramMin: 3, charNgramMax: 5 } },
+  { config: 'lsa256 of chars3-5 d2048', options: { ...CHARS35, dim: 2048 }, lsa: { dim: 256 } },
+  { config: 'lsa128 of chars3-5 d2048', options: { ...CHARS35, dim: 2048 }, lsa: { dim: 128 } },
+  { config: 'lsa256 of chars3-5 d4096', options: { ...CHARS35, dim: 4096 }, lsa: { dim: 256 } },
+  { config: 'lsa256 of words1+chars3-5 d4096', options: { wordNgramMax: 1, charNgramMin: 3, charNgramMax: 5, dim: 4096 }, lsa: { dim: 256 } },
+  { config: 'lsa256 of words1-2 d4096', options: { wordNgramMax: 2, charNgramMax: 0, dim: 4096 }, lsa: { dim: 256 } },
 ];
+
+function makeEmbedder(c: Config): FittableEmbedder {
+  return c.lsa === undefined ? createHashingEmbedder(c.options) : createLsaEmbedder({ ...c.lsa, base: c.options });
+}
+
+/** The history split in two, seeded: the tuning stream never touches the test split. */
+function historyHoldout(ds: Dataset, fraction: number, seed: number): Dataset {
+  const mask = seededTestMask(ds.history.length, fraction, seed);
+  return { ...ds, name: `${ds.name}[history holdout ${fraction}]`, history: ds.history.filter((_, i) => mask[i] === 0), test: ds.history.filter((_, i) => mask[i] === 1) };
+}
 
 /** Mann-Whitney AUC of score as a predictor of label (ties count half). */
 function auc(scores: number[], labels: number[]): number {
@@ -68,9 +99,9 @@ function auc(scores: number[], labels: number[]): number {
   return nPos === 0 || nNeg === 0 ? Number.NaN : (rankSumPos - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
 }
 
-function evaluate(ds: Dataset, config: string, options: HashingEmbedderOptions, k: number, prior: number[]): Row {
+function evaluate(ds: Dataset, c: Config, k: number, prior: number[]): Row {
   const M = ds.models.length;
-  const e = createHashingEmbedder(options);
+  const e = makeEmbedder(c);
   const t = performance.now();
   e.fit(ds.history.map((q) => q.prompt));
   const fitMs = performance.now() - t;
@@ -137,8 +168,9 @@ function evaluate(ds: Dataset, config: string, options: HashingEmbedderOptions, 
   const mean = routed.reduce((a, b) => a + b, 0) / routed.length;
   const variance = routed.reduce((a, b) => a + (b - mean) ** 2, 0) / (routed.length - 1);
   return {
-    config,
-    options,
+    config: c.config,
+    options: c.options,
+    ...(c.lsa !== undefined ? { lsa: c.lsa } : {}),
     dim: e.dim,
     fitMs,
     embedPerSecond,
@@ -168,19 +200,24 @@ async function main(): Promise<void> {
   const cli = new Command()
     .option('--data <path>', 'dataset path (RouterBench CSV folder or JSONL)')
     .option('--k <k>', 'neighbours', '5')
+    .option('--split <s>', 'holdout (a seeded 30% of the history as the stream: choose here) or test (confirm)', 'holdout')
+    .option('--only <regex>', 'run only the configs whose name matches')
     .option('--json <out>', 'write results as JSON')
     .parse();
-  const opts = cli.opts<{ data?: string; k: string; json?: string }>();
+  const opts = cli.opts<{ data?: string; k: string; split: string; only?: string; json?: string }>();
+  if (opts.split !== 'holdout' && opts.split !== 'test') throw new Error('--split must be holdout or test');
   const k = Number(opts.k);
   const path = opts.data ?? defaultDatasetPath();
-  const ds = path
+  const full = path
     ? await loadDataset(path, { countTokens: false })
     : generateSyntheticDataset({ nHistory: 2225, nTest: 953, models: 11, seed: 1 });
+  const ds = opts.split === 'holdout' ? historyHoldout(full, 0.3, 7) : full;
   console.log(`dataset ${ds.name}: ${ds.history.length} history, ${ds.test.length} test, ${ds.models.length} models, k=${k}`);
   const ref = referencePoints(ds);
   console.log(`reference: best single model ${ref.bestSingle} ${ref.bestSingleQuality.toFixed(3)}, oracle ${ref.oracle.toFixed(3)}`);
   const rows: Row[] = [];
-  for (const c of CONFIGS) rows.push(evaluate(ds, c.config, c.options, k, ref.histMean));
+  const only = opts.only === undefined ? null : new RegExp(opts.only);
+  for (const c of CONFIGS) if (only === null || only.test(c.config)) rows.push(evaluate(ds, c, k, ref.histMean));
   console.table(
     rows.map((r) => ({
       config: r.config,

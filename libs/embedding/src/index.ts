@@ -11,3 +11,5 @@ export { l2normalize, validateVector, dot, type VectorValidation } from './vecto
 export { EmbeddingError, type EmbeddingErrorCode } from './errors.ts';
 export { encodeEmbeddingInt8, decodeEmbeddingInt8, encodedEmbeddingBytes } from './int8.ts';
 export { cl100kTokenCounter, charEstimateTokenCounter, tokenCounterFor, type TokenCounter } from './tokens.ts';
+export { createLsaEmbedder, lsaEmbedderFromJSON, DEFAULT_LSA_OPTIONS, type LsaEmbedder, type LsaEmbedderOptions, type LsaEmbedderState } from './lsa-embedder.ts';
+export { truncatedSvd, type TruncatedSvd, type TruncatedSvdOptions } from './truncated-svd.ts';
