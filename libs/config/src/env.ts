@@ -49,6 +49,9 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   bind('TOPIC_DEAD_LETTER', 'topics.deadLetter', 'string'),
   bind('TOPIC_OUTCOMES', 'topics.outcomes', 'string'),
   bind('TOPIC_ROUTED_TEMPLATE', 'topics.routedTemplate', 'string'),
+  bind('TENANCY_TENANTS', 'tenancy.tenants', 'csv'),
+  bind('TENANCY_TOPIC_TEMPLATE', 'tenancy.topicTemplate', 'string'),
+  bind('TENANCY_SHARED_TOPIC', 'tenancy.sharedTopic', 'string'),
   bind('TOPIC_PARTITIONS', 'topics.partitions', 'int'),
   bind('TOPIC_REPLICATION_FACTOR', 'topics.replicationFactor', 'int'),
   bind('MODELS', 'models', 'json'),
@@ -70,7 +73,7 @@ export const ENV_PASSTHROUGH: readonly string[] = [`${ENV_PREFIX}CONFIG_FILE`];
  * local-stack tooling and are ignored here.
  */
 export const ENV_OWNED_PREFIXES: readonly string[] = [
-  'KAFKA_', 'REGISTRY_', 'TOPIC_', 'MODELS', 'BATCH_', 'WORKER_', 'SCORING_', 'ROUTER_', 'EMBEDDING_', 'LOG_',
+  'KAFKA_', 'REGISTRY_', 'TOPIC_', 'TENANCY_', 'MODELS', 'BATCH_', 'WORKER_', 'SCORING_', 'ROUTER_', 'EMBEDDING_', 'LOG_',
 ].map((p) => `${ENV_PREFIX}${p}`);
 
 const byName = new Map(ENV_BINDINGS.map((b) => [b.name, b]));

@@ -1,5 +1,5 @@
 export { deepFreeze, loadConfig, routedTopicFor } from './load.ts';
-export type { DeepReadonly, KafkaConfig, LoadConfigOptions, ModelConfig, RegistryConfig, SwitchyardConfig, TopicsConfig } from './load.ts';
+export type { DeepReadonly, KafkaConfig, LoadConfigOptions, ModelConfig, RegistryConfig, SwitchyardConfig, TenancyConfig, TopicsConfig } from './load.ts';
 export type { ReadSecretFile } from './secrets.ts';
 export { redact, REDACTED } from './redact.ts';
 export { ConfigError } from './errors.ts';
@@ -8,7 +8,7 @@ export { ENV_BINDINGS, ENV_OWNED_PREFIXES, ENV_PASSTHROUGH, ENV_PREFIX } from '.
 export type { EnvBinding } from './env.ts';
 export { configSchema } from './schema.ts';
 export type { ConfigInput, ParsedConfig } from './schema.ts';
-export { collisionKey, isLegalTopicName, routedTopicName, sanitizeTopicComponent, MAX_TOPIC_CHARS } from './topics.ts';
+export { collisionKey, isLegalTopicName, routedTopicName, tenantTopicName, sanitizeTopicComponent, MAX_TOPIC_CHARS } from './topics.ts';
 export { renderConfigReference } from './reference.ts';
 export { costUsd, hasPrice, worstCaseCostUsd } from './prices.ts';
 export type { ModelPrice, PriceMode, TokenUsage } from './prices.ts';

@@ -12,7 +12,7 @@ import { resolveSecretFiles } from './secrets.ts';
 import type { ReadSecretFile } from './secrets.ts';
 import { configSchema } from './schema.ts';
 import type { ParsedConfig } from './schema.ts';
-import { collisionKey, routedTopicName } from './topics.ts';
+import { collisionKey, isLegalTopicName, routedTopicName, tenantTopicName } from './topics.ts';
 
 export type DeepReadonly<T> = T extends (infer U)[]
   ? readonly DeepReadonly<U>[]
@@ -26,13 +26,24 @@ type Compiled = ParsedConfig & {
     routedByModel: Record<string, string>;
   };
   router: ParsedConfig['router'] & { instanceId: string };
+  tenancy: CompiledTenancy;
 };
+
+interface CompiledTenancy {
+  readonly tenants: string[];
+  readonly topicTemplate: string;
+  /** Resolved default: trusted without tenant topics, off with them. */
+  readonly sharedTopic: 'trusted' | 'off';
+  /** Request topic -> the tenant whose ACLs guard it. */
+  readonly tenantByTopic: Record<string, string>;
+}
 
 export type SwitchyardConfig = DeepReadonly<Compiled>;
 export type ModelConfig = SwitchyardConfig['models'][number];
 export type KafkaConfig = SwitchyardConfig['kafka'];
 export type RegistryConfig = SwitchyardConfig['registry'];
 export type TopicsConfig = SwitchyardConfig['topics'];
+export type TenancyConfig = SwitchyardConfig['tenancy'];
 
 /** Freezes a parsed config object and everything in it, so compiled configs cannot be mutated. */
 export function deepFreeze<T>(value: T): T {
@@ -51,7 +62,29 @@ function zodIssues(error: z.ZodError): ConfigIssue[] {
   }));
 }
 
-function crossFieldIssues(cfg: ParsedConfig, routedByModel: Record<string, string>): ConfigIssue[] {
+function compileTenancy(t: ParsedConfig['tenancy']): CompiledTenancy {
+  const tenantByTopic: Record<string, string> = {};
+  for (const tenant of t.tenants) tenantByTopic[tenantTopicName(t.topicTemplate, tenant)] = tenant;
+  return { ...t, sharedTopic: t.sharedTopic ?? (t.tenants.length === 0 ? 'trusted' : 'off'), tenantByTopic };
+}
+
+function tenancyIssues(cfg: ParsedConfig, tenancy: CompiledTenancy, claim: (path: string, topic: string) => void): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (tenancy.sharedTopic === 'off' && tenancy.tenants.length === 0) {
+    issues.push({ path: 'tenancy.sharedTopic', rule: 'no_request_topic', message: 'the shared topic is off and no tenant topics are listed: the router would read nothing' });
+  }
+  const seen = new Set<string>();
+  cfg.tenancy.tenants.forEach((tenant, i) => {
+    const topic = tenantTopicName(tenancy.topicTemplate, tenant);
+    if (seen.has(tenant)) issues.push({ path: `tenancy.tenants.${i}`, rule: 'duplicate_tenant', message: `tenant "${tenant}" is listed twice` });
+    else if (!isLegalTopicName(topic)) issues.push({ path: `tenancy.tenants.${i}`, rule: 'illegal_topic', message: `topic "${topic}" is not a legal Kafka topic name (too long?)` });
+    else claim(`tenancy.tenants.${i}`, topic);
+    seen.add(tenant);
+  });
+  return issues;
+}
+
+function crossFieldIssues(cfg: ParsedConfig, routedByModel: Record<string, string>, tenancy: CompiledTenancy): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const seenNames = new Map<string, number>();
   cfg.models.forEach((m, i) => {
@@ -82,6 +115,7 @@ function crossFieldIssues(cfg: ParsedConfig, routedByModel: Record<string, strin
   cfg.models.forEach((m, i) => {
     if (seenNames.get(m.name) === i) claim(`models.${i}.name`, routedByModel[m.name]!);
   });
+  issues.push(...tenancyIssues(cfg, tenancy, claim));
   if (cfg.kafka.ssl.enabled === false && (cfg.kafka.ssl.ca !== undefined || cfg.kafka.ssl.cert !== undefined)) {
     issues.push({ path: 'kafka.ssl.enabled', rule: 'ssl_material_without_ssl', message: 'TLS material is set but ssl.enabled is false' });
   }
@@ -137,13 +171,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fi
 
   const routedByModel: Record<string, string> = {};
   for (const m of cfg.models) routedByModel[m.name] = routedTopicName(cfg.topics.routedTemplate, m.name);
-  const issues = crossFieldIssues(cfg, routedByModel);
+  const tenancy = compileTenancy(cfg.tenancy);
+  const issues = crossFieldIssues(cfg, routedByModel, tenancy);
   if (issues.length > 0) throw new ConfigError('invalid_config', issues);
 
   const compiled: Compiled = {
     ...cfg,
     topics: { ...cfg.topics, routedByModel },
     router: { ...cfg.router, instanceId: cfg.router.instanceId ?? cfg.kafka.clientId },
+    tenancy,
   };
   return deepFreeze(compiled);
 }

@@ -1,7 +1,7 @@
 // Configuration schema: the single source for validation, defaults and the generated
 // reference (docs/configuration.md, `npm run docs:config`). Units are in the names.
 import { z } from 'zod';
-import { MODEL_PLACEHOLDER, isLegalTopicName } from './topics.ts';
+import { MODEL_PLACEHOLDER, TENANT_PLACEHOLDER, isLegalTopicName } from './topics.ts';
 
 const hostPort = /^[^\s:]+:\d{1,5}$/;
 const positiveInt = z.number().int().positive();
@@ -109,6 +109,34 @@ export const topicsSchema = z
   })
   .strict();
 
+const tenantId = z
+  .string()
+  .regex(/^[a-zA-Z0-9._-]+$/, 'must be usable in a topic name ([a-zA-Z0-9._-]) and an ACL, so it is never rewritten')
+  .max(200);
+
+export const tenancySchema = z
+  .object({
+    tenants: z
+      .array(tenantId)
+      .default([])
+      .describe(
+        "Tenants with a request topic of their own. A record read from a tenant's topic belongs to that tenant whatever its body says (a body naming another tenant is dead-lettered as tenant_mismatch): who may write to the topic is decided by the broker's ACLs, which the body cannot forge.",
+      ),
+    topicTemplate: z
+      .string()
+      .refine((t) => t.split(TENANT_PLACEHOLDER).length === 2, `must contain ${TENANT_PLACEHOLDER} exactly once`)
+      .refine((t) => isLegalTopicName(t.replace(TENANT_PLACEHOLDER, 't')), 'must give a legal topic name around {tenant}')
+      .default('requests.{tenant}')
+      .describe('Request topic of each tenant; {tenant} is replaced by the tenant id.'),
+    sharedTopic: z
+      .enum(['trusted', 'off'])
+      .optional()
+      .describe(
+        "The shared topics.requests topic: trusted (consumed, the tenant named in each body is believed, as anyone who may write to the topic can name any tenant) or off (not consumed). Default: trusted when no tenants are listed, off when some are, so isolation is never weakened by a default.",
+      ),
+  })
+  .strict();
+
 export const modelSchema = z
   .object({
     name: z.string().min(1).describe('Model name as used in data and outcomes.'),
@@ -181,6 +209,7 @@ export const configSchema = z
       .optional()
       .describe('Postgres connection; required by the services that record decisions and outcomes.'),
     topics: topicsSchema.default(() => topicsSchema.parse({})).describe('Topic names.'),
+    tenancy: tenancySchema.default(() => tenancySchema.parse({})).describe('Where a request\'s tenant comes from: per-tenant request topics guarded by ACLs, or the shared topic.'),
     models: z.array(modelSchema).min(1).describe('Models to route to, with their token budgets. Env: JSON array.'),
     budgets: budgetsSchema.default({ tenants: {}, jobs: {} }).describe('Optional per-tenant and per-job budgets.'),
     batching: z
