@@ -21,15 +21,31 @@ type Log = (line: string) => void;
 /** Broker settings: single KRaft node, replication 1 everywhere, tuned for fast tests. */
 export function kafkaServerProperties(config: StackConfig, dataDir: string): string {
   const { host, port, controllerPort } = config.kafka;
-  const props: Record<string, string | number | boolean> = {
-    'process.roles': 'broker,controller',
-    'node.id': 1,
-    'controller.quorum.voters': `1@${host}:${controllerPort}`,
+  return propertiesText({
+    ...singleNodeTuning(1, host, controllerPort, dataDir),
     listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
     'advertised.listeners': `PLAINTEXT://${host}:${port}`,
-    'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+  });
+}
+
+export type Properties = Record<string, string | number | boolean>;
+
+export function propertiesText(props: Properties): string {
+  return Object.entries(props)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join('\n')
+    .concat('\n');
+}
+
+/** What every broker the stack starts shares, whatever its listeners: one KRaft node, small and fast. */
+export function singleNodeTuning(nodeId: number, host: string, controllerPort: number, dataDir: string): Properties {
+  return {
+    'process.roles': 'broker,controller',
+    'node.id': nodeId,
+    'controller.quorum.voters': `${nodeId}@${host}:${controllerPort}`,
+    'controller.listener.names': 'CONTROLLER',
     'log.dirs': dataDir,
     // A typo in a topic name must fail loudly instead of creating a new topic.
     'auto.create.topics.enable': false,
@@ -60,13 +76,9 @@ export function kafkaServerProperties(config: StackConfig, dataDir: string): str
     'num.recovery.threads.per.data.dir': 1,
     'log.cleaner.threads': 1,
   };
-  return Object.entries(props)
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join('\n')
-    .concat('\n');
 }
 
-function log4j2Properties(logFile: string): string {
+export function log4j2Properties(logFile: string): string {
   return [
     'status = warn',
     'appender.file.type = RollingFile',
