@@ -40,6 +40,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   bind('PG_PASSWORD', 'postgres.password', 'string'),
   bind('PG_PASSWORD_FILE', 'postgres.passwordFile', 'string'),
   bind('PG_SSL', 'postgres.ssl.enabled', 'bool'),
+  bind('PG_SSL_MODE', 'postgres.ssl.mode', 'string'),
   bind('PG_SSL_CA_FILE', 'postgres.ssl.caFile', 'string'),
   bind('PG_SSL_CERT_FILE', 'postgres.ssl.certFile', 'string'),
   bind('PG_SSL_KEY_FILE', 'postgres.ssl.keyFile', 'string'),

@@ -1,4 +1,4 @@
-export { deepFreeze, loadConfig, routedTopicFor } from './load.ts';
+export { compilePgTls, deepFreeze, loadConfig, routedTopicFor } from './load.ts';
 export type { DeepReadonly, KafkaConfig, LoadConfigOptions, ModelConfig, RegistryConfig, SwitchyardConfig, TenancyConfig, TopicsConfig } from './load.ts';
 export type { ReadSecretFile } from './secrets.ts';
 export { redact, REDACTED } from './redact.ts';
@@ -6,8 +6,8 @@ export { ConfigError } from './errors.ts';
 export type { ConfigErrorCode, ConfigIssue } from './errors.ts';
 export { ENV_BINDINGS, ENV_OWNED_PREFIXES, ENV_PASSTHROUGH, ENV_PREFIX } from './env.ts';
 export type { EnvBinding } from './env.ts';
-export { configSchema } from './schema.ts';
-export type { ConfigInput, ParsedConfig } from './schema.ts';
+export { configSchema, PG_SSL_MODES } from './schema.ts';
+export type { ConfigInput, ParsedConfig, PgSslMode } from './schema.ts';
 export { collisionKey, isLegalTopicName, routedTopicName, tenantTopicName, sanitizeTopicComponent, MAX_TOPIC_CHARS } from './topics.ts';
 export { renderConfigReference } from './reference.ts';
 export { costUsd, hasPrice, worstCaseCostUsd } from './prices.ts';

@@ -11,7 +11,7 @@ import { hasPrice } from './prices.ts';
 import { resolveSecretFiles } from './secrets.ts';
 import type { ReadSecretFile } from './secrets.ts';
 import { configSchema } from './schema.ts';
-import type { ParsedConfig } from './schema.ts';
+import type { ParsedConfig, PgSslMode } from './schema.ts';
 import { collisionKey, isLegalTopicName, routedTopicName, tenantTopicName } from './topics.ts';
 
 export type DeepReadonly<T> = T extends (infer U)[]
@@ -20,7 +20,19 @@ export type DeepReadonly<T> = T extends (infer U)[]
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T;
 
-type Compiled = ParsedConfig & {
+type ParsedPostgres = NonNullable<ParsedConfig['postgres']>;
+
+/** Postgres TLS with mode resolved: what a pool needs, and nothing left to default later. */
+interface CompiledPgTls extends Omit<ParsedPostgres['ssl'], 'enabled' | 'rejectUnauthorized' | 'mode'> {
+  readonly mode: PgSslMode;
+  readonly enabled: boolean;
+  readonly rejectUnauthorized: boolean;
+  /** False only for verify-ca: the chain is checked, the host name is not. */
+  readonly verifyHostname: boolean;
+}
+
+type Compiled = Omit<ParsedConfig, 'postgres'> & {
+  postgres?: Omit<ParsedPostgres, 'ssl'> & { ssl: CompiledPgTls };
   topics: ParsedConfig['topics'] & {
     /** Per-model topic, from routedTemplate and the sanitised model name. */
     routedByModel: Record<string, string>;
@@ -60,6 +72,23 @@ function zodIssues(error: z.ZodError): ConfigIssue[] {
     rule: i.code,
     message: i.message,
   }));
+}
+
+/**
+ * libpq's sslmode onto TLS options: require encrypts without verifying (as libpq does without a
+ * root certificate), verify-ca checks the chain only, verify-full the chain and the host name.
+ * Without a mode, enabled and rejectUnauthorized say it, as for Kafka.
+ */
+export function compilePgTls(t: ParsedPostgres['ssl']): CompiledPgTls {
+  const { mode: given, enabled, rejectUnauthorized, ...material } = t;
+  const mode: PgSslMode = given ?? (enabled !== true ? 'disable' : rejectUnauthorized === false ? 'require' : 'verify-full');
+  return {
+    ...material,
+    mode,
+    enabled: mode !== 'disable',
+    rejectUnauthorized: mode === 'verify-ca' || mode === 'verify-full',
+    verifyHostname: mode === 'verify-full',
+  };
 }
 
 function compileTenancy(t: ParsedConfig['tenancy']): CompiledTenancy {
@@ -119,7 +148,7 @@ function crossFieldIssues(cfg: ParsedConfig, routedByModel: Record<string, strin
   if (cfg.kafka.ssl.enabled === false && (cfg.kafka.ssl.ca !== undefined || cfg.kafka.ssl.cert !== undefined)) {
     issues.push({ path: 'kafka.ssl.enabled', rule: 'ssl_material_without_ssl', message: 'TLS material is set but ssl.enabled is false' });
   }
-  const pg = cfg.postgres;
+  const pg = cfg.postgres === undefined ? undefined : { ...cfg.postgres, ssl: compilePgTls(cfg.postgres.ssl) };
   if (pg !== undefined && pg.ssl.enabled === false && (pg.ssl.ca !== undefined || pg.ssl.cert !== undefined)) {
     issues.push({ path: 'postgres.ssl.enabled', rule: 'ssl_material_without_ssl', message: 'TLS material is set but ssl.enabled is false' });
   }
@@ -175,8 +204,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fi
   const issues = crossFieldIssues(cfg, routedByModel, tenancy);
   if (issues.length > 0) throw new ConfigError('invalid_config', issues);
 
+  const { postgres, ...rest } = cfg;
   const compiled: Compiled = {
-    ...cfg,
+    ...rest,
+    ...(postgres !== undefined ? { postgres: { ...postgres, ssl: compilePgTls(postgres.ssl) } } : {}),
     topics: { ...cfg.topics, routedByModel },
     router: { ...cfg.router, instanceId: cfg.router.instanceId ?? cfg.kafka.clientId },
     tenancy,

@@ -17,21 +17,57 @@ function secretFile(what: string) {
   return z.string().min(1).optional().describe(`File holding ${what} (e.g. a mounted secret), instead of the value itself${trim}.`);
 }
 
-function tlsSchema(peer: 'broker' | 'server') {
+/** libpq's sslmode names; prefer and allow (fall back to plaintext) are left out on purpose. */
+export const PG_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+export type PgSslMode = (typeof PG_SSL_MODES)[number];
+
+const pgSslMode = z
+  .enum(PG_SSL_MODES)
+  .optional()
+  .describe(
+    "libpq's sslmode: disable, require (encrypted, server not verified), verify-ca (certificate chain checked against ca), verify-full (chain and host name). When given it decides enabled and rejectUnauthorized, which must then be left out.",
+  );
+
+function tlsShape(peer: 'broker' | 'server') {
+  return {
+    enabled: z.boolean().default(false).describe('Connect with TLS.'),
+    ca: z.string().optional().describe('PEM CA bundle; omit to use the system roots.'),
+    caFile: secretFile('the PEM CA bundle'),
+    cert: z.string().optional().describe('PEM client certificate for mutual TLS.'),
+    certFile: secretFile('the PEM client certificate'),
+    key: z.string().optional().describe('PEM private key for mutual TLS (secret).'),
+    keyFile: secretFile('the PEM private key'),
+    rejectUnauthorized: z.boolean().default(true).describe(`Verify the ${peer} certificate (chain and host name). Disable only for local testing.`),
+  };
+}
+
+const certWithKey = { message: 'cert and key must be given together', path: ['key'] };
+
+function tlsSchema() {
+  return z
+    .object(tlsShape('broker'))
+    .strict()
+    .refine((s) => (s.cert === undefined) === (s.key === undefined), certWithKey)
+    .default({ enabled: false, rejectUnauthorized: true });
+}
+
+/** Postgres TLS: the broker's settings, or libpq's sslmode; enabled and rejectUnauthorized are resolved by loadConfig. */
+function pgTlsSchema() {
+  const shape = tlsShape('server');
   return z
     .object({
-      enabled: z.boolean().default(false).describe('Connect with TLS.'),
-      ca: z.string().optional().describe('PEM CA bundle; omit to use the system roots.'),
-      caFile: secretFile('the PEM CA bundle'),
-      cert: z.string().optional().describe('PEM client certificate for mutual TLS.'),
-      certFile: secretFile('the PEM client certificate'),
-      key: z.string().optional().describe('PEM private key for mutual TLS (secret).'),
-      keyFile: secretFile('the PEM private key'),
-      rejectUnauthorized: z.boolean().default(true).describe(`Verify the ${peer} certificate. Disable only for local testing.`),
+      ...shape,
+      mode: pgSslMode,
+      enabled: z.boolean().optional().describe('Connect with TLS (default false; or give mode).'),
+      rejectUnauthorized: z.boolean().optional().describe('Verify the server certificate, chain and host name (default true; or give mode). Disable only for local testing.'),
     })
     .strict()
-    .refine((s) => (s.cert === undefined) === (s.key === undefined), { message: 'cert and key must be given together', path: ['key'] })
-    .default({ enabled: false, rejectUnauthorized: true });
+    .refine((s) => (s.cert === undefined) === (s.key === undefined), certWithKey)
+    .refine((s) => s.mode === undefined || (s.enabled === undefined && s.rejectUnauthorized === undefined), {
+      message: 'give mode, or enabled and rejectUnauthorized, not both',
+      path: ['mode'],
+    })
+    .default({});
 }
 
 export const kafkaSchema = z
@@ -42,7 +78,7 @@ export const kafkaSchema = z
       .default(['127.0.0.1:19092'])
       .describe('Bootstrap brokers as host:port. Env: comma-separated list.'),
     clientId: z.string().min(1).default('switchyard').describe('Kafka client id prefix; services append their role.'),
-    ssl: tlsSchema('broker').describe('TLS settings.'),
+    ssl: tlsSchema().describe('TLS settings.'),
     sasl: z
       .object({
         mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).describe('SASL mechanism.'),
@@ -203,7 +239,7 @@ export const configSchema = z
         password: z.string().min(1).optional().describe('Password (secret); takes precedence over one in connectionString.'),
         passwordFile: secretFile('the password'),
         maxConnections: positiveInt.default(10).describe('Pool size.'),
-        ssl: tlsSchema('server').describe('TLS to the server (node-postgres `ssl`); do not also put sslmode or other ssl* parameters in connectionString, which node-postgres lets override these.'),
+        ssl: pgTlsSchema().describe('TLS to the server (node-postgres `ssl`); do not also put sslmode or other ssl* parameters in connectionString, which node-postgres lets override these.'),
       })
       .strict()
       .optional()
