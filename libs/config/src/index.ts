@@ -15,3 +15,5 @@ export type { ModelPrice, PriceMode, TokenUsage } from './prices.ts';
 export { CodedError } from './coded-error.ts';
 export { defineServiceConfig } from './service-config.ts';
 export type { ServiceConfigOptions } from './service-config.ts';
+export { loadConnections } from './connections.ts';
+export type { ConnectionOverrides, Connections } from './connections.ts';

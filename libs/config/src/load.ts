@@ -145,10 +145,18 @@ function crossFieldIssues(cfg: ParsedConfig, routedByModel: Record<string, strin
     if (seenNames.get(m.name) === i) claim(`models.${i}.name`, routedByModel[m.name]!);
   });
   issues.push(...tenancyIssues(cfg, tenancy, claim));
-  if (cfg.kafka.ssl.enabled === false && (cfg.kafka.ssl.ca !== undefined || cfg.kafka.ssl.cert !== undefined)) {
+  issues.push(...connectionIssues(cfg.kafka, cfg.postgres));
+  issues.push(...usdBudgetIssues(cfg));
+  return issues;
+}
+
+/** TLS material with TLS off, or TLS given twice (config and URL); shared with loadConnections. */
+export function connectionIssues(kafka: ParsedConfig['kafka'], postgres: ParsedConfig['postgres']): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (kafka.ssl.enabled === false && (kafka.ssl.ca !== undefined || kafka.ssl.cert !== undefined)) {
     issues.push({ path: 'kafka.ssl.enabled', rule: 'ssl_material_without_ssl', message: 'TLS material is set but ssl.enabled is false' });
   }
-  const pg = cfg.postgres === undefined ? undefined : { ...cfg.postgres, ssl: compilePgTls(cfg.postgres.ssl) };
+  const pg = postgres === undefined ? undefined : { ...postgres, ssl: compilePgTls(postgres.ssl) };
   if (pg !== undefined && pg.ssl.enabled === false && (pg.ssl.ca !== undefined || pg.ssl.cert !== undefined)) {
     issues.push({ path: 'postgres.ssl.enabled', rule: 'ssl_material_without_ssl', message: 'TLS material is set but ssl.enabled is false' });
   }
@@ -156,7 +164,6 @@ function crossFieldIssues(cfg: ParsedConfig, routedByModel: Record<string, strin
     // node-postgres lets the URL's ssl parameters replace the ssl object, silently.
     issues.push({ path: 'postgres.connectionString', rule: 'ssl_given_twice', message: 'postgres.ssl is enabled, so the URL must not carry sslmode or other ssl* parameters' });
   }
-  issues.push(...usdBudgetIssues(cfg));
   return issues;
 }
 

@@ -229,19 +229,21 @@ export const routerSchema = z
   })
   .strict();
 
+export const postgresSchema = z
+  .object({
+    connectionString: z.string().min(1).describe('postgres:// URL (password is redacted in logs).'),
+    password: z.string().min(1).optional().describe('Password (secret); takes precedence over one in connectionString.'),
+    passwordFile: secretFile('the password'),
+    maxConnections: positiveInt.default(10).describe('Pool size.'),
+    ssl: pgTlsSchema().describe('TLS to the server (node-postgres `ssl`); do not also put sslmode or other ssl* parameters in connectionString, which node-postgres lets override these.'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     kafka: kafkaSchema.default(() => kafkaSchema.parse({})).describe('Kafka connection.'),
     registry: registrySchema.default(() => registrySchema.parse({})).describe('Schema registry connection.'),
-    postgres: z
-      .object({
-        connectionString: z.string().min(1).describe('postgres:// URL (password is redacted in logs).'),
-        password: z.string().min(1).optional().describe('Password (secret); takes precedence over one in connectionString.'),
-        passwordFile: secretFile('the password'),
-        maxConnections: positiveInt.default(10).describe('Pool size.'),
-        ssl: pgTlsSchema().describe('TLS to the server (node-postgres `ssl`); do not also put sslmode or other ssl* parameters in connectionString, which node-postgres lets override these.'),
-      })
-      .strict()
+    postgres: postgresSchema
       .optional()
       .describe('Postgres connection; required by the services that record decisions and outcomes.'),
     topics: topicsSchema.default(() => topicsSchema.parse({})).describe('Topic names.'),
