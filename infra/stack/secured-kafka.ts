@@ -138,7 +138,9 @@ export async function startSecuredKafka(opts: SecuredKafkaOptions): Promise<Secu
   const java = await requireJava(join(logsDir, 'java-version.log'));
   const libs = await kafkaLibs(config, layoutOf(config), log);
   const port = opts.port ?? (await freePort(host));
-  const controllerPort = opts.controllerPort ?? (await freePort(host));
+  let controllerPort = opts.controllerPort ?? (await freePort(host));
+  // The OS may hand out a port it just reported free again.
+  while (opts.controllerPort === undefined && controllerPort === port) controllerPort = await freePort(host);
   const certs = await makeTestCertificates({ dir: join(dir, 'tls'), logFile: join(logsDir, 'openssl.log') });
   const serverProps = join(dir, 'server.properties');
   const log4j = join(dir, 'log4j2.properties');
