@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import type { KafkaConfig as KafkaJsConfig } from 'kafkajs';
 import { INSTALL_LOCK_TIMEOUT_MS, repoRoot, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import type { Layout } from './layout.ts';
@@ -156,10 +157,11 @@ export async function probeKafka(brokers: string[]): Promise<boolean> {
  * Creates the consumer-offsets and transaction-state topics now, so the first test's group join
  * or InitProducerId does not pay for it (and log COORDINATOR_LOAD_IN_PROGRESS retries).
  */
-async function warmUpCoordinators(brokers: string[], deadline: number): Promise<void> {
+export async function warmUpCoordinators(brokers: string[], deadline: number, security: Pick<KafkaJsConfig, 'ssl' | 'sasl'> = {}): Promise<void> {
   const kafka = new Kafka({
     clientId: 'switchyard-stack-warmup',
     brokers,
+    ...security,
     logLevel: logLevel.NOTHING,
     retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1_000 },
   });

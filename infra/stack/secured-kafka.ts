@@ -14,7 +14,7 @@ import type { KafkaConfig as KafkaJsConfig } from 'kafkajs';
 import { makeTestCertificates } from './certs.ts';
 import { parseStackConfig, repoRoot, type StackConfigInput } from './config.ts';
 import { StackError } from './errors.ts';
-import { kafkaLibs, log4j2Properties, propertiesText, singleNodeTuning } from './kafka.ts';
+import { kafkaLibs, log4j2Properties, propertiesText, singleNodeTuning, warmUpCoordinators } from './kafka.ts';
 import { layoutOf } from './layout.ts';
 import { freePort } from './net.ts';
 import { isOurs, readPidFile, spawnDetached, stopProcess, tailOf, waitUntil } from './process.ts';
@@ -174,9 +174,11 @@ export async function startSecuredKafka(opts: SecuredKafkaOptions): Promise<Secu
     })();
     return stopped;
   };
+  const t0 = performance.now();
+  const deadline = Date.now() + config.startTimeoutMs;
   try {
     await waitUntil(
-      Date.now() + config.startTimeoutMs,
+      deadline,
       async () => {
         const rec = await readPidFile(pidFile);
         if (rec === undefined || !isOurs(rec)) {
@@ -188,6 +190,10 @@ export async function startSecuredKafka(opts: SecuredKafkaOptions): Promise<Secu
         throw new StackError('start_timeout', `the secured Kafka did not answer within ${config.startTimeoutMs} ms; see ${logFile}`);
       },
     );
+    // As for the plain broker: the first group join and InitProducerId then find their
+    // coordinators instead of retrying (and logging) until the internal topics exist.
+    await warmUpCoordinators(brokers, deadline, clientSecurity(certs.caPem, opts.superUser));
+    log(`secured kafka: ready after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   } catch (err) {
     // Keep the logs for the failure message's reader: stop the process, leave the folder.
     await stopProcess(pidFile, config.stopTimeoutMs);
