@@ -1,5 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kafkaServerProperties, parseStackConfig, securedKafkaProperties } from '../index.ts';
+import { kafkaServerProperties, parseStackConfig, securedKafkaProperties, startSecuredKafka } from '../index.ts';
 
 function parse(text: string): Map<string, string> {
   return new Map(
@@ -49,6 +52,17 @@ describe('securedKafkaProperties', () => {
     const plain = parse(kafkaServerProperties(parseStackConfig({}), '/d'));
     for (const key of ['auto.create.topics.enable', 'offsets.topic.num.partitions', 'group.initial.rebalance.delay.ms', 'transaction.state.log.min.isr']) {
       expect(props.get(key), key).toBe(plain.get(key));
+    }
+  });
+});
+
+describe('startSecuredKafka', () => {
+  it('refuses a SCRAM password the format tool would have to quote, before it starts anything', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sy-secured-'));
+    try {
+      await expect(startSecuredKafka({ dir, superUser: { name: 'admin', password: 'a,b]' }, users: [] })).rejects.toMatchObject({ code: 'config_invalid' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
