@@ -59,7 +59,7 @@ withEndpointOptions(
     .option('--models <list>', "the router's model pool, comma-separated: a line pinned to another model is a bad line (default: not checked here; the router dead-letters it as unknown_model)")
     .option('--job-id <id>', 'job id (default: derived from tenant, path, size and mtime, so re-running is the same job)')
     .option('--tenant <tenant>', 'tenant owning the job (env SWITCHYARD_TENANT)', env['SWITCHYARD_TENANT'] ?? 'default')
-    .option('--topic <topic>', 'requests topic (env SWITCHYARD_TOPIC_REQUESTS)', env['SWITCHYARD_TOPIC_REQUESTS'] ?? 'requests')
+    .option('--topic <topic>', "requests topic; with per-tenant topics the tenant's own, e.g. switchyard.requests.<tenant> (env SWITCHYARD_TOPIC_REQUESTS)", env['SWITCHYARD_TOPIC_REQUESTS'] ?? 'requests')
     .option('--partitions <n>', 'partitions if the topic has to be created', positiveInt, 6)
     .addOption(
       new Option('--compression <codec>', 'compression of the records sent (env SWITCHYARD_KAFKA_COMPRESSION); the router reads all of them')
