@@ -6,3 +6,7 @@ export { StackError, type StackErrorCode } from './errors.ts';
 export type { Component } from './layout.ts';
 export { kafkaServerProperties } from './kafka.ts';
 export type { PostgresKind } from './postgres.ts';
+export { securedKafkaProperties, startSecuredKafka } from './secured-kafka.ts';
+export type { ScramUser, SecuredKafka, SecuredKafkaOptions, SecuredPropertiesInput } from './secured-kafka.ts';
+export { makeTestCertificates } from './certs.ts';
+export type { TestCertificates } from './certs.ts';

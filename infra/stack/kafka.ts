@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import type { KafkaConfig as KafkaJsConfig } from 'kafkajs';
 import { INSTALL_LOCK_TIMEOUT_MS, repoRoot, type StackConfig } from './config.ts';
 import { StackError } from './errors.ts';
 import type { Layout } from './layout.ts';
@@ -21,15 +22,31 @@ type Log = (line: string) => void;
 /** Broker settings: single KRaft node, replication 1 everywhere, tuned for fast tests. */
 export function kafkaServerProperties(config: StackConfig, dataDir: string): string {
   const { host, port, controllerPort } = config.kafka;
-  const props: Record<string, string | number | boolean> = {
-    'process.roles': 'broker,controller',
-    'node.id': 1,
-    'controller.quorum.voters': `1@${host}:${controllerPort}`,
+  return propertiesText({
+    ...singleNodeTuning(1, host, controllerPort, dataDir),
     listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
     'advertised.listeners': `PLAINTEXT://${host}:${port}`,
-    'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+  });
+}
+
+export type Properties = Record<string, string | number | boolean>;
+
+export function propertiesText(props: Properties): string {
+  return Object.entries(props)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join('\n')
+    .concat('\n');
+}
+
+/** What every broker the stack starts shares, whatever its listeners: one KRaft node, small and fast. */
+export function singleNodeTuning(nodeId: number, host: string, controllerPort: number, dataDir: string): Properties {
+  return {
+    'process.roles': 'broker,controller',
+    'node.id': nodeId,
+    'controller.quorum.voters': `${nodeId}@${host}:${controllerPort}`,
+    'controller.listener.names': 'CONTROLLER',
     'log.dirs': dataDir,
     // A typo in a topic name must fail loudly instead of creating a new topic.
     'auto.create.topics.enable': false,
@@ -60,13 +77,9 @@ export function kafkaServerProperties(config: StackConfig, dataDir: string): str
     'num.recovery.threads.per.data.dir': 1,
     'log.cleaner.threads': 1,
   };
-  return Object.entries(props)
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join('\n')
-    .concat('\n');
 }
 
-function log4j2Properties(logFile: string): string {
+export function log4j2Properties(logFile: string): string {
   return [
     'status = warn',
     'appender.file.type = RollingFile',
@@ -144,10 +157,11 @@ export async function probeKafka(brokers: string[]): Promise<boolean> {
  * Creates the consumer-offsets and transaction-state topics now, so the first test's group join
  * or InitProducerId does not pay for it (and log COORDINATOR_LOAD_IN_PROGRESS retries).
  */
-async function warmUpCoordinators(brokers: string[], deadline: number): Promise<void> {
+export async function warmUpCoordinators(brokers: string[], deadline: number, security: Pick<KafkaJsConfig, 'ssl' | 'sasl'> = {}): Promise<void> {
   const kafka = new Kafka({
     clientId: 'switchyard-stack-warmup',
     brokers,
+    ...security,
     logLevel: logLevel.NOTHING,
     retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1_000 },
   });

@@ -13,11 +13,12 @@ export interface RunResult {
 }
 
 /** Runs a command to completion, appending its output to logFile; rejects only if it cannot start. */
-export async function runTool(command: string, args: readonly string[], opts: { cwd: string; logFile: string }): Promise<RunResult> {
+export async function runTool(command: string, args: readonly string[], opts: { cwd: string; logFile: string; loggedArgs?: readonly string[] }): Promise<RunResult> {
   await mkdir(dirname(opts.logFile), { recursive: true });
   const log = await open(opts.logFile, 'a');
   try {
-    await log.write(`\n$ ${command} ${args.join(' ')}\n`);
+    // loggedArgs: what to write instead of arguments that hold secrets (SCRAM passwords).
+    await log.write(`\n$ ${command} ${(opts.loggedArgs ?? args).join(' ')}\n`);
     return await new Promise<RunResult>((resolveRun, reject) => {
       const child = spawn(command, [...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
       const chunks: Buffer[] = [];

@@ -40,6 +40,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   bind('PG_PASSWORD', 'postgres.password', 'string'),
   bind('PG_PASSWORD_FILE', 'postgres.passwordFile', 'string'),
   bind('PG_SSL', 'postgres.ssl.enabled', 'bool'),
+  bind('PG_SSL_MODE', 'postgres.ssl.mode', 'string'),
   bind('PG_SSL_CA_FILE', 'postgres.ssl.caFile', 'string'),
   bind('PG_SSL_CERT_FILE', 'postgres.ssl.certFile', 'string'),
   bind('PG_SSL_KEY_FILE', 'postgres.ssl.keyFile', 'string'),
@@ -49,6 +50,9 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   bind('TOPIC_DEAD_LETTER', 'topics.deadLetter', 'string'),
   bind('TOPIC_OUTCOMES', 'topics.outcomes', 'string'),
   bind('TOPIC_ROUTED_TEMPLATE', 'topics.routedTemplate', 'string'),
+  bind('TENANCY_TENANTS', 'tenancy.tenants', 'csv'),
+  bind('TENANCY_TOPIC_TEMPLATE', 'tenancy.topicTemplate', 'string'),
+  bind('TENANCY_SHARED_TOPIC', 'tenancy.sharedTopic', 'string'),
   bind('TOPIC_PARTITIONS', 'topics.partitions', 'int'),
   bind('TOPIC_REPLICATION_FACTOR', 'topics.replicationFactor', 'int'),
   bind('MODELS', 'models', 'json'),
@@ -70,7 +74,7 @@ export const ENV_PASSTHROUGH: readonly string[] = [`${ENV_PREFIX}CONFIG_FILE`];
  * local-stack tooling and are ignored here.
  */
 export const ENV_OWNED_PREFIXES: readonly string[] = [
-  'KAFKA_', 'REGISTRY_', 'TOPIC_', 'MODELS', 'BATCH_', 'WORKER_', 'SCORING_', 'ROUTER_', 'EMBEDDING_', 'LOG_',
+  'KAFKA_', 'REGISTRY_', 'TOPIC_', 'TENANCY_', 'MODELS', 'BATCH_', 'WORKER_', 'SCORING_', 'ROUTER_', 'EMBEDDING_', 'LOG_',
 ].map((p) => `${ENV_PREFIX}${p}`);
 
 const byName = new Map(ENV_BINDINGS.map((b) => [b.name, b]));

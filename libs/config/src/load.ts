@@ -11,8 +11,8 @@ import { hasPrice } from './prices.ts';
 import { resolveSecretFiles } from './secrets.ts';
 import type { ReadSecretFile } from './secrets.ts';
 import { configSchema } from './schema.ts';
-import type { ParsedConfig } from './schema.ts';
-import { collisionKey, routedTopicName } from './topics.ts';
+import type { ParsedConfig, PgSslMode } from './schema.ts';
+import { collisionKey, isLegalTopicName, routedTopicName, tenantTopicName } from './topics.ts';
 
 export type DeepReadonly<T> = T extends (infer U)[]
   ? readonly DeepReadonly<U>[]
@@ -20,19 +20,42 @@ export type DeepReadonly<T> = T extends (infer U)[]
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T;
 
-type Compiled = ParsedConfig & {
+type ParsedPostgres = NonNullable<ParsedConfig['postgres']>;
+
+/** Postgres TLS with mode resolved: what a pool needs, and nothing left to default later. */
+interface CompiledPgTls extends Omit<ParsedPostgres['ssl'], 'enabled' | 'rejectUnauthorized' | 'mode'> {
+  readonly mode: PgSslMode;
+  readonly enabled: boolean;
+  readonly rejectUnauthorized: boolean;
+  /** False only for verify-ca: the chain is checked, the host name is not. */
+  readonly verifyHostname: boolean;
+}
+
+type Compiled = Omit<ParsedConfig, 'postgres'> & {
+  postgres?: Omit<ParsedPostgres, 'ssl'> & { ssl: CompiledPgTls };
   topics: ParsedConfig['topics'] & {
     /** Per-model topic, from routedTemplate and the sanitised model name. */
     routedByModel: Record<string, string>;
   };
   router: ParsedConfig['router'] & { instanceId: string };
+  tenancy: CompiledTenancy;
 };
+
+interface CompiledTenancy {
+  readonly tenants: string[];
+  readonly topicTemplate: string;
+  /** Resolved default: trusted without tenant topics, off with them. */
+  readonly sharedTopic: 'trusted' | 'off';
+  /** Request topic -> the tenant whose ACLs guard it. */
+  readonly tenantByTopic: Record<string, string>;
+}
 
 export type SwitchyardConfig = DeepReadonly<Compiled>;
 export type ModelConfig = SwitchyardConfig['models'][number];
 export type KafkaConfig = SwitchyardConfig['kafka'];
 export type RegistryConfig = SwitchyardConfig['registry'];
 export type TopicsConfig = SwitchyardConfig['topics'];
+export type TenancyConfig = SwitchyardConfig['tenancy'];
 
 /** Freezes a parsed config object and everything in it, so compiled configs cannot be mutated. */
 export function deepFreeze<T>(value: T): T {
@@ -51,7 +74,46 @@ function zodIssues(error: z.ZodError): ConfigIssue[] {
   }));
 }
 
-function crossFieldIssues(cfg: ParsedConfig, routedByModel: Record<string, string>): ConfigIssue[] {
+/**
+ * libpq's sslmode onto TLS options: require encrypts without verifying (as libpq does without a
+ * root certificate), verify-ca checks the chain only, verify-full the chain and the host name.
+ * Without a mode, enabled and rejectUnauthorized say it, as for Kafka.
+ */
+export function compilePgTls(t: ParsedPostgres['ssl']): CompiledPgTls {
+  const { mode: given, enabled, rejectUnauthorized, ...material } = t;
+  const mode: PgSslMode = given ?? (enabled !== true ? 'disable' : rejectUnauthorized === false ? 'require' : 'verify-full');
+  return {
+    ...material,
+    mode,
+    enabled: mode !== 'disable',
+    rejectUnauthorized: mode === 'verify-ca' || mode === 'verify-full',
+    verifyHostname: mode === 'verify-full',
+  };
+}
+
+function compileTenancy(t: ParsedConfig['tenancy']): CompiledTenancy {
+  const tenantByTopic: Record<string, string> = {};
+  for (const tenant of t.tenants) tenantByTopic[tenantTopicName(t.topicTemplate, tenant)] = tenant;
+  return { ...t, sharedTopic: t.sharedTopic ?? (t.tenants.length === 0 ? 'trusted' : 'off'), tenantByTopic };
+}
+
+function tenancyIssues(cfg: ParsedConfig, tenancy: CompiledTenancy, claim: (path: string, topic: string) => void): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (tenancy.sharedTopic === 'off' && tenancy.tenants.length === 0) {
+    issues.push({ path: 'tenancy.sharedTopic', rule: 'no_request_topic', message: 'the shared topic is off and no tenant topics are listed: the router would read nothing' });
+  }
+  const seen = new Set<string>();
+  cfg.tenancy.tenants.forEach((tenant, i) => {
+    const topic = tenantTopicName(tenancy.topicTemplate, tenant);
+    if (seen.has(tenant)) issues.push({ path: `tenancy.tenants.${i}`, rule: 'duplicate_tenant', message: `tenant "${tenant}" is listed twice` });
+    else if (!isLegalTopicName(topic)) issues.push({ path: `tenancy.tenants.${i}`, rule: 'illegal_topic', message: `topic "${topic}" is not a legal Kafka topic name (too long?)` });
+    else claim(`tenancy.tenants.${i}`, topic);
+    seen.add(tenant);
+  });
+  return issues;
+}
+
+function crossFieldIssues(cfg: ParsedConfig, routedByModel: Record<string, string>, tenancy: CompiledTenancy): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const seenNames = new Map<string, number>();
   cfg.models.forEach((m, i) => {
@@ -82,10 +144,19 @@ function crossFieldIssues(cfg: ParsedConfig, routedByModel: Record<string, strin
   cfg.models.forEach((m, i) => {
     if (seenNames.get(m.name) === i) claim(`models.${i}.name`, routedByModel[m.name]!);
   });
-  if (cfg.kafka.ssl.enabled === false && (cfg.kafka.ssl.ca !== undefined || cfg.kafka.ssl.cert !== undefined)) {
+  issues.push(...tenancyIssues(cfg, tenancy, claim));
+  issues.push(...connectionIssues(cfg.kafka, cfg.postgres));
+  issues.push(...usdBudgetIssues(cfg));
+  return issues;
+}
+
+/** TLS material with TLS off, or TLS given twice (config and URL); shared with loadConnections. */
+export function connectionIssues(kafka: ParsedConfig['kafka'], postgres: ParsedConfig['postgres']): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (kafka.ssl.enabled === false && (kafka.ssl.ca !== undefined || kafka.ssl.cert !== undefined)) {
     issues.push({ path: 'kafka.ssl.enabled', rule: 'ssl_material_without_ssl', message: 'TLS material is set but ssl.enabled is false' });
   }
-  const pg = cfg.postgres;
+  const pg = postgres === undefined ? undefined : { ...postgres, ssl: compilePgTls(postgres.ssl) };
   if (pg !== undefined && pg.ssl.enabled === false && (pg.ssl.ca !== undefined || pg.ssl.cert !== undefined)) {
     issues.push({ path: 'postgres.ssl.enabled', rule: 'ssl_material_without_ssl', message: 'TLS material is set but ssl.enabled is false' });
   }
@@ -93,7 +164,6 @@ function crossFieldIssues(cfg: ParsedConfig, routedByModel: Record<string, strin
     // node-postgres lets the URL's ssl parameters replace the ssl object, silently.
     issues.push({ path: 'postgres.connectionString', rule: 'ssl_given_twice', message: 'postgres.ssl is enabled, so the URL must not carry sslmode or other ssl* parameters' });
   }
-  issues.push(...usdBudgetIssues(cfg));
   return issues;
 }
 
@@ -137,13 +207,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fi
 
   const routedByModel: Record<string, string> = {};
   for (const m of cfg.models) routedByModel[m.name] = routedTopicName(cfg.topics.routedTemplate, m.name);
-  const issues = crossFieldIssues(cfg, routedByModel);
+  const tenancy = compileTenancy(cfg.tenancy);
+  const issues = crossFieldIssues(cfg, routedByModel, tenancy);
   if (issues.length > 0) throw new ConfigError('invalid_config', issues);
 
+  const { postgres, ...rest } = cfg;
   const compiled: Compiled = {
-    ...cfg,
+    ...rest,
+    ...(postgres !== undefined ? { postgres: { ...postgres, ssl: compilePgTls(postgres.ssl) } } : {}),
     topics: { ...cfg.topics, routedByModel },
     router: { ...cfg.router, instanceId: cfg.router.instanceId ?? cfg.kafka.clientId },
+    tenancy,
   };
   return deepFreeze(compiled);
 }

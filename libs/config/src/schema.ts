@@ -1,7 +1,7 @@
 // Configuration schema: the single source for validation, defaults and the generated
 // reference (docs/configuration.md, `npm run docs:config`). Units are in the names.
 import { z } from 'zod';
-import { MODEL_PLACEHOLDER, isLegalTopicName } from './topics.ts';
+import { MODEL_PLACEHOLDER, TENANT_PLACEHOLDER, isLegalTopicName } from './topics.ts';
 
 const hostPort = /^[^\s:]+:\d{1,5}$/;
 const positiveInt = z.number().int().positive();
@@ -17,21 +17,57 @@ function secretFile(what: string) {
   return z.string().min(1).optional().describe(`File holding ${what} (e.g. a mounted secret), instead of the value itself${trim}.`);
 }
 
-function tlsSchema(peer: 'broker' | 'server') {
+/** libpq's sslmode names; prefer and allow (fall back to plaintext) are left out on purpose. */
+export const PG_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+export type PgSslMode = (typeof PG_SSL_MODES)[number];
+
+const pgSslMode = z
+  .enum(PG_SSL_MODES)
+  .optional()
+  .describe(
+    "libpq's sslmode: disable, require (encrypted, server not verified), verify-ca (certificate chain checked against ca), verify-full (chain and host name). When given it decides enabled and rejectUnauthorized, which must then be left out.",
+  );
+
+function tlsShape(peer: 'broker' | 'server') {
+  return {
+    enabled: z.boolean().default(false).describe('Connect with TLS.'),
+    ca: z.string().optional().describe('PEM CA bundle; omit to use the system roots.'),
+    caFile: secretFile('the PEM CA bundle'),
+    cert: z.string().optional().describe('PEM client certificate for mutual TLS.'),
+    certFile: secretFile('the PEM client certificate'),
+    key: z.string().optional().describe('PEM private key for mutual TLS (secret).'),
+    keyFile: secretFile('the PEM private key'),
+    rejectUnauthorized: z.boolean().default(true).describe(`Verify the ${peer} certificate (chain and host name). Disable only for local testing.`),
+  };
+}
+
+const certWithKey = { message: 'cert and key must be given together', path: ['key'] };
+
+function tlsSchema() {
+  return z
+    .object(tlsShape('broker'))
+    .strict()
+    .refine((s) => (s.cert === undefined) === (s.key === undefined), certWithKey)
+    .default({ enabled: false, rejectUnauthorized: true });
+}
+
+/** Postgres TLS: the broker's settings, or libpq's sslmode; enabled and rejectUnauthorized are resolved by loadConfig. */
+function pgTlsSchema() {
+  const shape = tlsShape('server');
   return z
     .object({
-      enabled: z.boolean().default(false).describe('Connect with TLS.'),
-      ca: z.string().optional().describe('PEM CA bundle; omit to use the system roots.'),
-      caFile: secretFile('the PEM CA bundle'),
-      cert: z.string().optional().describe('PEM client certificate for mutual TLS.'),
-      certFile: secretFile('the PEM client certificate'),
-      key: z.string().optional().describe('PEM private key for mutual TLS (secret).'),
-      keyFile: secretFile('the PEM private key'),
-      rejectUnauthorized: z.boolean().default(true).describe(`Verify the ${peer} certificate. Disable only for local testing.`),
+      ...shape,
+      mode: pgSslMode,
+      enabled: z.boolean().optional().describe('Connect with TLS (default false; or give mode).'),
+      rejectUnauthorized: z.boolean().optional().describe('Verify the server certificate, chain and host name (default true; or give mode). Disable only for local testing.'),
     })
     .strict()
-    .refine((s) => (s.cert === undefined) === (s.key === undefined), { message: 'cert and key must be given together', path: ['key'] })
-    .default({ enabled: false, rejectUnauthorized: true });
+    .refine((s) => (s.cert === undefined) === (s.key === undefined), certWithKey)
+    .refine((s) => s.mode === undefined || (s.enabled === undefined && s.rejectUnauthorized === undefined), {
+      message: 'give mode, or enabled and rejectUnauthorized, not both',
+      path: ['mode'],
+    })
+    .default({});
 }
 
 export const kafkaSchema = z
@@ -42,7 +78,7 @@ export const kafkaSchema = z
       .default(['127.0.0.1:19092'])
       .describe('Bootstrap brokers as host:port. Env: comma-separated list.'),
     clientId: z.string().min(1).default('switchyard').describe('Kafka client id prefix; services append their role.'),
-    ssl: tlsSchema('broker').describe('TLS settings.'),
+    ssl: tlsSchema().describe('TLS settings.'),
     sasl: z
       .object({
         mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).describe('SASL mechanism.'),
@@ -109,6 +145,34 @@ export const topicsSchema = z
   })
   .strict();
 
+const tenantId = z
+  .string()
+  .regex(/^[a-zA-Z0-9._-]+$/, 'must be usable in a topic name ([a-zA-Z0-9._-]) and an ACL, so it is never rewritten')
+  .max(200);
+
+export const tenancySchema = z
+  .object({
+    tenants: z
+      .array(tenantId)
+      .default([])
+      .describe(
+        "Tenants with a request topic of their own. A record read from a tenant's topic belongs to that tenant whatever its body says (a body naming another tenant is dead-lettered as tenant_mismatch): who may write to the topic is decided by the broker's ACLs, which the body cannot forge.",
+      ),
+    topicTemplate: z
+      .string()
+      .refine((t) => t.split(TENANT_PLACEHOLDER).length === 2, `must contain ${TENANT_PLACEHOLDER} exactly once`)
+      .refine((t) => isLegalTopicName(t.replace(TENANT_PLACEHOLDER, 't')), 'must give a legal topic name around {tenant}')
+      .default('requests.{tenant}')
+      .describe('Request topic of each tenant; {tenant} is replaced by the tenant id.'),
+    sharedTopic: z
+      .enum(['trusted', 'off'])
+      .optional()
+      .describe(
+        "The shared topics.requests topic: trusted (consumed, the tenant named in each body is believed, as anyone who may write to the topic can name any tenant) or off (not consumed). Default: trusted when no tenants are listed, off when some are, so isolation is never weakened by a default.",
+      ),
+  })
+  .strict();
+
 export const modelSchema = z
   .object({
     name: z.string().min(1).describe('Model name as used in data and outcomes.'),
@@ -165,22 +229,25 @@ export const routerSchema = z
   })
   .strict();
 
+export const postgresSchema = z
+  .object({
+    connectionString: z.string().min(1).describe('postgres:// URL (password is redacted in logs).'),
+    password: z.string().min(1).optional().describe('Password (secret); takes precedence over one in connectionString.'),
+    passwordFile: secretFile('the password'),
+    maxConnections: positiveInt.default(10).describe('Pool size.'),
+    ssl: pgTlsSchema().describe('TLS to the server (node-postgres `ssl`); do not also put sslmode or other ssl* parameters in connectionString, which node-postgres lets override these.'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     kafka: kafkaSchema.default(() => kafkaSchema.parse({})).describe('Kafka connection.'),
     registry: registrySchema.default(() => registrySchema.parse({})).describe('Schema registry connection.'),
-    postgres: z
-      .object({
-        connectionString: z.string().min(1).describe('postgres:// URL (password is redacted in logs).'),
-        password: z.string().min(1).optional().describe('Password (secret); takes precedence over one in connectionString.'),
-        passwordFile: secretFile('the password'),
-        maxConnections: positiveInt.default(10).describe('Pool size.'),
-        ssl: tlsSchema('server').describe('TLS to the server (node-postgres `ssl`); do not also put sslmode or other ssl* parameters in connectionString, which node-postgres lets override these.'),
-      })
-      .strict()
+    postgres: postgresSchema
       .optional()
       .describe('Postgres connection; required by the services that record decisions and outcomes.'),
     topics: topicsSchema.default(() => topicsSchema.parse({})).describe('Topic names.'),
+    tenancy: tenancySchema.default(() => tenancySchema.parse({})).describe('Where a request\'s tenant comes from: per-tenant request topics guarded by ACLs, or the shared topic.'),
     models: z.array(modelSchema).min(1).describe('Models to route to, with their token budgets. Env: JSON array.'),
     budgets: budgetsSchema.default({ tenants: {}, jobs: {} }).describe('Optional per-tenant and per-job budgets.'),
     batching: z

@@ -3,6 +3,7 @@
 // [a-zA-Z0-9._-], at most 249 characters, not "." or ".." (Kafka's Topic.validate).
 
 export const MODEL_PLACEHOLDER = '{model}';
+export const TENANT_PLACEHOLDER = '{tenant}';
 export const MAX_TOPIC_CHARS = 249;
 const illegal = /[^a-zA-Z0-9._-]/g;
 const legal = /^[a-zA-Z0-9._-]+$/;
@@ -41,4 +42,9 @@ export function routedTopicName(template: string, model: string): string {
  */
 export function collisionKey(topic: string): string {
   return topic.replace(/\./g, '_');
+}
+
+/** Request topic of a tenant from a template such as `requests.{tenant}` (tenant ids are already legal in topic names). */
+export function tenantTopicName(template: string, tenant: string): string {
+  return template.replace(TENANT_PLACEHOLDER, tenant);
 }

@@ -4,6 +4,8 @@
 // The budget_usd_* codes are the router's dollar gate: a dollar budget spent (exhausted; a
 // deferral while reservations may come back or a day cap reopens), a request whose worst case
 // is above the whole budget (too_small), or a budgeted request none of whose models is priced.
+// tenant_mismatch: a request read from a tenant's own topic (tenancy.tenants) whose body names
+// another tenant.
 
 export const DEAD_LETTER_REASONS = [
   'undecodable',
@@ -23,6 +25,7 @@ export const DEAD_LETTER_REASONS = [
   'budget_usd_exhausted',
   'budget_usd_too_small',
   'budget_usd_unpriced_models',
+  'tenant_mismatch',
 ] as const;
 
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];

@@ -1,6 +1,7 @@
 // kafkajs client construction from the compiled configuration (TLS, SASL, timeouts).
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig as KafkaJsConfig, LogEntry, SASLOptions } from 'kafkajs';
+import { redact } from '@switchyard/config';
 import type { KafkaConfig } from '@switchyard/config';
 import { registerCodecs } from './codecs.ts';
 import { installUnreadableBatchGuard } from './unreadable.ts';
@@ -98,7 +99,9 @@ export function toKafkaJsConfig(config: KafkaConfig, options: CreateKafkaOptions
       if (onLog === undefined) return;
       const { message, ...extra } = entry.log;
       if (isKnownSafeWarning(entry.namespace, message)) return;
-      onLog({ level: levelName(entry.level), namespace: entry.namespace, message, extra });
+      // kafkajs logs request and connection details as it sees fit; whatever of them is named
+      // like a secret (a SASL password, a TLS key) is redacted before it reaches a logger.
+      onLog({ level: levelName(entry.level), namespace: entry.namespace, message, extra: redact(extra) as Record<string, unknown> });
     },
   };
 }

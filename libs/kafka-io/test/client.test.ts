@@ -62,4 +62,14 @@ describe('toKafkaJsConfig', () => {
     log(entry('Consumer', 'Limiting retries for the idempotent producer may invalidate EoS guarantees'));
     expect(seen).toEqual(['Producer: something else', 'Consumer: Limiting retries for the idempotent producer may invalidate EoS guarantees']);
   });
+
+  it('redacts secrets kafkajs puts in a log record', () => {
+    const records: { extra: unknown }[] = [];
+    const cfg = toKafkaJsConfig(loadConfig({}, { models }).kafka, { role: 'x', onLog: (r) => records.push(r) });
+    const log = cfg.logCreator!(logLevel.ERROR);
+    log({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { message: 'auth failed', timestamp: 't', sasl: { mechanism: 'scram-sha-512', username: 'svc', password: 'hunter2' }, ssl: { key: 'PEM KEY' } } });
+    expect(JSON.stringify(records)).not.toContain('hunter2');
+    expect(JSON.stringify(records)).not.toContain('PEM KEY');
+    expect(records[0]!.extra).toMatchObject({ sasl: { username: 'svc', password: '[redacted]' } });
+  });
 });

@@ -6,6 +6,7 @@ import { SliceOutput } from './outputs.ts';
 import type { EngineParts } from './parts.ts';
 import type { ScoreTask } from './scoring-task.ts';
 import { emptyStats } from './slice.ts';
+import { forgedTenant } from './tenancy.ts';
 import type { Candidate, InputRecord, PreparedSlice, Scored, SliceStats } from './slice.ts';
 
 export async function prepareSlice(p: EngineParts, records: readonly InputRecord[]): Promise<PreparedSlice> {
@@ -52,8 +53,11 @@ async function readRecords(
       }
     } else {
       const decoded = await p.requestSerde.decode(record.value);
+      const forged = decoded.ok ? forgedTenant(p.config.tenancy.tenantByTopic, record.topic, decoded.value.tenant) : null;
       if (!decoded.ok) {
         out.deadLetter(record, decoded.reason, decoded.detail);
+      } else if (forged !== null) {
+        out.deadLetter(record, 'tenant_mismatch', forged);
       } else {
         const rejected = admit(p, record, decoded.value, 0, candidates, out);
         // A well-formed request that arrives after its deadline is a routing decision

@@ -27,6 +27,8 @@ export const PostgresConfigSchema = z.object({
         cert: z.string().optional(),
         key: z.string().optional(),
         rejectUnauthorized: z.boolean().default(true),
+        /** False: the chain is verified, the host name is not (libpq's verify-ca). */
+        verifyHostname: z.boolean().default(true),
       }).strict(),
     ])
     .default(false),
@@ -48,6 +50,7 @@ export function postgresConfigOf(shared: SharedPostgres, applicationName: string
     ssl: tls.enabled
       ? {
           rejectUnauthorized: tls.rejectUnauthorized,
+          verifyHostname: tls.verifyHostname,
           ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
           ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
           ...(tls.key !== undefined ? { key: tls.key } : {}),

@@ -31,8 +31,20 @@ export function toPgPoolConfig(config: PostgresConfig | PostgresConfigInput): pg
     connectionTimeoutMillis: parsed.connectionTimeoutMs,
     idleTimeoutMillis: parsed.idleTimeoutMs,
     ...(parsed.statementTimeoutMs > 0 ? { statement_timeout: parsed.statementTimeoutMs } : {}),
-    ...(parsed.ssl !== false ? { ssl: { ...parsed.ssl } } : {}),
+    // Always given, so node-postgres never falls back to PGSSLMODE from the environment behind
+    // the configuration's back (a URL's own sslmode still applies; the config loader refuses one
+    // next to postgres.ssl).
+    ssl: parsed.ssl === false ? false : tlsOptions(parsed.ssl),
   };
+}
+
+type TlsConfig = Exclude<PostgresConfig['ssl'], false>;
+
+function tlsOptions(tls: TlsConfig): NonNullable<Exclude<pg.PoolConfig['ssl'], boolean>> {
+  const { verifyHostname, ...options } = tls;
+  // verify-ca: node's TLS checks the chain against ca; skipping only the identity check is
+  // what libpq's verify-ca does.
+  return verifyHostname || !options.rejectUnauthorized ? { ...options } : { ...options, checkServerIdentity: () => undefined };
 }
 
 export function createPool(config: PostgresConfig | PostgresConfigInput, options: CreatePoolOptions = {}): Pool {

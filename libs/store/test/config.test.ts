@@ -34,10 +34,38 @@ describe('Postgres TLS and password mapping', () => {
   const shared = (over: Record<string, unknown> = {}) =>
     loadConfig({}, { models: [{ name: 'm', tokensPerMinute: 1, maxBatchTokens: 1, maxBatchRequests: 1 }], postgres: { connectionString: 'postgres://writer@db.internal:5432/switchyard', ...over } }).postgres!;
 
-  it('leaves TLS off and the URL alone by default', () => {
+  it('leaves TLS off and the URL alone by default, and says so, so PGSSLMODE cannot turn it on unseen', () => {
     const cfg = toPgPoolConfig(postgresConfigOf(shared(), 'switchyard-router'));
     expect(cfg).toMatchObject({ connectionString: 'postgres://writer@db.internal:5432/switchyard', application_name: 'switchyard-router', max: 10 });
-    expect(cfg.ssl).toBeUndefined();
+    expect(cfg.ssl).toBe(false);
+  });
+
+  it.each([
+    ['disable', false],
+    ['require', { rejectUnauthorized: false }],
+    ['verify-full', { ca: 'CA', rejectUnauthorized: true }],
+  ] as const)('maps sslmode %s onto node-postgres ssl', (mode, expected) => {
+    const ca = mode === 'verify-full' ? { ca: 'CA' } : {};
+    expect(toPgPoolConfig(postgresConfigOf(shared({ ssl: { mode, ...ca } }), 'r')).ssl).toEqual(expected);
+  });
+
+  it('maps sslmode verify-ca onto a chain check without the host-name check', () => {
+    const ssl = toPgPoolConfig(postgresConfigOf(shared({ ssl: { mode: 'verify-ca', ca: 'CA' } }), 'r')).ssl as { ca: string; rejectUnauthorized: boolean; checkServerIdentity: (host: string, cert: unknown) => Error | undefined };
+    expect(ssl).toMatchObject({ ca: 'CA', rejectUnauthorized: true });
+    expect(ssl.checkServerIdentity('other.host', {})).toBeUndefined();
+  });
+
+  it('takes the mode and the CA file from SWITCHYARD_PG_SSL_MODE and SWITCHYARD_PG_SSL_CA_FILE', () => {
+    const cfg = loadConfig(
+      { SWITCHYARD_PG_SSL_MODE: 'verify-full', SWITCHYARD_PG_SSL_CA_FILE: '/run/secrets/pg-ca.pem' },
+      { models: [{ name: 'm', tokensPerMinute: 1, maxBatchTokens: 1, maxBatchRequests: 1 }], postgres: { connectionString: 'postgres://w@db/s' } },
+      { readFile: (path) => (path === '/run/secrets/pg-ca.pem' ? 'CA-PEM' : '') },
+    );
+    expect(toPgPoolConfig(postgresConfigOf(cfg.postgres!, 'r')).ssl).toEqual({ ca: 'CA-PEM', rejectUnauthorized: true });
+  });
+
+  it('refuses a mode next to enabled or rejectUnauthorized', () => {
+    expect(() => shared({ ssl: { mode: 'require', rejectUnauthorized: true } })).toThrow(/postgres\.ssl\.mode/);
   });
 
   it('maps CA, client certificate, key and rejectUnauthorized onto node-postgres ssl', () => {

@@ -1,6 +1,7 @@
 // `switchyard jobs` and `switchyard job <id>`: job status read from Postgres (the jobs table
 // written by submit, the router's decisions, and outcomes when an outcome recorder fills them).
-import { createPool } from '@switchyard/store';
+import { openPool } from './endpoints.ts';
+import type { PostgresTarget } from './endpoints.ts';
 import type { Queryable } from '@switchyard/store';
 import { CliError } from './errors.ts';
 import { decisionTotals, finishedCounts, listJobs, outcomeTotals, readBadLines, readJob } from '@switchyard/store';
@@ -10,13 +11,14 @@ import { formatNumber, renderTable } from './table.ts';
 
 export interface JobsCommandOptions {
   readonly postgresUrl: string;
+  readonly postgres?: PostgresTarget['postgres'];
   readonly limit: number;
   readonly tenant?: string | undefined;
   readonly out: NodeJS.WritableStream;
 }
 
-async function withDb<T>(url: string, body: (db: Queryable) => Promise<T>): Promise<T> {
-  const pool = createPool({ url, poolMax: 1, applicationName: 'switchyard-cli' });
+async function withDb<T>(target: PostgresTarget, body: (db: Queryable) => Promise<T>): Promise<T> {
+  const pool = openPool(target, 'switchyard-cli', 1);
   try {
     return await body(pool);
   } finally {
@@ -25,7 +27,7 @@ async function withDb<T>(url: string, body: (db: Queryable) => Promise<T>): Prom
 }
 
 export async function runJobs(opts: JobsCommandOptions): Promise<void> {
-  const jobs = await withDb(opts.postgresUrl, async (db) => {
+  const jobs = await withDb(opts, async (db) => {
     const listed = await listJobs(db, { limit: opts.limit, tenant: opts.tenant });
     const out: Array<(typeof listed)[number] & { progress: JobProgress }> = [];
     for (const j of listed) out.push({ ...j, progress: progressOf(j.linesProduced, j.status, await finishedCounts(db, j.jobId)) });
@@ -68,6 +70,7 @@ export async function runJobs(opts: JobsCommandOptions): Promise<void> {
 
 export interface JobCommandOptions {
   readonly postgresUrl: string;
+  readonly postgres?: PostgresTarget['postgres'];
   readonly jobId: string;
   readonly out: NodeJS.WritableStream;
   /** Poll until the job completes, printing its progress as it changes, then show it. */
@@ -106,7 +109,7 @@ async function waitForCompletion(db: Queryable, jobId: string, wait: NonNullable
 }
 
 export async function runJob(opts: JobCommandOptions): Promise<void> {
-  await withDb(opts.postgresUrl, async (db) => {
+  await withDb(opts, async (db) => {
     if (opts.wait !== undefined) await waitForCompletion(db, opts.jobId, opts.wait);
     const job = await readJob(db, opts.jobId);
     if (job === null) throw new CliError('not_found', `no job ${opts.jobId} (switchyard jobs lists them)`);

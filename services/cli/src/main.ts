@@ -10,7 +10,7 @@
 // SWITCHYARD_REGISTRY_URL, SWITCHYARD_PG_URL, else the local stack (started if not running).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseBudgetUsd, parseDeadlineMs } from './budget-flags.ts';
-import { resolveEndpoints } from './endpoints.ts';
+import { postgresTargetOf, resolveEndpoints } from './endpoints.ts';
 import type { EndpointFlags } from './endpoints.ts';
 import { CliError } from './errors.ts';
 import { runJob, runJobs } from './jobs-command.ts';
@@ -59,7 +59,7 @@ withEndpointOptions(
     .option('--models <list>', "the router's model pool, comma-separated: a line pinned to another model is a bad line (default: not checked here; the router dead-letters it as unknown_model)")
     .option('--job-id <id>', 'job id (default: derived from tenant, path, size and mtime, so re-running is the same job)')
     .option('--tenant <tenant>', 'tenant owning the job (env SWITCHYARD_TENANT)', env['SWITCHYARD_TENANT'] ?? 'default')
-    .option('--topic <topic>', 'requests topic (env SWITCHYARD_TOPIC_REQUESTS)', env['SWITCHYARD_TOPIC_REQUESTS'] ?? 'requests')
+    .option('--topic <topic>', "requests topic; with per-tenant topics the tenant's own, e.g. switchyard.requests.<tenant> (env SWITCHYARD_TOPIC_REQUESTS)", env['SWITCHYARD_TOPIC_REQUESTS'] ?? 'requests')
     .option('--partitions <n>', 'partitions if the topic has to be created', positiveInt, 6)
     .addOption(
       new Option('--compression <codec>', 'compression of the records sent (env SWITCHYARD_KAFKA_COMPRESSION); the router reads all of them')
@@ -125,7 +125,7 @@ withEndpointOptions(
     .option('--tenant <tenant>', 'only this tenant'),
 ).action(async (o: Record<string, unknown>) => {
   const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
-  await runJobs({ postgresUrl: endpoints.postgresUrl, limit: o['limit'] as number, tenant: o['tenant'] as string | undefined, out: process.stdout });
+  await runJobs({ ...postgresTargetOf(endpoints), limit: o['limit'] as number, tenant: o['tenant'] as string | undefined, out: process.stdout });
 });
 
 withEndpointOptions(
@@ -139,7 +139,7 @@ withEndpointOptions(
 ).action(async (jobId: string, o: Record<string, unknown>) => {
   const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
   const wait = o['wait'] === true ? { pollMs: (o['poll'] as number) * 1000, timeoutMs: (o['timeout'] as number) * 1000, log } : undefined;
-  await runJob({ postgresUrl: endpoints.postgresUrl, jobId, out: process.stdout, wait });
+  await runJob({ ...postgresTargetOf(endpoints), jobId, out: process.stdout, wait });
 });
 
 withEndpointOptions(
@@ -150,7 +150,7 @@ withEndpointOptions(
     .option('--out <file>', 'HTML file to write (default report-<jobId>.html)'),
 ).action(async (jobId: string, o: Record<string, unknown>) => {
   const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
-  const result = await runReport({ postgresUrl: endpoints.postgresUrl, jobId, outFile: o['out'] as string | undefined });
+  const result = await runReport({ ...postgresTargetOf(endpoints), jobId, outFile: o['out'] as string | undefined });
   process.stdout.write(`${result.path}\n`);
 });
 
@@ -164,7 +164,7 @@ withEndpointOptions(
     .addOption(new Option('--format <format>', 'output format').choices(['openai', 'anthropic']).default('openai')),
 ).action(async (jobId: string, o: Record<string, unknown>) => {
   const endpoints = await resolveEndpoints(o as EndpointFlags, env, log);
-  const r = await runResults({ postgresUrl: endpoints.postgresUrl, jobId, outFile: o['out'] as string, errorsFile: o['errors'] as string | undefined, format: o['format'] as 'openai' | 'anthropic' });
+  const r = await runResults({ ...postgresTargetOf(endpoints), jobId, outFile: o['out'] as string, errorsFile: o['errors'] as string | undefined, format: o['format'] as 'openai' | 'anthropic' });
   process.stdout.write(`${r.answered} answers -> ${r.outFile}\n${r.errors} errors -> ${r.errorsFile}\n`);
 });
 

@@ -233,6 +233,12 @@ function unreadableDeadLetters(config: RouterConfig, serde: AvroSerde<DeadLetter
   return (u) => [{ topic: sy.topics.deadLetter, key: null, value: serde.encode(unreadableDeadLetter(u, `router/${sy.router.instanceId}`, clock())) }];
 }
 
+/** The tenants' own topics, and the shared one only where it is trusted (tenancy.sharedTopic). */
+function requestTopicsOf(config: RouterConfig): string[] {
+  const t = config.switchyard.tenancy;
+  return [...(t.sharedTopic === 'trusted' ? [config.switchyard.topics.requests] : []), ...Object.keys(t.tenantByTopic)];
+}
+
 async function startRunners(
   config: RouterConfig,
   log: Logger,
@@ -250,8 +256,9 @@ async function startRunners(
     onLog: (r) => log[r.level === 'error' ? 'error' : r.level === 'warn' ? 'warn' : 'debug']({ kafka: r.namespace, ...r.extra }, r.message),
   });
   const topicSpec = (topic: string) => ({ topic, partitions: sy.topics.partitions, replicationFactor: sy.topics.replicationFactor });
+  const requestTopics = requestTopicsOf(config);
   const ensured = await ensureTopics(kafka, [
-    topicSpec(sy.topics.requests),
+    ...requestTopics.map(topicSpec),
     topicSpec(sy.topics.deferred),
     topicSpec(sy.topics.deadLetter),
     ...sy.models.map((m) => topicSpec(sy.topics.routedByModel[m.name]!)),
@@ -273,7 +280,7 @@ async function startRunners(
     onUnreadable,
     compression: sy.kafka.compression,
   };
-  const requestsRunner = new TransactionalRunner({ ...common, groupId, topics: [sy.topics.requests], maxInFlightBatches: sy.router.maxInFlightBatches });
+  const requestsRunner = new TransactionalRunner({ ...common, groupId, topics: requestTopics, maxInFlightBatches: sy.router.maxInFlightBatches });
   // Deferred records wait in their partition until due; a group of their own keeps that wait
   // from ever holding a requests partition.
   const deferredRunner = new TransactionalRunner({ ...common, groupId: `${groupId}.deferred`, topics: [sy.topics.deferred], maxInFlightBatches: 1 });

@@ -5,14 +5,14 @@
 // newer outcome versions; a re-run after a failure in between records the same labels again
 // and sends what is not applied yet, so running it twice changes nothing more.
 import { readFile } from 'node:fs/promises';
-import { configSchema } from '@switchyard/config';
 import { createRegistryClient } from '@switchyard/contracts';
 import { OutcomeReporter } from '@switchyard/executor-kit';
 import { createKafka } from '@switchyard/kafka-io';
 import type { Queryable } from '@switchyard/store';
+import { kafkaConfigOf, openPool, postgresTargetOf, registryOf } from '../endpoints.ts';
 import type { Endpoints } from '../endpoints.ts';
 import { CliError } from '../errors.ts';
-import { createPool, readJob, readLabels, readStoredOutcomes, recordLabels } from '@switchyard/store';
+import { readJob, readLabels, readStoredOutcomes, recordLabels } from '@switchyard/store';
 import { openJobSource } from '../source/open.ts';
 import { requestIdFor } from '../submit/request.ts';
 import { customIdLines } from './custom-ids.ts';
@@ -71,7 +71,7 @@ export async function runLabel(opts: LabelCommandOptions): Promise<LabelResult> 
   }
   const { labels, bad } = parseLabelLines(text);
   for (const b of bad) say(`line ${b.lineNo}: ${b.error}`);
-  const pool = createPool({ url: opts.endpoints.postgresUrl, poolMax: 2, applicationName: 'switchyard-label' });
+  const pool = openPool(postgresTargetOf(opts.endpoints), 'switchyard-label', 2);
   try {
     const { resolved, unresolved } = await resolve(pool, opts.jobId, labels, say);
     const ids = resolved.map((r) => r.requestId);
@@ -79,9 +79,8 @@ export async function runLabel(opts: LabelCommandOptions): Promise<LabelResult> 
     for (const m of plan.missing) say(`line ${m.lineNo}: ${m.requestId} ${m.why}`);
     await recordLabels(pool, plan.records);
     if (plan.events.length > 0) {
-      const kafkaConfig = configSchema.shape.kafka.parse({ brokers: [...opts.endpoints.kafkaBrokers], clientId: 'switchyard' });
-      const kafka = createKafka(kafkaConfig, { role: 'label', logLevel: 'error', onLog: (r) => say(`kafka ${r.level}: ${r.message}`) });
-      const reporter = await OutcomeReporter.create({ kafka, registry: createRegistryClient({ url: opts.endpoints.registryUrl }), topic: opts.topic });
+      const kafka = createKafka(kafkaConfigOf(opts.endpoints), { role: 'label', logLevel: 'error', onLog: (r) => say(`kafka ${r.level}: ${r.message}`) });
+      const reporter = await OutcomeReporter.create({ kafka, registry: createRegistryClient(registryOf(opts.endpoints)), topic: opts.topic });
       try {
         const results = await reporter.reportMany(plan.events);
         const refused = results.filter((r) => !r.ok);

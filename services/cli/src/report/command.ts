@@ -2,13 +2,16 @@
 // (temporary file then rename) so a reader never opens half a report.
 import { rename, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { createPool } from '@switchyard/store';
+import { openPool } from '../endpoints.ts';
+import type { PostgresTarget } from '../endpoints.ts';
 import type { ReportQuality } from './data.ts';
 import { loadReportData } from './load.ts';
 import { renderReport } from './render.ts';
 
 export interface ReportCommandOptions {
   readonly postgresUrl: string;
+  /** Password and TLS options (the CLI's resolved connections); absent: the URL alone. */
+  readonly postgres?: PostgresTarget['postgres'];
   readonly jobId: string;
   /** Output file; default `report-<jobId>.html` in the working directory. */
   readonly outFile?: string | undefined;
@@ -26,7 +29,7 @@ export function defaultReportFile(jobId: string): string {
 }
 
 export async function runReport(opts: ReportCommandOptions): Promise<ReportCommandResult> {
-  const pool = createPool({ url: opts.postgresUrl, poolMax: 1, applicationName: 'switchyard-cli' });
+  const pool = openPool(opts, 'switchyard-cli', 1);
   let html: string;
   let quality: ReportQuality | null;
   try {

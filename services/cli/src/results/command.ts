@@ -5,13 +5,17 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { createPool, readJob, streamJobResults } from '@switchyard/store';
+import { readJob, streamJobResults } from '@switchyard/store';
+import { openPool } from '../endpoints.ts';
+import type { PostgresTarget } from '../endpoints.ts';
 import { CliError } from '../errors.ts';
 import { formatResult } from './format.ts';
 import type { ResultsFormat } from './format.ts';
 
 export interface ResultsCommandOptions {
   readonly postgresUrl: string;
+  /** Password and TLS options (the CLI's resolved connections); absent: the URL alone. */
+  readonly postgres?: PostgresTarget['postgres'];
   readonly jobId: string;
   readonly outFile: string;
   /** Default: the output file name with `.errors` before its extension. */
@@ -43,7 +47,7 @@ async function close(stream: WriteStream): Promise<void> {
 export async function runResults(opts: ResultsCommandOptions): Promise<ResultsCommandResult> {
   const errorsFile = opts.errorsFile ?? defaultErrorsFile(opts.outFile);
   if (errorsFile === opts.outFile) throw new CliError('invalid_arguments', '--errors must name another file than --out');
-  const pool = createPool({ url: opts.postgresUrl, poolMax: 1, applicationName: 'switchyard-cli' });
+  const pool = openPool(opts, 'switchyard-cli', 1);
   try {
     if ((await readJob(pool, opts.jobId)) === null) throw new CliError('not_found', `no job ${opts.jobId} (switchyard jobs lists them)`);
     const out = createWriteStream(opts.outFile);

@@ -8,11 +8,10 @@
 import { realpath, stat } from 'node:fs/promises';
 import { Partitioners } from 'kafkajs';
 import type { Producer } from 'kafkajs';
-import { configSchema } from '@switchyard/config';
 import { AvroSerde, contracts, createRegistryClient } from '@switchyard/contracts';
 import { KafkaIoError, compressionTypeOf, createKafka, ensureTopics, withRetry } from '@switchyard/kafka-io';
 import type { CompressionCodec } from '@switchyard/kafka-io';
-import { createPool } from '@switchyard/store';
+import { kafkaConfigOf, openPool, postgresTargetOf, registryOf } from '../endpoints.ts';
 import type { Endpoints } from '../endpoints.ts';
 import { CliError } from '../errors.ts';
 import { beginJob, finishJob, recordBadLines } from '@switchyard/store';
@@ -79,7 +78,7 @@ export async function runSubmit(opts: SubmitCommandOptions): Promise<SubmitOutco
   const path = await realpath(opts.file);
   const jobId = opts.jobId ?? deriveJobId({ tenant: opts.tenant, path, sizeBytes: source.sizeBytes, mtimeMs: (await stat(path)).mtimeMs });
 
-  const pg = createPool({ url: opts.endpoints.postgresUrl, poolMax: 2, applicationName: 'switchyard-submit' });
+  const pg = openPool(postgresTargetOf(opts.endpoints), 'switchyard-submit', 2);
   try {
     const begun = await beginJob(pg, { jobId, tenant: opts.tenant, source: path, sourceFormat: source.format, sourceBytes: source.sizeBytes, topic: opts.topic, submittedAtMs: clock(), budgetUsd: opts.budgetUsd ?? null, deadlineMs: opts.deadlineMs ?? null }, opts.force);
     if (begun.kind === 'conflict') throw new CliError('job_conflict', begun.detail);
@@ -89,8 +88,7 @@ export async function runSubmit(opts: SubmitCommandOptions): Promise<SubmitOutco
     }
     if (begun.kind === 'resubmitting') say(`job ${jobId}: submitting again (attempt ${begun.previous.attempts + 1}); request ids are the same as before`);
 
-    const kafkaConfig = configSchema.shape.kafka.parse({ brokers: [...opts.endpoints.kafkaBrokers], clientId: 'switchyard' });
-    const kafka = createKafka(kafkaConfig, { role: 'submit', logLevel: 'error', onLog: (r) => say(`kafka ${r.level}: ${r.message}`) });
+    const kafka = createKafka(kafkaConfigOf(opts.endpoints), { role: 'submit', logLevel: 'error', onLog: (r) => say(`kafka ${r.level}: ${r.message}`) });
     // Retried: right after a create the broker can answer a metadata request with "does not
     // host this topic-partition" (retriable) before the new partitions are known everywhere.
     const ensured = await withRetry(() => ensureTopics(kafka, [{ topic: opts.topic, partitions: opts.partitions, replicationFactor: opts.replicationFactor }]), {
@@ -100,7 +98,7 @@ export async function runSubmit(opts: SubmitCommandOptions): Promise<SubmitOutco
       isRetriable: (err) => err instanceof KafkaIoError && err.retriable,
     });
     if (ensured.created.length > 0) say(`created topic ${opts.topic} (${opts.partitions} partitions)`);
-    const registry = createRegistryClient({ url: opts.endpoints.registryUrl });
+    const registry = createRegistryClient(registryOf(opts.endpoints));
     const serde = await AvroSerde.forTopic(registry, opts.topic, contracts.request);
 
     // Idempotent: the broker drops duplicates from this producer's own retries (KIP-98); one
