@@ -100,6 +100,11 @@ export class BatchJobs {
     return `${prefix}${this.#seq.toString(36).padStart(6, '0')}`;
   }
 
+  /** Every batch created, in order: id and metadata (tests check what was submitted, and how often). */
+  created(): Array<{ readonly id: string; readonly metadata: Record<string, string> | null }> {
+    return [...this.#batches.values()].map((b) => ({ id: b.id, metadata: b.metadata }));
+  }
+
   addFile(bytes: Buffer, filename: string, purpose: string): StoredFile {
     const file = { id: this.#id('file-local'), bytes, filename, purpose, createdAt: seconds(this.#o.now()) };
     this.#files.set(file.id, file);

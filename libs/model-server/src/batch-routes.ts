@@ -51,7 +51,13 @@ async function createBatch(jobs: BatchJobs, req: IncomingMessage, res: ServerRes
 }
 
 /** Answers a Files or Batches route; false when the path is none of them. */
-export function batchRoutes(options: BatchJobsOptions): { handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>; close(): Promise<void> } {
+export interface BatchRoutes {
+  handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
+  created(): ReturnType<BatchJobs['created']>;
+  close(): Promise<void>;
+}
+
+export function batchRoutes(options: BatchJobsOptions): BatchRoutes {
   const jobs = new BatchJobs(options);
   async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
     const m = /^\/v1\/(files|batches)(?:\/([^/]+))?(?:\/(content|cancel))?$/.exec(path);
@@ -79,5 +85,5 @@ export function batchRoutes(options: BatchJobsOptions): { handle(req: IncomingMe
     } else return false;
     return true;
   }
-  return { handle, close: () => jobs.close() };
+  return { handle, created: () => jobs.created(), close: () => jobs.close() };
 }

@@ -26,6 +26,8 @@ export interface ModelServerStats {
   readonly byKind: Readonly<Record<string, number>>;
   /** Successful answers per model. */
   readonly okByModel: Readonly<Record<string, number>>;
+  /** Batches created through POST /v1/batches, in order, with the metadata they were given. */
+  readonly batchesCreated: ReadonlyArray<{ readonly id: string; readonly metadata: Readonly<Record<string, string>> | null }>;
 }
 
 export interface ModelServer {
@@ -153,7 +155,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const port = (server.address() as AddressInfo).port;
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
-    stats: () => ({ byKind: { ...byKind }, okByModel: { ...okByModel } }),
+    stats: () => ({ byKind: { ...byKind }, okByModel: { ...okByModel }, batchesCreated: batches.created() }),
     setFaults: (f) => {
       faults = f;
     },

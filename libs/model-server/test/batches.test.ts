@@ -68,6 +68,7 @@ describe('model server Batch API', () => {
     expect(first.response!.status_code).toBe(200);
     expect(first.response!.body).toMatchObject({ usage: direct.usage, choices: direct.choices });
     expect(server.stats().byKind.batch_ok).toBe(3);
+    expect(server.stats().batchesCreated).toEqual([{ id: b.id, metadata: null }]);
   });
 
   it('puts failed lines in the error file, leaves missing ones out, and expires part-way', async () => {
