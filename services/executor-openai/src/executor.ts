@@ -14,7 +14,7 @@ import type { HttpFetch } from './batch-client.ts';
 import type { ExecutorOpenaiConfig, ModelEndpoint } from './config.ts';
 import { createModelRunner } from './execute.ts';
 import { postgresLedger } from './ledger.ts';
-import { chooseBatchApi, createProviderBatchRunner } from './provider-batch.ts';
+import { createProviderBatchRunner } from './provider-batch.ts';
 import type { ProviderBatchLedger } from './provider-batch.ts';
 
 export interface StartExecutorOpenaiOptions {
@@ -60,7 +60,7 @@ export async function startExecutorOpenai(config: ExecutorOpenaiConfig, options:
     const api = createBatchClient({ baseUrl: endpoint.baseUrl, apiKey: endpoint.apiKey, requestTimeoutMs: endpoint.batchApi.requestTimeoutMs }, svc.retry, { ...deps, fetch: batchFetch });
     const provider = createProviderBatchRunner(endpoint, endpoint.batchApi, api, ledger, perRequest, deps);
     return async (batch: Parameters<typeof runner.executeBatch>[0], signal: AbortSignal) => {
-      const choice = chooseBatchApi(batch, endpoint.batchApi, deps.now());
+      const choice = await provider.decide(batch);
       if (!choice.use) {
         mlog.debug({ batchId: batch.batchId, why: choice.why }, 'routed batch executed per request');
         return perRequest(batch, signal);

@@ -65,6 +65,8 @@ const rethrowStop = (err: unknown): void => {
 type Polled = { readonly view: ProviderBatchView } | { readonly gaveUp: string };
 
 export interface ProviderBatchRunner {
+  /** chooseBatchApi, except that a routed batch already submitted (found in the ledger) is always resumed. */
+  decide(batch: RoutedBatchV2): Promise<BatchApiChoice>;
   run(batch: RoutedBatchV2, stop: AbortSignal): Promise<ExecutionResult[]>;
 }
 
@@ -175,7 +177,16 @@ export function createProviderBatchRunner(endpoint: ModelEndpoint, s: BatchApiSe
     return results;
   }
 
-  return { run };
+  async function decide(batch: RoutedBatchV2): Promise<BatchApiChoice> {
+    const choice = chooseBatchApi(batch, s, deps.now());
+    // Consumed again after a stop, a routed batch already submitted is resumed even when its
+    // deadline is now too near for a new submission: the provider batch is paid for, and
+    // run() cancels it in time for the per-request path.
+    if (choice.use || (await ledger.find(batch.batchId, endpoint.model)) === null) return choice;
+    return { use: true };
+  }
+
+  return { decide, run };
 }
 
 function resultOf(request: RoutedRequestV2, o: CallOutcome, latencyMs: number, completedAt: number): ExecutionResult {

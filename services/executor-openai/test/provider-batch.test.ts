@@ -180,6 +180,17 @@ describe('provider batch runner', () => {
     expect(p.calls.filter((c) => c === 'upload' || c === 'create')).toEqual(['upload', 'create']);
   });
 
+  it('resumes a remembered provider batch even when its deadline is now too near for a new one', async () => {
+    const p = fakeProvider(() => 'ok');
+    const ledger = memoryLedger();
+    const runner = createProviderBatchRunner(endpoint, settings, p.api, ledger, perRequestSpy().fn, p.deps);
+    const near = batchOf(3, () => ({ deadline: 1_000_000 }));
+    expect(await runner.decide(near)).toMatchObject({ use: false });
+    await ledger.save({ routedBatchId: 'rb-1', model: 'm', providerBatchId: 'batch-0', inputFileId: 'f', requests: 3, status: 'in_progress', submittedAtMs: 0 });
+    expect(await runner.decide(near)).toEqual({ use: true });
+    expect(await runner.decide(batchOf(1))).toEqual({ use: true });
+  });
+
   it('cancels a batch that runs into the deadline margin and calls the rest one by one', async () => {
     const p = fakeProvider(() => 'ok', { pollsToFinish: 1_000 });
     const spy = perRequestSpy();
