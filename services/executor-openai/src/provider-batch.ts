@@ -5,6 +5,7 @@
 // files, and turn every line into the outcome the per-request path would have produced, at the
 // batch price. Requests the provider did not answer go to the per-request path (or end as
 // errors with the reason): each request of the routed batch gets exactly one result.
+import type { ModelPrice } from '@switchyard/config';
 import type { RoutedBatchV2, RoutedRequestV2 } from '@switchyard/contracts';
 import type { ExecutionResult } from '@switchyard/executor-kit';
 import type { ProviderBatchRecord } from '@switchyard/store';
@@ -64,6 +65,38 @@ const rethrowStop = (err: unknown): void => {
 
 type Polled = { readonly view: ProviderBatchView } | { readonly gaveUp: string };
 
+interface Unanswered {
+  readonly request: RoutedRequestV2;
+  readonly detail: string;
+}
+
+/** Outcomes of the answered lines, and the requests left unanswered with why. */
+async function collect(api: BatchApi, price: ModelPrice, now: () => number, view: ProviderBatchView, record: ProviderBatchRecord, sent: readonly RoutedRequestV2[], stop: AbortSignal): Promise<{ answered: ExecutionResult[]; unanswered: Unanswered[] }> {
+  const files: string[] = [];
+  let unreadable: string | null = view.status === 'failed' ? `provider batch failed${view.errors !== null ? `: ${view.errors}` : ''}` : null;
+  for (const id of [view.outputFileId, view.errorFileId]) {
+    if (id === null || unreadable !== null) continue;
+    try {
+      files.push(await api.fileContent(id, stop));
+    } catch (err) {
+      rethrowStop(err);
+      unreadable = `file ${id} not downloaded: ${(err as Error).message}`;
+    }
+  }
+  if (unreadable !== null) return { answered: [], unanswered: sent.map((request) => ({ request, detail: unreadable })) };
+  const parsed = parseBatchOutput(files);
+  const completedAt = view.endedAtMs ?? now();
+  const latencyMs = Math.max(0, completedAt - record.submittedAtMs);
+  const answered: ExecutionResult[] = [];
+  const unanswered: Unanswered[] = [];
+  for (const request of sent) {
+    const verdict = lineVerdict(parsed.lines.get(request.requestId), price);
+    if (verdict.kind === 'final') answered.push(resultOf(request, verdict.outcome, latencyMs, completedAt));
+    else unanswered.push({ request, detail: `${verdict.detail} (provider batch ${view.id}, ${view.status})` });
+  }
+  return { answered, unanswered };
+}
+
 export interface ProviderBatchRunner {
   /** chooseBatchApi, except that a routed batch already submitted (found in the ledger) is always resumed. */
   decide(batch: RoutedBatchV2): Promise<BatchApiChoice>;
@@ -115,33 +148,6 @@ export function createProviderBatchRunner(endpoint: ModelEndpoint, s: BatchApiSe
     }
   }
 
-  /** Outcomes of the answered lines, and the requests left unanswered with why. */
-  async function collect(view: ProviderBatchView, record: ProviderBatchRecord, sent: readonly RoutedRequestV2[], stop: AbortSignal): Promise<{ answered: ExecutionResult[]; unanswered: Array<{ request: RoutedRequestV2; detail: string }> }> {
-    const files: string[] = [];
-    let unreadable: string | null = view.status === 'failed' ? `provider batch failed${view.errors !== null ? `: ${view.errors}` : ''}` : null;
-    for (const id of [view.outputFileId, view.errorFileId]) {
-      if (id === null || unreadable !== null) continue;
-      try {
-        files.push(await api.fileContent(id, stop));
-      } catch (err) {
-        rethrowStop(err);
-        unreadable = `file ${id} not downloaded: ${(err as Error).message}`;
-      }
-    }
-    if (unreadable !== null) return { answered: [], unanswered: sent.map((request) => ({ request, detail: unreadable })) };
-    const parsed = parseBatchOutput(files);
-    const completedAt = view.endedAtMs ?? deps.now();
-    const latencyMs = Math.max(0, completedAt - record.submittedAtMs);
-    const answered: ExecutionResult[] = [];
-    const unanswered: Array<{ request: RoutedRequestV2; detail: string }> = [];
-    for (const request of sent) {
-      const verdict = lineVerdict(parsed.lines.get(request.requestId), price);
-      if (verdict.kind === 'final') answered.push(resultOf(request, verdict.outcome, latencyMs, completedAt));
-      else unanswered.push({ request, detail: `${verdict.detail} (provider batch ${view.id}, ${view.status})` });
-    }
-    return { answered, unanswered };
-  }
-
   async function run(batch: RoutedBatchV2, stop: AbortSignal): Promise<ExecutionResult[]> {
     const results: ExecutionResult[] = [];
     const items: BatchInputItem[] = [];
@@ -156,13 +162,13 @@ export function createProviderBatchRunner(endpoint: ModelEndpoint, s: BatchApiSe
     }
     if (sent.length === 0) return results;
     const record = await submit(batch, items, stop);
-    let unanswered: Array<{ request: RoutedRequestV2; detail: string }>;
+    let unanswered: Unanswered[];
     if (typeof record === 'string') unanswered = sent.map((request) => ({ request, detail: record }));
     else {
       const polled = await poll(record, cancelAtMs(sent, s, record.submittedAtMs), stop);
       if ('gaveUp' in polled) unanswered = sent.map((request) => ({ request, detail: polled.gaveUp }));
       else {
-        const got = await collect(polled.view, record, sent, stop);
+        const got = await collect(api, price, deps.now, polled.view, record, sent, stop);
         results.push(...got.answered);
         unanswered = got.unanswered;
       }
