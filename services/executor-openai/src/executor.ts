@@ -15,7 +15,7 @@ import type { ExecutorOpenaiConfig, ModelEndpoint } from './config.ts';
 import { createModelRunner } from './execute.ts';
 import { postgresLedger } from './ledger.ts';
 import { createProviderBatchRunner } from './provider-batch.ts';
-import type { ProviderBatchLedger } from './provider-batch.ts';
+import type { ProviderBatchEvent, ProviderBatchLedger } from './provider-batch.ts';
 
 export interface StartExecutorOpenaiOptions {
   readonly logger?: Logger;
@@ -58,14 +58,17 @@ export async function startExecutorOpenai(config: ExecutorOpenaiConfig, options:
     mlog.info({ upstreamModel: endpoint.upstreamModel, url: endpoint.chatCompletionsUrl, batchApi: endpoint.batchApi !== null }, 'endpoint');
     if (endpoint.batchApi === null || ledger === null) return perRequest;
     const api = createBatchClient({ baseUrl: endpoint.baseUrl, apiKey: endpoint.apiKey, requestTimeoutMs: endpoint.batchApi.requestTimeoutMs }, svc.retry, { ...deps, fetch: batchFetch });
-    const provider = createProviderBatchRunner(endpoint, endpoint.batchApi, api, ledger, perRequest, deps);
+    const onEvent = (e: ProviderBatchEvent): void => {
+      if (e.type === 'not_submitted' || e.type === 'gave_up' || (e.type === 'ended' && e.unreadableLines > 0)) mlog.warn(e, 'provider batch');
+      else mlog.info(e, 'provider batch');
+    };
+    const provider = createProviderBatchRunner(endpoint, endpoint.batchApi, api, ledger, perRequest, { ...deps, onEvent });
     return async (batch: Parameters<typeof runner.executeBatch>[0], signal: AbortSignal) => {
       const choice = await provider.decide(batch);
       if (!choice.use) {
         mlog.debug({ batchId: batch.batchId, why: choice.why }, 'routed batch executed per request');
         return perRequest(batch, signal);
       }
-      mlog.info({ batchId: batch.batchId, requests: batch.requests.length }, 'routed batch executed as a provider batch');
       return provider.run(batch, signal);
     };
   };

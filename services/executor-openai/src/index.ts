@@ -15,5 +15,5 @@ export type { BatchInputItem, BatchOutputLine, LineVerdict, ParsedBatchOutput } 
 export { BatchApiError, createBatchClient, isTerminalStatus, readBatchView } from './batch-client.ts';
 export type { BatchApi, BatchClientDeps, HttpFetch, ProviderBatchStatus, ProviderBatchView } from './batch-client.ts';
 export { cancelAtMs, chooseBatchApi, createProviderBatchRunner } from './provider-batch.ts';
-export type { PerRequest, ProviderBatchLedger, ProviderBatchRunner } from './provider-batch.ts';
+export type { PerRequest, ProviderBatchEvent, ProviderBatchLedger, ProviderBatchRunner } from './provider-batch.ts';
 export { memoryLedger, postgresLedger } from './ledger.ts';

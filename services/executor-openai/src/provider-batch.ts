@@ -30,7 +30,14 @@ export interface ProviderBatchDeps {
   readonly now: () => number;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly random: () => number;
+  /** What happened to each provider batch, for the log. */
+  readonly onEvent?: (event: ProviderBatchEvent) => void;
 }
+
+export type ProviderBatchEvent =
+  | { readonly type: 'submitted' | 'resumed'; readonly batchId: string; readonly providerBatchId: string; readonly requests: number }
+  | { readonly type: 'not_submitted' | 'gave_up'; readonly batchId: string; readonly detail: string }
+  | { readonly type: 'ended'; readonly batchId: string; readonly providerBatchId: string; readonly status: string; readonly answered: number; readonly unanswered: number; readonly unreadableLines: number };
 
 /** The per-request path for the requests the provider batch left unanswered. */
 export type PerRequest = (batch: RoutedBatchV2, stop: AbortSignal) => Promise<ExecutionResult[]>;
@@ -71,7 +78,7 @@ interface Unanswered {
 }
 
 /** Outcomes of the answered lines, and the requests left unanswered with why. */
-async function collect(api: BatchApi, price: ModelPrice, now: () => number, view: ProviderBatchView, record: ProviderBatchRecord, sent: readonly RoutedRequestV2[], stop: AbortSignal): Promise<{ answered: ExecutionResult[]; unanswered: Unanswered[] }> {
+async function collect(api: BatchApi, price: ModelPrice, now: () => number, view: ProviderBatchView, record: ProviderBatchRecord, sent: readonly RoutedRequestV2[], stop: AbortSignal): Promise<{ answered: ExecutionResult[]; unanswered: Unanswered[]; unreadableLines: number }> {
   const files: string[] = [];
   let unreadable: string | null = view.status === 'failed' ? `provider batch failed${view.errors !== null ? `: ${view.errors}` : ''}` : null;
   for (const id of [view.outputFileId, view.errorFileId]) {
@@ -83,7 +90,7 @@ async function collect(api: BatchApi, price: ModelPrice, now: () => number, view
       unreadable = `file ${id} not downloaded: ${(err as Error).message}`;
     }
   }
-  if (unreadable !== null) return { answered: [], unanswered: sent.map((request) => ({ request, detail: unreadable })) };
+  if (unreadable !== null) return { answered: [], unanswered: sent.map((request) => ({ request, detail: unreadable })), unreadableLines: 0 };
   const parsed = parseBatchOutput(files);
   const completedAt = view.endedAtMs ?? now();
   const latencyMs = Math.max(0, completedAt - record.submittedAtMs);
@@ -94,7 +101,8 @@ async function collect(api: BatchApi, price: ModelPrice, now: () => number, view
     if (verdict.kind === 'final') answered.push(resultOf(request, verdict.outcome, latencyMs, completedAt));
     else unanswered.push({ request, detail: `${verdict.detail} (provider batch ${view.id}, ${view.status})` });
   }
-  return { answered, unanswered };
+  // An unreadable line is never dropped silently: its request counts as missing (unanswered).
+  return { answered, unanswered, unreadableLines: parsed.problems.length };
 }
 
 export interface ProviderBatchRunner {
@@ -108,17 +116,23 @@ export function createProviderBatchRunner(endpoint: ModelEndpoint, s: BatchApiSe
 
   async function submit(batch: RoutedBatchV2, items: readonly BatchInputItem[], stop: AbortSignal): Promise<ProviderBatchRecord | string> {
     const found = await ledger.find(batch.batchId, endpoint.model);
-    if (found !== null) return found;
+    if (found !== null) {
+      deps.onEvent?.({ type: 'resumed', batchId: batch.batchId, providerBatchId: found.providerBatchId, requests: found.requests });
+      return found;
+    }
     try {
       const inputFileId = await api.uploadFile(writeBatchInput(items), `${batch.batchId}.jsonl`, stop);
       const view = await api.createBatch(inputFileId, { switchyard_batch_id: batch.batchId, switchyard_model: endpoint.model }, stop);
       // A crash between create and save resubmits on the next consumption (paid twice, answered once).
       const record: ProviderBatchRecord = { routedBatchId: batch.batchId, model: endpoint.model, providerBatchId: view.id, inputFileId, requests: items.length, status: view.status, submittedAtMs: deps.now() };
       await ledger.save(record);
+      deps.onEvent?.({ type: 'submitted', batchId: batch.batchId, providerBatchId: view.id, requests: items.length });
       return record;
     } catch (err) {
       rethrowStop(err);
-      return `provider batch not submitted: ${(err as Error).message}`;
+      const detail = `provider batch not submitted: ${(err as Error).message}`;
+      deps.onEvent?.({ type: 'not_submitted', batchId: batch.batchId, detail });
+      return detail;
     }
   }
 
@@ -166,11 +180,14 @@ export function createProviderBatchRunner(endpoint: ModelEndpoint, s: BatchApiSe
     if (typeof record === 'string') unanswered = sent.map((request) => ({ request, detail: record }));
     else {
       const polled = await poll(record, cancelAtMs(sent, s, record.submittedAtMs), stop);
-      if ('gaveUp' in polled) unanswered = sent.map((request) => ({ request, detail: polled.gaveUp }));
-      else {
+      if ('gaveUp' in polled) {
+        unanswered = sent.map((request) => ({ request, detail: polled.gaveUp }));
+        deps.onEvent?.({ type: 'gave_up', batchId: batch.batchId, detail: polled.gaveUp });
+      } else {
         const got = await collect(api, price, deps.now, polled.view, record, sent, stop);
         results.push(...got.answered);
         unanswered = got.unanswered;
+        deps.onEvent?.({ type: 'ended', batchId: batch.batchId, providerBatchId: record.providerBatchId, status: polled.view.status, answered: got.answered.length, unanswered: unanswered.length, unreadableLines: got.unreadableLines });
       }
       await ledger.setStatus(record, 'gaveUp' in polled ? 'abandoned' : polled.view.status);
     }

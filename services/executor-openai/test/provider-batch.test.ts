@@ -127,9 +127,14 @@ describe('provider batch runner', () => {
     const ledger = memoryLedger();
     const spy = perRequestSpy();
     const batch = batchOf(4);
-    const results = await createProviderBatchRunner(endpoint, settings, p.api, ledger, spy.fn, p.deps).run(batch, new AbortController().signal);
+    const events: unknown[] = [];
+    const results = await createProviderBatchRunner(endpoint, settings, p.api, ledger, spy.fn, { ...p.deps, onEvent: (e) => events.push(e) }).run(batch, new AbortController().signal);
     exactlyOnce(batch, results);
     expect(spy.seen).toEqual([]);
+    expect(events).toEqual([
+      { type: 'submitted', batchId: 'rb-1', providerBatchId: 'batch-0', requests: 4 },
+      { type: 'ended', batchId: 'rb-1', providerBatchId: 'batch-0', status: 'completed', answered: 4, unanswered: 0, unreadableLines: 0 },
+    ]);
     expect(results.every((r) => r.error === null && r.statusCode === 200 && r.promptTokens === 1000)).toBe(true);
     // 1000 + 1000 tokens at 1 USD per 1k (the batch price), not 2 (the standard one).
     expect(results.every((r) => r.costUsd === 2)).toBe(true);
@@ -175,8 +180,10 @@ describe('provider batch runner', () => {
     await expect(createProviderBatchRunner(endpoint, settings, p.api, ledger, perRequestSpy().fn, stopping).run(batch, stop.signal)).rejects.toBeInstanceOf(CallAborted);
     expect(ledger.records.size).toBe(1);
     // A new process: same ledger (Postgres), new runner; the routed batch is consumed again.
-    const results = await createProviderBatchRunner(endpoint, settings, p.api, ledger, perRequestSpy().fn, p.deps).run(batch, new AbortController().signal);
+    const events: string[] = [];
+    const results = await createProviderBatchRunner(endpoint, settings, p.api, ledger, perRequestSpy().fn, { ...p.deps, onEvent: (e) => events.push(e.type) }).run(batch, new AbortController().signal);
     exactlyOnce(batch, results);
+    expect(events).toEqual(['resumed', 'ended']);
     expect(p.calls.filter((c) => c === 'upload' || c === 'create')).toEqual(['upload', 'create']);
   });
 
