@@ -24,6 +24,21 @@ export interface FaultOptions {
   readonly down?: ReadonlyArray<{ readonly model: string; readonly fromMs: number; readonly forMs: number }>;
   /** Delay before every answer. */
   readonly latencyMs?: number;
+  /** Faults of the Batch API (a line's draw is keyed by its custom_id and body). */
+  readonly batch?: BatchFaults;
+}
+
+export interface BatchFaults {
+  /** Share of lines answered with an error status (default 500), written to the error file. */
+  readonly lineErrors?: { readonly share: number; readonly status?: number };
+  /** Share of lines left out of both the output and the error file. */
+  readonly missing?: { readonly share: number };
+  /** The batch expires after this many lines: the rest end as `batch_expired`. */
+  readonly expireAfterLines?: number;
+  /** Time spent validating before the first line (default 0). */
+  readonly validatingMs?: number;
+  /** Time each line takes (default 0), so a batch stays in progress for a while. */
+  readonly lineMs?: number;
 }
 
 export type Fault =

@@ -1,9 +1,13 @@
-// A local OpenAI-compatible chat-completions server (node:http on 127.0.0.1) for the demo and
-// tests: POST /v1/chat/completions answers per model from an AnswerBook, with injected faults.
+// A local OpenAI-compatible server (node:http on 127.0.0.1) for the demo and tests:
+// POST /v1/chat/completions answers per model from an AnswerBook, with injected faults; the
+// Files and Batches routes (batch-routes.ts) answer whole batch files the same way.
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Answer, AnswerBook } from './answers.ts';
+import type { AnswerBook } from './answers.ts';
+import { chatRequestOf, completion } from './chat.ts';
+import { batchRoutes } from './batch-routes.ts';
+import { apiError, readBody, send } from './http.ts';
 import { decideFault } from './faults.ts';
 import type { Fault, FaultOptions } from './faults.ts';
 
@@ -18,10 +22,12 @@ export interface ModelServerOptions {
 }
 
 export interface ModelServerStats {
-  /** Answers by kind: ok, down, hang, rate_limited, server_error, malformed, bad_request, unauthorized, unknown_model. */
+  /** Answers by kind: ok, down, hang, rate_limited, server_error, malformed, bad_request, unauthorized, unknown_model, not_found; batch lines as batch_<kind> (batch_ok, batch_line_error, batch_missing, batch_expired, batch_cancelled, ...). */
   readonly byKind: Readonly<Record<string, number>>;
   /** Successful answers per model. */
   readonly okByModel: Readonly<Record<string, number>>;
+  /** Batches created through POST /v1/batches, in order, with the metadata they were given. */
+  readonly batchesCreated: ReadonlyArray<{ readonly id: string; readonly metadata: Readonly<Record<string, string>> | null }>;
 }
 
 export interface ModelServer {
@@ -36,81 +42,23 @@ export interface ModelServer {
 // Bounded: a batch request holds one prompt; anything larger is a client bug.
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(null);
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(text);
-}
-
-const apiError = (message: string, type: string) => ({ error: { message, type, param: null, code: null } });
-
-/** The last user message as text: the prompt the dataset knows. */
-function promptOf(messages: unknown): string | null {
-  if (!Array.isArray(messages)) return null;
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i] as { role?: unknown; content?: unknown };
-    if (m?.role !== 'user') continue;
-    if (typeof m.content === 'string') return m.content;
-    if (Array.isArray(m.content)) {
-      return m.content.map((b: { type?: unknown; text?: unknown }) => (b?.type === 'text' && typeof b.text === 'string' ? b.text : '')).join('\n');
-    }
-  }
-  return null;
-}
-
 type Parsed =
   | { readonly ok: true; readonly model: string; readonly prompt: string; readonly text: string }
   | { readonly ok: false; readonly kind: string; readonly status: number; readonly message: string };
 
-/** Route, key and body checks: what a real server refuses before looking at the model. */
-async function parseRequest(req: IncomingMessage, apiKey: string | undefined): Promise<Parsed> {
-  if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v1/chat/completions') {
-    return { ok: false, kind: 'not_found', status: 404, message: `no route ${req.method} ${req.url}` };
-  }
-  if (apiKey !== undefined && req.headers.authorization !== `Bearer ${apiKey}`) {
-    return { ok: false, kind: 'unauthorized', status: 401, message: 'Incorrect API key provided' };
-  }
-  const text = await readBody(req);
-  let body: { model?: unknown; messages?: unknown } | null;
+/** Body checks: what a real server refuses before looking at the model. */
+async function parseRequest(req: IncomingMessage): Promise<Parsed> {
+  const text = await readBody(req, MAX_BODY_BYTES);
+  let chat: ReturnType<typeof chatRequestOf> = null;
   try {
-    body = text === null ? null : (JSON.parse(text) as { model?: unknown; messages?: unknown } | null);
+    chat = text === null ? null : chatRequestOf(JSON.parse(text));
   } catch {
-    body = null;
+    chat = null;
   }
-  const prompt = promptOf(body?.messages);
-  if (text === null || body === null || typeof body.model !== 'string' || prompt === null) {
+  if (text === null || chat === null) {
     return { ok: false, kind: 'bad_request', status: 400, message: 'body must be JSON with a model and a user message' };
   }
-  return { ok: true, model: body.model, prompt, text };
-}
-
-function completion(id: number, model: string, a: Answer, nowMs: number): unknown {
-  return {
-    id: `chatcmpl-local-${id}`,
-    object: 'chat.completion',
-    created: Math.floor(nowMs / 1000),
-    model,
-    choices: [{ index: 0, message: { role: 'assistant', content: a.text }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: a.promptTokens, completion_tokens: a.completionTokens, total_tokens: a.promptTokens + a.completionTokens },
-  };
+  return { ok: true, ...chat, text };
 }
 
 /** Answers `fault`; a hang registers the response in `hanging` so close() can end it. */
@@ -149,8 +97,22 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     byKind[kind] = (byKind[kind] ?? 0) + 1;
   };
 
+  const batches = batchRoutes({ book: options.book, faults: () => faults, now, startedAt, count });
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const parsed = await parseRequest(req, options.apiKey);
+    const path = req.url?.split('?')[0] ?? '';
+    if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+      count('unauthorized');
+      send(res, 401, apiError('Incorrect API key provided', 'invalid_request_error'));
+      return;
+    }
+    if (await batches.handle(req, res, path)) return;
+    if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+      count('not_found');
+      send(res, 404, apiError(`no route ${req.method} ${req.url}`, 'invalid_request_error'));
+      return;
+    }
+    const parsed = await parseRequest(req);
     if (!parsed.ok) {
       count(parsed.kind);
       send(res, parsed.status, apiError(parsed.message, 'invalid_request_error'));
@@ -175,7 +137,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     count('ok');
     okByModel[model] = (okByModel[model] ?? 0) + 1;
     sequence += 1;
-    send(res, 200, completion(sequence, model, options.book.answer(model, prompt), now()));
+    send(res, 200, completion(`chatcmpl-local-${sequence}`, model, options.book.answer(model, prompt), now()));
   }
 
   const server = createServer((req, res) => {
@@ -193,12 +155,13 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const port = (server.address() as AddressInfo).port;
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
-    stats: () => ({ byKind: { ...byKind }, okByModel: { ...okByModel } }),
+    stats: () => ({ byKind: { ...byKind }, okByModel: { ...okByModel }, batchesCreated: batches.created() }),
     setFaults: (f) => {
       faults = f;
     },
     close: async () => {
       for (const res of hanging) res.destroy();
+      await batches.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

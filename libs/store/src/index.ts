@@ -78,3 +78,4 @@ export { readBudgetGrants, readDecisionTenants, readQualityAgainstModels, readRo
 export type { BudgetGrant, JobQuality, TokensPerMinute } from './reports.ts';
 export { backendPidsOf, deleteRunRows } from './housekeeping.ts';
 export { insertResults, firstPerRequest, readResultsPage, resultTotals, streamJobResults, type ResultRecord, type ResultTotals, type StoredResult, type ResultsCursor } from './results.ts';
+export { findProviderBatch, saveProviderBatch, setProviderBatchStatus, type ProviderBatchRecord } from './provider-batches.ts';

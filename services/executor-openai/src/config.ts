@@ -8,6 +8,20 @@ import type { ModelPrice, SwitchyardConfig } from '@switchyard/config';
 
 const positiveInt = z.number().int().positive();
 
+const batchApiSchema = z
+  .object({
+    enabled: z.boolean().default(false).describe('Submit whole routed batches to the server\'s /v1/files + /v1/batches (OpenAI Batch API) when the requests\' deadlines allow.'),
+    minBatchRequests: positiveInt.default(10).describe('Routed batches with fewer requests go per request: a provider batch costs an upload, a queue and polling.'),
+    minTimeLeftMs: positiveInt.default(86_400_000).describe('Used only when every request of the routed batch has no deadline or at least this long left (default 24 h: the provider promises completion within its 24 h window, not sooner).'),
+    fallbackMarginMs: positiveInt.default(600_000).describe('The provider batch is cancelled this long before the earliest request deadline, leaving the time to call its unanswered requests one by one.'),
+    maxWaitMs: positiveInt.default(90_000_000).describe('Longest wait for one provider batch before it is cancelled (default 25 h: the 24 h window plus finalizing).'),
+    pollIntervalMs: positiveInt.default(10_000).describe('First wait between two status reads; grows by half each time (jittered) up to maxPollIntervalMs.'),
+    maxPollIntervalMs: positiveInt.default(300_000).describe('Longest wait between two status reads.'),
+    requestTimeoutMs: positiveInt.default(120_000).describe('One Files or Batches HTTP call (an upload or download of a whole file) is abandoned and retried after this long.'),
+    unanswered: z.enum(['per_request', 'error']).default('per_request').describe('Requests the provider batch did not answer (a retriable line error, a line missing, a batch expired, cancelled or failed): called one by one ("per_request"), or ended as errors with the reason ("error").'),
+  })
+  .strict();
+
 const endpointSchema = z
   .object({
     baseUrl: z.url().describe('Base URL of an OpenAI-compatible API, up to and including /v1 (e.g. https://api.openai.com/v1, http://127.0.0.1:8000/v1 for vLLM, http://127.0.0.1:11434/v1 for Ollama).'),
@@ -18,6 +32,7 @@ const endpointSchema = z
     requestsPerMinute: positiveInt.optional().describe('Request rate limit; none when absent.'),
     tokensPerMinute: positiveInt.optional().describe('Token rate limit (prompt + max output tokens reserved per call); none when absent.'),
     requestTimeoutMs: positiveInt.default(20_000).describe('One HTTP attempt is abandoned (and retried) after this long, or sooner when the request\'s time is up.'),
+    batchApi: batchApiSchema.optional().describe('Provider batches (OpenAI Batch API) for this model; off when absent.'),
   })
   .strict()
   .refine((e) => !(e.apiKeyFile !== undefined && e.apiKeyEnv !== undefined), { message: 'give apiKeyFile or apiKeyEnv, not both', path: ['apiKeyEnv'] });
@@ -44,11 +59,14 @@ export const executorOpenaiSchema = z
 export type ExecutorOpenaiInput = z.input<typeof executorOpenaiSchema>;
 export type ExecutorOpenaiSettings = Readonly<z.output<typeof executorOpenaiSchema>>;
 export type RetrySettings = ExecutorOpenaiSettings['retry'];
+export type BatchApiSettings = Readonly<z.output<typeof batchApiSchema>>;
 
 /** Everything one model's executor needs, compiled from both sections. */
 export interface ModelEndpoint {
   readonly model: string;
   readonly upstreamModel: string;
+  /** Base URL up to and including /v1. */
+  readonly baseUrl: string;
   readonly chatCompletionsUrl: string;
   readonly apiKey: string | null;
   readonly concurrency: number;
@@ -56,6 +74,8 @@ export interface ModelEndpoint {
   readonly tokensPerMinute: number | null;
   readonly requestTimeoutMs: number;
   readonly price: ModelPrice;
+  /** Provider batch settings; null when the batch API is not used for this model. */
+  readonly batchApi: BatchApiSettings | null;
 }
 
 export interface ExecutorOpenaiConfig {
@@ -110,14 +130,23 @@ export function compileExecutorOpenaiConfig(switchyard: SwitchyardConfig, servic
     endpoints.push({
       model,
       upstreamModel: e.upstreamModel ?? model,
+      baseUrl: e.baseUrl.replace(/\/+$/, ''),
       chatCompletionsUrl: `${e.baseUrl.replace(/\/+$/, '')}/chat/completions`,
       apiKey,
       concurrency: e.concurrency,
       requestsPerMinute: e.requestsPerMinute ?? null,
       tokensPerMinute: e.tokensPerMinute ?? null,
       requestTimeoutMs: e.requestTimeoutMs,
-      price: { costPer1kPromptTokensUsd: configured.costPer1kPromptTokensUsd, costPer1kCompletionTokensUsd: configured.costPer1kCompletionTokensUsd },
+      price: {
+        costPer1kPromptTokensUsd: configured.costPer1kPromptTokensUsd,
+        costPer1kCompletionTokensUsd: configured.costPer1kCompletionTokensUsd,
+        batchCostPer1kPromptTokensUsd: configured.batchCostPer1kPromptTokensUsd,
+        batchCostPer1kCompletionTokensUsd: configured.batchCostPer1kCompletionTokensUsd,
+      },
+      batchApi: e.batchApi?.enabled === true ? e.batchApi : null,
     });
+    // The provider batch id is remembered in Postgres, so a restart resumes instead of paying twice.
+    if (e.batchApi?.enabled === true && switchyard.postgres === undefined) issues.push(`executorOpenai.models.${model}.batchApi: needs the postgres section (provider batches in flight are remembered there)`);
   }
   if (endpoints.length === 0 && issues.length === 0) issues.push('executorOpenai.models: name at least one configured model');
   // A batch executes inside a Kafka transaction: every request must settle, retries included,

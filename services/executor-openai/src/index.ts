@@ -1,5 +1,5 @@
 export { compileExecutorOpenaiConfig, executorOpenaiSchema, parseExecutorOpenaiConfig, redactedEndpoints, ExecutorOpenaiConfigError } from './config.ts';
-export type { ExecutorOpenaiConfig, ExecutorOpenaiInput, ExecutorOpenaiSettings, KeySources, ModelEndpoint, RetrySettings } from './config.ts';
+export type { BatchApiSettings, ExecutorOpenaiConfig, ExecutorOpenaiInput, ExecutorOpenaiSettings, KeySources, ModelEndpoint, RetrySettings } from './config.ts';
 export { startExecutorOpenai } from './executor.ts';
 export type { ExecutorOpenaiHandle, StartExecutorOpenaiOptions } from './executor.ts';
 export { buildChatBody } from './chat-body.ts';
@@ -10,3 +10,10 @@ export { classifyStatus, parseRetryAfterMs, backoffDelayMs, retryDelayMs } from 
 export { RateLimiter, Semaphore, TokenBucket } from './rate-limit.ts';
 export { mapSuccess } from './response.ts';
 export type { FailureReason } from './response.ts';
+export { BATCH_ENDPOINT, batchPrice, lineVerdict, parseBatchOutput, writeBatchInput } from './batch-file.ts';
+export type { BatchInputItem, BatchOutputLine, LineVerdict, ParsedBatchOutput } from './batch-file.ts';
+export { BatchApiError, createBatchClient, isTerminalStatus, readBatchView } from './batch-client.ts';
+export type { BatchApi, BatchClientDeps, HttpFetch, ProviderBatchStatus, ProviderBatchView } from './batch-client.ts';
+export { cancelAtMs, chooseBatchApi, createProviderBatchRunner } from './provider-batch.ts';
+export type { PerRequest, ProviderBatchEvent, ProviderBatchLedger, ProviderBatchRunner } from './provider-batch.ts';
+export { memoryLedger, postgresLedger } from './ledger.ts';

@@ -9,7 +9,8 @@ export type FailureReason =
   | 'retries_exhausted' // retriable failures until maxAttempts
   | 'deadline_exceeded' // the request's time (retry.maxTotalMs or the batch's share of the transaction) ran out
   | 'malformed_response' // a 2xx whose body is not a chat completion
-  | 'model_failed_permanently'; // a permanent 4xx from this model (not re-routed yet: see README)
+  | 'model_failed_permanently' // a permanent 4xx from this model (not re-routed yet: see README)
+  | 'provider_batch_unanswered'; // the provider batch did not answer it and batchApi.unanswered is "error"
 
 export interface CallOutcome {
   readonly statusCode: number | null;

@@ -31,4 +31,14 @@ describe('executor-openai config', () => {
     const slow = parseExecutorOpenaiConfig({ models: { llama: { baseUrl: 'http://x' } }, retry: { maxTotalMs: 50_000 } });
     expect(() => compileExecutorOpenaiConfig(shared, slow, keys)).toThrow(/half of kafka.transactionTimeoutMs/);
   });
+
+  it('takes batchApi settings with defaults, only when enabled, and needs Postgres for them', () => {
+    const svc = parseExecutorOpenaiConfig({ models: { 'gpt-4o': { baseUrl: 'http://x/v1/', batchApi: { enabled: true, minBatchRequests: 50 } }, llama: { baseUrl: 'http://x', batchApi: { enabled: false } } } });
+    expect(() => compileExecutorOpenaiConfig(shared, svc, keys)).toThrow(/models\.gpt-4o\.batchApi: needs the postgres section/);
+    const withPg = loadConfig({}, { models: [{ name: 'gpt-4o', costPer1kPromptTokensUsd: 0.005, costPer1kCompletionTokensUsd: 0.015, batchCostPer1kPromptTokensUsd: 0.0025, ...limits }, { name: 'llama', ...limits }], postgres: { connectionString: 'postgres://h/db' } });
+    const c = compileExecutorOpenaiConfig(withPg, svc, keys);
+    expect(c.endpoints[0]).toMatchObject({ baseUrl: 'http://x/v1', batchApi: { enabled: true, minBatchRequests: 50, minTimeLeftMs: 86_400_000, unanswered: 'per_request' }, price: { batchCostPer1kPromptTokensUsd: 0.0025 } });
+    expect(c.endpoints[1]!.batchApi).toBeNull();
+    expect(() => parseExecutorOpenaiConfig({ models: { a: { baseUrl: 'http://x', batchApi: { enabled: true, unanswered: 'drop' } } } })).toThrow(/models\.a\.batchApi\.unanswered/);
+  });
 });

@@ -28,6 +28,8 @@ afterAll(async () => {
 const endpoint = (over: Partial<ModelEndpoint> = {}): ModelEndpoint => ({
   model: 'm',
   upstreamModel: 'upstream-m',
+  baseUrl: server.baseUrl,
+  batchApi: null,
   chatCompletionsUrl: `${server.baseUrl}/chat/completions`,
   apiKey: 'sk-test',
   concurrency: 8,
