@@ -18,15 +18,18 @@ export interface BatchSpan {
 
 /** Distinct span contexts of the records' headers, in record order, at most `max`. */
 export function distinctContexts(headers: Iterable<KafkaHeaders | undefined>, max: number = MAX_LINKS + 1): SpanContext[] {
+  // Records of one job repeat one traceparent: compared as text, it is parsed once.
   const seen = new Set<string>();
   const out: SpanContext[] = [];
   for (const h of headers) {
-    if (h === undefined || h[TRACEPARENT_HEADER] === undefined) continue;
+    const raw = h?.[TRACEPARENT_HEADER];
+    if (raw === undefined) continue;
+    const first = Array.isArray(raw) ? (raw as readonly (Buffer | string)[])[0] : (raw as Buffer | string);
+    const text = typeof first === 'string' ? first : first === undefined ? '' : first.toString('latin1');
+    if (seen.has(text)) continue;
+    seen.add(text);
     const sc = spanContextOfHeaders(h);
-    if (sc === undefined) continue;
-    const id = `${sc.traceId}-${sc.spanId}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
+    if (sc === undefined || out.some((o) => o.spanId === sc.spanId && o.traceId === sc.traceId)) continue;
     out.push(sc);
     if (out.length >= max) break;
   }
