@@ -2,8 +2,8 @@ export { TELEMETRY_OFF, telemetryConfigFromEnv } from './config.ts';
 export type { Env, SamplerName, TelemetryConfig, TracesExporter } from './config.ts';
 export { TelemetryError } from './errors.ts';
 export type { TelemetryErrorCode } from './errors.ts';
-export { startTelemetry, tracingEnabled } from './sdk.ts';
-export type { TelemetryHandle } from './sdk.ts';
+export { startInMemoryTelemetry, startTelemetry, tracingEnabled } from './sdk.ts';
+export type { InMemoryTelemetry, TelemetryHandle } from './sdk.ts';
 export {
   MAX_LINKS,
   TRACEPARENT_HEADER,

@@ -7,9 +7,10 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-node';
-import type { Sampler, SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ConsoleSpanExporter, InMemorySpanExporter, NodeTracerProvider, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-node';
+import type { ReadableSpan, Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { TELEMETRY_OFF } from './config.ts';
 import type { TelemetryConfig } from './config.ts';
 
 export interface TelemetryHandle {
@@ -31,11 +32,27 @@ const OFF: TelemetryHandle = { enabled: false, flush: async () => undefined, shu
 
 export function startTelemetry(config: TelemetryConfig): TelemetryHandle {
   if (!config.enabled) return OFF;
+  return register(config, new BatchSpanProcessor(exporterOf(config)));
+}
+
+export interface InMemoryTelemetry extends TelemetryHandle {
+  /** The spans ended so far. */
+  spans(): readonly ReadableSpan[];
+}
+
+/** Tracing on with every ended span kept in memory (for unit tests of the services' spans). */
+export function startInMemoryTelemetry(): InMemoryTelemetry {
+  const exporter = new InMemorySpanExporter();
+  const handle = register({ ...TELEMETRY_OFF, enabled: true, serviceName: 'in-memory' }, new SimpleSpanProcessor(exporter));
+  return { ...handle, spans: () => exporter.getFinishedSpans() };
+}
+
+function register(config: TelemetryConfig, processor: SpanProcessor): TelemetryHandle {
   if (active !== null) throw new Error('telemetry is already started in this process');
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ ...config.resourceAttributes, [ATTR_SERVICE_NAME]: config.serviceName }),
     sampler: samplerOf(config),
-    spanProcessors: [new BatchSpanProcessor(exporterOf(config))],
+    spanProcessors: [processor],
   });
   provider.register({ propagator: new W3CTraceContextPropagator() });
   active = provider;
