@@ -50,6 +50,10 @@ export function telemetryConfigFromEnv(env: Env, defaultServiceName: string): Te
   if (exporterVar !== undefined && exporterVar !== '' && !['otlp', 'console', 'none'].includes(exporterVar)) {
     throw new TelemetryError('invalid_config', `OTEL_TRACES_EXPORTER: ${exporterVar} is not supported (otlp, console, none)`);
   }
+  const protocol = nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL)?.toLowerCase();
+  if (protocol !== undefined && protocol !== 'http/json') {
+    throw new TelemetryError('invalid_config', `OTEL_EXPORTER_OTLP_PROTOCOL: ${protocol} is not supported; spans are sent as http/json (every OTLP/HTTP receiver accepts it)`);
+  }
   const asked = (exporterVar !== undefined && exporterVar !== '') || tracesEndpoint !== undefined || baseEndpoint !== undefined;
   const sampler = (nonEmpty(env.OTEL_TRACES_SAMPLER)?.toLowerCase() ?? 'parentbased_always_on') as SamplerName;
   if (!SAMPLERS.includes(sampler)) throw new TelemetryError('invalid_config', `OTEL_TRACES_SAMPLER: ${sampler} is not supported (${SAMPLERS.join(', ')})`);

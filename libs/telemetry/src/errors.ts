@@ -2,7 +2,9 @@
 // fails a request at run time; export problems are the SDK's to log and drop.
 import { CodedError } from '@switchyard/config';
 
-export type TelemetryErrorCode = 'invalid_config'; // an OTEL_* variable with a value this library does not understand
+export type TelemetryErrorCode =
+  | 'invalid_config' // an OTEL_* variable with a value this library does not understand
+  | 'already_started'; // a second provider in one process (the API has one global provider)
 
 export class TelemetryError extends CodedError<TelemetryErrorCode> {
   override readonly name = 'TelemetryError';

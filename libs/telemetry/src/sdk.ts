@@ -11,6 +11,7 @@ import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ConsoleSpanExpor
 import type { ReadableSpan, Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { TELEMETRY_OFF } from './config.ts';
+import { TelemetryError } from './errors.ts';
 import type { TelemetryConfig } from './config.ts';
 
 export interface TelemetryHandle {
@@ -48,7 +49,7 @@ export function startInMemoryTelemetry(): InMemoryTelemetry {
 }
 
 function register(config: TelemetryConfig, processor: SpanProcessor): TelemetryHandle {
-  if (active !== null) throw new Error('telemetry is already started in this process');
+  if (active !== null) throw new TelemetryError('already_started', 'telemetry is already started in this process');
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ ...config.resourceAttributes, [ATTR_SERVICE_NAME]: config.serviceName }),
     sampler: samplerOf(config),

@@ -12,6 +12,14 @@ describe('telemetryConfigFromEnv', () => {
     expect(tracingEnabled()).toBe(false);
   });
 
+  it('allows one provider per process, and none after it is shut down', async () => {
+    const first = startTelemetry(telemetryConfigFromEnv({ OTEL_TRACES_EXPORTER: 'console' }, 'svc'));
+    expect(tracingEnabled()).toBe(true);
+    expect(() => startTelemetry(telemetryConfigFromEnv({ OTEL_TRACES_EXPORTER: 'console' }, 'svc'))).toThrow(TelemetryError);
+    await first.shutdown();
+    expect(tracingEnabled()).toBe(false);
+  });
+
   it('turns on with an endpoint or an exporter, and reads the standard variables', () => {
     const c = telemetryConfigFromEnv(
       {
@@ -43,5 +51,7 @@ describe('telemetryConfigFromEnv', () => {
     expect(() => telemetryConfigFromEnv({ OTEL_TRACES_SAMPLER_ARG: '2' }, 's')).toThrow(/OTEL_TRACES_SAMPLER_ARG/);
     expect(() => telemetryConfigFromEnv({ OTEL_TRACES_SAMPLER: 'sometimes' }, 's')).toThrow(TelemetryError);
     expect(() => telemetryConfigFromEnv({ OTEL_RESOURCE_ATTRIBUTES: 'novalue' }, 's')).toThrow(/OTEL_RESOURCE_ATTRIBUTES/);
+    expect(() => telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 's')).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL/);
+    expect(telemetryConfigFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_TRACES_EXPORTER: 'otlp' }, 's').enabled).toBe(true);
   });
 });
