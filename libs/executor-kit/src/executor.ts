@@ -13,10 +13,13 @@ import { AvroSerde, contracts, unreadableDeadLetter } from '@switchyard/contract
 import type { DeadLetterReason, DeadLetterV1, OutcomeV2, RegistryPort, RoutedBatchV2 } from '@switchyard/contracts';
 import { TransactionalRunner } from '@switchyard/kafka-io';
 import type { BackoffOptions, OutputRecord, RunnerEvent } from '@switchyard/kafka-io';
+import { context, endWithError, injectTraceHeaders } from '@switchyard/telemetry';
+import type { OutgoingHeaders } from '@switchyard/telemetry';
 import { ExecutorKitError } from './errors.ts';
 import { DEFAULT_SEGMENT_METADATA_KEY, planBatchOutcomes } from './outcome.ts';
 import type { ExecutionResult } from './outcome.ts';
 import { outcomeRecord } from './reporter.ts';
+import { startExecuteSpan } from './tracing.ts';
 
 export interface BatchContext {
   readonly topic: string;
@@ -86,6 +89,10 @@ export interface ExecutorHandle {
   readonly done: Promise<void>;
   /** Finishes or aborts in-flight batches, leaves the group, disconnects. Idempotent. */
   stop(): Promise<void>;
+}
+
+function withHeaders(record: OutputRecord, extra: OutgoingHeaders | undefined): OutputRecord {
+  return extra === undefined ? record : { ...record, headers: { ...record.headers, ...extra } };
 }
 
 function checkOptions(o: ExecutorOptions): void {
@@ -167,16 +174,27 @@ export async function startExecutor(options: ExecutorOptions): Promise<ExecutorH
           deadLetter(message, 'unknown_model', `batch ${batch.batchId} is for model ${batch.model}, this executor serves ${options.model}`);
           continue;
         }
-        const results = await options.execute(batch, { topic, partition, offset: message.offset, signal });
-        const plan = planBatchOutcomes(batch, results, {
-          nowMs: now(),
-          segmentMetadataKey: options.segmentMetadataKey ?? DEFAULT_SEGMENT_METADATA_KEY,
-        });
-        // A bug in the executor: failing the batch (it is retried, then the executor stops)
-        // is better than committing it without the outcomes.
-        if (!plan.ok) throw new ExecutorKitError(plan.problem, plan.detail);
-        for (const { outcome, segment } of plan.outcomes) records.push({ topic: options.outcomesTopic, ...outcomeRecord(outcomes, outcome, segment) });
-        options.onEvent?.({ type: 'executed', batchId: batch.batchId, requests: plan.outcomes.length, errors: plan.outcomes.filter((o) => o.outcome.error !== null).length });
+        const at = { topic, partition, offset: message.offset, signal };
+        const traced = startExecuteSpan(message.headers, batch, at);
+        try {
+          const results = traced === null ? await options.execute(batch, at) : await context.with(traced.context, () => options.execute(batch, at));
+          const plan = planBatchOutcomes(batch, results, {
+            nowMs: now(),
+            segmentMetadataKey: options.segmentMetadataKey ?? DEFAULT_SEGMENT_METADATA_KEY,
+          });
+          // A bug in the executor: failing the batch (it is retried, then the executor stops)
+          // is better than committing it without the outcomes.
+          if (!plan.ok) throw new ExecutorKitError(plan.problem, plan.detail);
+          const trace = traced === null ? undefined : injectTraceHeaders(traced.context);
+          for (const { outcome, segment } of plan.outcomes) records.push(withHeaders({ topic: options.outcomesTopic, ...outcomeRecord(outcomes, outcome, segment) }, trace));
+          const errors = plan.outcomes.filter((o) => o.outcome.error !== null).length;
+          traced?.span.setAttributes({ 'switchyard.outcomes': plan.outcomes.length, 'switchyard.errors': errors });
+          traced?.span.end();
+          options.onEvent?.({ type: 'executed', batchId: batch.batchId, requests: plan.outcomes.length, errors });
+        } catch (err) {
+          if (traced !== null) endWithError(traced.span, err);
+          throw err;
+        }
       }
       return { records, ...(lastDone !== undefined ? { lastProcessedOffset: lastDone } : {}) };
     },

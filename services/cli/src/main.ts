@@ -22,8 +22,11 @@ import { SOURCE_FORMATS } from './source/record.ts';
 import type { SourceFormat } from './source/record.ts';
 import { runSubmit } from './submit/command.ts';
 import type { CompressionCodec } from '@switchyard/kafka-io';
+import { startTelemetry, telemetryConfigFromEnv } from '@switchyard/telemetry';
 
 const env = process.env;
+// Traces of `submit` (OTEL_* variables; off unless an exporter or endpoint is set).
+const telemetry = startTelemetry(telemetryConfigFromEnv(env, 'switchyard-cli'));
 
 function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -218,4 +221,7 @@ program.parseAsync(process.argv).then(
     log(`switchyard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     process.exitCode = 1;
   },
-);
+)
+  // Exports the spans still buffered before the process exits.
+  .then(() => telemetry.shutdown())
+  .catch(() => undefined);

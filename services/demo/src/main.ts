@@ -22,6 +22,7 @@ import { KafkaIoError, createKafka, ensureTopics, withRetry } from '@switchyard/
 import { createPool, migrate } from '@switchyard/store';
 import type { Pool } from '@switchyard/store';
 import { CliError, decisionTotals, outcomeTotals, runReport, runSubmit } from '@switchyard/cli';
+import { startTelemetry, telemetryConfigFromEnv } from '@switchyard/telemetry';
 import { ensureStack, stackConfigFromEnv, stopStack, StackError } from '@switchyard/stack';
 import type { Component, StackInfo } from '@switchyard/stack';
 import { demoRunId, demoServiceConfig, demoTopics, jobLineOf, openaiBatchLineOf, pricesFromHistory } from './plan.ts';
@@ -282,6 +283,10 @@ async function main(): Promise<number> {
   const outDir = join(repoRootDir, 'out', 'demo', runId);
   await mkdir(outDir, { recursive: true });
   const cleanups: Cleanup[] = [];
+  // Traces of every service in this process (OTEL_* variables; off unless asked for); first
+  // registered, so stopped last, after the services have ended their spans.
+  const telemetry = startTelemetry(telemetryConfigFromEnv(env, 'switchyard-demo'));
+  cleanups.push({ what: 'traces', run: () => telemetry.shutdown() });
   let interrupted = false;
   const onSignal = (): void => {
     if (interrupted) {

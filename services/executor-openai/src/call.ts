@@ -6,6 +6,7 @@ import type { RetrySettings } from './config.ts';
 import { classifyStatus, parseRetryAfterMs, retryDelayMs } from './retry.ts';
 import { errorMessage, failure, jsonTextOrNull, mapSuccess } from './response.ts';
 import type { CallOutcome } from './response.ts';
+import { context, injectTraceHeaders, tracingEnabled } from '@switchyard/telemetry';
 
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{
   readonly status: number;
@@ -47,6 +48,8 @@ async function attempt(target: CallTarget, body: string, timeoutMs: number, stop
   const signal = AbortSignal.any([stop, timeout.signal]);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (target.apiKey !== null) headers.authorization = `Bearer ${target.apiKey}`;
+  // The model call's span, so a traced server (vLLM, a LiteLLM proxy) joins the request's trace.
+  if (tracingEnabled()) injectTraceHeaders(context.active(), headers);
   try {
     const res = await deps.fetch(target.url, { method: 'POST', headers, body, signal });
     const text = await res.text();

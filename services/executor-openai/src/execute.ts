@@ -7,10 +7,11 @@ import type { ExecutionResult } from '@switchyard/executor-kit';
 import type { ModelEndpoint, RetrySettings } from './config.ts';
 import { buildChatBody } from './chat-body.ts';
 import { callChatCompletions } from './call.ts';
-import type { CallDeps } from './call.ts';
+import type { CallDeps, CallResult } from './call.ts';
 import { RateLimiter, Semaphore } from './rate-limit.ts';
 import { failure } from './response.ts';
 import type { CallOutcome } from './response.ts';
+import { SpanKind, SpanStatusCode, inSpan, trace, tracingEnabled } from '@switchyard/telemetry';
 
 export interface ModelRunner {
   /** Executes the batch; every request must settle by `batchDeadlineMs` (epoch ms). */
@@ -45,7 +46,8 @@ export function createModelRunner(endpoint: ModelEndpoint, retry: RetrySettings,
       if (waitMs > 0) await deps.sleep(waitMs, stop);
       started = deps.now();
       const deadlineMs = Math.min(batchDeadlineMs, deps.now() + retry.maxTotalMs);
-      return finish(await callChatCompletions(target, JSON.stringify(body.body), retry, deadlineMs, stop, deps));
+      const call = () => callChatCompletions(target, JSON.stringify(body.body), retry, deadlineMs, stop, deps);
+      return finish(tracingEnabled() ? await tracedCall(item, endpoint.upstreamModel, call) : await call());
     } finally {
       release();
     }
@@ -59,4 +61,15 @@ export function createModelRunner(endpoint: ModelEndpoint, retry: RetrySettings,
       return Promise.all(batch.requests.map((item) => one(item, batchDeadlineMs, stop)));
     },
   };
+}
+
+/** A span per model call, a child of the batch's execution span (the active context). */
+function tracedCall(item: RoutedRequestV2, upstreamModel: string, call: () => Promise<CallResult>): Promise<CallResult> {
+  const attributes = { 'switchyard.request_id': item.requestId, 'gen_ai.request.model': upstreamModel, 'gen_ai.operation.name': 'chat' };
+  return inSpan(trace.getTracer('switchyard.executor'), 'switchyard.model_call', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    const r = await call();
+    span.setAttributes({ 'switchyard.attempts': r.attempts, 'switchyard.success': r.success, ...(r.statusCode !== null ? { 'http.response.status_code': r.statusCode } : {}) });
+    if (!r.success) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error ?? 'failed' });
+    return r;
+  });
 }

@@ -3,12 +3,15 @@
 //                           "executorOpenai" section (see config.ts); SWITCHYARD_* variables
 //                           override the shared part (see docs/configuration.md). API keys are
 //                           read from the files or variables the section names.
+//   OTEL_*                  traces: off unless OTEL_TRACES_EXPORTER or an OTLP endpoint is
+//                           set (README, "Traces")
 // SIGTERM / SIGINT stop gracefully: in-flight batches commit or abort, consumers leave their
 // groups. Exit code 0 after a clean stop, 1 otherwise.
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { loadConfig, redact } from '@switchyard/config';
 import { readConfigFile, runMain, runUntilStopped } from '@switchyard/ops';
+import { startTelemetry, telemetryConfigFromEnv } from '@switchyard/telemetry';
 import { compileExecutorOpenaiConfig, parseExecutorOpenaiConfig, redactedEndpoints } from './config.ts';
 import { startExecutorOpenai } from './executor.ts';
 
@@ -18,5 +21,11 @@ runMain(async () => {
   const config = compileExecutorOpenaiConfig(loadConfig(env, shared), parseExecutorOpenaiConfig(section), { env, readFile: (p) => readFileSync(p, 'utf8') });
   const log = pino({ level: config.switchyard.log.level, base: { service: 'executor-openai' } });
   log.info({ config: redact(config.switchyard), endpoints: redactedEndpoints(config.endpoints) }, 'configuration loaded');
-  return runUntilStopped(await startExecutorOpenai(config, { logger: log }), log, { name: 'executor-openai' });
+  const telemetry = startTelemetry(telemetryConfigFromEnv(env, 'switchyard-executor-openai'));
+  try {
+    return await runUntilStopped(await startExecutorOpenai(config, { logger: log }), log, { name: 'executor-openai' });
+  } finally {
+    // Exports the spans still buffered; bounded by the exporter's timeout.
+    await telemetry.shutdown();
+  }
 });

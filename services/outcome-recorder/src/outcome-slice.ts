@@ -10,6 +10,7 @@ import type { OutcomeRecord, Pool } from '@switchyard/store';
 import type { OutcomeRecorderConfig } from './config.ts';
 import { segmentFromHeaders, toOutcomeRecord } from './convert.ts';
 import { settleSlice } from './settlements.ts';
+import { SpanKind, context, endWithError, startBatchSpan, trace, tracingEnabled } from '@switchyard/telemetry';
 
 export interface OutcomeSliceDeps {
   readonly pool: Pool;
@@ -28,6 +29,28 @@ export interface OutcomeSliceDeps {
 }
 
 export function outcomeSliceHandler(deps: OutcomeSliceDeps): (input: BatchInput) => Promise<BatchOutput> {
+  const handle = sliceWriter(deps);
+  const tracer = trace.getTracer('switchyard.recorder');
+  // A span per slice when tracing is on: a child of the first outcome's context (the execution
+  // span of its batch) and linked to the other batches' execution spans.
+  return async (input) => {
+    if (!tracingEnabled()) return handle(input);
+    const traced = startBatchSpan(tracer, 'switchyard.record', input.messages.map((m) => m.headers), {
+      kind: SpanKind.CONSUMER,
+      attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': input.topic, 'messaging.destination.partition.id': String(input.partition), 'messaging.batch.message_count': input.messages.length },
+    });
+    try {
+      const output = await context.with(traced.context, () => handle(input));
+      traced.span.end();
+      return output;
+    } catch (err) {
+      endWithError(traced.span, err);
+      throw err;
+    }
+  };
+}
+
+function sliceWriter(deps: OutcomeSliceDeps): (input: BatchInput) => Promise<BatchOutput> {
   const { pool, outcomeSerde, deadLetterSerde, validate, models, serviceName, counts, written, dead, usd, log } = deps;
   return async ({ topic, partition, messages }) => {
     const rows: OutcomeRecord[] = [];
@@ -68,6 +91,7 @@ export function outcomeSliceHandler(deps: OutcomeSliceDeps): (input: BatchInput)
     }
     const result = await recordOutcomes(pool, rows);
     await settleSlice(pool, rows, result.byRequest, usd, log);
+    trace.getActiveSpan()?.setAttributes({ 'switchyard.inserted': result.inserted, 'switchyard.replaced': result.replaced, 'switchyard.duplicates': result.duplicates, 'switchyard.dead_lettered': reasons.length });
     // Counted only after the write succeeded; a slice that fails is re-read and counted then.
     counts.consumed += messages.length;
     counts.inserted += result.inserted;

@@ -4,9 +4,10 @@ import type { KafkaMessage } from 'kafkajs';
 import type { HeaderV1 } from '@switchyard/contracts';
 import { sleep } from '@switchyard/kafka-io';
 import type { BatchInput, BatchOutput } from '@switchyard/kafka-io';
-import type { InputRecord } from '@switchyard/routing-engine';
+import type { InputRecord, SliceResult } from '@switchyard/routing-engine';
 import type { RouterMetrics } from './metrics.ts';
 import type { SliceHandler } from './slice-handler.ts';
+import type { SliceTracer } from './slice-tracing.ts';
 
 function headersOf(message: KafkaMessage): HeaderV1[] {
   const out: HeaderV1[] = [];
@@ -23,9 +24,21 @@ function headersOf(message: KafkaMessage): HeaderV1[] {
 export function kafkaBatchHandler(
   handleSlice: SliceHandler,
   metrics: RouterMetrics,
-  opts: { readonly deferredPollMs: number; readonly clock: () => number },
+  opts: { readonly deferredPollMs: number; readonly clock: () => number; readonly tracer?: SliceTracer },
 ): (input: BatchInput) => Promise<BatchOutput> {
   return async (input) => {
+    const traced = opts.tracer?.begin(input) ?? null;
+    if (traced === null) return (await handle(input)).output;
+    try {
+      const { output, result } = await handle(input);
+      return { ...output, records: opts.tracer!.finish(traced, input, result, output.records) };
+    } catch (err) {
+      opts.tracer!.fail(traced, err);
+      throw err;
+    }
+  };
+
+  async function handle(input: BatchInput): Promise<{ readonly output: BatchOutput; readonly result: SliceResult }> {
     const records: InputRecord[] = input.messages.map((m) => ({
       topic: input.topic,
       partition: input.partition,
@@ -42,12 +55,10 @@ export function kafkaBatchHandler(
       const waitMs = Math.min(opts.deferredPollMs, Math.max(0, (result.pauseUntilMs ?? opts.clock()) - opts.clock()));
       await sleep(waitMs, input.signal).catch(() => undefined);
       const first = input.messages[0]!.offset;
-      return { records: [], lastProcessedOffset: (BigInt(first) - 1n).toString() };
+      return { output: { records: [], lastProcessedOffset: (BigInt(first) - 1n).toString() }, result };
     }
     const last = input.messages[result.processed - 1]!.offset;
-    return {
-      records: result.messages.map((m) => ({ topic: m.topic, key: m.key, value: m.value })),
-      lastProcessedOffset: last,
-    };
-  };
+    const outputs = result.messages.map((m) => ({ topic: m.topic, key: m.key, value: m.value }));
+    return { output: { records: outputs, lastProcessedOffset: last }, result };
+  }
 }

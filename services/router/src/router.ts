@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { createRegistryClient, unreadableDeadLetter } from '@switchyard/contracts';
 import type { AvroSerde, DeadLetterV1 } from '@switchyard/contracts';
 import { TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
-import type { OutputRecord, UnreadableInput } from '@switchyard/kafka-io';
+import type { OutputRecord, RunnerEvent, UnreadableInput } from '@switchyard/kafka-io';
 import { createEngine } from '@switchyard/routing-engine';
 import type { RouterConfig, RoutingEngine } from '@switchyard/routing-engine';
 import { UsdBudgetGate, createPool, postgresConfigOf, recordDecisions } from '@switchyard/store';
@@ -29,6 +29,7 @@ import { createRouterMetrics } from './metrics.ts';
 import type { RouterMetrics } from './metrics.ts';
 import { runnerEventHandler } from './runner-events.ts';
 import { createSliceHandler } from './slice-handler.ts';
+import { SliceTracer } from './slice-tracing.ts';
 
 export interface StartRouterOptions {
   readonly logger?: Logger;
@@ -114,7 +115,9 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
       },
     });
     const queueDepth = engine.queueDepth;
-    const runners = await startRunners(config, log, metrics, kafkaBatchHandler(handleSlice, metrics, { deferredPollMs: svc.deferredPollMs, clock }), () => queueDepth() >= svc.backpressureQueueDepth, cleanups, unreadableDeadLetters(config, engine.serdes.deadLetter, clock));
+    const tracer = new SliceTracer();
+    const handler = kafkaBatchHandler(handleSlice, metrics, { deferredPollMs: svc.deferredPollMs, clock, tracer });
+    const runners = await startRunners(config, log, metrics, { handler, tracer }, () => queueDepth() >= svc.backpressureQueueDepth, cleanups, unreadableDeadLetters(config, engine.serdes.deadLetter, clock));
     state = 'running';
     log.info({ groupId: runners.groupId, policy: engine.policyName, ledger: svc.ledger, models: sy.models.map((m) => m.name) }, 'router running');
 
@@ -243,7 +246,7 @@ async function startRunners(
   config: RouterConfig,
   log: Logger,
   metrics: RouterMetrics,
-  handler: ConstructorParameters<typeof TransactionalRunner>[0]['handler'],
+  slices: { readonly handler: ConstructorParameters<typeof TransactionalRunner>[0]['handler']; readonly tracer: SliceTracer },
   isBackpressured: () => boolean,
   cleanups: Cleanups,
   onUnreadable: (u: UnreadableInput) => OutputRecord[],
@@ -265,10 +268,11 @@ async function startRunners(
   ]);
   if (ensured.created.length > 0) log.info({ topics: ensured.created }, 'created topics');
   const groupId = svc.groupId ?? `${sy.kafka.clientId}.router`;
+  const onEvent = runnerEventHandler(log, metrics);
   const common = {
     kafka,
     transactionalIdPrefix: `${sy.kafka.clientId}-router`,
-    handler,
+    handler: slices.handler,
     transactionTimeoutMs: sy.kafka.transactionTimeoutMs,
     sessionTimeoutMs: svc.sessionTimeoutMs ?? sy.kafka.sessionTimeoutMs,
     heartbeatIntervalMs: sy.kafka.heartbeatIntervalMs,
@@ -276,7 +280,10 @@ async function startRunners(
     fromBeginning: svc.fromBeginning,
     retry: sy.kafka.retry,
     isBackpressured,
-    onEvent: runnerEventHandler(log, metrics),
+    onEvent: (event: RunnerEvent) => {
+      onEvent(event);
+      slices.tracer.onEvent(event);
+    },
     onUnreadable,
     compression: sy.kafka.compression,
   };

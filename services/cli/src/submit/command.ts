@@ -21,6 +21,7 @@ import type { SourceFormat } from '../source/record.ts';
 import { JOB_ID_PATTERN, deriveJobId } from './request.ts';
 import type { SubmitRequest } from './request.ts';
 import { submitLines } from './submit.ts';
+import { startSubmitTrace } from './tracing.ts';
 import type { BadLine, SubmitProgress } from './submit.ts';
 
 export interface SubmitCommandOptions {
@@ -112,6 +113,8 @@ export async function runSubmit(opts: SubmitCommandOptions): Promise<SubmitOutco
     // Printed after the bar is gone, so the bar and the messages do not overwrite each other.
     const toPrint: BadLine[] = [];
     let hidden = 0;
+    const traced = startSubmitTrace(jobId, opts.tenant, opts.topic);
+    const headers = traced.headers === undefined ? {} : { headers: traced.headers };
     try {
       const result = await submitLines(source, {
         jobId,
@@ -119,7 +122,7 @@ export async function runSubmit(opts: SubmitCommandOptions): Promise<SubmitOutco
         defaults: { maxOutputTokens: opts.maxOutputTokens, priority: opts.priority },
         encode: (r: SubmitRequest) => serde.encode(r),
         send: async (messages) => {
-          await producer.send({ topic: opts.topic, acks: -1, compression: compressionTypeOf(opts.compression ?? 'none'), messages: messages.map((m) => ({ key: m.key, value: m.value })) });
+          await producer.send({ topic: opts.topic, acks: -1, compression: compressionTypeOf(opts.compression ?? 'none'), messages: messages.map((m) => ({ key: m.key, value: m.value, ...headers })) });
         },
         chunkMessages: opts.chunkMessages,
         chunkBytes: 1024 * 1024,
@@ -140,6 +143,7 @@ export async function runSubmit(opts: SubmitCommandOptions): Promise<SubmitOutco
       if (hidden > 0) say(`... and ${hidden} more bad lines (the first ${opts.keepBadLines} are stored: switchyard job ${jobId})`);
       await recordBadLines(pg, jobId, result.badLines);
       await finishJob(pg, jobId, 'submitted', { linesRead: result.linesRead, linesProduced: result.produced, linesRejected: result.bad }, null);
+      traced.end(result);
       return {
         kind: 'submitted',
         jobId,
@@ -152,6 +156,7 @@ export async function runSubmit(opts: SubmitCommandOptions): Promise<SubmitOutco
       };
     } catch (err) {
       progress.stop();
+      traced.fail(err);
       const message = err instanceof Error ? err.message : String(err);
       // Best effort: the submission error is what the caller must see, not a second one from Postgres.
       await finishJob(pg, jobId, 'failed', { linesRead: last.linesRead, linesProduced: last.produced, linesRejected: last.bad }, message).catch(() => undefined);
