@@ -8,7 +8,7 @@ import { createModelRunner } from '../src/execute.ts';
 
 const ok = JSON.stringify({ choices: [{ message: { content: 'x' } }], usage: { prompt_tokens: 2, completion_tokens: 3 } });
 const endpoint: ModelEndpoint = {
-  model: 'm', upstreamModel: 'up', chatCompletionsUrl: 'http://model/v1/chat/completions', apiKey: null, concurrency: 2,
+  model: 'm', upstreamModel: 'up', baseUrl: 'http://model/v1', chatCompletionsUrl: 'http://model/v1/chat/completions', apiKey: null, concurrency: 2, batchApi: null,
   requestsPerMinute: 600, tokensPerMinute: null, requestTimeoutMs: 1_000, price: { costPer1kPromptTokensUsd: 1, costPer1kCompletionTokensUsd: 1 },
 };
 const retry = { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 100, maxTotalMs: 10_000 };
