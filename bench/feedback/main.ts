@@ -8,6 +8,9 @@ import { createScoringBackend } from '@switchyard/scoring';
 import { defaultDatasetPath, loadDataset } from '@switchyard/datasets';
 import { BUDGET_SPLITS, DEFAULT_FEEDBACK_OPTIONS, type BudgetSplit, type ScoreKernel } from '@switchyard/routing-core';
 import { formatFeedbackReport, runFeedbackBench, type FeedbackReport } from './run.ts';
+import { runScenarioBench, SCENARIOS, type ScenarioReport } from './scenario-run.ts';
+import { formatScenarioReport } from './scenario-table.ts';
+import type { ScenarioName } from './scenarios.ts';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -32,7 +35,14 @@ function split(v: string): BudgetSplit {
   return v as BudgetSplit;
 }
 
-export async function main(argv: readonly string[]): Promise<{ report: FeedbackReport; text: string }> {
+function scenarios(v: string): ScenarioName[] {
+  if (v === 'all') return [...SCENARIOS];
+  const names = v.split(',');
+  for (const n of names) if (!(SCENARIOS as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown scenario ${n}; one of ${SCENARIOS.join(', ')} or all`);
+  return names as ScenarioName[];
+}
+
+export async function main(argv: readonly string[]): Promise<{ report: FeedbackReport | ScenarioReport; text: string }> {
   const program = new Command('bench:feedback')
     .exitOverride()
     .option('--data <path>', 'dataset folder (RouterBench CSV) or JSONL file; default ../shared/data/routerbench-subset')
@@ -47,9 +57,11 @@ export async function main(argv: readonly string[]): Promise<{ report: FeedbackR
     .option('--cost-prior <n>', 'pseudo-observations of the cost correction', positive, DEFAULT_FEEDBACK_OPTIONS.costPriorCount)
     .option('--search-width <n>', 'search k * n neighbours; each model averages its first k with a value (1: plain top-k)', positiveInt, 4)
     .option('--kernel <k>', 'score kernel: ts or none (float64 in the policy)', 'ts')
+    .option('--scenario <names>', `change scenarios (${SCENARIOS.join(', ')}, comma-separated, or all): off / on / oracle per scenario instead of the cold-start variants`, scenarios)
+    .option('--progress', 'print a line per scenario and seed to stderr')
     .option('--json <out>', 'write the JSON report here');
   program.parse(argv, { from: 'user' });
-  const o = program.opts<{ data?: string; factor: number; split: BudgetSplit; seeds: number; firstSeed: number; cold: number; batch: number; beta: number; bonusTarget: string; costPrior: number; searchWidth: number; kernel: string; json?: string }>();
+  const o = program.opts<{ data?: string; factor: number; split: BudgetSplit; seeds: number; firstSeed: number; cold: number; batch: number; beta: number; bonusTarget: string; costPrior: number; searchWidth: number; kernel: string; scenario?: ScenarioName[]; progress?: boolean; json?: string }>();
   const dataPath = o.data ?? defaultDatasetPath();
   if (!dataPath) throw new InvalidArgumentError('no --data given and ../shared/data/routerbench-subset does not exist');
   if (o.bonusTarget !== 'score' && o.bonusTarget !== 'quality') throw new InvalidArgumentError('--bonus-target must be score or quality');
@@ -63,6 +75,20 @@ export async function main(argv: readonly string[]): Promise<{ report: FeedbackR
     dispose = () => backend.dispose();
   }
   try {
+    if (o.scenario) {
+      const report = await runScenarioBench(ds, {
+        factor: o.factor,
+        split: o.split,
+        seeds: Array.from({ length: o.seeds }, (_, i) => o.firstSeed + i),
+        batchSize: o.batch,
+        searchWidth: o.searchWidth,
+        scenarios: o.scenario,
+        ...(kernel ? { kernel } : {}),
+        ...(o.progress ? { progress: (line: string) => console.error(line) } : {}),
+      });
+      if (o.json) await writeFile(o.json, `${JSON.stringify(report, null, 2)}\n`);
+      return { report, text: formatScenarioReport(report) };
+    }
     const report = await runFeedbackBench(ds, {
       factor: o.factor,
       split: o.split,

@@ -68,6 +68,8 @@ export interface FeedbackObservation {
     readonly tokens?: number;
     /** Raw k-NN quality estimates of every model for the query (row imputation uses them). */
     readonly qualityAll?: ArrayLike<number>;
+    /** Raw k-NN cost estimates of every model (a model without any reference value gets a prior from them). */
+    readonly costAll?: ArrayLike<number>;
   };
   readonly observed: { readonly quality: number; readonly cost: number; readonly tokens?: number };
   /** The query's features (length ucb.dim, e.g. a RandomProjection of its embedding). */
