@@ -5,8 +5,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { createScoringBackend } from '@switchyard/scoring';
-import { defaultDatasetPath, loadDataset } from '@switchyard/datasets';
-import { BUDGET_SPLITS, DEFAULT_FEEDBACK_OPTIONS, type BudgetSplit, type ScoreKernel } from '@switchyard/routing-core';
+import { defaultDatasetPath, loadDataset, seededTestMask, type Dataset } from '@switchyard/datasets';
+import { BUDGET_SPLITS, DEFAULT_FEEDBACK_OPTIONS, type BudgetSplit, type FeedbackOptions, type ScoreKernel } from '@switchyard/routing-core';
 import { formatFeedbackReport, runFeedbackBench, type FeedbackReport } from './run.ts';
 import { runScenarioBench, SCENARIOS, type ScenarioReport } from './scenario-run.ts';
 import { formatScenarioReport } from './scenario-table.ts';
@@ -35,6 +35,12 @@ function split(v: string): BudgetSplit {
   return v as BudgetSplit;
 }
 
+/** The history split again into a pseudo-history and a pseudo-stream (seeded): what options are chosen on. */
+function historyHoldout(ds: Dataset, share: number): Dataset {
+  const mask = seededTestMask(ds.history.length, share, 7);
+  return { ...ds, name: `${ds.name} (history holdout ${share})`, history: ds.history.filter((_, i) => mask[i] === 0), test: ds.history.filter((_, i) => mask[i] === 1) };
+}
+
 function scenarios(v: string): ScenarioName[] {
   if (v === 'all') return [...SCENARIOS];
   const names = v.split(',');
@@ -59,14 +65,18 @@ export async function main(argv: readonly string[]): Promise<{ report: FeedbackR
     .option('--kernel <k>', 'score kernel: ts or none (float64 in the policy)', 'ts')
     .option('--scenario <names>', `change scenarios (${SCENARIOS.join(', ')}, comma-separated, or all): off / on / oracle per scenario instead of the cold-start variants`, scenarios)
     .option('--progress', 'print a line per scenario and seed to stderr')
+    .option('--holdout <fraction>', 'tuning: route a seeded share of the HISTORY as the stream, from the rest (the test split is not read)', fraction)
+    .option('--feedback <json>', 'tuning: overrides of the `on` options, e.g. \'{"costDiscount":0.95}\'')
     .option('--json <out>', 'write the JSON report here');
   program.parse(argv, { from: 'user' });
-  const o = program.opts<{ data?: string; factor: number; split: BudgetSplit; seeds: number; firstSeed: number; cold: number; batch: number; beta: number; bonusTarget: string; costPrior: number; searchWidth: number; kernel: string; scenario?: ScenarioName[]; progress?: boolean; json?: string }>();
+  const o = program.opts<{ data?: string; factor: number; split: BudgetSplit; seeds: number; firstSeed: number; cold: number; batch: number; beta: number; bonusTarget: string; costPrior: number; searchWidth: number; kernel: string; scenario?: ScenarioName[]; progress?: boolean; holdout?: number; feedback?: string; json?: string }>();
   const dataPath = o.data ?? defaultDatasetPath();
   if (!dataPath) throw new InvalidArgumentError('no --data given and ../shared/data/routerbench-subset does not exist');
   if (o.bonusTarget !== 'score' && o.bonusTarget !== 'quality') throw new InvalidArgumentError('--bonus-target must be score or quality');
   if (!['ts', 'none'].includes(o.kernel)) throw new InvalidArgumentError('--kernel must be ts or none');
-  const ds = await loadDataset(dataPath, { countTokens: false });
+  const loaded = await loadDataset(dataPath, { countTokens: false });
+  const ds = o.holdout ? historyHoldout(loaded, o.holdout) : loaded;
+  const feedback = o.feedback ? ({ ...DEFAULT_FEEDBACK_OPTIONS, ...(JSON.parse(o.feedback) as Partial<FeedbackOptions>) } as FeedbackOptions) : undefined;
   let kernel: ScoreKernel | undefined;
   let dispose = (): void => {};
   if (o.kernel === 'ts') {
@@ -83,6 +93,7 @@ export async function main(argv: readonly string[]): Promise<{ report: FeedbackR
         batchSize: o.batch,
         searchWidth: o.searchWidth,
         scenarios: o.scenario,
+        ...(feedback ? { feedback } : {}),
         ...(kernel ? { kernel } : {}),
         ...(o.progress ? { progress: (line: string) => console.error(line) } : {}),
       });

@@ -2,6 +2,7 @@ import { RoutingError } from '../errors.ts';
 import type { EstimateBatch } from '../estimates.ts';
 import type { ReferenceSet } from '../reference-set.ts';
 import { CostCorrection } from './cost-correction.ts';
+import { QualityDrift, type QualityDriftOptions } from './drift.ts';
 import { OutcomeImputation } from './imputation.ts';
 import { LinUcb } from './linucb.ts';
 import { QualityCalibration, type QualityCalibrationOptions } from './quality-calibration.ts';
@@ -35,6 +36,21 @@ export interface FeedbackOptions {
   readonly imputeRows?: { readonly priorCount: number } | null;
   /** false: appended rows carry only cost and tokens (quality NaN), so quality estimates stay the reference set's. Default true. */
   readonly appendQuality?: boolean;
+  /** Forgetting of the cost correction (CostCorrectionOptions.discount); absent: 1, every outcome counts forever. */
+  readonly costDiscount?: number;
+  /** Correct each model's costs only relative to the others' (CostCorrectionOptions.relative); absent: false. */
+  readonly costRelative?: boolean;
+  /** Page-Hinkley-gated, discounted correction of d^ per model (`QualityDrift`); absent or null: off. */
+  readonly drift?: QualityDriftOptions | null;
+  /**
+   * Optimism for models with little support: a model with n reference values for quality gets
+   * beta * max(0, 1 - n / supportRows) added to d^ (in d^, so dual prices are re-solved on it and
+   * the budget rations the optimism, as in UCB for bandits with knapsacks, Agrawal & Devanur, EC
+   * 2014). A model with no value at all gets a prior first: d^ the mean of the other models'
+   * estimates for the query, g^ (and tokens) the largest of theirs, so its first reservations
+   * are pessimistic and budget-safe until its own outcomes are in. Absent or null: no prior, no bonus.
+   */
+  readonly explore?: { readonly beta: number; readonly supportRows: number } | null;
 }
 
 /**
@@ -94,15 +110,38 @@ export class FeedbackModel {
   readonly calibration: QualityCalibration | null;
   /** Null when `options.imputeRows` is off; slopes come from the reference set as it was at construction. */
   readonly imputation: OutcomeImputation | null;
+  /** Null when `options.drift` is off. */
+  readonly drift: QualityDrift | null;
   #appended = 0;
 
   constructor(ref: ReferenceSet, options: FeedbackOptions = DEFAULT_FEEDBACK_OPTIONS) {
     this.ref = ref;
     this.options = options;
-    this.costs = new CostCorrection(ref.nModels, { priorCount: options.costPriorCount });
+    this.costs = new CostCorrection(ref.nModels, { priorCount: options.costPriorCount, discount: options.costDiscount ?? 1, relative: options.costRelative ?? false });
+    this.drift = options.drift ? new QualityDrift(ref.nModels, options.drift) : null;
     this.ucb = new LinUcb(ref.nModels, options.ucb);
     this.calibration = options.calibration ? new QualityCalibration(ref.nModels, options.calibration) : null;
     this.imputation = options.imputeRows ? new OutcomeImputation(ref, options.imputeRows) : null;
+  }
+
+  /**
+   * Per-model additive change of d^: the drift correction plus the exploration bonus of models
+   * with little support; null when both are off or zero. The bonus may lift d^ above 1 (it is
+   * optimism, not an estimate); the drift-corrected estimate itself stays in [0, 1].
+   */
+  #qualityShift(): { drift: Float64Array; bonus: Float64Array } | null {
+    const M = this.ref.nModels;
+    const explore = this.options.explore;
+    if (!this.drift && !(explore && explore.beta > 0)) return null;
+    const drift = new Float64Array(M);
+    const bonus = new Float64Array(M);
+    let any = false;
+    for (let m = 0; m < M; m++) {
+      drift[m] = this.drift ? this.drift.correction(m) : 0;
+      bonus[m] = explore && explore.beta > 0 ? explore.beta * Math.max(0, 1 - this.ref.count('quality', m) / explore.supportRows) : 0;
+      any ||= drift[m] !== 0 || bonus[m] !== 0;
+    }
+    return any ? { drift, bonus } : null;
   }
 
   get appended(): number {
@@ -118,15 +157,28 @@ export class FeedbackModel {
     if (raw.nModels !== this.ref.nModels) throw new RoutingError('dimension_mismatch', `estimates have ${raw.nModels} models, feedback ${this.ref.nModels}`);
     const cost = Float64Array.from(raw.cost);
     const tokens = Float64Array.from(raw.tokens);
+    let quality = raw.quality;
+    if (this.options.explore) {
+      quality = Float64Array.from(raw.quality);
+      fillPriors(quality, cost, tokens, raw.nModels);
+    }
     if (this.options.correctCost) {
       this.costs.applyInPlace('cost', cost);
       this.costs.applyInPlace('tokens', tokens);
     }
     const base = { nQueries: raw.nQueries, nModels: raw.nModels, cost, tokens, support: raw.support };
-    let quality = raw.quality;
     if (this.calibration) {
-      quality = Float64Array.from(raw.quality);
+      if (quality === raw.quality) quality = Float64Array.from(raw.quality);
       this.calibration.applyInPlace(quality);
+    }
+    const shift = this.#qualityShift();
+    if (shift) {
+      if (quality === raw.quality) quality = Float64Array.from(raw.quality);
+      const M = raw.nModels;
+      for (let i = 0; i < quality.length; i++) {
+        const v = quality[i]!;
+        if (Number.isFinite(v)) quality[i] = Math.min(1, Math.max(0, v + shift.drift[i % M]!)) + shift.bonus[i % M]!;
+      }
     }
     if (!(this.options.ucb.beta > 0)) return { ...base, quality };
     if (this.options.bonusTarget === 'quality') {
@@ -144,10 +196,15 @@ export class FeedbackModel {
   observe(o: FeedbackObservation): number | null {
     const M = this.ref.nModels;
     if (o.model < 0 || o.model >= M) throw new RoutingError('invalid_input', `model ${o.model} out of range`);
+    // A prediction that was a prior (the model had no reference value: NaN raw) teaches nothing
+    // about how the k-NN estimates miss; the outcome still becomes a reference row below.
     this.costs.observe('cost', o.model, o.predicted.cost, o.observed.cost);
     if (o.predicted.tokens !== undefined && o.observed.tokens !== undefined) this.costs.observe('tokens', o.model, o.predicted.tokens, o.observed.tokens);
-    this.ucb.observe(o.model, o.features, o.observed.quality - o.predicted.quality);
-    this.calibration?.observe(o.model, o.predicted.quality, o.observed.quality);
+    if (Number.isFinite(o.predicted.quality) && Number.isFinite(o.observed.quality)) {
+      this.ucb.observe(o.model, o.features, o.observed.quality - o.predicted.quality);
+      this.calibration?.observe(o.model, o.predicted.quality, o.observed.quality);
+      this.drift?.observe(o.model, o.observed.quality - o.predicted.quality);
+    }
     if (!this.options.appendRows) return null;
     const all = o.predicted.qualityAll;
     const quality = this.imputation && all ? this.imputation.row(o.model, o.observed.quality, all) : new Float64Array(M).fill(Number.NaN);
@@ -159,5 +216,39 @@ export class FeedbackModel {
     tokens[o.model] = o.observed.tokens ?? Number.NaN;
     this.#appended++;
     return this.ref.append({ quality, cost, tokens });
+  }
+}
+
+/**
+ * Priors for the cells of models without any reference value (NaN): d^ the mean of the query's
+ * finite estimates, g^ and tokens the largest of them (pessimistic, so reservations stay safe).
+ */
+function fillPriors(quality: Float64Array, cost: Float64Array, tokens: Float64Array, M: number): void {
+  for (let at = 0; at < quality.length; at += M) {
+    let missing = false;
+    let qs = 0;
+    let qn = 0;
+    let cMax = Number.NaN;
+    let tMax = Number.NaN;
+    for (let m = 0; m < M; m++) {
+      const q = quality[at + m]!;
+      const c = cost[at + m]!;
+      if (!Number.isFinite(q) || !Number.isFinite(c)) {
+        missing = true;
+        continue;
+      }
+      qs += q;
+      qn++;
+      if (!(c <= cMax)) cMax = c;
+      const t = tokens[at + m]!;
+      if (Number.isFinite(t) && !(t <= tMax)) tMax = t;
+    }
+    if (!missing || qn === 0) continue;
+    for (let m = 0; m < M; m++) {
+      if (Number.isFinite(quality[at + m]!) && Number.isFinite(cost[at + m]!)) continue;
+      quality[at + m] = qs / qn;
+      cost[at + m] = cMax;
+      tokens[at + m] = tMax;
+    }
   }
 }
