@@ -64,12 +64,13 @@ export async function main(argv: readonly string[]): Promise<{ report: FeedbackR
     .option('--search-width <n>', 'search k * n neighbours; each model averages its first k with a value (1: plain top-k)', positiveInt, 4)
     .option('--kernel <k>', 'score kernel: ts or none (float64 in the policy)', 'ts')
     .option('--scenario <names>', `change scenarios (${SCENARIOS.join(', ')}, comma-separated, or all): off / on / oracle per scenario instead of the cold-start variants`, scenarios)
+    .option('--cold-rows <n>', 'history rows cold-incomplete starts from', positiveInt, 200)
     .option('--progress', 'print a line per scenario and seed to stderr')
     .option('--holdout <fraction>', 'tuning: route a seeded share of the HISTORY as the stream, from the rest (the test split is not read)', fraction)
     .option('--feedback <json>', 'tuning: overrides of the `on` options, e.g. \'{"costDiscount":0.95}\'')
     .option('--json <out>', 'write the JSON report here');
   program.parse(argv, { from: 'user' });
-  const o = program.opts<{ data?: string; factor: number; split: BudgetSplit; seeds: number; firstSeed: number; cold: number; batch: number; beta: number; bonusTarget: string; costPrior: number; searchWidth: number; kernel: string; scenario?: ScenarioName[]; progress?: boolean; holdout?: number; feedback?: string; json?: string }>();
+  const o = program.opts<{ data?: string; factor: number; split: BudgetSplit; seeds: number; firstSeed: number; cold: number; batch: number; beta: number; bonusTarget: string; costPrior: number; searchWidth: number; kernel: string; scenario?: ScenarioName[]; progress?: boolean; coldRows: number; holdout?: number; feedback?: string; json?: string }>();
   const dataPath = o.data ?? defaultDatasetPath();
   if (!dataPath) throw new InvalidArgumentError('no --data given and ../shared/data/routerbench-subset does not exist');
   if (o.bonusTarget !== 'score' && o.bonusTarget !== 'quality') throw new InvalidArgumentError('--bonus-target must be score or quality');
@@ -93,6 +94,7 @@ export async function main(argv: readonly string[]): Promise<{ report: FeedbackR
         batchSize: o.batch,
         searchWidth: o.searchWidth,
         scenarios: o.scenario,
+        coldRows: o.coldRows,
         ...(feedback ? { feedback } : {}),
         ...(kernel ? { kernel } : {}),
         ...(o.progress ? { progress: (line: string) => console.error(line) } : {}),

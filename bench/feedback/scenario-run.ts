@@ -40,6 +40,8 @@ export interface ScenarioVariantResult {
   /** Queries the policy routed that the serving rule refused (the model's budget could not pay). */
   lost: Stat;
   cost: Stat;
+  /** Queries served by the models the scenario changes (new-model: the new one). */
+  changedServed: Stat;
   quarters: Stat[];
   /** Performance on the test segment (cold-incomplete: after the unused history; else the whole stream). */
   testSegment: Stat;
@@ -81,6 +83,8 @@ export interface ScenarioBenchOptions {
   batchSize: number;
   searchWidth: number;
   scenarios: readonly ScenarioName[];
+  /** History rows cold-incomplete starts from (default COLD_ROWS). */
+  coldRows?: number;
   /** Options of `on`; DEFAULT_FEEDBACK_OPTIONS when absent (what the router runs). */
   feedback?: FeedbackOptions;
   kernel?: ScoreKernel;
@@ -110,6 +114,7 @@ interface Totals {
   served: number;
   lost: number;
   cost: number;
+  changedServed: number;
   quarters: number[];
   testSegment: number;
   exceeded: boolean;
@@ -238,7 +243,7 @@ async function runVariant(s: Shared, c: SeedContext, variant: ScenarioVariant, o
   const alpha = policy.pricing().alpha;
   const ledger = new BudgetLedger(budgets);
   const spent = new Float64Array(M);
-  const t: Totals = { performance: 0, served: 0, lost: 0, cost: 0, quarters: [0, 0, 0, 0], testSegment: 0, exceeded: false };
+  const t: Totals = { performance: 0, served: 0, lost: 0, cost: 0, changedServed: 0, quarters: [0, 0, 0, 0], testSegment: 0, exceeded: false };
   const F = s.featureDim;
   for (let from = 0; from < N; from += opts.batchSize) {
     const to = Math.min(N, from + opts.batchSize);
@@ -274,6 +279,7 @@ async function runVariant(s: Shared, c: SeedContext, variant: ScenarioVariant, o
       t.performance += quality;
       t.cost += cost;
       t.served++;
+      if (w.changed.includes(d.model)) t.changedServed++;
       t.quarters[Math.min(3, Math.floor((4 * pos) / N))]! += quality;
       if (pos >= w.testFrom) t.testSegment += quality;
       policy.recordOutcome({ model: d.model, cost, quality, reservedCost: d.reservedCost });
@@ -331,6 +337,7 @@ function summarise(runs: readonly Totals[]): ScenarioVariantResult {
     served: stat(runs.map((r) => r.served)),
     lost: stat(runs.map((r) => r.lost)),
     cost: stat(runs.map((r) => r.cost)),
+    changedServed: stat(runs.map((r) => r.changedServed)),
     quarters: [0, 1, 2, 3].map((qi) => stat(runs.map((r) => r.quarters[qi]!))),
     testSegment: stat(runs.map((r) => r.testSegment)),
     perSeed: runs.map((r) => r.performance),
@@ -346,7 +353,7 @@ async function runScenario(s: Shared, name: ScenarioName, opts: ScenarioBenchOpt
   const runs: Record<ScenarioVariant, Totals[]> = { off: [], on: [], oracle: [] };
   let world: World | null = null;
   for (const seed of opts.seeds) {
-    const w = buildWorld(s.ds, name, seed);
+    const w = buildWorld(s.ds, name, seed, opts.coldRows);
     world = w;
     const budgets = splitBudget(totalBudget(opts.factor, w.truth.cost, s.M), opts.split, w.historyMeans);
     const ctx: SeedContext = {

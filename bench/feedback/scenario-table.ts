@@ -7,13 +7,13 @@ const ci = (p: { mean: number; ci95: [number, number] }): string => `${p.mean.to
 const share = (g: number | null): string => (g === null ? 'n/a' : g.toFixed(2));
 
 export function formatScenarioReport(r: ScenarioReport): string {
-  const header = ['scenario', 'variant', 'performance', 'Q1', 'Q2', 'Q3', 'Q4', 'test seg.', 'served', 'lost', 'exceeded', 'on − off, 95% CI', 'gapClosed'];
+  const header = ['scenario', 'variant', 'performance', 'Q1', 'Q2', 'Q3', 'Q4', 'test seg.', 'served', 'lost', 'changed m.', 'exceeded', 'on − off, 95% CI', 'gapClosed'];
   const rows: string[][] = [];
   for (const [name, s] of Object.entries(r.scenarios)) {
     for (const v of SCENARIO_VARIANTS) {
       const m = s.variants[v];
       const paired = v === 'on' ? [ci(s.onMinusOff), share(s.gapClosed)] : ['', ''];
-      rows.push([v === 'off' ? name : '', v, fmt(m.performance, 1), ...m.quarters.map((q) => q.mean.toFixed(1)), m.testSegment.mean.toFixed(1), m.served.mean.toFixed(1), m.lost.mean.toFixed(1), m.budgetExceeded ? 'YES' : 'no', ...paired]);
+      rows.push([v === 'off' ? name : '', v, fmt(m.performance, 1), ...m.quarters.map((q) => q.mean.toFixed(1)), m.testSegment.mean.toFixed(1), m.served.mean.toFixed(1), m.lost.mean.toFixed(1), s.changedModels.length ? m.changedServed.mean.toFixed(1) : '', m.budgetExceeded ? 'YES' : 'no', ...paired]);
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));

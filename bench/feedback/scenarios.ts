@@ -86,11 +86,14 @@ export function pickModels(historyMeans: { quality: Float64Array; cost: Float64A
   const byCost = [...ids].sort((a, b) => historyMeans.cost[a]! - historyMeans.cost[b]!);
   const median = historyMeans.cost[byCost[Math.floor((M - 1) / 2)]!]!;
   const best = (cands: number[]): number => cands.reduce((a, b) => (historyMeans.quality[b]! > historyMeans.quality[a]! ? b : a), cands[0]!);
-  const cheap = ids.filter((m) => historyMeans.cost[m]! <= median);
   const mid = ids.filter((m) => historyMeans.cost[m]! >= median && historyMeans.cost[m]! <= 2 * median);
+  // Quality per dollar: the weighted split's budget share grows with it, so these models carry the most traffic.
+  const byValue = [...ids].sort((a, b) => historyMeans.quality[b]! / historyMeans.cost[b]! - historyMeans.quality[a]! / historyMeans.cost[a]!);
   return {
-    /** Best quality among the cheaper half: the model a budgeted router leans on most. */
-    cheapStrong: best(cheap),
+    /** The largest quality per dollar: the cheap model a budgeted router leans on most. */
+    cheapHeavy: byValue[0]!,
+    /** The best quality among the three heaviest-used: a strong model whose regression matters. */
+    strongHeavy: best(byValue.slice(0, Math.min(3, M))),
     /** The most expensive model. */
     expensive: byCost[M - 1]!,
     /** Best quality among models costing 1x to 2x the median. */
@@ -145,7 +148,7 @@ function coldRows(ds: Dataset, seed: number, size: number): { known: Int32Array;
 export const COLD_ROWS = 200;
 
 /** Builds one scenario's world for one seed (the stream order and cold set depend on the seed). */
-export function buildWorld(ds: Dataset, scenario: ScenarioName, seed: number): World {
+export function buildWorld(ds: Dataset, scenario: ScenarioName, seed: number, coldRowCount = COLD_ROWS): World {
   const M = ds.models.length;
   const fullRows = flatten(ds.history, M);
   const historyMeans = means(fullRows, M);
@@ -163,7 +166,7 @@ export function buildWorld(ds: Dataset, scenario: ScenarioName, seed: number): W
     case 'stationary':
       break;
     case 'cold-incomplete': {
-      const { known, rest } = coldRows(ds, seed, COLD_ROWS);
+      const { known, rest } = coldRows(ds, seed, coldRowCount);
       start = { history: known, rows: flatten(Array.from(known, (h) => ds.history[h]!), M) };
       stream = [...Array.from(rest, (h) => ds.history[h]!), ...stream];
       streamHistoryIndex = Int32Array.from([...rest, ...new Array<number>(testOrder.length).fill(-1)]);
@@ -171,7 +174,7 @@ export function buildWorld(ds: Dataset, scenario: ScenarioName, seed: number): W
       break;
     }
     case 'price-change':
-      changed = [pick.cheapStrong];
+      changed = [pick.cheapHeavy];
       streamChange = scaleCost(changed, 3);
       break;
     case 'price-cut':
@@ -179,8 +182,8 @@ export function buildWorld(ds: Dataset, scenario: ScenarioName, seed: number): W
       streamChange = scaleCost(changed, 0.5);
       break;
     case 'regression':
-      changed = [pick.cheapStrong];
-      streamChange = regress(pick.cheapStrong);
+      changed = [pick.strongHeavy];
+      streamChange = regress(pick.strongHeavy);
       break;
     case 'new-model':
       changed = [pick.midPrice];
