@@ -30,6 +30,7 @@ import {
 import { pairedDiff, stat, type PairedDiff, type Stat } from './run.ts';
 import { buildWorld, SCENARIOS, type Knowledge, type ScenarioName, type World } from './scenarios.ts';
 import { overspent } from './overspend.ts';
+import { mergeNeighbours } from '../quality/deployed.ts';
 
 export const SCENARIO_VARIANTS = ['off', 'on', 'oracle'] as const;
 export type ScenarioVariant = (typeof SCENARIO_VARIANTS)[number];
@@ -199,23 +200,6 @@ function slice(e: EstimateBatch, from: number, to: number): EstimateBatch {
     tokens: e.tokens.slice(from * M, to * M),
     support: e.support.slice(from * M, to * M),
   };
-}
-
-/** Merges two best-first neighbour lists of S per query into the best S of both. */
-function mergeNeighbours(a: { ids: Int32Array; scores: Float32Array }, b: { ids: Int32Array; scores: Float32Array }, n: number, S: number, bOffset: number): Int32Array {
-  const out = new Int32Array(n * S);
-  for (let i = 0; i < n; i++) {
-    let x = 0;
-    let y = 0;
-    for (let c = 0; c < S; c++) {
-      const sa = x < S ? a.scores[i * S + x]! : Number.NEGATIVE_INFINITY;
-      const idB = y < S ? b.ids[i * S + y]! : -1;
-      const sb = idB >= 0 ? b.scores[i * S + y]! : Number.NEGATIVE_INFINITY;
-      if (sa >= sb) out[i * S + c] = a.ids[i * S + x++]!;
-      else out[i * S + c] = bOffset + b.ids[i * S + y++]!;
-    }
-  }
-  return out;
 }
 
 interface SeedContext {
