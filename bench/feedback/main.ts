@@ -5,9 +5,12 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { createScoringBackend } from '@switchyard/scoring';
-import { defaultDatasetPath, loadDataset } from '@switchyard/datasets';
-import { BUDGET_SPLITS, DEFAULT_FEEDBACK_OPTIONS, type BudgetSplit, type ScoreKernel } from '@switchyard/routing-core';
+import { defaultDatasetPath, loadDataset, seededTestMask, type Dataset } from '@switchyard/datasets';
+import { BUDGET_SPLITS, DEFAULT_FEEDBACK_OPTIONS, type BudgetSplit, type FeedbackOptions, type ScoreKernel } from '@switchyard/routing-core';
 import { formatFeedbackReport, runFeedbackBench, type FeedbackReport } from './run.ts';
+import { runScenarioBench, SCENARIOS, type ScenarioReport } from './scenario-run.ts';
+import { formatScenarioReport } from './scenario-table.ts';
+import type { ScenarioName } from './scenarios.ts';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -32,7 +35,20 @@ function split(v: string): BudgetSplit {
   return v as BudgetSplit;
 }
 
-export async function main(argv: readonly string[]): Promise<{ report: FeedbackReport; text: string }> {
+/** The history split again into a pseudo-history and a pseudo-stream (seeded): what options are chosen on. */
+function historyHoldout(ds: Dataset, share: number): Dataset {
+  const mask = seededTestMask(ds.history.length, share, 7);
+  return { ...ds, name: `${ds.name} (history holdout ${share})`, history: ds.history.filter((_, i) => mask[i] === 0), test: ds.history.filter((_, i) => mask[i] === 1) };
+}
+
+function scenarios(v: string): ScenarioName[] {
+  if (v === 'all') return [...SCENARIOS];
+  const names = v.split(',');
+  for (const n of names) if (!(SCENARIOS as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown scenario ${n}; one of ${SCENARIOS.join(', ')} or all`);
+  return names as ScenarioName[];
+}
+
+export async function main(argv: readonly string[]): Promise<{ report: FeedbackReport | ScenarioReport; text: string }> {
   const program = new Command('bench:feedback')
     .exitOverride()
     .option('--data <path>', 'dataset folder (RouterBench CSV) or JSONL file; default ../shared/data/routerbench-subset')
@@ -47,14 +63,21 @@ export async function main(argv: readonly string[]): Promise<{ report: FeedbackR
     .option('--cost-prior <n>', 'pseudo-observations of the cost correction', positive, DEFAULT_FEEDBACK_OPTIONS.costPriorCount)
     .option('--search-width <n>', 'search k * n neighbours; each model averages its first k with a value (1: plain top-k)', positiveInt, 4)
     .option('--kernel <k>', 'score kernel: ts or none (float64 in the policy)', 'ts')
+    .option('--scenario <names>', `change scenarios (${SCENARIOS.join(', ')}, comma-separated, or all): off / on / oracle per scenario instead of the cold-start variants`, scenarios)
+    .option('--cold-rows <n>', 'history rows cold-incomplete starts from', positiveInt, 200)
+    .option('--progress', 'print a line per scenario and seed to stderr')
+    .option('--holdout <fraction>', 'tuning: route a seeded share of the HISTORY as the stream, from the rest (the test split is not read)', fraction)
+    .option('--feedback <json>', 'tuning: overrides of the `on` options, e.g. \'{"costDiscount":0.95}\'')
     .option('--json <out>', 'write the JSON report here');
   program.parse(argv, { from: 'user' });
-  const o = program.opts<{ data?: string; factor: number; split: BudgetSplit; seeds: number; firstSeed: number; cold: number; batch: number; beta: number; bonusTarget: string; costPrior: number; searchWidth: number; kernel: string; json?: string }>();
+  const o = program.opts<{ data?: string; factor: number; split: BudgetSplit; seeds: number; firstSeed: number; cold: number; batch: number; beta: number; bonusTarget: string; costPrior: number; searchWidth: number; kernel: string; scenario?: ScenarioName[]; progress?: boolean; coldRows: number; holdout?: number; feedback?: string; json?: string }>();
   const dataPath = o.data ?? defaultDatasetPath();
   if (!dataPath) throw new InvalidArgumentError('no --data given and ../shared/data/routerbench-subset does not exist');
   if (o.bonusTarget !== 'score' && o.bonusTarget !== 'quality') throw new InvalidArgumentError('--bonus-target must be score or quality');
   if (!['ts', 'none'].includes(o.kernel)) throw new InvalidArgumentError('--kernel must be ts or none');
-  const ds = await loadDataset(dataPath, { countTokens: false });
+  const loaded = await loadDataset(dataPath, { countTokens: false });
+  const ds = o.holdout ? historyHoldout(loaded, o.holdout) : loaded;
+  const feedback = o.feedback ? ({ ...DEFAULT_FEEDBACK_OPTIONS, ...(JSON.parse(o.feedback) as Partial<FeedbackOptions>) } as FeedbackOptions) : undefined;
   let kernel: ScoreKernel | undefined;
   let dispose = (): void => {};
   if (o.kernel === 'ts') {
@@ -63,6 +86,22 @@ export async function main(argv: readonly string[]): Promise<{ report: FeedbackR
     dispose = () => backend.dispose();
   }
   try {
+    if (o.scenario) {
+      const report = await runScenarioBench(ds, {
+        factor: o.factor,
+        split: o.split,
+        seeds: Array.from({ length: o.seeds }, (_, i) => o.firstSeed + i),
+        batchSize: o.batch,
+        searchWidth: o.searchWidth,
+        scenarios: o.scenario,
+        coldRows: o.coldRows,
+        ...(feedback ? { feedback } : {}),
+        ...(kernel ? { kernel } : {}),
+        ...(o.progress ? { progress: (line: string) => console.error(line) } : {}),
+      });
+      if (o.json) await writeFile(o.json, `${JSON.stringify(report, null, 2)}\n`);
+      return { report, text: formatScenarioReport(report) };
+    }
     const report = await runFeedbackBench(ds, {
       factor: o.factor,
       split: o.split,

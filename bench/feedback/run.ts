@@ -281,7 +281,7 @@ function coldSize(ds: Dataset, opts: FeedbackBenchOptions): number {
   return Math.max(1, Math.round(opts.coldFraction * ds.history.length));
 }
 
-function stat(xs: readonly number[]): Stat {
+export function stat(xs: readonly number[]): Stat {
   const n = xs.length;
   const mean = xs.reduce((a, b) => a + b, 0) / n;
   const sd = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;

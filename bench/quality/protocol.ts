@@ -3,15 +3,19 @@
 // by the same serving rule. Pure over a loaded dataset, so tests can drive it on tiny data.
 import { createIndex, type AnnIndex, type IndexKind } from '@switchyard/ann';
 import { runUsdBudget, summariseQuotes, type QuoteAccuracy, type UsdQuoteRun } from './usd.ts';
+import { DEPLOYED, runDeployed } from './deployed.ts';
+import { overspent } from '../feedback/overspend.ts';
 import type { Dataset } from '@switchyard/datasets';
 import { createHashingEmbedder } from '@switchyard/embedding';
 import {
   BudgetLedger,
   createPolicy,
   createRng,
+  DEFAULT_FEEDBACK_OPTIONS,
   estimateBatchOf,
   estimateFromNeighbours,
   loadHighsSolver,
+  RandomProjection,
   RESOLVING_DUAL_ESTIMATOR,
   ReferenceSet,
   roundByArgmax,
@@ -28,7 +32,9 @@ import {
   type ScoreKernel,
 } from '@switchyard/routing-core';
 
-export const METHOD_NAMES = ['random', 'greedy-perf', 'greedy-cost', 'knn-perf', 'knn-cost', 'port', 'resolving-dual', 'usd-budget', 'est-opt', 'opt'] as const;
+export const METHOD_NAMES = ['random', 'greedy-perf', 'greedy-cost', 'knn-perf', 'knn-cost', 'port', 'resolving-dual', 'deployed', 'usd-budget', 'est-opt', 'opt'] as const;
+/** The project's router as it runs (BENCHMARK.md "Ours"): the report's `primary`. */
+export const PRIMARY_METHOD = 'deployed' satisfies MethodName;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 export interface Stat {
@@ -40,6 +46,8 @@ export interface MethodResult {
   performance: Stat;
   cost: Stat;
   served: Stat;
+  /** Queries the method routed that the serving rule refused (its model's budget could not pay). */
+  lost: Stat;
   efficiency: Stat;
   budgetExceeded: boolean;
   decisionsPerSecond: number;
@@ -47,6 +55,8 @@ export interface MethodResult {
 
 /** The JSON shape of BENCHMARK.md, one per (factor, split). */
 export interface QualityReport {
+  /** The method that is the project's router as deployed. */
+  primary: MethodName;
   dataset: string;
   factor: number;
   split: BudgetSplit;
@@ -77,7 +87,12 @@ export interface ProtocolOptions {
   /** Overrides of the `resolving-dual` config (tuning); defaults otherwise. */
   primary?: Omit<Extract<PolicyConfigInput, { policy: 'resolving-dual' }>, 'policy'>;
   kernel?: ScoreKernel;
+  /** Queries per second of the `deployed` row's virtual clock (its re-solve cap); default DEFAULT_ARRIVAL_RATE. */
+  arrivalRatePerSecond?: number;
 }
+
+/** A batch job submitted at 100 queries a second: one re-solve per ~100 queries under the router's 1 s cap. */
+export const DEFAULT_ARRIVAL_RATE = 100;
 
 /** Estimates and truths of one dataset, computed once and shared by every run. */
 export interface Prepared {
@@ -95,6 +110,16 @@ export interface Prepared {
   historyMeans: { quality: Float64Array; cost: Float64Array };
   /** Largest cost each model had in the history: the dollar-budget method's worst case. */
   historyMaxCost: Float64Array;
+  trueTokens: Float64Array;
+  /** What the `deployed` row routes from: the router's index searched k x widen wide, the history's rows, query features. */
+  deployed: {
+    dim: number;
+    testVectors: Float32Array;
+    neighbours: { ids: Int32Array; scores: Float32Array };
+    historyRows: { quality: Float64Array; cost: Float64Array; tokens: Float64Array };
+    features: Float64Array;
+    featureDim: number;
+  };
 }
 
 function flatten(rows: readonly { quality: Float64Array; cost: Float64Array; tokens: Float64Array }[], M: number) {
@@ -131,6 +156,9 @@ export function prepare(ds: Dataset, opts: Pick<ProtocolOptions, 'k' | 'annKind'
     return estimateFromNeighbours(ref, nn.ids, { k, scores: nn.scores, weighting });
   };
   const truth = flatten(ds.test, M);
+  const routerIndex = createIndex('usearch', { dim: embedder.dim, capacity: ds.history.length });
+  routerIndex.add(hv);
+  const projection = new RandomProjection(embedder.dim, DEFAULT_FEEDBACK_OPTIONS.ucb.dim, 1);
   return {
     dataset: ds.name,
     models: ds.models,
@@ -144,6 +172,15 @@ export function prepare(ds: Dataset, opts: Pick<ProtocolOptions, 'k' | 'annKind'
     trueCost: truth.cost,
     historyMeans: { quality: ref.globalMeans('quality'), cost: ref.globalMeans('cost') },
     historyMaxCost: Float64Array.from({ length: M }, (_, m) => ds.history.reduce((a, q) => (Number.isNaN(q.cost[m]!) ? a : Math.max(a, q.cost[m]!)), 0)),
+    trueTokens: truth.tokens,
+    deployed: {
+      dim: embedder.dim,
+      testVectors: tv,
+      neighbours: neighbours(routerIndex, tv, RESOLVING_DUAL_ESTIMATOR.k * DEPLOYED.widen),
+      historyRows: flatten(ds.history, M),
+      features: projection.projectBatch(tv, ds.test.length),
+      featureDim: projection.dim,
+    },
   };
 }
 
@@ -151,6 +188,7 @@ export interface RunTotals {
   performance: number;
   cost: number;
   served: number;
+  lost: number;
   exceeded: boolean;
   decideMs: number;
 }
@@ -170,12 +208,17 @@ function gather(src: EstimateBatch, order: Int32Array, from: number, to: number)
 }
 
 /** Serving rule, identical for every method: served iff spent_m + c_mj <= B_m; missing quality counts 0. */
-function serveOne(p: Prepared, ledger: BudgetLedger, j: number, model: number): { served: boolean; cost: number; quality: number } {
+function serveOne(p: Prepared, ledger: ServingLedger, j: number, model: number): { served: boolean; cost: number; quality: number } {
   const M = p.models.length;
   const c = p.trueCost[j * M + model]!;
   const q = p.trueQuality[j * M + model]!;
   if (Number.isNaN(c) || !ledger.serve(model, c).served) return { served: false, cost: c, quality: 0 };
   return { served: true, cost: c, quality: Number.isNaN(q) ? 0 : q };
+}
+
+/** What the serving rule charges against; BudgetLedger in every report (tests swap in a faulty one). */
+export interface ServingLedger {
+  serve(model: number, trueCost: number): { served: boolean };
 }
 
 export async function runPolicy(
@@ -186,10 +229,11 @@ export async function runPolicy(
   order: Int32Array,
   opts: ProtocolOptions,
   solver: LpSolver,
+  ledger: ServingLedger = new BudgetLedger(budgets),
 ): Promise<RunTotals> {
   const policy = await createPolicy(config, { budgets, streamLength: p.nTest, solver });
-  const ledger = new BudgetLedger(budgets);
-  const totals: RunTotals = { performance: 0, cost: 0, served: 0, exceeded: false, decideMs: 0 };
+  const spent = new Float64Array(p.models.length);
+  const totals: RunTotals = { performance: 0, cost: 0, served: 0, lost: 0, exceeded: false, decideMs: 0 };
   for (let from = 0; from < order.length; from += opts.batchSize) {
     const to = Math.min(order.length, from + opts.batchSize);
     const batch = gather(estimates, order, from, to);
@@ -200,32 +244,41 @@ export async function runPolicy(
       if (d.kind !== 'route') return;
       const r = serveOne(p, ledger, order[from + i]!, d.model);
       if (r.served) {
+        spent[d.model]! += r.cost;
         totals.performance += r.quality;
         totals.cost += r.cost;
         totals.served++;
         policy.recordOutcome({ model: d.model, cost: r.cost, quality: r.quality, reservedCost: d.reservedCost });
       } else {
+        totals.lost++;
         policy.recordLost({ model: d.model, reservedCost: d.reservedCost });
       }
     });
   }
-  totals.exceeded = ledger.exceeded();
+  // On the run's own tally of served true costs, so a serving step that lets a query through
+  // wrongly is caught here instead of being trusted.
+  totals.exceeded = overspent(spent, budgets);
   return totals;
 }
 
 export function runAssignment(p: Prepared, assignment: Int32Array, budgets: Float64Array, order: Int32Array): RunTotals {
   const ledger = new BudgetLedger(budgets);
-  const totals: RunTotals = { performance: 0, cost: 0, served: 0, exceeded: false, decideMs: 0 };
+  const spent = new Float64Array(p.models.length);
+  const totals: RunTotals = { performance: 0, cost: 0, served: 0, lost: 0, exceeded: false, decideMs: 0 };
   for (const j of order) {
     const m = assignment[j]!;
     if (m < 0) continue;
     const r = serveOne(p, ledger, j, m);
-    if (!r.served) continue;
+    if (!r.served) {
+      totals.lost++;
+      continue;
+    }
+    spent[m]! += r.cost;
     totals.performance += r.quality;
     totals.cost += r.cost;
     totals.served++;
   }
-  totals.exceeded = ledger.exceeded();
+  totals.exceeded = overspent(spent, budgets);
   return totals;
 }
 
@@ -244,6 +297,7 @@ function summarise(runs: readonly RunTotals[], queriesPerRun: number): MethodRes
     performance: stat(runs.map((r) => r.performance)),
     cost: stat(runs.map((r) => r.cost)),
     served: stat(runs.map((r) => r.served)),
+    lost: stat(runs.map((r) => r.lost)),
     efficiency: stat(runs.map((r) => (r.cost > 0 ? r.performance / r.cost : 0))),
     budgetExceeded: runs.some((r) => r.exceeded),
     decisionsPerSecond: decideMs > 0 ? decisions / (decideMs / 1000) : 0,
@@ -281,6 +335,7 @@ export async function runProtocol(p: Prepared, opts: ProtocolOptions): Promise<Q
           ['resolving-dual', { policy: 'resolving-dual', ...opts.primary }, p.primary],
         ];
         for (const [name, config, est] of policies) runs[name].push(await runPolicy(p, config, est, budgets, order, opts, solver));
+        runs.deployed.push(await runDeployed(p, budgets, order, opts, solver, { arrivalRatePerSecond: opts.arrivalRatePerSecond ?? DEFAULT_ARRIVAL_RATE }));
         const usd = runUsdBudget(p, total, order);
         runs['usd-budget'].push(usd.totals);
         quotes.push(usd.quote);
@@ -292,6 +347,7 @@ export async function runProtocol(p: Prepared, opts: ProtocolOptions): Promise<Q
         methods[name] = summarise(runs[name], p.nTest);
       }
       reports.push({
+        primary: PRIMARY_METHOD,
         dataset: p.dataset,
         factor,
         split,

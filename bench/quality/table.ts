@@ -5,16 +5,17 @@ const fmt = (s: Stat, digits: number): string => `${s.mean.toFixed(digits)} ± $
 /** One side-by-side table; "% C^opt" is relative to est-opt, "% Copt" to the LP bound on true values. */
 export function formatReport(r: QualityReport, run: { ann: string; weighting: string; primary: string; kernel: string; firstSeed: number }): string {
   const estOpt = r.methods['est-opt'].performance.mean;
-  const header = ['method', 'performance', '% C^opt', '% Copt', 'cost (USD)', 'served', 'efficiency', 'exceeded', 'decisions/s'];
+  const header = ['method', 'performance', '% C^opt', '% Copt', 'cost (USD)', 'served', 'lost', 'efficiency', 'exceeded', 'decisions/s'];
   const rows = METHOD_NAMES.map((name) => {
     const m = r.methods[name];
     return [
-      name,
+      name === r.primary ? `${name} (primary)` : name,
       fmt(m.performance, 1),
       estOpt > 0 ? `${((100 * m.performance.mean) / estOpt).toFixed(1)}%` : '-',
       r.coptLpValue > 0 ? `${((100 * m.performance.mean) / r.coptLpValue).toFixed(1)}%` : '-',
       fmt(m.cost, 4),
       fmt(m.served, 1),
+      m.lost.mean.toFixed(1),
       fmt(m.efficiency, 0),
       m.budgetExceeded ? 'YES' : 'no',
       m.decisionsPerSecond > 0 ? m.decisionsPerSecond.toExponential(2) : '-',

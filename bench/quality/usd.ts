@@ -45,7 +45,7 @@ export function runUsdBudget(p: Prepared, totalUsd: number, order: Int32Array): 
     trueCost,
   );
   const decideMs = performance.now() - t0;
-  const totals: RunTotals = { performance: 0, cost: 0, served: 0, exceeded: false, decideMs };
+  const totals: RunTotals = { performance: 0, cost: 0, served: 0, lost: 0, exceeded: false, decideMs };
   const quote: UsdQuoteRun = { predictedCostUsd: 0, realisedCostUsd: 0, predictedQuality: 0, realisedQuality: 0 };
   choices.forEach((c, i) => {
     if (c.kind !== 'route') return;

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSyntheticDataset, writeJsonlDataset } from '@switchyard/datasets';
 import { main } from '../main.ts';
-import { METHOD_NAMES, type QualityReport } from '../protocol.ts';
+import { BudgetLedger, createRng, loadHighsSolver, shuffledIndices, splitBudget, totalBudget } from '@switchyard/routing-core';
+import { loadDataset } from '@switchyard/datasets';
+import { METHOD_NAMES, prepare, runPolicy, type ProtocolOptions, type QualityReport, type ServingLedger } from '../protocol.ts';
 
 let dir: string;
 let dataPath: string;
@@ -37,6 +39,7 @@ describe('bench:quality main', () => {
         performance: statShape,
         cost: statShape,
         served: statShape,
+        lost: statShape,
         efficiency: statShape,
         budgetExceeded: false,
         decisionsPerSecond: expect.any(Number),
@@ -67,6 +70,29 @@ describe('bench:quality main', () => {
     // Mean of per-seed ratios vs ratio of means: equal up to the spread across stream orders.
     expect(Math.abs(e.efficiency.mean - e.performance.mean / e.cost.mean) / e.efficiency.mean).toBeLessThan(0.01);
     expect(text).toContain('| resolving-dual');
+    // The router as deployed is its own row and the report names it as the project's method.
+    expect(r.primary).toBe('deployed');
+    expect(text).toContain('| deployed (primary)');
+    expect(r.methods.deployed.served.mean).toBeGreaterThan(0);
+  });
+
+  it('budgetExceeded is measured on served true costs: a serving step that overspends is caught', async () => {
+    const ds = await loadDataset(dataPath, { countTokens: false });
+    const opts: ProtocolOptions = { factors: [1], splits: ['weighted'], seeds: [0], k: 5, annKind: 'exact', weighting: 'uniform', batchSize: 16 };
+    const p = prepare(ds, opts);
+    const M = p.models.length;
+    const budgets = splitBudget(totalBudget(0.5, p.trueCost, M), 'weighted', p.historyMeans);
+    const order = shuffledIndices(p.nTest, createRng(0));
+    const solver = await loadHighsSolver();
+    // random sends queries regardless of budgets: the real ledger
+    // refuses (lost, nothing exceeded); a ledger that serves everything overspends and is reported.
+    const honest = await runPolicy(p, { policy: 'random', seed: 1 }, p.ann, budgets, order, opts, solver, new BudgetLedger(budgets));
+    expect(honest.exceeded).toBe(false);
+    expect(honest.lost).toBeGreaterThan(0);
+    const leaky: ServingLedger = { serve: () => ({ served: true }) };
+    const broken = await runPolicy(p, { policy: 'random', seed: 1 }, p.ann, budgets, order, opts, solver, leaky);
+    expect(broken.lost).toBe(0);
+    expect(broken.exceeded).toBe(true);
   });
 
   it('reports every factor and split with --factor all --split all', async () => {

@@ -51,6 +51,7 @@ export {
 } from './budget-window.ts';
 export { FeedbackModel, DEFAULT_FEEDBACK_OPTIONS, type FeedbackOptions, type FeedbackObservation } from './feedback/model.ts';
 export { CostCorrection, type CostCorrectionOptions, type CorrectedMetric } from './feedback/cost-correction.ts';
+export { QualityDrift, type QualityDriftOptions } from './feedback/drift.ts';
 export { LinUcb, type LinUcbOptions } from './feedback/linucb.ts';
 export { RandomProjection } from './feedback/projection.ts';
 export { estimatePerModel } from './feedback/per-model-estimates.ts';

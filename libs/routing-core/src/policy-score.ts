@@ -49,13 +49,26 @@ export function scoreQuery(pricing: Pricing, est: QueryEstimate, out = new Float
 /** Packs a batch and a price snapshot into the kernel's input (float32, as the kernels take). */
 export function kernelInput(batch: EstimateBatch, pricing: Pricing, from = 0, to = batch.nQueries): ScoreBatchInput {
   const M = batch.nModels;
+  const quality = Float32Array.from(batch.quality.subarray(from * M, to * M));
+  const cost = Float32Array.from(batch.cost.subarray(from * M, to * M));
+  // A model with no estimate for a query (no reference value at all, e.g. a model added without
+  // history) is masked out: its score is -Infinity instead of a kernel error on NaN.
+  let mask: Uint8Array | undefined;
+  for (let i = 0; i < quality.length; i++) {
+    if (Number.isFinite(quality[i]!) && Number.isFinite(cost[i]!)) continue;
+    mask ??= new Uint8Array(quality.length).fill(1);
+    mask[i] = 0;
+    quality[i] = 0;
+    cost[i] = 0;
+  }
   return {
     nQueries: to - from,
     nModels: M,
-    quality: Float32Array.from(batch.quality.subarray(from * M, to * M)),
-    cost: Float32Array.from(batch.cost.subarray(from * M, to * M)),
+    quality,
+    cost,
     prices: Float32Array.from(pricing.prices),
     alpha: pricing.alpha,
     ...(batch.bonus ? { bonus: Float32Array.from(batch.bonus.subarray(from * M, to * M)) } : {}),
+    ...(mask ? { mask } : {}),
   };
 }

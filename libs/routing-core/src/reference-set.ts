@@ -102,6 +102,11 @@ export class ReferenceSet {
     return this.#array(metric).subarray(0, this.#size * this.nModels);
   }
 
+  /** Non-missing cells of one model. */
+  count(metric: Metric, model: number): number {
+    return this.#count[metric][model] ?? 0;
+  }
+
   /** Mean of the non-missing cells of one model; NaN when the model has none. */
   globalMean(metric: Metric, model: number): number {
     const c = this.#count[metric][model] ?? 0;

@@ -112,6 +112,17 @@ export class FeedbackLoop implements FeedbackHooks {
     return [...this.#modelIndex.keys()];
   }
 
+  /** Per model: the drift correction of d^, changes detected, and the cost factor applied (1 with correction off). */
+  modelStates(): { model: string; qualityCorrection: number; driftAlarms: number; costRatio: number }[] {
+    const fb = this.model;
+    return this.modelIds.map((model, m) => ({
+      model,
+      qualityCorrection: fb.drift ? fb.drift.correction(m) : 0,
+      driftAlarms: fb.drift ? fb.drift.alarms(m) : 0,
+      costRatio: fb.options.correctCost ? fb.costs.factor('cost', m) : 1,
+    }));
+  }
+
   get appliedOutcomes(): number {
     return this.#applied.size;
   }

@@ -109,7 +109,9 @@ describe('FeedbackLoop', () => {
   });
 
   it('corrects costs and tokens by what outcomes showed, and rescores under the same prices', () => {
-    const loop = new FeedbackLoop(reference(8), { ...settings, maxRows: 100 });
+    // Cost correction as it was before forgetting: on, cumulative, absolute; no optimism, no drift.
+    const model = { ...settings.model, correctCost: true, costDiscount: 1, costRelative: false, explore: null, drift: null };
+    const loop = new FeedbackLoop(reference(8), { ...settings, model, maxRows: 100 });
     // Model b cost twice its prediction on 40 outcomes (prior 20 at ratio 1: shrunk ratio 5/3).
     loop.apply(Array.from({ length: 40 }, (_, i) => outcome(`c${i}`, { costUsd: 0.002, rawCostUsd: 0.001, completionTokens: 100, rawOutputTokens: 50 })));
     const n = 1;
@@ -128,6 +130,19 @@ describe('FeedbackLoop', () => {
     expect(r.estimatedTokens[1]).toBe(10 + Math.ceil(50 * ratio));
     expect(r.scores[0]).toBeCloseTo(0.5 - 100 * 0.001, 5);
     expect(r.scores[1]).toBeCloseTo(0.5 - 100 * 0.001 * ratio, 5);
+    expect(loop.modelStates().map((m) => [m.model, Number(m.costRatio.toFixed(9))])).toEqual([['a', 1], ['b', Number(ratio.toFixed(9))]]);
+  });
+
+  it('reports per model the drift correction, its alarms and the cost ratio (what the metrics and the analyst see)', () => {
+    const loop = new FeedbackLoop(reference(8), { ...settings, maxRows: 1_000 });
+    // Model b met its estimate 0.5 on 100 outcomes, then fails all of them: a regression.
+    loop.apply(Array.from({ length: 100 }, (_, i) => outcome(`s${i}`, { reward: i % 2 })));
+    expect(loop.modelStates()[1]).toMatchObject({ model: 'b', driftAlarms: 0, qualityCorrection: 0 });
+    loop.apply(Array.from({ length: 60 }, (_, i) => outcome(`f${i}`, { reward: 0 })));
+    const b = loop.modelStates()[1]!;
+    expect(b.driftAlarms).toBeGreaterThanOrEqual(1);
+    expect(b.qualityCorrection).toBeLessThan(-0.2);
+    expect(loop.modelStates()[0]).toMatchObject({ model: 'a', driftAlarms: 0, qualityCorrection: 0 });
   });
 
   it("settles the policy's reservation with the observed cost, once, for requests this process routed", () => {

@@ -55,6 +55,20 @@ export class FeedbackPoller {
         this.set(loop.settledReservations);
       },
     });
+    const perModel = (name: string, help: string, pick: (s: ReturnType<FeedbackLoop['modelStates']>[number]) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['model'],
+        registers,
+        collect() {
+          for (const s of loop.modelStates()) this.set({ model: s.model }, pick(s));
+        },
+      });
+    };
+    perModel('router_feedback_quality_correction', 'Per model: the drift correction added to d^ (0 until a change of its quality residual is detected).', (s) => s.qualityCorrection);
+    perModel('router_feedback_drift_alarms', 'Per model: changes of the quality residual detected (Page-Hinkley) since start.', (s) => s.driftAlarms);
+    perModel('router_feedback_cost_ratio', 'Per model: the factor applied to cost estimates (1 while cost correction is off).', (s) => s.costRatio);
     this.#lag = new Gauge({ name: 'router_feedback_lag_seconds', help: 'At the last poll that applied outcomes: now minus when the newest of them was written.', registers });
   }
 

@@ -90,18 +90,43 @@ describe('FeedbackModel', () => {
     expect(off.quality).toBe(raw.quality);
   });
 
-  it('defaults: rows and cost correction, no bonus, no calibration (d^ passes through as is)', () => {
+  it('defaults: rows, drift and exploration on; cost correction, LinUCB, calibration off', () => {
     expect(DEFAULT_FEEDBACK_OPTIONS.ucb.beta).toBe(0);
-    const fb = new FeedbackModel(coldSet(), { ...DEFAULT_FEEDBACK_OPTIONS, ucb: { ...DEFAULT_FEEDBACK_OPTIONS.ucb, dim: 2 } });
+    expect(DEFAULT_FEEDBACK_OPTIONS.correctCost).toBe(false);
+    const supported = (rows: number): ReferenceSet =>
+      ReferenceSet.fromArrays(['a', 'b'], { quality: Float64Array.from({ length: 2 * rows }, (_, i) => (i % 2 === 0 ? 1 : 0)), cost: new Float64Array(2 * rows).fill(1) });
+    const fb = new FeedbackModel(supported(60), { ...DEFAULT_FEEDBACK_OPTIONS, ucb: { ...DEFAULT_FEEDBACK_OPTIONS.ucb, dim: 2 } });
     expect(fb.calibration).toBeNull();
     expect(fb.imputation).toBeNull();
+    expect(fb.drift).not.toBeNull();
+    // Five outcomes far below the estimate: too few for the change detector, costs not corrected.
     for (let i = 0; i < 5; i++) fb.observe({ model: 0, predicted: { quality: 1, cost: 1 }, observed: { quality: 0, cost: 2 }, features: [1, 0] });
     const raw = estimateBatchOf(2, Float64Array.from([0.9, 0.2]), Float64Array.from([1, 1]));
     const b = fb.adjust(raw, [1, 0], 10);
     expect(b.bonus).toBeUndefined();
-    expect(b.quality).toBe(raw.quality);
-    expect(b.cost[0]).toBeCloseTo((5 * 2 + 20) / 25, 12);
+    expect(Array.from(b.quality)).toEqual([0.9, 0.2]);
+    expect(Array.from(b.cost)).toEqual([1, 1]);
     expect(fb.appended).toBe(5);
+  });
+
+  it('a model without any reference value gets a pessimistic cost prior and an optimistic quality, then learns from its rows', () => {
+    const ref = ReferenceSet.fromArrays(['a', 'b', 'new'], {
+      quality: Float64Array.from({ length: 3 * 60 }, (_, i) => (i % 3 === 2 ? Number.NaN : i % 3 === 0 ? 0.8 : 0.4)),
+      cost: Float64Array.from({ length: 3 * 60 }, (_, i) => (i % 3 === 2 ? Number.NaN : i % 3 === 0 ? 3 : 1)),
+    });
+    const fb = new FeedbackModel(ref, { ...DEFAULT_FEEDBACK_OPTIONS, explore: { beta: 0.1, supportRows: 50 } });
+    const raw = estimateBatchOf(3, Float64Array.from([0.8, 0.4, Number.NaN]), Float64Array.from([3, 1, Number.NaN]));
+    const b = fb.adjust(raw, [], 1);
+    // Prior: mean of the others' d^ (0.6) plus the full bonus 0.1; the largest of their costs.
+    expect(b.quality[2]).toBeCloseTo(0.7, 12);
+    expect(b.cost[2]).toBe(3);
+    expect(b.quality[0]).toBe(0.8);
+    // Its outcomes become rows: the bonus shrinks with its support and the prior is not used again.
+    for (let i = 0; i < 25; i++) fb.observe({ model: 2, predicted: { quality: Number.NaN, cost: Number.NaN }, observed: { quality: 1, cost: 0.5 }, features: [] });
+    expect(ref.count('quality', 2)).toBe(25);
+    const later = fb.adjust(estimateBatchOf(3, Float64Array.from([0.8, 0.4, 1]), Float64Array.from([3, 1, 0.5])), [], 1);
+    expect(later.quality[2]).toBeCloseTo(1 + 0.1 * (1 - 25 / 50), 12);
+    expect(later.cost[2]).toBe(0.5);
   });
 
   it('calibrates d^ by the shrunk residual of served outcomes before the bonus, leaving the raw batch alone', () => {
