@@ -150,10 +150,18 @@ export class ResolvingDualPolicy extends BasePolicy {
     this.#reserved[model] = this.#inFlight[model] === 0 ? 0 : Math.max(0, this.#reserved[model]! - amount);
   }
 
-  /** True (and the interval restarts now) when minResolveIntervalMs allows a re-solve. */
+  /**
+   * True (and the interval restarts now) when minResolveIntervalMs allows a re-solve. The
+   * doubling warm-up (queries 1, 2, 4, ... up to resolveEvery) is never held back: it is a
+   * handful of solves per stream, and without them the first prices come from almost nothing.
+   */
   #claimResolveSlot(): boolean {
     if (this.#o.minResolveIntervalMs <= 0) return true;
     const now = this.#clock();
+    if (this.#seen < this.#o.resolveEvery) {
+      this.#lastSolveMs = now;
+      return true;
+    }
     if (now - this.#lastSolveMs < this.#o.minResolveIntervalMs) return false;
     this.#lastSolveMs = now;
     return true;

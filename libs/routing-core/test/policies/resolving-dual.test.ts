@@ -43,22 +43,23 @@ describe('ResolvingDualPolicy', () => {
     expect(rd.solves).toBe(8);
   });
 
-  it('re-solves at most once per minResolveIntervalMs of its clock, on the first due query after it', () => {
+  it('re-solves at most once per minResolveIntervalMs of its clock after the doubling warm-up, on the first due query after it', () => {
     let now = 0;
-    const rd = new ResolvingDualPolicy({ ...defaults, minResolveIntervalMs: 1_000, budgets: [1, 1], streamLength: 100 }, solver, () => now);
+    const rd = new ResolvingDualPolicy({ ...defaults, resolveEvery: 8, minResolveIntervalMs: 1_000, budgets: [1, 1], streamLength: 100 }, solver, () => now);
     const est = { quality: [0.9, 0.5], cost: [0.05, 0.01] };
     for (let i = 0; i < 40; i++) rd.choose(est);
-    // due at 1, 2, 4, ... but the clock stands still: only the first solve runs
-    expect(rd.solves).toBe(1);
+    // The warm-up solves at queries 1, 2, 4 run although the clock stands still; from 8 on the
+    // cap holds: the solve due at 8 waits for the clock.
+    expect(rd.solves).toBe(3);
     now = 999;
     rd.choose(est);
-    expect(rd.solves).toBe(1);
-    now = 1_000;
-    rd.choose(est); // query 42: overdue since 2, runs now
-    expect(rd.solves).toBe(2);
-    now = 5_000;
-    rd.choose(est); // query 43: not due (next at 84)
-    expect(rd.solves).toBe(2);
+    expect(rd.solves).toBe(3);
+    now = 4_000;
+    rd.choose(est); // query 42: overdue since 8, runs now
+    expect(rd.solves).toBe(4);
+    now = 9_000;
+    rd.choose(est); // query 43: not due (next at 50)
+    expect(rd.solves).toBe(4);
   });
 
   it('prices the dear model once its budget cannot pace the remaining stream', () => {
