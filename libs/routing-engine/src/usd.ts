@@ -30,13 +30,14 @@ export type UsdRouting =
 /**
  * The candidates of each admitted request in the order the workers' scores rank them (the
  * policy's own scores under the slice's price snapshot), so the gate falls back the way the
- * engine would.
+ * engine would; for a request of a paced job (`paced[i]` not null, usd-pacing.ts), in the
+ * order of those scores less its job's dollar price.
  */
-export function usdAsksOf(p: EngineParts, prepared: PreparedSlice): UsdAsk[] {
+export function usdAsksOf(p: EngineParts, prepared: PreparedSlice, paced: readonly (Float64Array | null)[] = []): UsdAsk[] {
   const models = p.config.models;
-  return prepared.admitted.map((s) => {
+  return prepared.admitted.map((s, i) => {
     const allowed = s.request.allowedModels === null ? null : new Set(s.request.allowedModels);
-    const ranked = Array.from(rankModels(s.kernelScores)).flatMap((m) => {
+    const ranked = Array.from(rankModels(paced[i] ?? s.kernelScores)).flatMap((m) => {
       const model = models[m]!;
       if (allowed !== null && !allowed.has(model.name)) return [];
       return s.estimatedTokens[m]! > model.maxBatchTokens ? [] : [model.name];

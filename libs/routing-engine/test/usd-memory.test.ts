@@ -30,4 +30,18 @@ describe('in-memory dollar gate (file mode)', () => {
     expect(gate.verdicts([ask('f', ['dear'])]).get('f')).toEqual({ kind: 'route', model: 'dear' });
     expect(gate.verdicts([ask('g', ['dear'])]).get('g')).toMatchObject({ kind: 'reject', reason: 'budget_usd_exhausted' });
   });
+
+  it("with settle 'estimate' (plan) a routed request holds its estimated cost, never above its worst case", () => {
+    const gate = new InMemoryUsdGate(0.1, prices, 'estimate');
+    gate.verdicts([ask('a'), ask('b'), ask('c')]);
+    gate.keep([
+      { requestId: 'a', outcome: 'routed', model: 'dear', predictedCostUsd: 0.01 },
+      { requestId: 'b', outcome: 'routed', model: 'dear', predictedCostUsd: 0.5 },
+      { requestId: 'c', outcome: 'rejected', model: null, predictedCostUsd: null },
+    ]);
+    expect(gate.spentUsd()).toBeCloseTo(0.05, 9);
+    expect(gate.committedUsd()).toBeCloseTo(0.05, 9);
+    // What settling freed is there for the next requests.
+    expect(gate.verdicts([ask('d')]).get('d')).toEqual({ kind: 'route', model: 'dear' });
+  });
 });

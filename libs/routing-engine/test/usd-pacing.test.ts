@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { UsdLedger, createRng, nanoUsdCeil, nanoUsdFloor, rankModels } from '@switchyard/routing-core';
+import { UsdJobPacing } from '../src/usd-pacing.ts';
+import type { UsdJobPace } from '../src/usd-pacing.ts';
+import type { Scored } from '../src/slice.ts';
+
+// Three models: cheap and weak, middling, dear and strong; the workers' score is the quality
+// (the policy's own prices at 0). 60 estimated tokens per request and 1,200 tokens a minute per
+// model: the rate limits let the job run at 3 x 20 / 60 = 1 request a second.
+const MODELS = [{ tokensPerMinute: 1_200 }, { tokensPerMinute: 1_200 }, { tokensPerMinute: 1_200 }];
+
+function stream(n: number, seed: number): Scored[] {
+  const rng = createRng(seed);
+  return Array.from({ length: n }, (_, j) => {
+    const hard = rng();
+    return {
+      request: { requestId: `r${j}`, jobId: 'job' },
+      kernelScores: Float64Array.of(0.9 - 0.7 * hard, 0.92 - 0.4 * hard, 0.95 - 0.1 * hard),
+      costUsd: Float64Array.of(0.0002 * (1 + rng()), 0.002 * (1 + rng()), 0.02 * (1 + rng())),
+      estimatedTokens: Float64Array.of(60, 60, 60),
+    } as unknown as Scored;
+  });
+}
+
+/**
+ * Routes a job as the router does, one slice of 16 requests at a time, one request a second of
+ * a fake clock: the engine ranks under the job's paced price (or the workers' scores alone when
+ * `paced` is false), the dollar ledger reserves the worst case (1.5 x the estimate) of the first
+ * model that fits, and the outcome settles it to the true cost (the estimate) before the next slice.
+ */
+function run(budgetUsd: number, opts: { paced?: boolean; deadlineMs?: number | null; expectedRequests?: number | null } = {}) {
+  const requests = stream(2_000, 7);
+  const pacing = new UsdJobPacing(MODELS);
+  const ledger = new UsdLedger();
+  ledger.setLimit('job', nanoUsdFloor(budgetUsd));
+  const spentAfter: number[] = [];
+  for (let from = 0; from < requests.length; from += 16) {
+    const slice = requests.slice(from, from + 16);
+    const nowMs = from * 1_000;
+    const pace: UsdJobPace = { budgetUsd, committedUsd: ledger.scope('job')!.committedNano / 1e9, deadlineMs: opts.deadlineMs ?? null, expectedRequests: opts.expectedRequests === undefined ? requests.length : opts.expectedRequests };
+    const scores = opts.paced === false ? slice.map(() => null) : pacing.scores(slice, new Map([['job', pace]]), nowMs);
+    slice.forEach((s, i) => {
+      for (const m of rankModels(scores[i] ?? s.kernelScores)) {
+        const r = ledger.reserve({ requestId: s.request.requestId, holder: 'h', scopes: ['job'], amountNano: nanoUsdCeil(1.5 * s.costUsd[m]!) });
+        if (r.kind !== 'reserved') continue;
+        ledger.settle(s.request.requestId, nanoUsdCeil(s.costUsd[m]!));
+        break;
+      }
+      spentAfter.push(ledger.scope('job')!.spentNano / 1e9);
+    });
+  }
+  return { spentAfter, spent: spentAfter.at(-1)!, pacing };
+}
+
+describe('UsdJobPacing (a job dollar budget in the engine)', () => {
+  it('spreads a binding budget over the job: at least 90% used, never more than 100%, not run dry early', () => {
+    const budget = 8;
+    const { spentAfter, spent, pacing } = run(budget);
+    expect(spent).toBeLessThanOrEqual(budget);
+    expect(spent).toBeGreaterThanOrEqual(0.9 * budget);
+    expect(spentAfter[999]! / spent).toBeGreaterThan(0.35);
+    expect(spentAfter[999]! / spent).toBeLessThan(0.65);
+    expect(pacing.gamma('job')).toBeGreaterThan(0);
+  });
+
+  it('without pacing the same budget is spent first come, first served and runs dry before half the job', () => {
+    const { spentAfter } = run(8, { paced: false });
+    expect(spentAfter[999]!).toBeGreaterThanOrEqual(0.99 * 8);
+  });
+
+  it('leaves the ranking alone when the budget does not bind', () => {
+    const { pacing, spent } = run(1_000);
+    expect(pacing.gamma('job')).toBe(0);
+    expect(spent).toBeGreaterThan(0);
+  });
+
+  it('a deadline past the end of the job changes nothing: the stream sets the pace', () => {
+    const without = run(8);
+    const late = run(8, { deadlineMs: 10_000_000 });
+    expect(late.spentAfter).toEqual(without.spentAfter);
+  });
+
+  it('a deadline that leaves time for half the job doubles the pace: the budget goes to the half that can run', () => {
+    // 1 request a second under the rate limits, 1,000 seconds to the deadline, 2,000 requests.
+    const { spentAfter } = run(8, { deadlineMs: 1_000_000 });
+    const undeadlined = run(8).spentAfter;
+    expect(spentAfter[999]!).toBeGreaterThanOrEqual(0.9 * 8);
+    expect(spentAfter[999]!).toBeLessThanOrEqual(8);
+    expect(spentAfter[499]! / undeadlined[499]!).toBeGreaterThan(1.6);
+  });
+
+  it('with neither the job size nor a deadline known, it does not price the budget', () => {
+    const { pacing } = run(8, { expectedRequests: null });
+    expect(pacing.gamma('job')).toBe(0);
+  });
+});
