@@ -33,3 +33,4 @@ export { runPlan } from './plan/command.ts';
 export type { PlanCommandOptions } from './plan/command.ts';
 export { formatPlan, planJson } from './plan/format.ts';
 export type { PlanJson } from './plan/format.ts';
+export { parseBudgetUsd, parseDeadlineMs } from './budget-flags.ts';
