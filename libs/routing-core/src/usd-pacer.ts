@@ -103,6 +103,7 @@ export class UsdPacer {
   #solveAt = 1;
   #gamma = 0;
   #committedUsd = 0;
+  #decided: number | null = null;
 
   constructor(o: UsdPacerOptions) {
     if (!(o.budgetUsd > 0) || !(o.windowSize >= 1) || !(o.nModels >= 1) || !(o.gammaMax > 0)) {
@@ -136,6 +137,15 @@ export class UsdPacer {
   }
 
   /**
+   * Requests of the job already decided by anyone (several router instances share a job, each
+   * observing only its part): the remaining stream counts from the larger of this and what this
+   * pacer observed itself. Null: only its own observations count.
+   */
+  setDecided(n: number | null): void {
+    this.#decided = n;
+  }
+
+  /**
    * Requests still to route, as pacing sees them at `nowMs`: what is left of the stream, or
    * what can still run before the deadline at the job's throughput when that is fewer (the
    * deadline sets the pace: the budget goes to the part of the job that can run). Null when
@@ -143,7 +153,8 @@ export class UsdPacer {
    */
   remainingRequests(nowMs: number): number | null {
     const { streamLength, deadlineMs, throughputPerSec } = this.#o;
-    let left = streamLength === null ? Number.POSITIVE_INFINITY : Math.max(1, streamLength - this.#seen);
+    const done = Math.max(this.#seen, this.#decided ?? 0);
+    let left = streamLength === null ? Number.POSITIVE_INFINITY : Math.max(1, streamLength - done);
     if (deadlineMs !== null && throughputPerSec !== null && throughputPerSec > 0) {
       left = Math.min(left, Math.max(1, Math.floor(((deadlineMs - nowMs) / 1000) * throughputPerSec)));
     }

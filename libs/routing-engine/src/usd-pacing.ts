@@ -27,6 +27,11 @@ export interface UsdJobPace {
   readonly deadlineMs: number | null;
   /** Requests the job has; null while unknown (still being submitted). */
   readonly expectedRequests: number | null;
+  /**
+   * Requests of the job already decided by every instance together (routed or rejected), when
+   * the shell knows it (the router: Postgres); null in a single process, which sees them all.
+   */
+  readonly decidedRequests?: number | null;
 }
 
 export interface UsdPacingOptions {
@@ -69,12 +74,16 @@ export class UsdJobPacing {
    */
   scores(admitted: readonly Scored[], paces: ReadonlyMap<string, UsdJobPace>, nowMs: number): (Float64Array | null)[] {
     const added = new Map<string, number>();
+    const observed = new Map<string, number>();
     return admitted.map((s) => {
       const pace = paces.get(s.request.jobId);
       if (pace === undefined) return null;
       const pacer = this.#pacerFor(s.request.jobId, pace);
       pacer.setCommittedUsd(pace.committedUsd + (added.get(s.request.jobId) ?? 0));
       pacer.update({ streamLength: pace.expectedRequests, deadlineMs: pace.deadlineMs, throughputPerSec: this.#throughput(s.estimatedTokens) });
+      const inSlice = observed.get(s.request.jobId) ?? 0;
+      observed.set(s.request.jobId, inSlice + 1);
+      pacer.setDecided(pace.decidedRequests === undefined || pace.decidedRequests === null ? null : pace.decidedRequests + inSlice);
       const cost = this.#costs(s);
       const gamma = pacer.observe({ quality: s.kernelScores, cost }, nowMs);
       const paced = Float64Array.from(s.kernelScores, (k, m) => {

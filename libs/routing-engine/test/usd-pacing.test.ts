@@ -28,17 +28,27 @@ function stream(n: number, seed: number): Scored[] {
  * `paced` is false), the dollar ledger reserves the worst case (1.5 x the estimate) of the first
  * model that fits, and the outcome settles it to the true cost (the estimate) before the next slice.
  */
-function run(budgetUsd: number, opts: { paced?: boolean; deadlineMs?: number | null; expectedRequests?: number | null } = {}) {
+function run(budgetUsd: number, opts: { paced?: boolean; deadlineMs?: number | null; expectedRequests?: number | null; instances?: number; shareDecided?: boolean } = {}) {
   const requests = stream(2_000, 7);
-  const pacing = new UsdJobPacing(MODELS);
+  // Several instances take turns with the job's slices (a consumer group's partitions); they
+  // share only the ledger and, with shareDecided, the count of requests decided (Postgres).
+  const pacings = Array.from({ length: opts.instances ?? 1 }, () => new UsdJobPacing(MODELS));
+  const pacing = pacings[0]!;
   const ledger = new UsdLedger();
   ledger.setLimit('job', nanoUsdFloor(budgetUsd));
   const spentAfter: number[] = [];
   for (let from = 0; from < requests.length; from += 16) {
     const slice = requests.slice(from, from + 16);
     const nowMs = from * 1_000;
-    const pace: UsdJobPace = { budgetUsd, committedUsd: ledger.scope('job')!.committedNano / 1e9, deadlineMs: opts.deadlineMs ?? null, expectedRequests: opts.expectedRequests === undefined ? requests.length : opts.expectedRequests };
-    const scores = opts.paced === false ? slice.map(() => null) : pacing.scores(slice, new Map([['job', pace]]), nowMs);
+    const pace: UsdJobPace = {
+      budgetUsd,
+      committedUsd: ledger.scope('job')!.committedNano / 1e9,
+      deadlineMs: opts.deadlineMs ?? null,
+      expectedRequests: opts.expectedRequests === undefined ? requests.length : opts.expectedRequests,
+      decidedRequests: opts.shareDecided === true ? from : null,
+    };
+    const own = pacings[(from / 16) % pacings.length]!;
+    const scores = opts.paced === false ? slice.map(() => null) : own.scores(slice, new Map([['job', pace]]), nowMs);
     slice.forEach((s, i) => {
       for (const m of rankModels(scores[i] ?? s.kernelScores)) {
         const r = ledger.reserve({ requestId: s.request.requestId, holder: 'h', scopes: ['job'], amountNano: nanoUsdCeil(1.5 * s.costUsd[m]!) });
@@ -66,6 +76,18 @@ describe('UsdJobPacing (a job dollar budget in the engine)', () => {
   it('without pacing the same budget is spent first come, first served and runs dry before half the job', () => {
     const { spentAfter } = run(8, { paced: false });
     expect(spentAfter[999]!).toBeGreaterThanOrEqual(0.99 * 8);
+  });
+
+  it('paces one budget shared by two instances over the whole job when they share the decided count', () => {
+    const budget = 8;
+    const { spentAfter, spent } = run(budget, { instances: 2, shareDecided: true });
+    expect(spent).toBeLessThanOrEqual(budget);
+    expect(spent).toBeGreaterThanOrEqual(0.9 * budget);
+    expect(spentAfter[999]! / spent).toBeGreaterThan(0.35);
+    expect(spentAfter[999]! / spent).toBeLessThan(0.65);
+    // Each counting only the half it saw, both think half the job is still to come at its end.
+    const blind = run(budget, { instances: 2, shareDecided: false });
+    expect(blind.spent).toBeLessThan(0.85 * budget);
   });
 
   it('leaves the ranking alone when the budget does not bind', () => {

@@ -68,7 +68,7 @@ export {
 } from './usd-ledger.ts';
 export { readStoredOutcomes, recordLabels, readLabels, type StoredOutcome, type LabelRecord } from './outcome-labels.ts';
 export { UsdBudgetGate, type UsdGateOptions, type UsdGateRequest, type UsdGateVerdict, type UsdJobPaceRow } from './usd-gate.ts';
-export { beginJob, finishJob, recordBadLines, readBadLines, readJob, listJobs, decisionTotals } from './jobs.ts';
+export { beginJob, finishJob, recordBadLines, readBadLines, readJob, listJobs, decisionTotals, countDecidedRequests } from './jobs.ts';
 export type { BadLine, BeginJobResult, DecisionTotals, JobCounts, JobRow, JobStatusKind, JobSummary, ModelDecisions, NewJob, SourceFormat } from './jobs.ts';
 export { gradedOutcomeCount, outcomesAvailable, outcomeTotals, readSpendOverTime } from './job-outcomes.ts';
 export { finishedCounts } from './job-progress.ts';

@@ -9,6 +9,7 @@ import type { ModelPrice } from '@switchyard/config';
 import { refusalAction } from '@switchyard/routing-core';
 import type { UsdRefusalReason } from '@switchyard/routing-core';
 import type { Queryable } from './decisions.ts';
+import { countDecidedRequests } from './jobs.ts';
 import { jobUsdScope, readJobUsdBudgets, readUsdBudgets, releaseUsd, reserveUsdCandidates, usdScopesFor } from './usd-ledger.ts';
 import type { JobUsdBudget, UsdCaps, UsdLedgerDb } from './usd-ledger.ts';
 
@@ -43,6 +44,8 @@ export interface UsdJobPaceRow {
   readonly committedUsd: number;
   readonly deadlineMs: number | null;
   readonly expectedRequests: number | null;
+  /** Requests of the job every instance has decided so far (routed or rejected). */
+  readonly decidedRequests: number;
 }
 
 type CachedJob = Pick<JobUsdBudget, 'budgetUsd' | 'deadlineMs' | 'expectedRequests'> & { readonly readAtMs: number };
@@ -92,8 +95,12 @@ export class UsdBudgetGate {
     const rows = [...(await this.#jobRows(jobIds))].filter(([, r]) => r.budgetUsd !== null);
     if (rows.length === 0) return new Map();
     const held = new Map((await readUsdBudgets(this.#db, rows.map(([j]) => jobUsdScope(j)))).map((b) => [b.scope, b.committedUsd]));
+    const decided = await countDecidedRequests(this.#db, rows.map(([j]) => j));
     return new Map(
-      rows.map(([j, r]) => [j, { budgetUsd: r.budgetUsd!, committedUsd: held.get(jobUsdScope(j)) ?? 0, deadlineMs: r.deadlineMs, expectedRequests: r.expectedRequests }]),
+      rows.map(([j, r]) => [
+        j,
+        { budgetUsd: r.budgetUsd!, committedUsd: held.get(jobUsdScope(j)) ?? 0, deadlineMs: r.deadlineMs, expectedRequests: r.expectedRequests, decidedRequests: decided.get(j) ?? 0 },
+      ]),
     );
   }
 

@@ -302,7 +302,7 @@ export async function readJobUsdBudgets(db: Queryable, jobIds: readonly string[]
           budgetUsd: r.budget_usd,
           deadlineMs: r.deadline_ms === null ? null : Number(r.deadline_ms),
           submittedAtMs: Number(r.submitted_ms),
-          expectedRequests: r.status === 'submitted' ? Number(r.lines_produced) : null,
+          expectedRequests: r.status === 'submitted' && Number(r.lines_produced) > 0 ? Number(r.lines_produced) : null,
         },
       ]),
     );

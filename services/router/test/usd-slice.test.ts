@@ -83,7 +83,7 @@ describe('slice handler with a dollar gate', () => {
       readonly paced: string[][] = [];
       jobPaces(jobIds: readonly string[]) {
         this.paced.push([...jobIds]);
-        return Promise.resolve(new Map(jobIds.flatMap((j) => (paceOf[j] === undefined ? [] : [[j, { ...paceOf[j], deadlineMs: null, expectedRequests: 1_000 }] as const]))));
+        return Promise.resolve(new Map(jobIds.flatMap((j) => (paceOf[j] === undefined ? [] : [[j, { ...paceOf[j], deadlineMs: null, expectedRequests: 1_000, decidedRequests: 0 }] as const]))));
       }
     })(() => ({ kind: 'unbudgeted' }));
     const { step, request } = await setup({ usdGate: gate });
