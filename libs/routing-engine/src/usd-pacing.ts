@@ -14,7 +14,7 @@
 // budget loose gamma is 0 and the ranking is the policy's; as the job spends ahead of its pace
 // gamma rises and cheaper models move up, so the budget is spread over the job instead of being
 // spent first come, first served.
-import { hasPrice, worstCaseCostUsd } from '@switchyard/config';
+import { costUsd, hasPrice, worstCaseCostUsd } from '@switchyard/config';
 import type { ModelPrice } from '@switchyard/config';
 import { UsdPacer } from '@switchyard/routing-core';
 import type { Scored } from './slice.ts';
@@ -52,6 +52,22 @@ export interface PacedModel extends ModelPrice {
   readonly tokensPerMinute: number;
 }
 
+/**
+ * A request's estimated cost per model in the dollar ledger's terms: where the model has a
+ * price, that price on the request's prompt tokens and the workers' estimate of its output
+ * tokens, capped at the worst case (a true cost cannot pass it when executors honour max output
+ * tokens); else the reference set's estimate. The ledger charges prices, so pacing and quotes
+ * that count in reference-set dollars would drift from what is charged wherever the two differ.
+ */
+export function pricedCostsUsd(models: readonly ModelPrice[], s: Pick<Scored, 'costUsd' | 'estimatedTokens' | 'promptTokens' | 'request'>): Float64Array {
+  return Float64Array.from(s.costUsd, (c, m) => {
+    const model = models[m];
+    if (model === undefined || !hasPrice(model)) return c;
+    const completionTokens = Math.max(0, (s.estimatedTokens[m] ?? 0) - s.promptTokens);
+    return Math.min(costUsd(model, { promptTokens: s.promptTokens, completionTokens }), worstCaseCostUsd(model, s.promptTokens, s.request.maxOutputTokens));
+  });
+}
+
 export class UsdJobPacing {
   readonly #models: readonly PacedModel[];
   readonly #o: UsdPacingOptions;
@@ -82,10 +98,13 @@ export class UsdJobPacing {
       pacer.setCommittedUsd(pace.committedUsd + (added.get(s.request.jobId) ?? 0));
       pacer.update({ streamLength: pace.expectedRequests, deadlineMs: pace.deadlineMs, throughputPerSec: this.#throughput(s.estimatedTokens) });
       const inSlice = observed.get(s.request.jobId) ?? 0;
-      observed.set(s.request.jobId, inSlice + 1);
+      if (s.deferrals === 0) observed.set(s.request.jobId, inSlice + 1);
       pacer.setDecided(pace.decidedRequests === undefined || pace.decidedRequests === null ? null : pace.decidedRequests + inSlice);
       const cost = this.#costs(s);
-      const gamma = pacer.observe({ quality: s.kernelScores, cost }, nowMs);
+      // A request back from the deferred topic was observed when it first came: counting it
+      // again would make the job look further along than it is (a budget-deferred request can
+      // come back hundreds of times) and the pace run ahead.
+      const gamma = s.deferrals > 0 ? pacer.gamma : pacer.observe({ quality: s.kernelScores, cost }, nowMs);
       const paced = Float64Array.from(s.kernelScores, (k, m) => {
         const g = cost[m]!;
         return Number.isFinite(g) ? k - gamma * g : Number.NEGATIVE_INFINITY;
@@ -97,15 +116,8 @@ export class UsdJobPacing {
     });
   }
 
-  /**
-   * Estimated cost per model, capped at the request's worst case where the model has a price: a
-   * true cost cannot pass it (executors honour max output tokens), and the ledger never holds more.
-   */
   #costs(s: Scored): Float64Array {
-    return Float64Array.from(s.costUsd, (c, m) => {
-      const model = this.#models[m];
-      return model !== undefined && hasPrice(model) ? Math.min(c, worstCaseCostUsd(model, s.promptTokens, s.request.maxOutputTokens)) : c;
-    });
+    return pricedCostsUsd(this.#models, s);
   }
 
   /**

@@ -90,6 +90,21 @@ describe('UsdJobPacing (a job dollar budget in the engine)', () => {
     expect(blind.spent).toBeLessThan(0.85 * budget);
   });
 
+  it('does not count a request back from the deferred topic again, however often it comes back', () => {
+    const requests = stream(400, 3);
+    const pace: UsdJobPace = { budgetUsd: 0.5, committedUsd: 0, deadlineMs: null, expectedRequests: 400 };
+    const once = new UsdJobPacing(MODELS);
+    once.scores(requests.slice(0, 100), new Map([['job', pace]]), 0);
+    const again = new UsdJobPacing(MODELS);
+    again.scores(requests.slice(0, 100), new Map([['job', pace]]), 0);
+    const deferred = requests.slice(0, 100).map((s) => ({ ...s, deferrals: 3 }) as Scored);
+    for (let round = 0; round < 10; round++) again.scores(deferred, new Map([['job', pace]]), 0);
+    // Then the next fresh requests: both pacers see the job at the same point.
+    const next = requests.slice(100, 200);
+    expect(again.scores(next, new Map([['job', pace]]), 0)).toEqual(once.scores(next, new Map([['job', pace]]), 0));
+    expect(once.gamma('job')).toBeGreaterThan(0);
+  });
+
   it('leaves the ranking alone when the budget does not bind', () => {
     const { pacing, spent } = run(1_000);
     expect(pacing.gamma('job')).toBe(0);

@@ -9,10 +9,10 @@
 import { mkdtemp, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { worstCaseCostUsd } from '@switchyard/config';
 import type { ModelPrice } from '@switchyard/config';
 import { quoteJob } from '@switchyard/routing-core';
 import type { QuoteEstimate } from '@switchyard/routing-core';
+import { pricedCostsUsd } from '@switchyard/routing-engine';
 import type { Scored } from '@switchyard/routing-engine';
 import { parseDeadlineMs } from '../budget-flags.ts';
 import { CliError } from '../errors.ts';
@@ -46,9 +46,8 @@ export interface PlanCommandOptions extends RouterConfigOptions {
 
 /**
  * The quote's inputs, collected while the engine routes: each request's estimates and where it
- * finally went. An estimated cost is capped at the request's worst case under the model's price
- * (no executor that honours max output tokens can charge more), which is also what the dollar
- * ledger settles a plan's request at.
+ * finally went. Costs are in the ledger's terms (pricedCostsUsd: the models' prices on the
+ * estimated tokens, capped at the worst case), as the outcomes will be charged.
  */
 class QuoteCollector {
   readonly estimates = new Map<string, QuoteEstimate>();
@@ -61,8 +60,7 @@ class QuoteCollector {
 
   scored(admitted: readonly Scored[]): void {
     for (const s of admitted) {
-      const costUsd = Float64Array.from(s.costUsd, (c, m) => Math.min(c, worstCaseCostUsd(this.#prices[m]!, s.promptTokens, s.request.maxOutputTokens)));
-      this.estimates.set(s.request.requestId, { quality: Float64Array.from(s.quality), costUsd, tokens: Float64Array.from(s.estimatedTokens) });
+      this.estimates.set(s.request.requestId, { quality: Float64Array.from(s.quality), costUsd: pricedCostsUsd(this.#prices, s), tokens: Float64Array.from(s.estimatedTokens) });
     }
   }
 

@@ -5,7 +5,7 @@
 import { createMemoryRegistry } from '@switchyard/contracts';
 import type { AvroSerde, DeadLetterV1, DeferredV2, RequestV2, RoutedBatchV2 } from '@switchyard/contracts';
 import { hasPrice } from '@switchyard/config';
-import { InMemoryUsdGate, createEngine } from '@switchyard/routing-engine';
+import { InMemoryUsdGate, createEngine, pricedCostsUsd } from '@switchyard/routing-engine';
 import type { InputRecord, OutputMessage, RouterConfig, RoutingDecision, Scored, SliceResult, UsdJobPace } from '@switchyard/routing-engine';
 import { CliError } from '../errors.ts';
 
@@ -98,7 +98,16 @@ export async function createFileRouter(config: RouterConfig, clock: () => number
       const pace: UsdJobPace = { budgetUsd: budget.budgetUsd, committedUsd: usd.committedUsd(), deadlineMs: budget.deadlineMs, expectedRequests: budget.expectedRequests };
       const paces = new Map(prepared.admitted.map((s) => [s.request.jobId, pace]));
       const result = engine.decide(prepared, { ...plan, usd: usd.verdicts(engine.usdAsks(prepared, paces)) });
-      usd.keep(result.decisions);
+      // Settled at the estimate in the ledger's terms (the model's price on the estimated tokens).
+      const scored = new Map(prepared.admitted.map((s) => [s.request.requestId, s]));
+      const modelIndex = (name: string | null): number => (name === null ? -1 : sy.models.findIndex((m) => m.name === name));
+      usd.keep(
+        result.decisions.map((d) => {
+          const s = scored.get(d.requestId);
+          const m = modelIndex(d.model);
+          return s === undefined || m < 0 ? d : { ...d, predictedCostUsd: pricedCostsUsd(sy.models, s)[m]! };
+        }),
+      );
       return result;
     },
     async decode(m) {
