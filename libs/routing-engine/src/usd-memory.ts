@@ -37,18 +37,26 @@ export class InMemoryUsdGate {
 
   #one(a: UsdAsk): UsdRouting {
     let refusal: Extract<UsdReserveResult, { kind: 'refused' }> | null = null;
-    for (const model of a.ranked) {
+    for (const [i, model] of a.ranked.entries()) {
       const price = this.#prices.get(model);
       if (price === undefined || !hasPrice(price)) continue;
-      const amountNano = nanoUsdCeil(worstCaseCostUsd(price, a.promptTokens, a.maxOutputTokens));
+      const worstNano = nanoUsdCeil(worstCaseCostUsd(price, a.promptTokens, a.maxOutputTokens));
+      // Predicting (plan): the worst case must fit, as in the router; then the request holds its
+      // estimate at once, as if its outcome had come back (the router's settlements free the rest
+      // of a worst case within seconds, long before a job's budget runs out).
+      const estimated = this.#settle === 'estimate' ? this.#estimateFits(a, i, worstNano) : null;
+      if (estimated !== null && estimated.kind === 'refused') {
+        refusal = pickRefusal(refusal, estimated);
+        continue;
+      }
+      const amountNano = estimated?.amountNano ?? worstNano;
       const r = this.#ledger.reserve({ requestId: a.requestId, holder: HOLDER, scopes: [SCOPE], amountNano });
       if (r.kind === 'reserved') {
         this.#reserved.set(a.requestId, { model, amountNano });
         return { kind: 'route', model };
       }
       if (r.kind === 'already_settled') return { kind: 'skip' };
-      // As the Postgres gate: a model that could fit later says more than one that never can.
-      if (refusal === null || (refusal.reason === 'budget_usd_too_small' && r.reason === 'budget_usd_exhausted')) refusal = r;
+      refusal = pickRefusal(refusal, r);
     }
     if (refusal === null) return { kind: 'reject', reason: 'budget_usd_unpriced_models', detail: 'budget_usd_unpriced_models: no allowed model has a price' };
     return { kind: 'reject', reason: refusal.reason, detail: `${refusal.reason}: worst case ${usdOfNano(refusal.neededNano)} USD, ${usdOfNano(refusal.availableNano)} USD left of the run's budget` };
@@ -61,9 +69,19 @@ export class InMemoryUsdGate {
       if (held === undefined) continue;
       if (d.outcome !== 'routed' || d.model !== held.model) this.#ledger.release(d.requestId, HOLDER);
       // An estimate above the worst case would be an overrun no executor honouring max output tokens can cause.
-      else if (this.#settle === 'estimate') this.#ledger.settle(d.requestId, Math.min(held.amountNano, nanoUsdCeil(Math.max(0, d.predictedCostUsd ?? 0))));
+      else if (this.#settle === 'estimate') this.#ledger.settle(d.requestId, Math.min(held.amountNano, nanoUsdCeil(Math.max(0, d.predictedCostUsd ?? held.amountNano / 1e9))));
       this.#reserved.delete(d.requestId);
     }
+  }
+
+  /** With settle 'estimate': whether the worst case on ranked model `i` fits, and what to hold (the estimate, at most the worst case). */
+  #estimateFits(a: UsdAsk, i: number, worstNano: number): { kind: 'fits'; amountNano: number } | Extract<UsdReserveResult, { kind: 'refused' }> {
+    const scope = this.#ledger.scope(SCOPE);
+    const limitNano = scope?.limitNano ?? 0;
+    const availableNano = limitNano - (scope?.committedNano ?? 0);
+    if (worstNano > availableNano) return { kind: 'refused', reason: worstNano > limitNano ? 'budget_usd_too_small' : 'budget_usd_exhausted', scope: SCOPE, neededNano: worstNano, availableNano, outstandingNano: 0 };
+    const est = a.estimatedUsd?.[i];
+    return { kind: 'fits', amountNano: est === undefined || !Number.isFinite(est) ? worstNano : Math.min(worstNano, nanoUsdCeil(Math.max(0, est))) };
   }
 
   /** What the ledger holds: worst cases of the routed requests, or their estimated costs once settled. */
@@ -75,4 +93,9 @@ export class InMemoryUsdGate {
   spentUsd(): number {
     return usdOfNano(this.#ledger.allScopes()[0]!.spentNano);
   }
+}
+
+/** As the Postgres gate: a model that could fit later says more than one that never can. */
+function pickRefusal<R extends { readonly reason: string }>(current: R | null, next: R): R {
+  return current === null || (current.reason === 'budget_usd_too_small' && next.reason === 'budget_usd_exhausted') ? next : current;
 }

@@ -4,16 +4,18 @@
 // UsdPacer, which re-solves the single price gamma of that budget on the job's recent requests
 // against what is left of it, scaled to what is left of the job (the remaining requests, or
 // those that can still run before the deadline under the models' rate limits when fewer). A
-// request's models are then ranked by
+// request's models are then ranked by PORT's score with the job budget's price,
 //
-//   kernel score_m - gamma g^_m  =  alpha d^_m - (lambda_m + gamma) g^_m
+//   d^_m - gamma g^_m
 //
-// where lambda_m are the policy's own dual prices (its token windows, already in the workers'
-// score) and g^_m the estimated cost in USD: the Lagrangian with both kinds of constraint. The
-// dollar gate reserves the worst case of the first model of that ranking that fits. With the
-// budget loose gamma is 0 and the ranking is the policy's; as the job spends ahead of its pace
-// gamma rises and cheaper models move up, so the budget is spread over the job instead of being
-// spent first come, first served.
+// (d^ the estimated quality, g^ the estimated cost in USD at the models' prices). The job's
+// price takes the place of the policy's per-model prices, which plan the models' day token
+// budgets over an assumed day of traffic; the token windows themselves still bind, as limits
+// (a request they cannot take waits for the next window). The dollar gate reserves the worst
+// case of the first model of that ranking that fits. With the budget loose gamma is 0 and the
+// best-predicted model leads; as the job spends ahead of its pace gamma rises and cheaper models
+// move up, so the budget is spread over the job: not spent first come, first served, and not
+// left mostly unspent because the policy's prices for its token budgets favoured cheap models.
 import { costUsd, hasPrice, worstCaseCostUsd } from '@switchyard/config';
 import type { ModelPrice } from '@switchyard/config';
 import { UsdPacer } from '@switchyard/routing-core';
@@ -104,10 +106,10 @@ export class UsdJobPacing {
       // A request back from the deferred topic was observed when it first came: counting it
       // again would make the job look further along than it is (a budget-deferred request can
       // come back hundreds of times) and the pace run ahead.
-      const gamma = s.deferrals > 0 ? pacer.gamma : pacer.observe({ quality: s.kernelScores, cost }, nowMs);
-      const paced = Float64Array.from(s.kernelScores, (k, m) => {
+      const gamma = s.deferrals > 0 ? pacer.gamma : pacer.observe({ quality: s.quality, cost }, nowMs);
+      const paced = Float64Array.from(s.quality, (d, m) => {
         const g = cost[m]!;
-        return Number.isFinite(g) ? k - gamma * g : Number.NEGATIVE_INFINITY;
+        return Number.isFinite(g) && Number.isFinite(d) ? d - gamma * g : Number.NEGATIVE_INFINITY;
       });
       let best = -1;
       for (let m = 0; m < paced.length; m++) if (best < 0 || paced[m]! > paced[best]!) best = m;

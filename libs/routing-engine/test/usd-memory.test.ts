@@ -44,4 +44,14 @@ describe('in-memory dollar gate (file mode)', () => {
     // What settling freed is there for the next requests.
     expect(gate.verdicts([ask('d')]).get('d')).toEqual({ kind: 'route', model: 'dear' });
   });
+
+  it("with settle 'estimate' the worst case must fit, then the request holds only its estimate", () => {
+    const gate = new InMemoryUsdGate(0.1, prices, 'estimate');
+    // Worst case on dear 0.04, estimated 0.01: seven fit where two worst cases would not.
+    const v = gate.verdicts(['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((id) => ({ ...ask(id), estimatedUsd: [0.01, 0.001] })));
+    expect([...v.values()].map((x) => (x.kind === 'route' ? x.model : x.kind))).toEqual(['dear', 'dear', 'dear', 'dear', 'dear', 'dear', 'dear']);
+    expect(gate.committedUsd()).toBeCloseTo(0.07, 9);
+    const h = gate.verdicts([{ ...ask('h', ['dear']), estimatedUsd: [0.01] }]).get('h');
+    expect(h).toMatchObject({ kind: 'reject', reason: 'budget_usd_exhausted' });
+  });
 });

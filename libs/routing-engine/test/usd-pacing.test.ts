@@ -5,7 +5,7 @@ import type { UsdJobPace } from '../src/usd-pacing.ts';
 import type { Scored } from '../src/slice.ts';
 
 // Three models: cheap and weak, middling, dear and strong; the workers' score is the quality
-// (the policy's own prices at 0). 60 estimated tokens per request and 1,200 tokens a minute per
+// (the policy's own prices at 0), so unpaced the strongest model leads. 60 estimated tokens per request and 1,200 tokens a minute per
 // model: the rate limits let the job run at 3 x 20 / 60 = 1 request a second.
 const MODELS = [{ tokensPerMinute: 1_200 }, { tokensPerMinute: 1_200 }, { tokensPerMinute: 1_200 }];
 
@@ -13,9 +13,11 @@ function stream(n: number, seed: number): Scored[] {
   const rng = createRng(seed);
   return Array.from({ length: n }, (_, j) => {
     const hard = rng();
+    const quality = Float64Array.of(0.9 - 0.7 * hard, 0.92 - 0.4 * hard, 0.95 - 0.1 * hard);
     return {
       request: { requestId: `r${j}`, jobId: 'job' },
-      kernelScores: Float64Array.of(0.9 - 0.7 * hard, 0.92 - 0.4 * hard, 0.95 - 0.1 * hard),
+      quality,
+      kernelScores: quality,
       costUsd: Float64Array.of(0.0002 * (1 + rng()), 0.002 * (1 + rng()), 0.02 * (1 + rng())),
       estimatedTokens: Float64Array.of(60, 60, 60),
     } as unknown as Scored;

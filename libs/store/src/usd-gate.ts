@@ -69,7 +69,9 @@ export class UsdBudgetGate {
     const now = this.#o.clock();
     const stale = [...new Set(jobIds)].filter((j) => {
       const hit = this.#jobs.get(j);
-      return hit === undefined || now - hit.readAtMs > this.#o.jobBudgetTtlMs;
+      // A budgeted job still being submitted has no size yet, which pacing needs: read it again soon.
+      const ttlMs = hit !== undefined && hit.budgetUsd !== null && hit.expectedRequests === null ? Math.min(1_000, this.#o.jobBudgetTtlMs) : this.#o.jobBudgetTtlMs;
+      return hit === undefined || now - hit.readAtMs > ttlMs;
     });
     if (stale.length > 0) {
       const read = await readJobUsdBudgets(this.#db, stale);
