@@ -178,6 +178,16 @@ export class UsdPacer {
     return this.#gamma;
   }
 
+  /**
+   * Re-solves gamma now on the requests already observed, counting none: for a caller whose
+   * committed amount moved without new requests (outcomes settled while deferred requests
+   * waited), so the price follows the ledger instead of staying where the last solve left it.
+   */
+  resolve(nowMs: number): number {
+    if (this.#count > 0) this.#resolve(nowMs);
+    return this.#gamma;
+  }
+
   #resolve(nowMs: number): void {
     const n = this.#count;
     const left = this.remainingRequests(nowMs);

@@ -99,9 +99,12 @@ export class UsdJobPacing {
       const pacer = this.#pacerFor(s.request.jobId, pace);
       pacer.setCommittedUsd(pace.committedUsd + (added.get(s.request.jobId) ?? 0));
       pacer.update({ streamLength: pace.expectedRequests, deadlineMs: pace.deadlineMs, throughputPerSec: this.#throughput(s.estimatedTokens) });
-      const inSlice = observed.get(s.request.jobId) ?? 0;
-      if (s.deferrals === 0) observed.set(s.request.jobId, inSlice + 1);
-      pacer.setDecided(pace.decidedRequests === undefined || pace.decidedRequests === null ? null : pace.decidedRequests + inSlice);
+      const inSlice = observed.get(s.request.jobId);
+      if (s.deferrals === 0 || inSlice === undefined) observed.set(s.request.jobId, (inSlice ?? 0) + (s.deferrals === 0 ? 1 : 0));
+      pacer.setDecided(pace.decidedRequests === undefined || pace.decidedRequests === null ? null : pace.decidedRequests + (inSlice ?? 0));
+      // Once per slice and job: the ledger moved since the last solve (outcomes settled, worst
+      // cases came back), and requests back from the deferred topic trigger no solve of their own.
+      if (inSlice === undefined) pacer.resolve(nowMs);
       const cost = this.#costs(s);
       // A request back from the deferred topic was observed when it first came: counting it
       // again would make the job look further along than it is (a budget-deferred request can

@@ -107,6 +107,18 @@ describe('UsdJobPacing (a job dollar budget in the engine)', () => {
     expect(once.gamma('job')).toBeGreaterThan(0);
   });
 
+  it('re-prices a slice of deferred requests when the ledger has moved since (worst cases settled to true costs)', () => {
+    const requests = stream(400, 5);
+    const pacing = new UsdJobPacing(MODELS);
+    const pace = (committedUsd: number): Map<string, UsdJobPace> => new Map([['job', { budgetUsd: 1, committedUsd, deadlineMs: null, expectedRequests: 400 }]]);
+    // Most of the budget held by worst-case reservations: the price is high.
+    pacing.scores(requests.slice(0, 100), pace(0.9), 0);
+    const held = pacing.gamma('job');
+    // The outcomes settled far below their worst cases; only requests back from the deferred topic come.
+    pacing.scores(requests.slice(0, 50).map((s) => ({ ...s, deferrals: 1 }) as Scored), pace(0.2), 1_000);
+    expect(pacing.gamma('job')).toBeLessThan(held);
+  });
+
   it('leaves the ranking alone when the budget does not bind', () => {
     const { pacing, spent } = run(1_000);
     expect(pacing.gamma('job')).toBe(0);
