@@ -116,7 +116,7 @@ describe('dollar ledger in Postgres', () => {
       );
     });
     const got = await readJobUsdBudgets(a, [`${prefix}-job1`, `${prefix}-job2`, `${prefix}-none`]);
-    expect(got.get(`${prefix}-job1`)).toEqual({ jobId: `${prefix}-job1`, tenant: 't', budgetUsd: 3.5, deadlineMs: 4_600_000, submittedAtMs: 1_000_000 });
+    expect(got.get(`${prefix}-job1`)).toEqual({ jobId: `${prefix}-job1`, tenant: 't', budgetUsd: 3.5, deadlineMs: 4_600_000, submittedAtMs: 1_000_000, expectedRequests: null });
     expect(got.get(`${prefix}-job2`)).toMatchObject({ budgetUsd: null, deadlineMs: null });
     expect(got.has(`${prefix}-none`)).toBe(false);
   });

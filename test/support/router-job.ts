@@ -391,12 +391,14 @@ export async function checkInvariants(opts: {
     ).rows,
   }));
   if (rows.length !== ids.length) problems.push(`Postgres has ${rows.length} decisions for ${ids.length} requests`);
-  let mismatched = 0;
+  const mismatched: string[] = [];
   for (const r of rows) {
     const inKafka = batchOf.get(r.request_id);
-    if (inKafka !== undefined ? r.outcome !== 'routed' || r.batch_id !== inKafka : r.outcome !== 'rejected') mismatched++;
+    if (inKafka !== undefined ? r.outcome !== 'routed' || r.batch_id !== inKafka : r.outcome !== 'rejected') {
+      mismatched.push(`${r.request_id}: ${r.outcome} ${r.batch_id ?? '-'} in Postgres, ${inKafka ?? 'not routed'} in Kafka`);
+    }
   }
-  if (mismatched > 0) problems.push(`${mismatched} Postgres decisions disagree with the committed outputs`);
+  if (mismatched.length > 0) problems.push(`${mismatched.length} Postgres decisions disagree with the committed outputs, e.g. ${mismatched.slice(0, 3).join('; ')}`);
   if (usage.length === 0) problems.push('no budget_usage rows for the job\'s rules');
   for (const u of usage) {
     if (Number(u.used_tokens) > Number(u.limit_tokens)) problems.push(`budget_usage ${u.rule_id}@${u.window_start_ms}: ${u.used_tokens} > ${u.limit_tokens}`);

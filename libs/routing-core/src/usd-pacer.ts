@@ -68,8 +68,12 @@ export function solveSharedDualPrice(p: SharedDualPriceProblem, iterations = 60)
 
 export interface UsdPacerOptions {
   readonly budgetUsd: number;
-  /** Requests the job is expected to have (N); the remaining stream is max(1, N - seen). */
-  readonly streamLength: number;
+  /**
+   * Requests the job is expected to have (N); the remaining stream is max(1, N - seen). Null
+   * while unknown (a job still being submitted): then only the deadline paces, and with neither
+   * the price stays 0 (nothing says how far the budget has to reach).
+   */
+  readonly streamLength: number | null;
   readonly nModels: number;
   readonly alpha: number;
   /** Upper bound on gamma (quality per USD, after alpha). */
@@ -90,7 +94,7 @@ export interface UsdPacerOptions {
  * and scores with `gamma()` as every model's price.
  */
 export class UsdPacer {
-  readonly #o: UsdPacerOptions;
+  #o: UsdPacerOptions;
   readonly #q: Float64Array;
   readonly #c: Float64Array;
   #count = 0;
@@ -99,6 +103,7 @@ export class UsdPacer {
   #solveAt = 1;
   #gamma = 0;
   #committedUsd = 0;
+  #decided: number | null = null;
 
   constructor(o: UsdPacerOptions) {
     if (!(o.budgetUsd > 0) || !(o.windowSize >= 1) || !(o.nModels >= 1) || !(o.gammaMax > 0)) {
@@ -126,14 +131,34 @@ export class UsdPacer {
     this.#committedUsd = Math.max(0, usd);
   }
 
-  /** Requests still to route, as pacing sees them at `nowMs`. */
-  remainingRequests(nowMs: number): number {
-    let left = Math.max(1, this.#o.streamLength - this.#seen);
-    const { deadlineMs, throughputPerSec } = this.#o;
+  /** What is learnt as the job runs: its size once submitted, its deadline, the throughput its rate limits allow. */
+  update(o: Partial<Pick<UsdPacerOptions, 'streamLength' | 'deadlineMs' | 'throughputPerSec'>>): void {
+    this.#o = { ...this.#o, ...o };
+  }
+
+  /**
+   * Requests of the job already decided by anyone (several router instances share a job, each
+   * observing only its part): the remaining stream counts from the larger of this and what this
+   * pacer observed itself. Null: only its own observations count.
+   */
+  setDecided(n: number | null): void {
+    this.#decided = n;
+  }
+
+  /**
+   * Requests still to route, as pacing sees them at `nowMs`: what is left of the stream, or
+   * what can still run before the deadline at the job's throughput when that is fewer (the
+   * deadline sets the pace: the budget goes to the part of the job that can run). Null when
+   * neither the stream length nor a deadline with a throughput is known.
+   */
+  remainingRequests(nowMs: number): number | null {
+    const { streamLength, deadlineMs, throughputPerSec } = this.#o;
+    const done = Math.max(this.#seen, this.#decided ?? 0);
+    let left = streamLength === null ? Number.POSITIVE_INFINITY : Math.max(1, streamLength - done);
     if (deadlineMs !== null && throughputPerSec !== null && throughputPerSec > 0) {
       left = Math.min(left, Math.max(1, Math.floor(((deadlineMs - nowMs) / 1000) * throughputPerSec)));
     }
-    return left;
+    return Number.isFinite(left) ? left : null;
   }
 
   /** Adds a request's estimates to the window and re-solves gamma when due; returns gamma. */
@@ -153,9 +178,24 @@ export class UsdPacer {
     return this.#gamma;
   }
 
+  /**
+   * Re-solves gamma now on the requests already observed, counting none: for a caller whose
+   * committed amount moved without new requests (outcomes settled while deferred requests
+   * waited), so the price follows the ledger instead of staying where the last solve left it.
+   */
+  resolve(nowMs: number): number {
+    if (this.#count > 0) this.#resolve(nowMs);
+    return this.#gamma;
+  }
+
   #resolve(nowMs: number): void {
     const n = this.#count;
-    const budgetUsd = this.remainingUsd * Math.min(1, n / this.remainingRequests(nowMs));
+    const left = this.remainingRequests(nowMs);
+    if (left === null) {
+      this.#gamma = 0;
+      return;
+    }
+    const budgetUsd = this.remainingUsd * Math.min(1, n / left);
     this.#gamma = solveSharedDualPrice({
       nQueries: n,
       nModels: this.#o.nModels,

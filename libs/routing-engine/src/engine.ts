@@ -21,6 +21,8 @@ import { createScoringPool, resolveBackend } from './scoring-pool.ts';
 import type { InputRecord, LeaseItem, PreparedSlice, SliceResult } from './slice.ts';
 import { usdAsksOf } from './usd.ts';
 import type { UsdAsk } from './usd.ts';
+import { UsdJobPacing } from './usd-pacing.ts';
+import type { UsdJobPace } from './usd-pacing.ts';
 
 export interface EngineOptions {
   readonly clock: () => number;
@@ -62,8 +64,13 @@ export interface RoutingEngine {
   plan(prepared: PreparedSlice): Promise<DecisionPlan>;
   /** Credits the shared store's grants (same order as plan.demand) to the ledger. */
   grant(demand: readonly LeaseItem[], granted: readonly number[]): void;
-  /** What the shell's dollar gate is asked about each admitted request (its verdicts go to decide as `plan.usd`). */
-  usdAsks(prepared: PreparedSlice): UsdAsk[];
+  /**
+   * What the shell's dollar gate is asked about each admitted request (its verdicts go to decide
+   * as `plan.usd`). With `paces` (the dollar budget of each budgeted job, what its ledger holds,
+   * its deadline and size), a paced job's models are ranked under its budget's dual price
+   * (usd-pacing.ts). Call under the shell's budget lock: the pacers learn from every call.
+   */
+  usdAsks(prepared: PreparedSlice, paces?: ReadonlyMap<string, UsdJobPace>): UsdAsk[];
   /** Synchronous: routes, defers or rejects every admitted request; outputs and decisions. */
   decide(prepared: PreparedSlice, plan: DecideContext): SliceResult;
   /** After decide: each lease taken with the tokens it gives back. */
@@ -76,6 +83,7 @@ export interface RoutingEngine {
 /** The engine over given parts (tests pass fakes for the scoring pool and serdes). */
 export function engineOf(parts: EngineParts, extra: { readonly policyName: string; readonly leased: boolean }): Pick<RoutingEngine, 'prepare' | 'plan' | 'grant' | 'usdAsks' | 'decide' | 'returns'> {
   const models = parts.config.models.map((m) => m.name);
+  const pacing = new UsdJobPacing(parts.config.models);
   return {
     prepare: (records) => prepareSlice(parts, records),
     async plan(prepared) {
@@ -87,7 +95,8 @@ export function engineOf(parts: EngineParts, extra: { readonly policyName: strin
     grant(demand, granted) {
       demand.forEach((item, i) => parts.ledger.grant(item.ruleId, item.subject, item.windowStartMs, granted[i] ?? 0));
     },
-    usdAsks: (prepared) => usdAsksOf(parts, prepared),
+    usdAsks: (prepared, paces) =>
+      usdAsksOf(parts, prepared, paces === undefined || paces.size === 0 ? [] : pacing.scores(prepared.admitted, paces, parts.clock())),
     decide: (prepared, plan) => decideSlice(parts, prepared, plan),
     returns: (demand) => (demand.length === 0 ? [] : leaseReturnsOf(parts.ledger, demand)),
   };

@@ -5,6 +5,8 @@ export type { DecideContext } from './decide.ts';
 export type { EngineParts } from './parts.ts';
 export type { UsdAsk, UsdRefusal, UsdRouting } from './usd.ts';
 export { InMemoryUsdGate } from './usd-memory.ts';
+export { DEFAULT_USD_PACING, UsdJobPacing, pricedCostsUsd } from './usd-pacing.ts';
+export type { PacedModel, UsdJobPace, UsdPacingOptions } from './usd-pacing.ts';
 export type {
   BudgetStorePort,
   DecisionOutcome,
@@ -12,6 +14,7 @@ export type {
   LeaseItem,
   OutputMessage,
   PreparedSlice,
+  Scored,
   RoutingDecision,
   SliceResult,
   SliceStats,

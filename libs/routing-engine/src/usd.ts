@@ -3,6 +3,7 @@
 // the engine only names each admitted request's candidates and obeys the verdicts.
 import { rankModels } from '@switchyard/routing-core';
 import type { EngineParts } from './parts.ts';
+import { pricedCostsUsd } from './usd-pacing.ts';
 import type { PreparedSlice } from './slice.ts';
 
 /** A request of the slice as the dollar gate sees it. */
@@ -14,6 +15,8 @@ export interface UsdAsk {
   readonly maxOutputTokens: number;
   /** Allowed models that can take the request (maxBatchTokens), best scored first. */
   readonly ranked: readonly string[];
+  /** The request's estimated cost on each ranked model (pricedCostsUsd), for a gate that predicts rather than enforces (plan). */
+  readonly estimatedUsd?: readonly number[];
 }
 
 export type UsdRefusal = 'budget_usd_exhausted' | 'budget_usd_too_small' | 'budget_usd_unpriced_models';
@@ -30,17 +33,27 @@ export type UsdRouting =
 /**
  * The candidates of each admitted request in the order the workers' scores rank them (the
  * policy's own scores under the slice's price snapshot), so the gate falls back the way the
- * engine would.
+ * engine would; for a request of a paced job (`paced[i]` not null, usd-pacing.ts), in the
+ * order of those scores less its job's dollar price.
  */
-export function usdAsksOf(p: EngineParts, prepared: PreparedSlice): UsdAsk[] {
+export function usdAsksOf(p: EngineParts, prepared: PreparedSlice, paced: readonly (Float64Array | null)[] = []): UsdAsk[] {
   const models = p.config.models;
-  return prepared.admitted.map((s) => {
+  return prepared.admitted.map((s, i) => {
     const allowed = s.request.allowedModels === null ? null : new Set(s.request.allowedModels);
-    const ranked = Array.from(rankModels(s.kernelScores)).flatMap((m) => {
+    const order = Array.from(rankModels(paced[i] ?? s.kernelScores)).filter((m) => {
       const model = models[m]!;
-      if (allowed !== null && !allowed.has(model.name)) return [];
-      return s.estimatedTokens[m]! > model.maxBatchTokens ? [] : [model.name];
+      if (allowed !== null && !allowed.has(model.name)) return false;
+      return s.estimatedTokens[m]! <= model.maxBatchTokens;
     });
-    return { requestId: s.request.requestId, jobId: s.request.jobId, tenant: s.request.tenant, promptTokens: s.promptTokens, maxOutputTokens: s.request.maxOutputTokens, ranked };
+    const cost = pricedCostsUsd(models, s);
+    return {
+      requestId: s.request.requestId,
+      jobId: s.request.jobId,
+      tenant: s.request.tenant,
+      promptTokens: s.promptTokens,
+      maxOutputTokens: s.request.maxOutputTokens,
+      ranked: order.map((m) => models[m]!.name),
+      estimatedUsd: order.map((m) => cost[m]!),
+    };
   });
 }

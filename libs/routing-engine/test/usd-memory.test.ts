@@ -30,4 +30,28 @@ describe('in-memory dollar gate (file mode)', () => {
     expect(gate.verdicts([ask('f', ['dear'])]).get('f')).toEqual({ kind: 'route', model: 'dear' });
     expect(gate.verdicts([ask('g', ['dear'])]).get('g')).toMatchObject({ kind: 'reject', reason: 'budget_usd_exhausted' });
   });
+
+  it("with settle 'estimate' (plan) a routed request holds its estimated cost, never above its worst case", () => {
+    const gate = new InMemoryUsdGate(0.1, prices, 'estimate');
+    gate.verdicts([ask('a'), ask('b'), ask('c')]);
+    gate.keep([
+      { requestId: 'a', outcome: 'routed', model: 'dear', predictedCostUsd: 0.01 },
+      { requestId: 'b', outcome: 'routed', model: 'dear', predictedCostUsd: 0.5 },
+      { requestId: 'c', outcome: 'rejected', model: null, predictedCostUsd: null },
+    ]);
+    expect(gate.spentUsd()).toBeCloseTo(0.05, 9);
+    expect(gate.committedUsd()).toBeCloseTo(0.05, 9);
+    // What settling freed is there for the next requests.
+    expect(gate.verdicts([ask('d')]).get('d')).toEqual({ kind: 'route', model: 'dear' });
+  });
+
+  it("with settle 'estimate' the worst case must fit, then the request holds only its estimate", () => {
+    const gate = new InMemoryUsdGate(0.1, prices, 'estimate');
+    // Worst case on dear 0.04, estimated 0.01: seven fit where two worst cases would not.
+    const v = gate.verdicts(['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((id) => ({ ...ask(id), estimatedUsd: [0.01, 0.001] })));
+    expect([...v.values()].map((x) => (x.kind === 'route' ? x.model : x.kind))).toEqual(['dear', 'dear', 'dear', 'dear', 'dear', 'dear', 'dear']);
+    expect(gate.committedUsd()).toBeCloseTo(0.07, 9);
+    const h = gate.verdicts([{ ...ask('h', ['dear']), estimatedUsd: [0.01] }]).get('h');
+    expect(h).toMatchObject({ kind: 'reject', reason: 'budget_usd_exhausted' });
+  });
 });

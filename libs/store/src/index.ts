@@ -67,13 +67,13 @@ export {
   type UsdBudgetRow,
 } from './usd-ledger.ts';
 export { readStoredOutcomes, recordLabels, readLabels, type StoredOutcome, type LabelRecord } from './outcome-labels.ts';
-export { UsdBudgetGate, type UsdGateOptions, type UsdGateRequest, type UsdGateVerdict } from './usd-gate.ts';
-export { beginJob, finishJob, recordBadLines, readBadLines, readJob, listJobs, decisionTotals } from './jobs.ts';
+export { UsdBudgetGate, type UsdGateOptions, type UsdGateRequest, type UsdGateVerdict, type UsdJobPaceRow } from './usd-gate.ts';
+export { beginJob, finishJob, recordBadLines, readBadLines, readJob, listJobs, decisionTotals, countDecidedRequests } from './jobs.ts';
 export type { BadLine, BeginJobResult, DecisionTotals, JobCounts, JobRow, JobStatusKind, JobSummary, ModelDecisions, NewJob, SourceFormat } from './jobs.ts';
-export { gradedOutcomeCount, outcomesAvailable, outcomeTotals } from './job-outcomes.ts';
+export { gradedOutcomeCount, outcomesAvailable, outcomeTotals, readSpendOverTime } from './job-outcomes.ts';
 export { finishedCounts } from './job-progress.ts';
 export type { FinishedCounts } from './job-progress.ts';
-export type { ModelOutcomes, OutcomeTotals } from './job-outcomes.ts';
+export type { ModelOutcomes, OutcomeTotals, SpendPoint } from './job-outcomes.ts';
 export { readBudgetGrants, readDecisionTenants, readQualityAgainstModels, readRoutedTokensPerMinute } from './reports.ts';
 export type { BudgetGrant, JobQuality, TokensPerMinute } from './reports.ts';
 export { backendPidsOf, deleteRunRows } from './housekeeping.ts';

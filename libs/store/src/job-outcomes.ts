@@ -50,3 +50,29 @@ export async function gradedOutcomeCount(db: Queryable, jobId: string): Promise<
   const r = await db.query<{ n: string }>('SELECT count(quality) AS n FROM switchyard.outcomes WHERE job_id = $1', [jobId]);
   return Number(r.rows[0]?.n ?? 0);
 }
+
+/** A job's true spend up to a moment: the cost of every outcome completed by `atMs`. */
+export interface SpendPoint {
+  readonly atMs: number;
+  readonly cumulativeUsd: number;
+}
+
+/**
+ * The job's cumulative true cost over time, one point per `bucketMs` in which outcomes with a
+ * cost completed (the end of the bucket), for budget-use charts and summaries. [] when there
+ * is no outcomes table.
+ */
+export async function readSpendOverTime(db: Queryable, jobId: string, bucketMs = 1_000): Promise<SpendPoint[]> {
+  if (!(await outcomesAvailable(db))) return [];
+  const r = await db.query<{ bucket: string; cost: number }>(
+    `SELECT (completed_at_ms / $2::bigint) AS bucket, sum(cost_usd) AS cost
+       FROM switchyard.outcomes WHERE job_id = $1 AND cost_usd IS NOT NULL
+      GROUP BY 1 ORDER BY 1`,
+    [jobId, Math.max(1, Math.floor(bucketMs))],
+  );
+  let total = 0;
+  return r.rows.map((row) => {
+    total += Number(row.cost);
+    return { atMs: (Number(row.bucket) + 1) * bucketMs, cumulativeUsd: total };
+  });
+}

@@ -246,3 +246,16 @@ export async function decisionTotals(db: Queryable, jobId: string): Promise<Deci
     })),
   };
 }
+
+/**
+ * Per job, the requests the router has decided for good (routed or rejected; a deferred request
+ * is still to come), over every instance: what pacing a job's dollar budget counts as done.
+ */
+export async function countDecidedRequests(db: Queryable, jobIds: readonly string[]): Promise<Map<string, number>> {
+  if (jobIds.length === 0) return new Map();
+  const r = await db.query<{ job_id: string; n: string }>(
+    `SELECT job_id, count(*) FILTER (WHERE outcome <> 'deferred') AS n FROM switchyard.decisions WHERE job_id = ANY($1::text[]) GROUP BY job_id`,
+    [[...new Set(jobIds)]],
+  );
+  return new Map(r.rows.map((row) => [row.job_id, Number(row.n)]));
+}

@@ -9,8 +9,9 @@ import type { ModelPrice } from '@switchyard/config';
 import { refusalAction } from '@switchyard/routing-core';
 import type { UsdRefusalReason } from '@switchyard/routing-core';
 import type { Queryable } from './decisions.ts';
-import { readJobUsdBudgets, releaseUsd, reserveUsdCandidates, usdScopesFor } from './usd-ledger.ts';
-import type { UsdCaps, UsdLedgerDb } from './usd-ledger.ts';
+import { countDecidedRequests } from './jobs.ts';
+import { jobUsdScope, readJobUsdBudgets, readUsdBudgets, releaseUsd, reserveUsdCandidates, usdScopesFor } from './usd-ledger.ts';
+import type { JobUsdBudget, UsdCaps, UsdLedgerDb } from './usd-ledger.ts';
 
 export interface UsdGateRequest {
   readonly requestId: string;
@@ -37,10 +38,22 @@ export interface UsdGateOptions {
   readonly clock: () => number;
 }
 
+/** What pacing needs of a job with a dollar budget (the engine's UsdJobPace). */
+export interface UsdJobPaceRow {
+  readonly budgetUsd: number;
+  readonly committedUsd: number;
+  readonly deadlineMs: number | null;
+  readonly expectedRequests: number | null;
+  /** Requests of the job every instance has decided so far (routed or rejected). */
+  readonly decidedRequests: number;
+}
+
+type CachedJob = Pick<JobUsdBudget, 'budgetUsd' | 'deadlineMs' | 'expectedRequests'> & { readonly readAtMs: number };
+
 export class UsdBudgetGate {
   readonly #db: UsdLedgerDb & Queryable;
   readonly #o: UsdGateOptions;
-  readonly #jobs = new Map<string, { budgetUsd: number | null; readAtMs: number }>();
+  readonly #jobs = new Map<string, CachedJob>();
 
   constructor(db: UsdLedgerDb & Queryable, opts: UsdGateOptions) {
     this.#db = db;
@@ -52,17 +65,45 @@ export class UsdBudgetGate {
     return costUsd(this.#o.prices.get(model) ?? {}, { promptTokens, completionTokens });
   }
 
-  async #jobBudgets(jobIds: readonly string[]): Promise<Map<string, number | null>> {
+  async #jobRows(jobIds: readonly string[]): Promise<Map<string, CachedJob>> {
     const now = this.#o.clock();
     const stale = [...new Set(jobIds)].filter((j) => {
       const hit = this.#jobs.get(j);
-      return hit === undefined || now - hit.readAtMs > this.#o.jobBudgetTtlMs;
+      // A budgeted job still being submitted has no size yet, which pacing needs: read it again soon.
+      const ttlMs = hit !== undefined && hit.budgetUsd !== null && hit.expectedRequests === null ? Math.min(1_000, this.#o.jobBudgetTtlMs) : this.#o.jobBudgetTtlMs;
+      return hit === undefined || now - hit.readAtMs > ttlMs;
     });
     if (stale.length > 0) {
       const read = await readJobUsdBudgets(this.#db, stale);
-      for (const j of stale) this.#jobs.set(j, { budgetUsd: read.get(j)?.budgetUsd ?? null, readAtMs: now });
+      for (const j of stale) {
+        const r = read.get(j);
+        this.#jobs.set(j, { budgetUsd: r?.budgetUsd ?? null, deadlineMs: r?.deadlineMs ?? null, expectedRequests: r?.expectedRequests ?? null, readAtMs: now });
+      }
     }
-    return new Map(jobIds.map((j) => [j, this.#jobs.get(j)!.budgetUsd]));
+    return new Map(jobIds.map((j) => [j, this.#jobs.get(j)!]));
+  }
+
+  async #jobBudgets(jobIds: readonly string[]): Promise<Map<string, number | null>> {
+    const rows = await this.#jobRows(jobIds);
+    return new Map([...rows].map(([j, r]) => [j, r.budgetUsd]));
+  }
+
+  /**
+   * For the jobs among `jobIds` that have a dollar budget: the budget, what the shared ledger
+   * holds for it now (every instance's reservations and settled costs), the deadline and the
+   * job's size, which the engine paces the job's dual price against. One read per slice.
+   */
+  async jobPaces(jobIds: readonly string[]): Promise<Map<string, UsdJobPaceRow>> {
+    const rows = [...(await this.#jobRows(jobIds))].filter(([, r]) => r.budgetUsd !== null);
+    if (rows.length === 0) return new Map();
+    const held = new Map((await readUsdBudgets(this.#db, rows.map(([j]) => jobUsdScope(j)))).map((b) => [b.scope, b.committedUsd]));
+    const decided = await countDecidedRequests(this.#db, rows.map(([j]) => j));
+    return new Map(
+      rows.map(([j, r]) => [
+        j,
+        { budgetUsd: r.budgetUsd!, committedUsd: held.get(jobUsdScope(j)) ?? 0, deadlineMs: r.deadlineMs, expectedRequests: r.expectedRequests, decidedRequests: decided.get(j) ?? 0 },
+      ]),
+    );
   }
 
   /** Reserves for a slice decided by `holder` (one id per decision attempt). */

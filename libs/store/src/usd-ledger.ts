@@ -279,22 +279,31 @@ export interface JobUsdBudget {
   readonly budgetUsd: number | null;
   readonly deadlineMs: number | null;
   readonly submittedAtMs: number;
+  /** Requests the job sent, once its submission finished; null while it is still being submitted. */
+  readonly expectedRequests: number | null;
 }
 
 /** The dollar budgets and deadlines jobs were submitted with (jobs without a row are absent). */
 export async function readJobUsdBudgets(db: Queryable, jobIds: readonly string[]): Promise<Map<string, JobUsdBudget>> {
   if (jobIds.length === 0) return new Map();
   try {
-    const res = await db.query<{ job_id: string; tenant: string; budget_usd: number | null; deadline_ms: string | null; submitted_ms: string }>(
+    const res = await db.query<{ job_id: string; tenant: string; budget_usd: number | null; deadline_ms: string | null; submitted_ms: string; status: string; lines_produced: string }>(
       `SELECT job_id, tenant, budget_usd, (extract(epoch FROM deadline_at) * 1000)::bigint AS deadline_ms,
-              (extract(epoch FROM submitted_at) * 1000)::bigint AS submitted_ms
+              (extract(epoch FROM submitted_at) * 1000)::bigint AS submitted_ms, status, lines_produced
          FROM switchyard.jobs WHERE job_id = ANY($1::text[])`,
       [[...new Set(jobIds)]],
     );
     return new Map(
       res.rows.map((r) => [
         r.job_id,
-        { jobId: r.job_id, tenant: r.tenant, budgetUsd: r.budget_usd, deadlineMs: r.deadline_ms === null ? null : Number(r.deadline_ms), submittedAtMs: Number(r.submitted_ms) },
+        {
+          jobId: r.job_id,
+          tenant: r.tenant,
+          budgetUsd: r.budget_usd,
+          deadlineMs: r.deadline_ms === null ? null : Number(r.deadline_ms),
+          submittedAtMs: Number(r.submitted_ms),
+          expectedRequests: r.status === 'submitted' && Number(r.lines_produced) > 0 ? Number(r.lines_produced) : null,
+        },
       ]),
     );
   } catch (cause) {

@@ -29,3 +29,8 @@ export { runLabel } from './label/command.ts';
 export type { LabelCommandOptions, LabelResult } from './label/command.ts';
 export { parseLabelLines } from './label/labels.ts';
 export { checkOpenAiLine } from './source/openai-batch.ts';
+export { runPlan } from './plan/command.ts';
+export type { PlanCommandOptions } from './plan/command.ts';
+export { formatPlan, planJson } from './plan/format.ts';
+export type { PlanJson } from './plan/format.ts';
+export { parseBudgetUsd, parseDeadlineMs } from './budget-flags.ts';

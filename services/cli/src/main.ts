@@ -3,6 +3,7 @@
 //   jobs              recent jobs and how far the router got with them
 //   job <id>          one job in detail, its progress to completion (--wait polls until complete)
 //   route             route a file offline, without Kafka (per-model batch files + decisions)
+//   plan <file>       the quote of a job under a dollar budget before it runs (file mode, no Kafka)
 //   report <id>       one self-contained HTML report of a job (charts inline, no network)
 //   results <id>      a job's answers in OpenAI or Anthropic batch output format
 //   label <id> <file> quality labels that arrive after the job ran, fed into the outcomes path
@@ -17,6 +18,7 @@ import { runJob, runJobs } from './jobs-command.ts';
 import { runLabel } from './label/command.ts';
 import { runReport } from './report/command.ts';
 import { runResults } from './results/command.ts';
+import { runPlan } from './plan/command.ts';
 import { runRoute } from './route/command.ts';
 import { SOURCE_FORMATS } from './source/record.ts';
 import type { SourceFormat } from './source/record.ts';
@@ -186,6 +188,7 @@ program
   .option('--tenant <tenant>', 'tenant of the requests', 'default')
   .option('--max-output-tokens <n>', 'maxOutputTokens for lines that do not set it', positiveInt, 512)
   .option('--budget-usd <usd>', "one dollar budget for the run: each request reserves its worst case on the best-ranked priced model that fits, the rest are dead-lettered with the reason (needs --config with priced models)")
+  .option('--deadline <when>', 'with --budget-usd: when the job should be done (ISO 8601 time or a duration: 90m, 6h, 2d); the budget is paced up to it')
   .option('--slice <n>', 'requests per routing-step call', positiveInt, 512)
   .option('--no-progress', 'no progress bar')
   .action(async (o: Record<string, unknown>) => {
@@ -202,8 +205,48 @@ program
       tenant: o['tenant'] as string,
       maxOutputTokens: o['maxOutputTokens'] as number,
       budgetUsd: o['budgetUsd'] === undefined ? undefined : parseBudgetUsd(o['budgetUsd'] as string),
+      deadline: o['deadline'] as string | undefined,
       sliceRequests: o['slice'] as number,
       progress: o['progress'] !== false && process.stderr.isTTY === true,
+      env,
+      stderr: process.stderr,
+      stdout: process.stdout,
+    });
+  });
+
+program
+  .command('plan')
+  .description("Quote a job before it runs: route it in file mode under a dollar budget and print the predicted cost, quality, model mix, each model alone, and the finish time under the models' rate limits.")
+  .argument('<file>', 'job file in any format submit reads')
+  .requiredOption('--budget-usd <usd>', "the job's dollar budget (needs --config with priced models)")
+  .option('--deadline <when>', 'when the job should be done: ISO 8601 time or a duration (90m, 6h, 2d)')
+  .option('--json <file>', 'also write the quote as JSON (predictedCostUsd, predictedQuality, models, singleModel, finishSeconds)')
+  .addOption(new Option('--format <format>', 'input format (default: from the extension and first line)').choices(SOURCE_FORMATS))
+  .option('--config <file>', 'router config JSON (shared config + routerService), as the router service reads it')
+  .option('--data <path>', 'reference data set when no --config')
+  .option('--synthetic', 'generated reference data instead of a data set', false)
+  .option('--tokens-per-minute <n>', 'token budget per model per minute window when no --config', positiveInt, 60_000)
+  .option('--policy <name>', 'routing policy when no --config', 'resolving-dual')
+  .option('--job-id <id>', 'job id (default: derived from tenant, path, size and mtime, as submit derives it)')
+  .option('--tenant <tenant>', 'tenant of the requests', 'default')
+  .option('--max-output-tokens <n>', 'maxOutputTokens for lines that do not set it', positiveInt, 512)
+  .option('--slice <n>', 'requests per routing-step call', positiveInt, 512)
+  .action(async (file: string, o: Record<string, unknown>) => {
+    await runPlan({
+      in: file,
+      format: o['format'] as SourceFormat | undefined,
+      budgetUsd: parseBudgetUsd(o['budgetUsd'] as string),
+      deadline: o['deadline'] as string | undefined,
+      jsonOut: o['json'] as string | undefined,
+      configFile: o['config'] as string | undefined,
+      data: o['data'] as string | undefined,
+      synthetic: o['synthetic'] === true,
+      tokensPerMinute: o['tokensPerMinute'] as number,
+      policy: o['policy'] as string,
+      jobId: o['jobId'] as string | undefined,
+      tenant: o['tenant'] as string,
+      maxOutputTokens: o['maxOutputTokens'] as number,
+      sliceRequests: o['slice'] as number,
       env,
       stderr: process.stderr,
       stdout: process.stdout,

@@ -9,6 +9,8 @@
 //      dead-letter topic) and answered by executor-openai against a local model server;
 //   5. the answers as results.jsonl, the data set's grades fed back as late labels, then a
 //      per-model summary, the HTML report and where to look next.
+// With --budget-usd the job is first quoted (`switchyard plan`), then submitted with that dollar
+// budget (and --deadline), and summary.json sets the quote against the true spend.
 // The only module of the demo that reads process.env and argv.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -18,10 +20,11 @@ import type { Consumer } from 'kafkajs';
 import { pino } from 'pino';
 import { loadConfig } from '@switchyard/config';
 import { defaultDatasetPath, generateSyntheticDataset, loadDataset } from '@switchyard/datasets';
-import { KafkaIoError, createKafka, ensureTopics, withRetry } from '@switchyard/kafka-io';
+import { createKafka } from '@switchyard/kafka-io';
 import { createPool, migrate } from '@switchyard/store';
 import type { Pool } from '@switchyard/store';
-import { CliError, decisionTotals, outcomeTotals, runReport, runSubmit } from '@switchyard/cli';
+import { CliError, decisionTotals, outcomeTotals, parseBudgetUsd, parseDeadlineMs, runReport } from '@switchyard/cli';
+import type { PlanJson } from '@switchyard/cli';
 import { startTelemetry, telemetryConfigFromEnv } from '@switchyard/telemetry';
 import { ensureStack, stackConfigFromEnv, stopStack, StackError } from '@switchyard/stack';
 import type { Component, StackInfo } from '@switchyard/stack';
@@ -46,6 +49,8 @@ import { repoRootDir } from './paths.ts';
 import { startOpenaiLoop } from './openai-loop.ts';
 import { collectAnswers } from './answers.ts';
 import type { GradedQuery } from './grades.ts';
+import { describeBudgetSummary, quoteDemoJob, writeBudgetSummary } from './budget.ts';
+import { createRunTopics, submitJob } from './run-setup.ts';
 
 const env = process.env;
 const say = (line = ''): void => {
@@ -67,6 +72,8 @@ const program = new Command('npm start --')
   .option('--timeout <s>', 'give up waiting for the pipeline after this many seconds', positiveInt, 600)
   .option('--no-outcomes', 'run without the outcome loop (executor and outcome recorder)')
   .option('--executor <kind>', 'openai: executor-openai calls a local OpenAI-compatible server over HTTP, the answers go to results.jsonl and the data set\'s grades come back as late labels; sim: replay recorded outcomes (quality included)', 'openai')
+  .option('--budget-usd <usd>', 'quote the job with switchyard plan, then run it under this dollar budget; summary.json sets the quote against the true spend')
+  .option('--deadline <when>', 'with --budget-usd: when the job should be done (ISO 8601 time or a duration: 90m, 6h, 2d); the budget is paced up to it')
   .option('--keep-stack', 'leave Kafka, the registry and Postgres running even if this run started them', false);
 
 interface DemoOptions {
@@ -79,6 +86,8 @@ interface DemoOptions {
   outcomes: boolean;
   executor: string;
   keepStack: boolean;
+  budgetUsd?: string;
+  deadline?: string;
 }
 
 const STACK_HINTS: Partial<Record<string, string>> = {
@@ -240,41 +249,6 @@ async function printSummary(pg: Pool, info: StackInfo, ctx: { readonly jobId: st
   say(`  router log: ${routerLogFile}; job file: ${jobFile}`);
 }
 
-/**
- * All of the run's topics up front, retried: right after a create the broker can still answer
- * "does not host this topic-partition" to a metadata request, and each service's own
- * ensureTopics would otherwise meet that race in the middle of its start.
- */
-async function createRunTopics(kafka: ReturnType<typeof createKafka>, shared: ReturnType<typeof loadConfig>, topics: ReturnType<typeof demoTopics>): Promise<number> {
-  const runTopics = [topics.requests, topics.deferred, topics.deadLetter, topics.outcomes, ...Object.values(shared.topics.routedByModel)];
-  const ensured = await withRetry(
-    () => ensureTopics(kafka, runTopics.map((topic) => ({ topic, partitions: shared.topics.partitions, replicationFactor: shared.topics.replicationFactor }))),
-    { initialDelayMs: 200, maxDelayMs: 2_000, maxRetries: 8, isRetriable: (err) => err instanceof KafkaIoError && err.retriable },
-  );
-  return ensured.created.length;
-}
-
-/** The job file, submitted exactly as `switchyard submit FILE` does (the format told from its first line). */
-function submitJob(info: StackInfo, jobFile: string, jobId: string, topic: string): ReturnType<typeof runSubmit> {
-  return runSubmit({
-    file: jobFile,
-    jobId,
-    tenant: 'demo',
-    topic,
-    partitions: 3,
-    replicationFactor: 1,
-    maxOutputTokens: 256,
-    priority: 0,
-    force: false,
-    progress: process.stderr.isTTY === true,
-    printBadLines: 20,
-    keepBadLines: 1_000,
-    chunkMessages: 500,
-    endpoints: { kafkaBrokers: info.kafkaBrokers, registryUrl: info.registryUrl, postgresUrl: info.postgresUrl },
-    stderr: process.stderr,
-  });
-}
-
 async function main(): Promise<number> {
   const opts = program.parse(process.argv).opts<DemoOptions>();
   if (opts.executor !== 'sim' && opts.executor !== 'openai') throw new CliError('invalid_arguments', `--executor must be sim or openai, not ${opts.executor}`);
@@ -336,8 +310,9 @@ async function main(): Promise<number> {
       tokensPerMinute: opts.tokensPerMinute,
       policy: opts.policy,
       partitions: 3,
-      // The simulator reports each call's recorded cost; an HTTP endpoint reports usage only.
-      ...(opts.executor === 'openai' ? { pricesPer1kTokensUsd: prices } : {}),
+      // The simulator reports each call's recorded cost; an HTTP endpoint reports usage only. A
+      // dollar budget needs prices either way: the router reserves each request's worst case.
+      ...(opts.executor === 'openai' || opts.budgetUsd !== undefined ? { pricesPer1kTokensUsd: prices } : {}),
     });
     const topics = demoTopics(runId);
     const shared = loadConfig({}, plan.shared);
@@ -350,8 +325,15 @@ async function main(): Promise<number> {
     const { routerLogFile, deadLettered } = await startPipeline(opts, { runId, outDir, plan, shared, topics, kafka }, cleanups);
     const loop = opts.outcomes;
 
-    say(`4/5 submit: ${stream.length} requests from ${jobFile} to ${topics.requests}`);
-    const submitted = await submitJob(info, jobFile, `${runId}-job`, topics.requests);
+    const budgetUsd = opts.budgetUsd === undefined ? undefined : parseBudgetUsd(opts.budgetUsd);
+    const deadlineMs = opts.deadline === undefined || budgetUsd === undefined ? undefined : parseDeadlineMs(opts.deadline, Date.now());
+    let quote: PlanJson | null = null;
+    if (budgetUsd !== undefined) {
+      say(`4/5 plan: quoting the job under $${budgetUsd} with the router's engine and config (switchyard plan) ...`);
+      quote = await quoteDemoJob({ plan, budget: { budgetUsd, deadline: deadlineMs === undefined ? undefined : new Date(deadlineMs).toISOString() }, jobFile, jobId: `${runId}-job`, outDir });
+    }
+    say(`4/5 submit: ${stream.length} requests from ${jobFile} to ${topics.requests}${budgetUsd === undefined ? '' : ` with a $${budgetUsd} budget`}`);
+    const submitted = await submitJob(info, jobFile, `${runId}-job`, topics.requests, { ...(budgetUsd === undefined ? {} : { budgetUsd }), ...(deadlineMs === undefined ? {} : { deadlineMs }) });
     if (submitted.kind !== 'submitted') throw new CliError('job_conflict', `job ${submitted.jobId} already existed`);
     say(`    job ${submitted.jobId}: ${submitted.produced} requests sent (${submitted.bad} bad lines) in ${(submitted.elapsedMs / 1000).toFixed(1)} s`);
 
@@ -367,6 +349,10 @@ async function main(): Promise<number> {
       await collectAnswers({ pg, jobId, outDir, endpoints, outcomesTopic: topics.outcomes, queries: stream, models, timeoutMs: 60_000, say });
     }
     await printSummary(pg, info, { jobId, outDir, topics, routerLogFile, jobFile });
+    if (budgetUsd !== undefined && quote !== null) {
+      const s = await writeBudgetSummary(pg, { runId, jobId, outDir, budgetUsd, quote, requests: submitted.produced, deadLettered: deadLettered() });
+      say(`${describeBudgetSummary(s)}; ${join(outDir, 'summary.json')}`);
+    }
     return waited.kind === 'settled' ? 0 : 1;
   } finally {
     while (cleanups.length > 0) {

@@ -1,5 +1,6 @@
 // One slice through the engine, in order: prepare (workers, concurrent across partitions),
-// then under the budget mutex plan, reserve the slice's dollar worst cases, take its token
+// then under the budget mutex plan, read what each budgeted job's dollar ledger holds (the
+// engine paces the job's dual price against it), reserve the slice's dollar worst cases, take its token
 // leases, decide, settle the leases and keep the dollar reservations of what was routed; then
 // the decisions are written to Postgres. The runner commits the returned messages and the input
 // offset in one Kafka transaction after this returns. A failure before that releases the
@@ -37,7 +38,8 @@ export function createSliceHandler(deps: SliceHandlerDeps): SliceHandler {
     try {
       const result = await budgetMutex.with(async () => {
         const plan = await engine.plan(prepared);
-        const verdicts = await usd.reserve(prepared.admitted.length === 0 ? [] : engine.usdAsks(prepared));
+        const paces = await usd.paces(prepared.admitted.map((s) => s.request.jobId));
+        const verdicts = await usd.reserve(prepared.admitted.length === 0 ? [] : engine.usdAsks(prepared, paces));
         const leases = openLeaseSession(deps.budgetStore);
         engine.grant(plan.demand, await leases.take(plan.demand));
         let decided: SliceResult;

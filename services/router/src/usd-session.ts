@@ -5,16 +5,20 @@
 // commit that fails after the handler returned re-delivers the slice; its decisions reserve
 // again under the same request ids, which replaces these reservations rather than adding.
 import { randomUUID } from 'node:crypto';
-import type { RoutingDecision, UsdAsk, UsdRouting } from '@switchyard/routing-engine';
-import type { UsdGateRequest, UsdGateVerdict } from '@switchyard/store';
+import type { RoutingDecision, UsdAsk, UsdJobPace, UsdRouting } from '@switchyard/routing-engine';
+import type { UsdGateRequest, UsdGateVerdict, UsdJobPaceRow } from '@switchyard/store';
 
 /** The dollar ledger as a slice uses it (the router: UsdBudgetGate on Postgres). */
 export interface UsdGatePort {
   reserveSlice(holder: string, requests: readonly UsdGateRequest[]): Promise<UsdGateVerdict[]>;
   releaseSlice(holder: string, requestIds: readonly string[]): Promise<void>;
+  /** Budgeted jobs among these, with what the shared ledger holds for each (absent: no pacing). */
+  jobPaces?(jobIds: readonly string[]): Promise<ReadonlyMap<string, UsdJobPaceRow>>;
 }
 
 export interface UsdSession {
+  /** What the engine paces each budgeted job of the slice against; undefined without a gate. */
+  paces(jobIds: readonly string[]): Promise<ReadonlyMap<string, UsdJobPace> | undefined>;
   /** The verdicts decide obeys; undefined when no request of the slice has a dollar budget. */
   reserve(asks: readonly UsdAsk[]): Promise<ReadonlyMap<string, UsdRouting> | undefined>;
   /** After decide: releases what requests not routed to their reserved model hold. */
@@ -33,6 +37,10 @@ export function openUsdSession(gate: UsdGatePort | null, instance: string): UsdS
     for (const id of ids) reserved.delete(id);
   };
   return {
+    async paces(jobIds) {
+      if (gate === null || gate.jobPaces === undefined || jobIds.length === 0) return undefined;
+      return gate.jobPaces([...new Set(jobIds)]);
+    },
     async reserve(asks) {
       if (gate === null || asks.length === 0) return undefined;
       const verdicts = await gate.reserveSlice(holder, asks);

@@ -77,6 +77,22 @@ describe('slice handler with a dollar gate', () => {
     expect(gate.released.map(([, ids]) => ids)).toEqual([['w1', 'w2']]);
   });
 
+  it("asks the gate with the job's paced ranking: a budget far ahead of its pace puts the cheaper model first", async () => {
+    const paceOf: Record<string, { budgetUsd: number; committedUsd: number }> = { tight: { budgetUsd: 1, committedUsd: 0.999 }, loose: { budgetUsd: 1_000, committedUsd: 0 } };
+    const gate = new (class extends ScriptedGate {
+      readonly paced: string[][] = [];
+      jobPaces(jobIds: readonly string[]) {
+        this.paced.push([...jobIds]);
+        return Promise.resolve(new Map(jobIds.flatMap((j) => (paceOf[j] === undefined ? [] : [[j, { ...paceOf[j], deadlineMs: null, expectedRequests: 1_000, decidedRequests: 0 }] as const]))));
+      }
+    })(() => ({ kind: 'unbudgeted' }));
+    const { step, request } = await setup({ usdGate: gate });
+    await step.run([request('p1', { jobId: 'tight' }), request('p2', { jobId: 'loose' }), request('p3', { jobId: 'none' })]);
+    expect(gate.paced).toEqual([['tight', 'loose', 'none']]);
+    // b costs half of a: 0.001 USD of the 0.001 left, spread over 1,000 requests, prices a out.
+    expect(gate.asks.map((a) => [a.requestId, a.ranked])).toEqual([['p1', ['b', 'a']], ['p2', ['a', 'b']], ['p3', ['a', 'b']]]);
+  });
+
   it('makes no gate call without a gate and routes as before', async () => {
     const { step, request, decode } = await setup();
     const { routed } = await decode(await step.run([request('x1')]));

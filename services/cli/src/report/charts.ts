@@ -3,11 +3,11 @@
 import type { ReportModel, ReportQuality, ReportTokenBucket } from './data.ts';
 import { colourOf, esc, fmtInt, fmtQuality, fmtUsd, fmtUtc, niceTicks, px } from './svg.ts';
 
-const W = 640;
-const H = 320;
-const M = { left: 70, right: 20, top: 16, bottom: 48 } as const;
-const PLOT_W = W - M.left - M.right;
-const PLOT_H = H - M.top - M.bottom;
+export const W = 640;
+export const H = 320;
+export const M = { left: 70, right: 20, top: 16, bottom: 48 } as const;
+export const PLOT_W = W - M.left - M.right;
+export const PLOT_H = H - M.top - M.bottom;
 
 /** Most points a line gets; longer jobs are drawn with wider buckets (a multiple of a minute). */
 export const MAX_TIME_POINTS = 360;
@@ -18,7 +18,7 @@ export function coloursFor(models: readonly string[]): Colours {
   return new Map(models.map((m, i) => [m, colourOf(i)]));
 }
 
-function svgOpen(chart: string, title: string, height = H): string {
+export function svgOpen(chart: string, title: string, height = H): string {
   return `<svg class="chart" data-chart="${chart}" role="img" aria-label="${esc(title)}" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" xmlns="http://www.w3.org/2000/svg">`;
 }
 
@@ -33,12 +33,12 @@ export function shorten(name: string, maxChars: number): string {
   return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (maxChars - 1 - head)).join('')}`;
 }
 
-function scale(d0: number, d1: number, r0: number, r1: number): (v: number) => number {
+export function scale(d0: number, d1: number, r0: number, r1: number): (v: number) => number {
   const span = d1 - d0;
   return (v) => (span === 0 ? (r0 + r1) / 2 : r0 + ((v - d0) / span) * (r1 - r0));
 }
 
-function yAxis(ticks: readonly number[], y: (v: number) => number, label: (v: number) => string, title: string): string {
+export function yAxis(ticks: readonly number[], y: (v: number) => number, label: (v: number) => string, title: string): string {
   const parts = ticks.map(
     (t) =>
       `<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${px(y(t))}" y2="${px(y(t))}"/>` +
@@ -48,7 +48,7 @@ function yAxis(ticks: readonly number[], y: (v: number) => number, label: (v: nu
   return parts.join('');
 }
 
-function xAxis(ticks: readonly number[], x: (v: number) => number, label: (v: number) => string, title: string): string {
+export function xAxis(ticks: readonly number[], x: (v: number) => number, label: (v: number) => string, title: string): string {
   const base = M.top + PLOT_H;
   const parts = ticks.map(
     (t) =>

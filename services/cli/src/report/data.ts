@@ -82,6 +82,17 @@ export interface ReportData {
   readonly quality: ReportQuality | null;
   /** The job's stored answers (switchyard.results): null when the database has no results table. */
   readonly results: ReportResults | null;
+  /** The job's dollar budget and its use over time; null or absent when the job has no dollar budget. */
+  readonly usdBudget?: ReportUsdBudget | null;
+}
+
+/** A job's dollar budget against its true spend (outcomes' costs) over time. */
+export interface ReportUsdBudget {
+  readonly budgetUsd: number;
+  readonly submittedAtMs: number;
+  readonly deadlineMs: number | null;
+  /** Cumulative true cost, in time order. */
+  readonly spend: readonly { readonly atMs: number; readonly cumulativeUsd: number }[];
 }
 
 /** What `switchyard results` would write: answers, errors and their cost. */

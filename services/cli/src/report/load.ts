@@ -1,10 +1,10 @@
 // Assembles one job's report data from what libs/store reads: the jobs row, the router's
 // decisions and the recorded outcomes.
-import { decisionTotals, outcomeTotals, readBudgetGrants, readDecisionTenants, readJob, readQualityAgainstModels, readRoutedTokensPerMinute, resultTotals } from '@switchyard/store';
+import { decisionTotals, outcomeTotals, readBudgetGrants, readDecisionTenants, readJob, readJobUsdBudgets, readQualityAgainstModels, readRoutedTokensPerMinute, readSpendOverTime, resultTotals } from '@switchyard/store';
 import type { Queryable } from '@switchyard/store';
 import { CliError } from '../errors.ts';
 import { budgetFor, compareUnderBudget } from './compare.ts';
-import type { ReportData, ReportModel, ReportQuality } from './data.ts';
+import type { ReportData, ReportModel, ReportQuality, ReportUsdBudget } from './data.ts';
 
 /**
  * The job against each single model (readQualityAgainstModels: the per-request form of the
@@ -28,6 +28,13 @@ async function qualityUnderBudget(db: Queryable, jobId: string, tenants: readonl
     jobMeanOverRequests: (q.jobMeanReward * q.rewarded) / requests,
     perModel: compared.map((c) => ({ model: c.model, expectedMeanReward: c.expectedMeanReward, servedRequests: c.servedRequests, meanOverRequests: c.meanOverRequests })),
   };
+}
+
+/** The job's dollar budget (from submit) against its true spend over time; null without one. */
+async function usdBudgetOf(db: Queryable, jobId: string): Promise<ReportUsdBudget | null> {
+  const job = (await readJobUsdBudgets(db, [jobId])).get(jobId);
+  if (job === undefined || job.budgetUsd === null) return null;
+  return { budgetUsd: job.budgetUsd, submittedAtMs: job.submittedAtMs, deadlineMs: job.deadlineMs, spend: await readSpendOverTime(db, jobId) };
 }
 
 /**
@@ -89,5 +96,6 @@ export async function loadReportData(db: Queryable, jobId: string, nowMs: number
     // null outcomes: no outcomes table in this database (no outcome recorder has run).
     quality: outcomes === null ? null : await qualityUnderBudget(db, jobId, tenants, decisions.rejected),
     results: await resultTotals(db, jobId),
+    usdBudget: await usdBudgetOf(db, jobId),
   };
 }

@@ -1,6 +1,7 @@
 // One self-contained HTML page for a job: inline CSS, inline SVG, no script, and a
 // Content-Security-Policy that forbids loading anything, so the file reads the same offline,
 // from a mail attachment or an archive years later.
+import { budgetChart } from './budget-chart.ts';
 import { coloursFor, costQualityChart, qualityChart, routingMixChart, scatterPoints, tokenSeries, tokensChart } from './charts.ts';
 import type { ReportData, ReportModel } from './data.ts';
 import { esc, fmtInt, fmtQuality, fmtUsd } from './svg.ts';
@@ -149,6 +150,16 @@ export function renderReport(data: ReportData): string {
       : qualityChart(data.quality, colours) +
         `<p class="sub">Based on ${fmtInt(data.quality.rewarded)} outcomes with a known quality, over ${fmtInt(data.quality.requests)} requests (answered or rejected). Dashed line: this job's mean.</p>`;
 
+  const b = data.usdBudget ?? null;
+  const budget =
+    b === null
+      ? ''
+      : section(
+          'Budget use over time',
+          `True spend (blue: outcomes' costs, cumulative) against the job's dollar budget of ${fmtUsd(b.budgetUsd)} (red) and its pace (grey dashed: the budget spread evenly until ${b.deadlineMs === null ? 'the last outcome' : `the deadline, ${new Date(b.deadlineMs).toISOString()}`}).`,
+          b.spend.length === 0 ? note('No outcome with a cost yet.') : budgetChart(b),
+        );
+
   const submitted = data.job === null ? 'no submit record (requests reached the router directly)' : `submitted ${new Date(data.job.submittedAtMs).toISOString()} from ${data.job.source}, status ${data.job.status}`;
 
   return `<!DOCTYPE html>
@@ -170,6 +181,7 @@ export function renderReport(data: ReportData): string {
 ${section('Cost against quality', 'Per model: mean quality and mean cost per request of the requests this job sent it.', scatter)}
 ${section('Routing mix', 'Requests of this job routed to each model.', mix)}
 ${section('Token use over time', "Estimated tokens of the routed requests, by the router's decision time.", tokens)}
+${budget}
 ${section('Quality against the best single model', "Mean quality per request of the job as routed, and what each model alone would have scored on the job's segments (its mean per segment over all outcomes, weighted by the job's outcomes per segment) under the same token budget and windows the job had: alone, a model has only its own budget, so it serves the requests that fit in it and the others score 0, as requests the router rejected do.", quality)}
 </div>
 <section class="card" style="margin-top:16px"><h2>Per model</h2>${models.length === 0 ? note('No decisions or outcomes for this job yet.') : modelTable(data.models)}</section>

@@ -18,6 +18,15 @@ import { routeFile, VirtualClock } from './route.ts';
 import type { RouteSummary } from './route.ts';
 import { createFileRouter } from './file-router.ts';
 import { realpath, stat } from 'node:fs/promises';
+import { parseDeadlineMs } from '../budget-flags.ts';
+
+/** Lines (or rows) of a job file that parse, read once before routing so a budget can be paced over the job. */
+export async function countRequests(path: string, format: SourceFormat | undefined): Promise<number> {
+  const source = await openJobSource(path, format);
+  let n = 0;
+  for await (const r of source.records()) if (r.kind === 'line') n += 1;
+  return n;
+}
 
 export interface RouteCommandOptions {
   readonly in: string;
@@ -34,6 +43,8 @@ export interface RouteCommandOptions {
   readonly maxOutputTokens: number;
   /** One dollar budget for the run (in-memory ledger, the router's rules). */
   readonly budgetUsd?: number | undefined;
+  /** With a budget: the deadline as text (ISO time or duration from the start of the run), which paces it. */
+  readonly deadline?: string | undefined;
   readonly sliceRequests: number;
   readonly progress: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -41,7 +52,10 @@ export interface RouteCommandOptions {
   readonly stdout: NodeJS.WritableStream;
 }
 
-async function routerConfigOf(opts: RouteCommandOptions): Promise<RouterConfig> {
+/** The options that build file mode's router config (route and plan share them). */
+export type RouterConfigOptions = Pick<RouteCommandOptions, 'configFile' | 'data' | 'synthetic' | 'tokensPerMinute' | 'policy' | 'env'>;
+
+export async function routerConfigOf(opts: RouterConfigOptions): Promise<RouterConfig> {
   if (opts.configFile !== undefined) {
     const file = JSON.parse(await readFile(opts.configFile, 'utf8')) as Record<string, unknown>;
     const { routerService, ...shared } = file;
@@ -76,7 +90,16 @@ export async function runRoute(opts: RouteCommandOptions): Promise<RouteSummary>
   const config = await routerConfigOf(opts);
   say(`route: building the router's reference set and scoring workers (${config.switchyard.models.length} models, policy ${config.switchyard.router.policy.policy}) ...`);
   const clock = new VirtualClock(Date.now());
-  const { router: engine, info } = await createFileRouter(config, clock.now, { budgetUsd: opts.budgetUsd });
+  const usd =
+    opts.budgetUsd === undefined
+      ? undefined
+      : {
+          budgetUsd: opts.budgetUsd,
+          deadlineMs: opts.deadline === undefined ? null : parseDeadlineMs(opts.deadline, clock.start),
+          expectedRequests: await countRequests(opts.in, opts.format),
+          settle: 'never' as const,
+        };
+  const { router: engine, info } = await createFileRouter(config, clock.now, { usd });
   say(`route: reference ${info.reference}, scoring kernel ${info.backend}`);
   const progress = createProgress({ enabled: opts.progress, totalBytes: source.sizeBytes, label: `route ${jobId}`, stream: opts.stderr });
   const bad: string[] = [];

@@ -5,8 +5,8 @@
 import { createMemoryRegistry } from '@switchyard/contracts';
 import type { AvroSerde, DeadLetterV1, DeferredV2, RequestV2, RoutedBatchV2 } from '@switchyard/contracts';
 import { hasPrice } from '@switchyard/config';
-import { InMemoryUsdGate, createEngine } from '@switchyard/routing-engine';
-import type { InputRecord, OutputMessage, RouterConfig, RoutingDecision, SliceResult } from '@switchyard/routing-engine';
+import { InMemoryUsdGate, createEngine, pricedCostsUsd } from '@switchyard/routing-engine';
+import type { InputRecord, OutputMessage, RouterConfig, RoutingDecision, Scored, SliceResult, UsdJobPace } from '@switchyard/routing-engine';
 import { CliError } from '../errors.ts';
 
 /** The decision fields file mode reads (the engine's decisions carry all of them). */
@@ -43,21 +43,40 @@ export interface FileRouter {
 export interface FileRouterInfo {
   readonly reference: string;
   readonly backend: string;
-  /** With a dollar budget: the worst cases the routed requests hold so far. */
+  /** With a dollar budget: what the run's ledger holds (worst cases, or estimated costs once settled). */
   readonly committedUsd: () => number | null;
 }
 
+/** A dollar budget for the whole run (`route --budget-usd`, `plan`). */
+export interface FileRouterUsd {
+  readonly budgetUsd: number;
+  /** Epoch ms (of the virtual clock) by which the job should be done; null for none. */
+  readonly deadlineMs: number | null;
+  /** Requests in the file (counted before routing), which the budget's dual price is paced over. */
+  readonly expectedRequests: number | null;
+  /** 'estimate': each routed request settles at its estimated cost (plan); 'never': worst cases stay held (route). */
+  readonly settle: 'never' | 'estimate';
+}
+
+export interface FileRouterOptions {
+  readonly usd?: FileRouterUsd | undefined;
+  /** Sees every admitted request with its estimates before it is decided (plan keeps them for the quote). */
+  readonly onScored?: ((admitted: readonly Scored[]) => void) | undefined;
+}
+
 /**
- * `budgetUsd`: one dollar budget for the whole run, enforced with the router's rules over an
- * in-memory ledger (InMemoryUsdGate); every model needs a price, or nothing could be reserved.
+ * `usd`: one dollar budget for the whole run, enforced with the router's rules over an
+ * in-memory ledger (InMemoryUsdGate) and paced as the router paces a job's budget (the engine's
+ * UsdJobPacing); every model needs a price, or nothing could be reserved.
  */
-export async function createFileRouter(config: RouterConfig, clock: () => number, opts: { readonly budgetUsd?: number | undefined } = {}): Promise<{ router: FileRouter; info: FileRouterInfo }> {
+export async function createFileRouter(config: RouterConfig, clock: () => number, opts: FileRouterOptions = {}): Promise<{ router: FileRouter; info: FileRouterInfo }> {
   const sy = config.switchyard;
+  const budget = opts.usd;
   let usd: InMemoryUsdGate | null = null;
-  if (opts.budgetUsd !== undefined) {
+  if (budget !== undefined) {
     const unpriced = sy.models.filter((m) => !hasPrice(m)).map((m) => m.name);
     if (unpriced.length > 0) throw new CliError('invalid_arguments', `--budget-usd needs a price on every model (costPer1kPromptTokensUsd and costPer1kCompletionTokensUsd in --config); unpriced: ${unpriced.join(', ')}`);
-    usd = new InMemoryUsdGate(opts.budgetUsd, new Map(sy.models.map((m) => [m.name, m])));
+    usd = new InMemoryUsdGate(budget.budgetUsd, new Map(sy.models.map((m) => [m.name, m])), budget.settle);
   }
   // One process routes the whole file: budgets are counted here, as with ledger "local".
   const engine = await createEngine(config, { clock, registry: createMemoryRegistry(), ledger: 'local', feedback: false });
@@ -73,10 +92,22 @@ export async function createFileRouter(config: RouterConfig, clock: () => number
     encodeRequest: (r) => engine.encodeRequest(r),
     async run(records) {
       const prepared = await engine.prepare(records);
+      opts.onScored?.(prepared.admitted);
       const plan = await engine.plan(prepared);
-      if (usd === null) return engine.decide(prepared, plan);
-      const result = engine.decide(prepared, { ...plan, usd: usd.verdicts(engine.usdAsks(prepared)) });
-      usd.keep(result.decisions);
+      if (usd === null || budget === undefined) return engine.decide(prepared, plan);
+      const pace: UsdJobPace = { budgetUsd: budget.budgetUsd, committedUsd: usd.committedUsd(), deadlineMs: budget.deadlineMs, expectedRequests: budget.expectedRequests };
+      const paces = new Map(prepared.admitted.map((s) => [s.request.jobId, pace]));
+      const result = engine.decide(prepared, { ...plan, usd: usd.verdicts(engine.usdAsks(prepared, paces)) });
+      // Settled at the estimate in the ledger's terms (the model's price on the estimated tokens).
+      const scored = new Map(prepared.admitted.map((s) => [s.request.requestId, s]));
+      const modelIndex = (name: string | null): number => (name === null ? -1 : sy.models.findIndex((m) => m.name === name));
+      usd.keep(
+        result.decisions.map((d) => {
+          const s = scored.get(d.requestId);
+          const m = modelIndex(d.model);
+          return s === undefined || m < 0 ? d : { ...d, predictedCostUsd: pricedCostsUsd(sy.models, s)[m]! };
+        }),
+      );
       return result;
     },
     async decode(m) {
