@@ -82,11 +82,12 @@ async function scoreCandidates(p: EngineParts, candidates: readonly Candidate[],
   const dim = p.embeddingDim;
   const chunks: Candidate[][] = [];
   for (let i = 0; i < candidates.length; i += p.chunkRequests) chunks.push(candidates.slice(i, i + p.chunkRequests));
+  const bounds = exactBoundsOf(p);
   const policy = await p.policies.current(p.clock());
   const pricing = policy.pricing();
   const results = await Promise.all(
     chunks.map(async (chunk) => {
-      const task = taskOf(chunk, dim, pricing);
+      const task = taskOf(chunk, dim, pricing, bounds);
       // The task's arrays move to the worker; what adjust needs is copied first.
       const fb = p.feedback ? { maxOutputTokens: Int32Array.from(task.maxOutputTokens), prices: Float32Array.from(task.prices) } : null;
       const t0 = performance.now();
@@ -121,7 +122,20 @@ async function scoreCandidates(p: EngineParts, candidates: readonly Candidate[],
   return { scored: out, version: pricing.version };
 }
 
-function taskOf(chunk: readonly Candidate[], dim: number, pricing: { readonly alpha: number; readonly prices: ArrayLike<number> }): ScoreTask {
+/** Where a prompt's token count can decide something: the prompt limit and the smallest batch bound. */
+function exactBoundsOf(p: EngineParts): { readonly exactTokensAbove: number; readonly exactRequestAbove: number } {
+  if (p.promptTokens === 'exact') return { exactTokensAbove: -1, exactRequestAbove: -1 };
+  let minBatch = Number.POSITIVE_INFINITY;
+  for (const m of p.config.models) minBatch = Math.min(minBatch, m.maxBatchTokens);
+  return { exactTokensAbove: p.config.router.maxPromptTokens, exactRequestAbove: minBatch };
+}
+
+function taskOf(
+  chunk: readonly Candidate[],
+  dim: number,
+  pricing: { readonly alpha: number; readonly prices: ArrayLike<number> },
+  bounds: { readonly exactTokensAbove: number; readonly exactRequestAbove: number },
+): ScoreTask {
   const n = chunk.length;
   const embeddings = new Float32Array(n * dim);
   const hasEmbedding = new Uint8Array(n);
@@ -138,6 +152,8 @@ function taskOf(chunk: readonly Candidate[], dim: number, pricing: { readonly al
     hasEmbedding,
     promptTokens: Int32Array.from(chunk, (c) => c.request.promptTokens ?? -1),
     maxOutputTokens: Int32Array.from(chunk, (c) => c.request.maxOutputTokens),
+    exactTokensAbove: bounds.exactTokensAbove,
+    exactRequestAbove: bounds.exactRequestAbove,
     alpha: pricing.alpha,
     prices: Float32Array.from(pricing.prices),
   };
