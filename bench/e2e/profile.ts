@@ -40,6 +40,35 @@ interface Totals {
   byFunction: Map<string, number>;
 }
 
+/**
+ * The profile cut to the part where slices were handled: from the first to the last sample with
+ * `marker` on its stack (start-up and shutdown left out). Threads without it are kept whole.
+ */
+export function steadyPart(p: CpuProfile, marker: string): CpuProfile {
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const marked = new Map<number, boolean>();
+  const has = (id: number): boolean => {
+    const known = marked.get(id);
+    if (known !== undefined) return known;
+    const up = parent.get(id);
+    const v = byId.get(id)!.callFrame.functionName === marker || (up !== undefined && has(up));
+    marked.set(id, v);
+    return v;
+  };
+  let first = -1;
+  let last = -1;
+  p.samples.forEach((id, i) => {
+    if (has(id)) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  });
+  if (first < 0) return p;
+  return { ...p, samples: p.samples.slice(first, last + 1), timeDeltas: p.timeDeltas.slice(first, last + 1) };
+}
+
 export function selfTimes(p: CpuProfile): Totals {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
@@ -103,7 +132,9 @@ function main(): void {
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
   const per = (ms: number): string => (requests === undefined ? '' : ` ${((ms * 1000) / requests).toFixed(1).padStart(7)} us/req`);
   for (const f of files) {
-    const profile = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
+    const whole = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
+    // The main thread from its first slice to its last, a worker from its first task to its last.
+    const profile = steadyPart(steadyPart(whole, 'prepareSlice'), 'score');
     const t = selfTimes(profile);
     console.log(`\n${f}: ${(t.totalMs / 1000).toFixed(1)} s busy (idle excluded)${per(t.totalMs)}`);
     for (const [area, ms] of [...t.byArea].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${(ms / 1000).toFixed(2).padStart(8)} s ${((100 * ms) / t.totalMs).toFixed(1).padStart(5)}%${per(ms)}  ${area}`);

@@ -103,21 +103,26 @@ async function scoreCandidates(p: EngineParts, candidates: readonly Candidate[],
   );
   const out: Scored[] = [];
   for (const { chunk, r, raw } of results) {
-    chunk.forEach((c, i) => {
-      const cells = (a: Float64Array): Float64Array => a.subarray(i * M, (i + 1) * M);
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      const from = i * M;
+      const to = from + M;
       out.push({
-        ...c,
+        record: c.record,
+        request: c.request,
+        deferrals: c.deferrals,
+        order: c.order,
         promptTokens: r.promptTokens[i]!,
-        quality: r.quality.subarray(i * M, (i + 1) * M),
-        costUsd: r.costUsd.subarray(i * M, (i + 1) * M),
-        estimatedTokens: r.estimatedTokens.subarray(i * M, (i + 1) * M),
-        kernelScores: r.scores.subarray(i * M, (i + 1) * M),
+        quality: r.quality.subarray(from, to),
+        costUsd: r.costUsd.subarray(from, to),
+        estimatedTokens: r.estimatedTokens.subarray(from, to),
+        kernelScores: r.scores.subarray(from, to),
         feedback:
           raw === null
             ? null
-            : { embedding: r.embeddings.subarray(i * dim, (i + 1) * dim), quality: cells(raw.quality), costUsd: cells(raw.costUsd), outputTokens: cells(raw.outputTokens) },
+            : { embedding: r.embeddings.subarray(i * dim, (i + 1) * dim), quality: raw.quality.subarray(from, to), costUsd: raw.costUsd.subarray(from, to), outputTokens: raw.outputTokens.subarray(from, to) },
       });
-    });
+    }
   }
   return { scored: out, version: pricing.version };
 }
