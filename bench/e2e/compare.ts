@@ -45,7 +45,7 @@ function parse(argv: readonly string[]): { baseline: string; rounds: number; jso
       return n;
     }, 2)
     .option('--json <file>', 'write every run and the medians as JSON')
-    .parse([...own])
+    .parse([...own], { from: 'user' })
     .opts<{ baseline: string; rounds: number; json?: string }>();
   const baseline = resolve(o.baseline);
   if (!existsSync(join(baseline, 'bench/e2e/main.ts'))) throw new InvalidArgumentError(`--baseline ${baseline} has no bench/e2e/main.ts`);
