@@ -67,6 +67,8 @@ interface Options {
   json?: string;
   keep: boolean;
   routerProfileDir?: string;
+  /** Extra node options of the router processes (V8 heap flags and the like). */
+  routerNodeArgs: string[];
   /** Open loop: requests per second, sent on a fixed schedule (rate-submit.ts); absent: submit at full speed. */
   rate?: number;
 }
@@ -100,6 +102,7 @@ function parseOptions(argv: readonly string[]): Options {
     .option('--json <file>', 'write the results as JSON')
     .option('--keep', 'keep topics, rows and the job file (for inspection)', false)
     .option('--router-profile <dir>', 'write V8 CPU profiles of the router processes (node --cpu-prof) into this folder')
+    .option('--router-node-arg <arg...>', 'extra node options for the router processes, e.g. --router-node-arg=--max-semi-space-size=64', [])
     .option('--rate <n>', 'open loop: send the requests at this many per second (scheduled CreateTime) instead of switchyard submit at full speed', positiveInt)
     .parse(argv)
     .opts<Record<string, unknown>>();
@@ -130,6 +133,7 @@ function parseOptions(argv: readonly string[]): Options {
     keep: o.keep === true,
     ...(o.routerProfile !== undefined ? { routerProfileDir: resolve(String(o.routerProfile)) } : {}),
     ...(o.rate !== undefined ? { rate: o.rate as number } : {}),
+    routerNodeArgs: (o.routerNodeArg as string[]).map(String),
   };
 }
 
@@ -456,7 +460,7 @@ async function main(): Promise<void> {
       writeFileSync(configPath, JSON.stringify(routerConfigFile(o, names, info, i, reference), null, 2));
       const port = await freePort();
       ports.push(port);
-      const profile = o.routerProfileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', o.routerProfileDir] : [];
+      const profile = [...o.routerNodeArgs, ...(o.routerProfileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', o.routerProfileDir] : [])];
       const child = spawnChild(`router-${i}`, ['services/router/src/main.ts'], { SWITCHYARD_CONFIG_FILE: configPath, ROUTER_HTTP_PORT: String(port) }, join(runDir, `router-${i}.log`), profile);
       children.push(child);
     }
@@ -646,6 +650,7 @@ async function main(): Promise<void> {
         timeoutS: o.timeoutS,
         idleTimeoutS: o.idleTimeoutS,
         ...(o.rate !== undefined ? { rate: o.rate } : {}),
+        routerNodeArgs: o.routerNodeArgs,
         dataset: useDataset ? resolve(datasetPath) : 'synthetic',
         models: data.models.length,
         jobFileBytes,
