@@ -38,6 +38,7 @@ import { KafkaIoError, createKafka, deleteTopics, ensureTopics, withRetry } from
 import { ensureStack, stackConfigFromEnv } from '@switchyard/stack';
 import type { StackInfo } from '@switchyard/stack';
 import { ExactlyOnceChecker, requestIndexOf } from './checker.ts';
+import type { RateSubmitSettings } from './rate-submit.ts';
 import type { CheckSummary } from './checker.ts';
 import { CpuGroup, clockTicksPerSec, pidsByCmdline, pidsByComm, readMachineCpu, readProcStat, uptimeTicks } from './cpu.ts';
 import { latencySummary, sortedFinite, throughputSummary } from './stats.ts';
@@ -66,6 +67,10 @@ interface Options {
   json?: string;
   keep: boolean;
   routerProfileDir?: string;
+  /** Extra node options of the router processes (V8 heap flags and the like). */
+  routerNodeArgs: string[];
+  /** Open loop: requests per second, sent on a fixed schedule (rate-submit.ts); absent: submit at full speed. */
+  rate?: number;
 }
 
 const positiveInt = (v: string): number => {
@@ -97,6 +102,8 @@ function parseOptions(argv: readonly string[]): Options {
     .option('--json <file>', 'write the results as JSON')
     .option('--keep', 'keep topics, rows and the job file (for inspection)', false)
     .option('--router-profile <dir>', 'write V8 CPU profiles of the router processes (node --cpu-prof) into this folder')
+    .option('--router-node-arg <arg...>', 'extra node options for the router processes, e.g. --router-node-arg=--max-semi-space-size=64', [])
+    .option('--rate <n>', 'open loop: send the requests at this many per second (scheduled CreateTime) instead of switchyard submit at full speed', positiveInt)
     .parse(argv)
     .opts<Record<string, unknown>>();
   const scoring = String(o.scoring);
@@ -125,6 +132,8 @@ function parseOptions(argv: readonly string[]): Options {
     ...(o.json !== undefined ? { json: String(o.json) } : {}),
     keep: o.keep === true,
     ...(o.routerProfile !== undefined ? { routerProfileDir: resolve(String(o.routerProfile)) } : {}),
+    ...(o.rate !== undefined ? { rate: o.rate as number } : {}),
+    routerNodeArgs: (o.routerNodeArg as string[]).map(String),
   };
 }
 
@@ -218,6 +227,13 @@ function routerConfigFile(o: Options, names: RunNames, info: StackInfo, instance
       httpHost: '127.0.0.1',
     },
   };
+}
+
+/** The open-loop submitter's command line; its settings go in a file of the run. */
+function rateSubmitArgs(runDir: string, settings: RateSubmitSettings): string[] {
+  const path = join(runDir, 'rate-submit.json');
+  writeFileSync(path, JSON.stringify(settings));
+  return ['bench/e2e/rate-submit.ts', path];
 }
 
 interface Child {
@@ -444,7 +460,7 @@ async function main(): Promise<void> {
       writeFileSync(configPath, JSON.stringify(routerConfigFile(o, names, info, i, reference), null, 2));
       const port = await freePort();
       ports.push(port);
-      const profile = o.routerProfileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', o.routerProfileDir] : [];
+      const profile = [...o.routerNodeArgs, ...(o.routerProfileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', o.routerProfileDir] : [])];
       const child = spawnChild(`router-${i}`, ['services/router/src/main.ts'], { SWITCHYARD_CONFIG_FILE: configPath, ROUTER_HTTP_PORT: String(port) }, join(runDir, `router-${i}.log`), profile);
       children.push(child);
     }
@@ -536,12 +552,11 @@ async function main(): Promise<void> {
     const selfCpu0 = process.cpuUsage();
     const machine0 = readMachineCpu();
     const submitStart = Date.now();
-    const submit = spawnChild(
-      'submit',
-      ['services/cli/src/main.ts', 'submit', jobFile, '--job-id', names.jobId, '--tenant', names.tenant, '--topic', names.requests, '--partitions', String(o.partitions), '--max-output-tokens', String(o.maxOutputTokens), '--brokers', info.kafkaBrokers.join(','), '--registry', info.registryUrl, '--pg-url', info.postgresUrl, '--no-progress'],
-      {},
-      join(runDir, 'submit.log'),
-    );
+    const submitArgs =
+      o.rate === undefined
+        ? ['services/cli/src/main.ts', 'submit', jobFile, '--job-id', names.jobId, '--tenant', names.tenant, '--topic', names.requests, '--partitions', String(o.partitions), '--max-output-tokens', String(o.maxOutputTokens), '--brokers', info.kafkaBrokers.join(','), '--registry', info.registryUrl, '--pg-url', info.postgresUrl, '--no-progress']
+        : rateSubmitArgs(runDir, { brokers: info.kafkaBrokers, registryUrl: info.registryUrl, topic: names.requests, jobId: names.jobId, tenant: names.tenant, jobFile, requestsPerSec: o.rate, maxOutputTokens: o.maxOutputTokens });
+    const submit = spawnChild('submit', submitArgs, {}, join(runDir, 'submit.log'));
     let submitExit: number | null | undefined;
     let submitEndMs = Number.NaN;
     let submitTicks = Number.NaN;
@@ -634,6 +649,8 @@ async function main(): Promise<void> {
         maxOutputTokens: o.maxOutputTokens,
         timeoutS: o.timeoutS,
         idleTimeoutS: o.idleTimeoutS,
+        ...(o.rate !== undefined ? { rate: o.rate } : {}),
+        routerNodeArgs: o.routerNodeArgs,
         dataset: useDataset ? resolve(datasetPath) : 'synthetic',
         models: data.models.length,
         jobFileBytes,
@@ -660,7 +677,7 @@ async function main(): Promise<void> {
     const f0 = (n: number): string => (Number.isFinite(n) ? n.toFixed(0) : '-');
     const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-');
     console.log(`end-to-end on ${report.env.cpuModel} (${report.env.cpus} CPUs, ${report.env.memoryGiB.toFixed(1)} GiB, 1-min load ${loadAtStart.toFixed(1)} -> ${report.env.loadAverage1m.end.toFixed(1)}), node ${process.version}`);
-    console.log(`${o.requests} requests, ${o.routerInstances} router(s) x ${o.poolSize} workers, ${o.partitions} partitions, policy ${o.policy}, scoring ${o.scoring}, ledger ${o.ledger}, batches <= ${o.maxBatchRequests} requests / ${o.maxBatchTokens} tokens, flush ${o.flushIntervalMs} ms`);
+    console.log(`${o.requests} requests, ${o.routerInstances} router(s) x ${o.poolSize} workers, ${o.partitions} partitions, policy ${o.policy}, scoring ${o.scoring}, ledger ${o.ledger}, batches <= ${o.maxBatchRequests} requests / ${o.maxBatchTokens} tokens, flush ${o.flushIntervalMs} ms${o.rate === undefined ? '' : `, open loop at ${o.rate} requests/s`}`);
     console.log(
       formatTable(
         ['measure', 'value'],

@@ -19,9 +19,13 @@ export function hasLoneSurrogate(s: string): boolean {
 
 export const wellFormedText = z.string().refine((s) => !hasLoneSurrogate(s), 'must be well-formed Unicode (no lone surrogates)');
 
+const NOT_BLANK = /\S/;
+
 /** A prompt that is empty or only whitespace (String.prototype.trim's set: Unicode spaces, line terminators, BOM) carries nothing to route. */
 export function isBlankPrompt(prompt: string): boolean {
-  return prompt.trim().length === 0;
+  // \S is the complement of trim's set (WhiteSpace and LineTerminator in both), and the test
+  // stops at the first such character instead of copying the prompt.
+  return !NOT_BLANK.test(prompt);
 }
 
 export const promptText = wellFormedText.refine((s) => !isBlankPrompt(s), 'must not be empty or whitespace only');

@@ -9,7 +9,10 @@ import { classifyRegistryError } from './registry.ts';
 import type { RegistryPort } from './registry.ts';
 import { valueSubject } from './schemas.ts';
 import type { Contract } from './schemas.ts';
-import { decodeWire, encodeWire } from './wire.ts';
+import { MAGIC_BYTE, WIRE_HEADER_BYTES, decodeWire } from './wire.ts';
+
+/** The encode scratch buffer keeps its size up to this; a larger record gets a buffer of its own. */
+const MAX_SCRATCH_BYTES = 16 * 1024 * 1024;
 
 export type DecodeFailureReason = Extract<DeadLetterReason, 'undecodable' | 'unknown_schema' | 'wrong_schema'>;
 
@@ -38,6 +41,7 @@ export class AvroSerde<T> {
   private readonly registry: RegistryPort;
   private readonly writers = new Map<number, Promise<WriterEntry>>();
   private readonly maxCachedSchemaIds: number;
+  private scratch: Buffer = Buffer.allocUnsafe(16 * 1024);
 
   private constructor(registry: RegistryPort, contract: Contract<T>, subject: string, schemaId: number, maxCached: number) {
     this.registry = registry;
@@ -67,13 +71,37 @@ export class AvroSerde<T> {
 
   /** Encodes with the reader (latest) schema. Throws ContractsError('invalid_value') on a caller bug. */
   encode(value: T): Buffer {
-    let body: Buffer;
     try {
-      body = this.contract.type.toBuffer(value);
+      return this.encodeInto(value);
     } catch (cause) {
       throw new ContractsError('invalid_value', `value does not conform to ${this.contract.fullName}: ${describeInvalid(this.contract.type, value)}`, { cause });
     }
-    return encodeWire(this.schemaId, body);
+  }
+
+  /**
+   * Encodes after the wire header in a scratch buffer that grows to the largest record seen, then
+   * copies out. avsc's toBuffer writes into a fixed 1 KB buffer and, for anything larger (every
+   * request with a real prompt, every routed batch), encodes the whole value a second time.
+   */
+  private encodeInto(value: T): Buffer {
+    let end = this.contract.type.encode(value, this.scratch, WIRE_HEADER_BYTES);
+    if (end < 0) {
+      // A negative end is the number of bytes missing.
+      const needed = this.scratch.length - end;
+      const grown = Buffer.allocUnsafe(Math.max(needed, 2 * this.scratch.length));
+      if (grown.length <= MAX_SCRATCH_BYTES) this.scratch = grown;
+      end = this.contract.type.encode(value, grown, WIRE_HEADER_BYTES);
+      return this.withHeader(grown, end);
+    }
+    return this.withHeader(this.scratch, end);
+  }
+
+  private withHeader(buf: Buffer, end: number): Buffer {
+    const out = Buffer.allocUnsafe(end);
+    buf.copy(out, WIRE_HEADER_BYTES, WIRE_HEADER_BYTES, end);
+    out.writeUInt8(MAGIC_BYTE, 0);
+    out.writeUInt32BE(this.schemaId, 1);
+    return out;
   }
 
   /** Decodes one record value. Never throws on bad bytes; throws ContractsError only if the registry is broken. */

@@ -3,6 +3,7 @@
 // failure maps to one dead-letter reason so the router can dead-letter without interpretation.
 import { z } from 'zod';
 import type { DeadLetterReason } from './reasons.ts';
+import { acceptRequestFast } from './request-fast-path.ts';
 import { EMBEDDING_MIN_LENGTH, INT32_MAX, allowedModelsList, epochMillisRule, hasInput, maxOutputTokensRule, metadataMap, priorityRule, promptText, promptTokensRule, wellFormedText } from './request-rules.ts';
 import type { OutcomeV2, RequestV2 } from './types.ts';
 
@@ -89,11 +90,12 @@ function firstIssue(error: z.ZodError): string {
 export function createRequestValidator(limits: RequestLimits): RequestValidator {
   const known: ReadonlySet<string> = new Set(limits.knownModels);
   return (event, nowMs) => {
-    const parsed = requestShape.safeParse(event);
-    if (!parsed.success) {
+    const fast = acceptRequestFast(event);
+    const parsed = fast === null ? requestShape.safeParse(event) : null;
+    if (parsed !== null && !parsed.success) {
       return { ok: false, reason: 'invalid_field', detail: firstIssue(parsed.error) };
     }
-    const r = parsed.data;
+    const r = fast ?? parsed!.data!;
     if (!hasInput(r)) {
       return { ok: false, reason: 'missing_input', detail: 'neither prompt nor embedding is present' };
     }

@@ -25,6 +25,17 @@ describe('AvroSerde', () => {
     expect(decoded.ok && { ...decoded.value }).toEqual(sampleRequest());
   });
 
+  it('encodes records larger than its scratch buffer, and smaller ones after them, as avsc does', async () => {
+    const serde = await AvroSerde.forTopic(new FakeRegistry(), 'requests', contracts.request);
+    for (const chars of [10, 40_000, 5, 200_000, 3_000]) {
+      const request = { ...sampleRequest(), prompt: 'p\u00e9'.repeat(chars) };
+      const bytes = serde.encode(request);
+      expect(bytes.subarray(5)).toEqual(contracts.request.type.toBuffer(request));
+      const decoded = await serde.decode(bytes);
+      expect(decoded.ok && decoded.value.prompt).toBe(request.prompt);
+    }
+  });
+
   it.each([
     ['request.v1.avsc', contracts.request, { customId: null, body: null }],
     ['outcome.v1.avsc', contracts.outcome, { customId: null, statusCode: null, response: null }],

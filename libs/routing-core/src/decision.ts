@@ -19,13 +19,25 @@ export type Decision =
 
 /** Models ordered by descending score (ties: lower index first); NaN scores last. */
 export function rankModels(scores: ArrayLike<number>): Int32Array {
-  const idx = Array.from({ length: scores.length }, (_, i) => i);
-  const key = (i: number): number => {
-    const s = scores[i]!;
-    return Number.isNaN(s) ? Number.NEGATIVE_INFINITY : s;
-  };
-  idx.sort((a, b) => key(b) - key(a) || a - b);
-  return Int32Array.from(idx);
+  // Insertion sort: model pools are small, and this runs once per request on the router's
+  // main thread (no closures, no boxed array).
+  const n = scores.length;
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const key = rankKey(scores[i]!);
+    let j = i - 1;
+    // Strictly better moves ahead; an equal key keeps the lower index first.
+    while (j >= 0 && rankKey(scores[idx[j]!]!) < key) {
+      idx[j + 1] = idx[j]!;
+      j -= 1;
+    }
+    idx[j + 1] = i;
+  }
+  return idx;
+}
+
+function rankKey(s: number): number {
+  return Number.isNaN(s) ? Number.NEGATIVE_INFINITY : s;
 }
 
 export type Selection = { readonly model: number; readonly rank: number } | null;

@@ -76,7 +76,7 @@ function routedDecision(p: EngineParts, it: RoutedItem, tokens: number, m: numbe
     predictedCostUsd: finiteOr(s.costUsd[m], null),
     score: finiteOr(it.scores[m], null),
     dualPrice: it.dualPrice,
-    scores: Array.from(it.scores),
+    scores: it.scores,
     reason: null,
     deferUntilMs: null,
     deferrals: s.deferrals,

@@ -97,6 +97,10 @@ export const routerServiceSchema = z
       .default(1_000)
       .describe('For policy resolving-dual, unless its own minResolveIntervalMs is set: at most one dual-price re-solve (an LP) per this many ms, so the LP cost stays flat as the request rate grows (0: every resolveEvery requests).'),
     expectedRequestsPerDay: positiveInt.default(100_000).describe('Stream length the dual-price policies plan a day window for.'),
+    promptTokens: z
+      .enum(['bounded-estimate', 'exact'])
+      .default('bounded-estimate')
+      .describe('How the workers count prompt tokens a request does not carry. bounded-estimate: a one-pass estimate (cl100k within -4% .. +2% for 80% of prompts), and the exact cl100k count only for a prompt whose byte length (a bound on its tokens) could reach router.maxPromptTokens or, with its output cap, a model\'s maxBatchTokens; dollar worst cases are always counted exactly. exact: cl100k for every prompt.'),
     scoreChunkRequests: positiveInt.max(8_192).default(512).describe('Requests per worker task.'),
     poolMaxQueue: positiveInt.default(64).describe('Worker tasks queued at most; a full queue holds the consumer (backpressure).'),
     groupId: z.string().min(1).optional().describe('Consumer group of the requests topic; default "<kafka.clientId>.router". Deferred records use "<groupId>.deferred".'),

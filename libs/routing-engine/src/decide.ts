@@ -36,6 +36,8 @@ interface Step {
   readonly prices: ArrayLike<number>;
   readonly emit: (batches: readonly PackedBatch<RoutedItem>[]) => void;
   readonly usd: ReadonlyMap<string, UsdRouting> | undefined;
+  /** When flushDue last ran: sealing by age is checked at most once per clock millisecond. */
+  flushCheckedAtMs: number;
 }
 
 const tsKernel = new TsScoringBackend();
@@ -56,7 +58,7 @@ export function decideSlice(p: EngineParts, prepared: PreparedSlice, ctx: Decide
   };
   const decided = policyScores(prepared.admitted, policy, prepared.version, cfg.models.length);
   // Read after chooseBatch, which may have re-solved the prices.
-  const step: Step = { p, out, packer, policy, nowMs, prices: policy.pricing().prices, emit, usd: ctx.usd };
+  const step: Step = { p, out, packer, policy, nowMs, prices: policy.pricing().prices, emit, usd: ctx.usd, flushCheckedAtMs: Number.NEGATIVE_INFINITY };
   prepared.admitted.forEach((s, i) => decideOne(step, s, decided[i]!));
   emit(packer.drain());
   return { messages: out.messages, decisions: out.decisions, processed: prepared.processed, pauseUntilMs: prepared.pauseUntilMs, stats: out.stats };
@@ -64,47 +66,58 @@ export function decideSlice(p: EngineParts, prepared: PreparedSlice, ctx: Decide
 
 function decideOne(step: Step, s: Scored, decision: Decision): void {
   const { p, out, policy, nowMs } = step;
-  const scores = decision.kind === 'route' ? decision.scores : Float64Array.from(s.kernelScores);
+  // The workers' scores are a view of their result buffer, which nothing writes after adjust.
+  const scores = decision.kind === 'route' ? decision.scores : s.kernelScores;
+  const order = rankModels(scores);
   const usd = step.usd?.get(s.request.requestId);
-  const candidates = candidatesOf(p, s, decision, scores);
-  const { oversized } = candidates;
-  // A dollar reservation holds the worst case of one model: the request may go there only.
-  const ranked = usd?.kind === 'route' ? candidates.ranked.filter((c) => c.model === usd.model) : candidates.ranked;
-  const base = { ...out.base(s.record, s.request, s.promptTokens, s.deferrals, policy.name, nowMs), scores: Array.from(scores) };
+  const candidates = candidatesOf(p, s, decision, order, usd?.kind === 'route' ? usd.model : null);
+  // Rows of requests that are not routed (rare) are built only when needed.
+  const base = (): RowBase => ({ ...out.base(s.record, s.request, s.promptTokens, s.deferrals, policy.name, nowMs), scores: Array.from(scores) });
   if (usd !== undefined && usd.kind !== 'route') {
     if (decision.kind === 'route') policy.recordLost({ model: decision.model, reservedCost: decision.reservedCost });
-    if (usd.kind === 'defer') return deferOne(step, s, { untilMs: nowMs + p.config.router.deferDelayMs, reason: usd.reason, detail: usd.detail }, base);
+    if (usd.kind === 'defer') return deferOne(step, s, { untilMs: nowMs + p.config.router.deferDelayMs, reason: usd.reason, detail: usd.detail }, base());
     if (usd.kind === 'reject') {
       out.deadLetter(s.record, usd.reason, usd.detail);
-      out.decisions.push(out.row(base, 'rejected', usd.reason));
+      out.decisions.push(out.row(base(), 'rejected', usd.reason));
     }
     return;
   }
+  const { ranked, models, oversized } = candidates;
   if (ranked.length === 0) {
     if (decision.kind === 'route') policy.recordLost({ model: decision.model, reservedCost: decision.reservedCost });
     const reason: DeadLetterReason = oversized ? 'no_feasible_model' : 'unknown_model';
     const detail = oversized ? 'the request is larger than every allowed model\'s maxBatchTokens' : 'no allowed model is configured';
     out.deadLetter(s.record, reason, detail);
-    out.decisions.push(out.row(base, 'rejected', reason));
+    out.decisions.push(out.row(base(), 'rejected', reason));
     return;
   }
   const r: RescheduleDecision = routeWithinBudget(p.ledger, { ranked, tenant: s.request.tenant, jobId: s.request.jobId, deadlineMs: s.request.deadline, nowMs });
   // The policy charged its own budget view for its first choice; give that back unless the
   // request really went there, so its dual prices follow what was actually routed.
-  if (decision.kind === 'route' && !(r.kind === 'route' && r.model === p.config.models[decision.model]!.name)) {
+  const m = r.kind === 'route' ? models[r.fallbackRank]! : -1;
+  if (decision.kind === 'route' && decision.model !== m) {
     policy.recordLost({ model: decision.model, reservedCost: decision.reservedCost });
   }
-  if (r.kind === 'route') return routeOne(step, s, decision, r, scores, base);
-  if (r.kind === 'defer') return deferOne(step, s, tokenDeferral(p, r), base);
+  if (r.kind === 'route') return routeOne(step, s, decision, r, { m, order, scores, base });
+  if (r.kind === 'defer') return deferOne(step, s, tokenDeferral(p, r), base());
   const reason = rejectToDeadLetter(r.reason);
   out.deadLetter(s.record, reason, r.detail);
-  out.decisions.push(out.row(base, 'rejected', r.reason));
+  out.decisions.push(out.row(base(), 'rejected', r.reason));
 }
 
-function routeOne(step: Step, s: Scored, decision: Decision, r: Extract<RescheduleDecision, { kind: 'route' }>, scores: Float64Array, base: RowBase): void {
+interface RouteChoice {
+  /** Index of the model routed to. */
+  readonly m: number;
+  /** Model indices by score, best first. */
+  readonly order: Int32Array;
+  readonly scores: Float64Array;
+  readonly base: () => RowBase;
+}
+
+function routeOne(step: Step, s: Scored, decision: Decision, r: Extract<RescheduleDecision, { kind: 'route' }>, c: RouteChoice): void {
   const { p, out, packer, policy } = step;
-  const m = p.config.models.findIndex((x) => x.name === r.model);
-  const fallbackRank = Array.from(rankModels(scores)).indexOf(m);
+  const { m, scores } = c;
+  const fallbackRank = c.order.indexOf(m);
   const usdPerToken = p.usdPerToken[m] ?? Number.NaN;
   const dualPrice = Number.isFinite(usdPerToken) ? step.prices[m]! * usdPerToken : 0;
   const res = packer.add(r.model, { requestId: s.request.requestId, tokens: r.estimatedTokens, value: { scored: s, model: m, fallbackRank, scores, dualPrice } }, p.clock());
@@ -113,16 +126,20 @@ function routeOne(step: Step, s: Scored, decision: Decision, r: Extract<Reschedu
     // back and dead-letter rather than lose the request if it ever does.
     p.ledger.release(r.reservation);
     out.deadLetter(s.record, 'processing_failed', `batching refused the request: ${res.detail}`);
-    out.decisions.push(out.row(base, 'rejected', 'processing_failed'));
+    out.decisions.push(out.row(c.base(), 'rejected', 'processing_failed'));
     return;
   }
   // The policy reserved its estimate for this request: feedback settles that reservation
   // with the observed cost when the outcome comes back.
   if (decision.kind === 'route' && decision.model === m) p.feedback?.reserved?.(s.request.requestId, { policy, model: m, reservedCost: decision.reservedCost });
-  step.emit(res.emitted);
+  if (res.emitted.length > 0) step.emit(res.emitted);
   // Same clock as `add`: a batch is sealed by age only after it has really been open
   // for flushIntervalMs (budget windows stay those of the slice's decision time).
-  step.emit(packer.flushDue(p.clock()));
+  const now = p.clock();
+  if (now !== step.flushCheckedAtMs) {
+    step.flushCheckedAtMs = now;
+    step.emit(packer.flushDue(now));
+  }
 }
 
 interface Deferral {
@@ -162,27 +179,31 @@ function deferOne(step: Step, s: Scored, d: Deferral, base: RowBase): void {
   out.decisions.push({ ...out.row(base, 'deferred', d.reason), deferUntilMs: untilMs, deferrals: attempts });
 }
 
-/** Models this request may go to, best first, with their token estimates. */
-function candidatesOf(p: EngineParts, s: Scored, decision: Decision, scores: Float64Array): { ranked: RankedCandidate[]; oversized: boolean } {
-  const allowed = s.request.allowedModels === null ? null : new Set(s.request.allowedModels);
-  const order = Array.from(rankModels(scores));
-  if (decision.kind === 'route') {
-    order.splice(order.indexOf(decision.model), 1);
-    order.unshift(decision.model);
-  }
+/**
+ * Models this request may go to, best first (the policy's choice first), with their token
+ * estimates and model indices; `only`: the one model a dollar reservation allows.
+ */
+function candidatesOf(p: EngineParts, s: Scored, decision: Decision, order: Int32Array, only: string | null): { ranked: RankedCandidate[]; models: number[]; oversized: boolean } {
+  const allowed = s.request.allowedModels;
   const ranked: RankedCandidate[] = [];
+  const models: number[] = [];
   let oversized = false;
-  for (const m of order) {
-    const name = p.config.models[m]!.name;
-    if (allowed !== null && !allowed.has(name)) continue;
+  const first = decision.kind === 'route' ? decision.model : -1;
+  for (let k = -1; k < order.length; k++) {
+    const m = k < 0 ? first : order[k]!;
+    if (m < 0 || (k >= 0 && m === first)) continue;
+    const model = p.config.models[m]!;
+    if (allowed !== null && !allowed.includes(model.name)) continue;
     const tokens = s.estimatedTokens[m]!;
-    if (tokens > p.config.models[m]!.maxBatchTokens) {
+    if (tokens > model.maxBatchTokens) {
       oversized = true;
       continue;
     }
-    ranked.push({ model: name, estimatedTokens: tokens });
+    if (only !== null && model.name !== only) continue;
+    ranked.push({ model: model.name, estimatedTokens: tokens });
+    models.push(m);
   }
-  return { ranked, oversized };
+  return { ranked, models, oversized };
 }
 
 function policyScores(admitted: readonly Scored[], policy: RoutingPolicy, version: number, M: number): Decision[] {

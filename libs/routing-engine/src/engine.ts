@@ -142,6 +142,7 @@ export async function createEngine(config: RouterConfig, options: EngineOptions)
       usdPerToken: reference.usdPerToken,
       embeddingDim: embeddingDimOf(config),
       chunkRequests: svc.scoreChunkRequests,
+      promptTokens: svc.promptTokens,
       clock: options.clock,
       feedback,
     };

@@ -24,6 +24,8 @@ export interface EngineParts {
   readonly usdPerToken: readonly number[];
   readonly embeddingDim: number;
   readonly chunkRequests: number;
+  /** How the workers count prompt tokens (routerService.promptTokens); absent: bounded-estimate. */
+  readonly promptTokens?: 'bounded-estimate' | 'exact';
   readonly clock: () => number;
   /** Outcome feedback (adjusted estimates, decision features); absent or null: off. */
   readonly feedback?: FeedbackHooks | null;

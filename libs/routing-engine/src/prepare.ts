@@ -86,11 +86,12 @@ async function scoreCandidates(p: EngineParts, candidates: readonly Candidate[],
   const dim = p.embeddingDim;
   const chunks: Candidate[][] = [];
   for (let i = 0; i < candidates.length; i += p.chunkRequests) chunks.push(candidates.slice(i, i + p.chunkRequests));
+  const bounds = exactBoundsOf(p);
   const policy = await p.policies.current(p.clock());
   const pricing = policy.pricing();
   const results = await Promise.all(
     chunks.map(async (chunk) => {
-      const task = taskOf(chunk, dim, pricing);
+      const task = taskOf(chunk, dim, pricing, bounds);
       // The task's arrays move to the worker; what adjust needs is copied first.
       const fb = p.feedback ? { maxOutputTokens: Int32Array.from(task.maxOutputTokens), prices: Float32Array.from(task.prices) } : null;
       const t0 = performance.now();
@@ -106,26 +107,44 @@ async function scoreCandidates(p: EngineParts, candidates: readonly Candidate[],
   );
   const out: Scored[] = [];
   for (const { chunk, r, raw } of results) {
-    chunk.forEach((c, i) => {
-      const cells = (a: Float64Array): Float64Array => a.subarray(i * M, (i + 1) * M);
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      const from = i * M;
+      const to = from + M;
       out.push({
-        ...c,
+        record: c.record,
+        request: c.request,
+        deferrals: c.deferrals,
+        order: c.order,
         promptTokens: r.promptTokens[i]!,
-        quality: r.quality.subarray(i * M, (i + 1) * M),
-        costUsd: r.costUsd.subarray(i * M, (i + 1) * M),
-        estimatedTokens: r.estimatedTokens.subarray(i * M, (i + 1) * M),
-        kernelScores: r.scores.subarray(i * M, (i + 1) * M),
+        quality: r.quality.subarray(from, to),
+        costUsd: r.costUsd.subarray(from, to),
+        estimatedTokens: r.estimatedTokens.subarray(from, to),
+        kernelScores: r.scores.subarray(from, to),
         feedback:
           raw === null
             ? null
-            : { embedding: r.embeddings.subarray(i * dim, (i + 1) * dim), quality: cells(raw.quality), costUsd: cells(raw.costUsd), outputTokens: cells(raw.outputTokens) },
+            : { embedding: r.embeddings.subarray(i * dim, (i + 1) * dim), quality: raw.quality.subarray(from, to), costUsd: raw.costUsd.subarray(from, to), outputTokens: raw.outputTokens.subarray(from, to) },
       });
-    });
+    }
   }
   return { scored: out, version: pricing.version };
 }
 
-function taskOf(chunk: readonly Candidate[], dim: number, pricing: { readonly alpha: number; readonly prices: ArrayLike<number> }): ScoreTask {
+/** Where a prompt's token count can decide something: the prompt limit and the smallest batch bound. */
+function exactBoundsOf(p: EngineParts): { readonly exactTokensAbove: number; readonly exactRequestAbove: number } {
+  if (p.promptTokens === 'exact') return { exactTokensAbove: -1, exactRequestAbove: -1 };
+  let minBatch = Number.POSITIVE_INFINITY;
+  for (const m of p.config.models) minBatch = Math.min(minBatch, m.maxBatchTokens);
+  return { exactTokensAbove: p.config.router.maxPromptTokens, exactRequestAbove: minBatch };
+}
+
+function taskOf(
+  chunk: readonly Candidate[],
+  dim: number,
+  pricing: { readonly alpha: number; readonly prices: ArrayLike<number> },
+  bounds: { readonly exactTokensAbove: number; readonly exactRequestAbove: number },
+): ScoreTask {
   const n = chunk.length;
   const embeddings = new Float32Array(n * dim);
   const hasEmbedding = new Uint8Array(n);
@@ -142,6 +161,8 @@ function taskOf(chunk: readonly Candidate[], dim: number, pricing: { readonly al
     hasEmbedding,
     promptTokens: Int32Array.from(chunk, (c) => c.request.promptTokens ?? -1),
     maxOutputTokens: Int32Array.from(chunk, (c) => c.request.maxOutputTokens),
+    exactTokensAbove: bounds.exactTokensAbove,
+    exactRequestAbove: bounds.exactRequestAbove,
     alpha: pricing.alpha,
     prices: Float32Array.from(pricing.prices),
   };

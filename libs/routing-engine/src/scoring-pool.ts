@@ -70,6 +70,8 @@ export async function createScoringPool(opts: ScoringPoolOptions): Promise<Scori
     embeddings: new Float32Array(dim),
     hasEmbedding: new Uint8Array(1),
     promptTokens: Int32Array.of(-1),
+    exactTokensAbove: -1,
+    exactRequestAbove: -1,
     maxOutputTokens: Int32Array.of(1),
     alpha: 1,
     prices: new Float32Array(M),

@@ -22,8 +22,15 @@ export interface ScoreTask {
   /** n x dim; rows where `hasEmbedding` is 0 are ignored (the worker embeds the prompt). */
   readonly embeddings: Float32Array;
   readonly hasEmbedding: Uint8Array;
-  /** -1 = count with the tokenizer in the worker. */
+  /** -1 = count in the worker (see `exactTokensAbove`). */
   readonly promptTokens: Int32Array;
+  /**
+   * A prompt the worker counts is counted exactly (cl100k) when its tokens may exceed this
+   * (its UTF-8 length bounds them), else estimated; -1: always exactly.
+   */
+  readonly exactTokensAbove: number;
+  /** The smallest maxBatchTokens of the models: prompt bound + output cap above it counts exactly too. */
+  readonly exactRequestAbove: number;
   readonly maxOutputTokens: Int32Array;
   readonly alpha: number;
   readonly prices: Float32Array;

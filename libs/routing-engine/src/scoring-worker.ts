@@ -1,5 +1,5 @@
 // Piscina worker: builds the ANN index and the reference set once from shared memory, then
-// per task embeds the prompts (or takes the submitted embeddings), counts prompt tokens, finds
+// per task embeds the prompts (or takes the submitted embeddings), counts or estimates prompt tokens (prompt-tokens.ts), finds
 // the k nearest past queries, estimates quality / cost / output tokens per model (PORT's k-NN
 // means, arXiv 2509.02718 Sec. 4) and runs the batch scoring kernel under the pricing snapshot
 // the main thread sent. With feedback on, it first appends the rows the feedback loop published
@@ -7,10 +7,11 @@
 // rows do not crowd out complete ones (estimatePerModel).
 import { move, workerData } from 'piscina';
 import { createIndex } from '@switchyard/ann';
-import { cl100kTokenCounter, hashingEmbedderFromJSON } from '@switchyard/embedding';
+import { hashingEmbedderFromJSON } from '@switchyard/embedding';
 import { ReferenceSet, estimateFromNeighbours, estimatePerModel } from '@switchyard/routing-core';
 import { createScoringBackend } from '@switchyard/scoring';
 import { publishedRows, readFeedbackRows } from './feedback-log.ts';
+import { promptTokensOf } from './prompt-tokens.ts';
 import type { ScoreTask, ScoringWorkerData } from './scoring-task.ts';
 import { resultLength } from './scoring-task.ts';
 
@@ -74,7 +75,7 @@ export default function score(task: ScoreTask): unknown {
   const nm = n * M;
   for (let i = 0; i < n; i++) {
     const given = task.promptTokens[i]!;
-    out[i] = given >= 0 ? given : cl100kTokenCounter(prompts[i] ?? '');
+    out[i] = given >= 0 ? given : promptTokensOf(prompts[i] ?? '', task.maxOutputTokens[i]!, task);
   }
   out.set(est.quality, n);
   out.set(est.cost, n + nm);

@@ -36,7 +36,7 @@ export interface RoutingDecision {
   readonly predictedCostUsd: number | null;
   readonly score: number | null;
   readonly dualPrice: number | null;
-  readonly scores: readonly number[];
+  readonly scores: ArrayLike<number>;
   readonly reason: string | null;
   readonly deferUntilMs: number | null;
   readonly deferrals: number;

@@ -1,10 +1,15 @@
 // What the dollar gate is asked about a slice, and what decide does with its answers. The gate
 // itself (a Postgres ledger in the router, an in-memory one in file mode) lives with the shell:
 // the engine only names each admitted request's candidates and obeys the verdicts.
+import { cl100kTokenCounter } from '@switchyard/embedding';
 import { rankModels } from '@switchyard/routing-core';
 import type { EngineParts } from './parts.ts';
+<<<<<<< HEAD
 import { pricedCostsUsd } from './usd-pacing.ts';
 import type { PreparedSlice } from './slice.ts';
+=======
+import type { PreparedSlice, Scored } from './slice.ts';
+>>>>>>> capacity
 
 /** A request of the slice as the dollar gate sees it. */
 export interface UsdAsk {
@@ -33,6 +38,7 @@ export type UsdRouting =
 /**
  * The candidates of each admitted request in the order the workers' scores rank them (the
  * policy's own scores under the slice's price snapshot), so the gate falls back the way the
+<<<<<<< HEAD
  * engine would; for a request of a paced job (`paced[i]` not null, usd-pacing.ts), in the
  * order of those scores less its job's dollar price.
  */
@@ -55,5 +61,52 @@ export function usdAsksOf(p: EngineParts, prepared: PreparedSlice, paced: readon
       ranked: order.map((m) => models[m]!.name),
       estimatedUsd: order.map((m) => cost[m]!),
     };
+=======
+ * engine would. The gate reads `ranked` and `promptTokens` only for a request that has a dollar
+ * budget, so both are computed on first read: a slice without dollar budgets pays nothing, and
+ * a budgeted request's worst case uses its exact cl100k count even where the workers estimated.
+ */
+export function usdAsksOf(p: EngineParts, prepared: PreparedSlice): UsdAsk[] {
+  return prepared.admitted.map((s) => new LazyUsdAsk(p, s));
+}
+
+class LazyUsdAsk implements UsdAsk {
+  readonly requestId: string;
+  readonly jobId: string;
+  readonly tenant: string;
+  readonly maxOutputTokens: number;
+  readonly #p: EngineParts;
+  readonly #s: Scored;
+  #ranked: readonly string[] | null = null;
+  #promptTokens = -1;
+
+  constructor(p: EngineParts, s: Scored) {
+    this.#p = p;
+    this.#s = s;
+    this.requestId = s.request.requestId;
+    this.jobId = s.request.jobId;
+    this.tenant = s.request.tenant;
+    this.maxOutputTokens = s.request.maxOutputTokens;
+  }
+
+  get promptTokens(): number {
+    if (this.#promptTokens < 0) this.#promptTokens = this.#s.request.promptTokens ?? cl100kTokenCounter(this.#s.request.prompt ?? '');
+    return this.#promptTokens;
+  }
+
+  get ranked(): readonly string[] {
+    this.#ranked ??= rankedOf(this.#p, this.#s);
+    return this.#ranked;
+  }
+}
+
+function rankedOf(p: EngineParts, s: Scored): string[] {
+  const models = p.config.models;
+  const allowed = s.request.allowedModels === null ? null : new Set(s.request.allowedModels);
+  return Array.from(rankModels(s.kernelScores)).flatMap((m) => {
+    const model = models[m]!;
+    if (allowed !== null && !allowed.has(model.name)) return [];
+    return s.estimatedTokens[m]! > model.maxBatchTokens ? [] : [model.name];
+>>>>>>> capacity
   });
 }
