@@ -4,12 +4,8 @@
 import { cl100kTokenCounter } from '@switchyard/embedding';
 import { rankModels } from '@switchyard/routing-core';
 import type { EngineParts } from './parts.ts';
-<<<<<<< HEAD
 import { pricedCostsUsd } from './usd-pacing.ts';
 import type { PreparedSlice } from './slice.ts';
-=======
-import type { PreparedSlice, Scored } from './slice.ts';
->>>>>>> capacity
 
 /** A request of the slice as the dollar gate sees it. */
 export interface UsdAsk {
@@ -38,7 +34,6 @@ export type UsdRouting =
 /**
  * The candidates of each admitted request in the order the workers' scores rank them (the
  * policy's own scores under the slice's price snapshot), so the gate falls back the way the
-<<<<<<< HEAD
  * engine would; for a request of a paced job (`paced[i]` not null, usd-pacing.ts), in the
  * order of those scores less its job's dollar price.
  */
@@ -52,61 +47,20 @@ export function usdAsksOf(p: EngineParts, prepared: PreparedSlice, paced: readon
       return s.estimatedTokens[m]! <= model.maxBatchTokens;
     });
     const cost = pricedCostsUsd(models, s);
+    let exact: number | undefined;
     return {
       requestId: s.request.requestId,
       jobId: s.request.jobId,
       tenant: s.request.tenant,
-      promptTokens: s.promptTokens,
+      // The worst case a budget reserves rests on an exact count, even where the workers only
+      // estimated the prompt's tokens; counted on first read, so unbudgeted requests pay nothing.
+      get promptTokens(): number {
+        exact ??= s.request.promptTokens ?? cl100kTokenCounter(s.request.prompt ?? '');
+        return exact;
+      },
       maxOutputTokens: s.request.maxOutputTokens,
       ranked: order.map((m) => models[m]!.name),
       estimatedUsd: order.map((m) => cost[m]!),
     };
-=======
- * engine would. The gate reads `ranked` and `promptTokens` only for a request that has a dollar
- * budget, so both are computed on first read: a slice without dollar budgets pays nothing, and
- * a budgeted request's worst case uses its exact cl100k count even where the workers estimated.
- */
-export function usdAsksOf(p: EngineParts, prepared: PreparedSlice): UsdAsk[] {
-  return prepared.admitted.map((s) => new LazyUsdAsk(p, s));
-}
-
-class LazyUsdAsk implements UsdAsk {
-  readonly requestId: string;
-  readonly jobId: string;
-  readonly tenant: string;
-  readonly maxOutputTokens: number;
-  readonly #p: EngineParts;
-  readonly #s: Scored;
-  #ranked: readonly string[] | null = null;
-  #promptTokens = -1;
-
-  constructor(p: EngineParts, s: Scored) {
-    this.#p = p;
-    this.#s = s;
-    this.requestId = s.request.requestId;
-    this.jobId = s.request.jobId;
-    this.tenant = s.request.tenant;
-    this.maxOutputTokens = s.request.maxOutputTokens;
-  }
-
-  get promptTokens(): number {
-    if (this.#promptTokens < 0) this.#promptTokens = this.#s.request.promptTokens ?? cl100kTokenCounter(this.#s.request.prompt ?? '');
-    return this.#promptTokens;
-  }
-
-  get ranked(): readonly string[] {
-    this.#ranked ??= rankedOf(this.#p, this.#s);
-    return this.#ranked;
-  }
-}
-
-function rankedOf(p: EngineParts, s: Scored): string[] {
-  const models = p.config.models;
-  const allowed = s.request.allowedModels === null ? null : new Set(s.request.allowedModels);
-  return Array.from(rankModels(s.kernelScores)).flatMap((m) => {
-    const model = models[m]!;
-    if (allowed !== null && !allowed.has(model.name)) return [];
-    return s.estimatedTokens[m]! > model.maxBatchTokens ? [] : [model.name];
->>>>>>> capacity
   });
 }
