@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadConfig } from '@switchyard/config';
-import { defaultDatasetPath, generateSyntheticDataset, loadDataset } from '@switchyard/datasets';
+import { defaultDatasetPath, generateSyntheticDataset, loadDataset, pricesFromHistory } from '@switchyard/datasets';
 import { CliError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
 import { openJobSource } from '../source/open.ts';
@@ -65,7 +65,8 @@ export async function routerConfigOf(opts: RouterConfigOptions): Promise<RouterC
   const path = opts.synthetic ? undefined : (opts.data ?? defaultDatasetPath());
   if (path !== undefined) {
     const data = await loadDataset(resolve(path), { countTokens: false });
-    return fileModeRouterConfig({ models: data.models, reference: { source: 'dataset', path: resolve(path) }, tokensPerMinute: opts.tokensPerMinute, policy: opts.policy });
+    // Priced at each model's recorded cost per token, so --budget-usd works without a config file.
+    return fileModeRouterConfig({ models: data.models, reference: { source: 'dataset', path: resolve(path) }, tokensPerMinute: opts.tokensPerMinute, policy: opts.policy, pricesPer1kTokensUsd: pricesFromHistory(data.models, data.history) });
   }
   const synthetic = generateSyntheticDataset({ nHistory: 10, nTest: 1, models: 5, seed: 1 });
   return fileModeRouterConfig({ models: synthetic.models, reference: { source: 'synthetic', nHistory: 2_000, seed: 1 }, tokensPerMinute: opts.tokensPerMinute, policy: opts.policy });
