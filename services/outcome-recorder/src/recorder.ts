@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { AvroSerde, contracts, createOutcomeValidator, createRegistryClient, unreadableDeadLetter } from '@switchyard/contracts';
-import { TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
+import { ConsumerLagMonitor, TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
 import { createPool, postgresConfigOf } from '@switchyard/store';
 import type { OutcomeRecorderConfig } from './config.ts';
 import { outcomeSliceHandler } from './outcome-slice.ts';
@@ -110,6 +110,15 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
     });
     await runner.start();
     cleanups.push(() => runner.stop());
+    const lag = new ConsumerLagMonitor({
+      kafka,
+      targets: [{ groupId, topics: [sy.topics.outcomes], stream: 'outcomes' }],
+      intervalMs: svc.consumerLagPollMs,
+      registry: metrics,
+      onError: (err) => log.warn({ err }, 'reading consumer lag failed; retrying at the next interval'),
+    });
+    await lag.start();
+    cleanups.push(() => lag.stop());
     let httpPort: number | null = null;
     if (svc.httpPort !== null) {
       const ops = await startOpsServer(svc.httpHost, svc.httpPort, metrics, { live: () => state !== 'stopped', ready: () => state === 'running' });
