@@ -72,6 +72,7 @@ describe('infra/prometheus alert rules', () => {
   it('use only metrics the services export', async () => {
     const known = await registeredMetricNames();
     const used = metricNamesIn(await readFile(alertsFile, 'utf8'));
+    expect(used.has('switchyard_consumer_lag')).toBe(true);
     expect(used.size).toBeGreaterThan(8);
     expect([...used].filter((m) => !known.has(m))).toEqual([]);
   });
