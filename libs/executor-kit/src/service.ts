@@ -36,7 +36,7 @@ export async function startModelExecutors(sy: SwitchyardConfig, o: ModelExecutor
     onLog: (r) => log[r.level === 'error' ? 'error' : r.level === 'warn' ? 'warn' : 'debug']({ kafka: r.namespace, ...r.extra }, r.message),
   });
   const spec = (topic: string) => ({ topic, partitions: sy.topics.partitions, replicationFactor: sy.topics.replicationFactor });
-  await ensureTopics(kafka, [spec(sy.topics.outcomes), spec(sy.topics.deadLetter), ...o.models.map((m) => spec(sy.topics.routedByModel[m]!))]);
+  await ensureTopics(kafka, [spec(sy.topics.outcomes), spec(sy.topics.deadLetter), spec(sy.topics.deferred), ...o.models.map((m) => spec(sy.topics.routedByModel[m]!))]);
   const registry = createRegistryClient({ url: sy.registry.url, username: sy.registry.username, password: sy.registry.password, requestTimeoutMs: sy.registry.requestTimeoutMs });
 
   const groupPrefix = o.groupIdPrefix ?? `${sy.kafka.clientId}.${o.service}`;
@@ -56,6 +56,7 @@ export async function startModelExecutors(sy: SwitchyardConfig, o: ModelExecutor
           routedTopic: topic,
           outcomesTopic: sy.topics.outcomes,
           deadLetterTopic: sy.topics.deadLetter,
+          deferredTopic: sy.topics.deferred,
           groupId: `${groupPrefix}.${topic}`,
           transactionalIdPrefix: `${groupPrefix}.${topic}`,
           segmentMetadataKey: o.segmentMetadataKey,
@@ -68,7 +69,7 @@ export async function startModelExecutors(sy: SwitchyardConfig, o: ModelExecutor
           onEvent: (e) => {
             if (e.type === 'aborted' || e.type === 'fatal') mlog.warn({ event: e.type, err: e.error }, 'executor batch failed');
             else if (e.type === 'dead_lettered') mlog.warn({ reason: e.reason, detail: e.detail, offset: e.offset }, 'batch dead-lettered');
-            else if (e.type === 'executed') mlog.debug({ batchId: e.batchId, requests: e.requests, errors: e.errors }, 'batch executed');
+            else if (e.type === 'executed') mlog[e.handedBack > 0 ? 'info' : 'debug']({ batchId: e.batchId, requests: e.requests, errors: e.errors, handedBack: e.handedBack }, 'batch executed');
           },
           execute: o.executeFor(model, mlog),
         }),

@@ -3,7 +3,7 @@
 // A deferred record that is not due yet ends the slice (its partition pauses).
 import type { DeadLetterReason, RequestV3 } from '@switchyard/contracts';
 import { SliceOutput } from './outputs.ts';
-import { ALL_MODELS_FAILED, allModelsFailedMessage, rerouteVerdict } from './reroute.ts';
+import { ALL_MODELS_FAILED, allModelsFailedMessage, isRerouted, rerouteVerdict } from './reroute.ts';
 import type { EngineParts } from './parts.ts';
 import type { ScoreTask } from './scoring-task.ts';
 import { emptyStats } from './slice.ts';
@@ -73,22 +73,27 @@ async function readRecords(
 
 function admit(p: EngineParts, record: InputRecord, value: RequestV3, deferrals: number, into: Candidate[], out: SliceOutput): DeadLetterReason | null {
   const v = p.validate(value, p.clock());
+  // A request handed back by an executor passed validation when it was first routed; its
+  // deadline may have passed since: it already ran, so it ends with an outcome (results list it).
+  if (!v.ok && v.reason === 'deadline_passed' && isRerouted(value)) return endRerouted(p, out, record, value, deferrals, `its deadline passed (${v.detail})`);
   if (!v.ok) {
     out.deadLetter(record, v.reason, v.detail);
     return v.reason;
   }
   const reroute = rerouteVerdict(p.modelNames, p.config.router.maxModelAttempts, v.value);
-  if (reroute.kind === 'fail') {
-    // Handed back by an executor and nowhere left to go: the request ends as an error outcome,
-    // committed with this slice (its decision row says why).
-    const nowMs = p.clock();
-    out.messages.push(allModelsFailedMessage(p, v.value, reroute.why, nowMs));
-    out.decisions.push(out.row(out.base(record, v.value, 0, deferrals, '', nowMs), 'rejected', ALL_MODELS_FAILED));
-    out.stats.allModelsFailed += 1;
-    p.feedback?.released?.(v.value.requestId);
-    return null;
-  }
+  // Handed back by an executor and nowhere left to go.
+  if (reroute.kind === 'fail') return endRerouted(p, out, record, v.value, deferrals, reroute.why);
   into.push({ record, request: reroute.request, deferrals, order: into.length });
+  return null;
+}
+
+/** A rerouted request ends as an error outcome, committed with this slice (its decision row says why). */
+function endRerouted(p: EngineParts, out: SliceOutput, record: InputRecord, request: RequestV3, deferrals: number, why: string): null {
+  const nowMs = p.clock();
+  out.messages.push(allModelsFailedMessage(p, request, why, nowMs));
+  out.decisions.push(out.row(out.base(record, request, 0, deferrals, '', nowMs), 'rejected', ALL_MODELS_FAILED));
+  out.stats.allModelsFailed += 1;
+  p.feedback?.released?.(request.requestId);
   return null;
 }
 

@@ -86,6 +86,13 @@ describe('rerouting a request a model failed permanently', () => {
     expect(outcomes[0]!.error).toContain('no model left can take it');
   });
 
+  it('ends it when its deadline passed while it was with the failed model', async () => {
+    const { routed, outcomes, dead } = await run([handedBack('late', [failedOn('a')], { deadline: T0 - 5 })]);
+    expect([routed, dead]).toEqual([[], []]);
+    expect(outcomes.map((o) => o.requestId)).toEqual(['late']);
+    expect(outcomes[0]!.error).toContain('deadline passed');
+  });
+
   it('gives the policy its reservation back for a request that ends without an answer', async () => {
     const released: string[] = [];
     const feedback = {
