@@ -117,6 +117,8 @@ describe('executor-openai: faults and SIGKILLs, every custom_id answered or erro
         models: Object.fromEntries(models.map((m) => [m, { baseUrl: server!.baseUrl, apiKeyEnv: 'LOCAL_MODEL_KEY', upstreamModel: `up-${m}`, concurrency: 16, requestTimeoutMs: 2_000 }])),
         retry: { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 2_000, maxTotalMs: 25_000 },
         maxInFlightBatches: 3,
+        // No router runs here: a request a model fails permanently ends as an error outcome.
+        onPermanentFailure: 'error',
       },
     }));
 

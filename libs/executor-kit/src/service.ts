@@ -17,6 +17,11 @@ export interface ModelExecutorsOptions {
   readonly groupIdPrefix?: string | undefined;
   readonly segmentMetadataKey: string;
   readonly maxInFlightBatches: number;
+  /**
+   * Requests a model failed permanently (ExecutionResult.handBack) go back to the router
+   * through topics.deferred (default false: they end as error outcomes).
+   */
+  readonly handBack?: boolean;
   readonly log: Logger;
   /** The batch executor of one model. */
   readonly executeFor: (model: string, log: Logger) => ExecuteBatch;
@@ -36,7 +41,7 @@ export async function startModelExecutors(sy: SwitchyardConfig, o: ModelExecutor
     onLog: (r) => log[r.level === 'error' ? 'error' : r.level === 'warn' ? 'warn' : 'debug']({ kafka: r.namespace, ...r.extra }, r.message),
   });
   const spec = (topic: string) => ({ topic, partitions: sy.topics.partitions, replicationFactor: sy.topics.replicationFactor });
-  await ensureTopics(kafka, [spec(sy.topics.outcomes), spec(sy.topics.deadLetter), spec(sy.topics.deferred), ...o.models.map((m) => spec(sy.topics.routedByModel[m]!))]);
+  await ensureTopics(kafka, [spec(sy.topics.outcomes), spec(sy.topics.deadLetter), ...(o.handBack === true ? [spec(sy.topics.deferred)] : []), ...o.models.map((m) => spec(sy.topics.routedByModel[m]!))]);
   const registry = createRegistryClient({ url: sy.registry.url, username: sy.registry.username, password: sy.registry.password, requestTimeoutMs: sy.registry.requestTimeoutMs });
 
   const groupPrefix = o.groupIdPrefix ?? `${sy.kafka.clientId}.${o.service}`;
@@ -56,7 +61,7 @@ export async function startModelExecutors(sy: SwitchyardConfig, o: ModelExecutor
           routedTopic: topic,
           outcomesTopic: sy.topics.outcomes,
           deadLetterTopic: sy.topics.deadLetter,
-          deferredTopic: sy.topics.deferred,
+          ...(o.handBack === true ? { deferredTopic: sy.topics.deferred } : {}),
           groupId: `${groupPrefix}.${topic}`,
           transactionalIdPrefix: `${groupPrefix}.${topic}`,
           segmentMetadataKey: o.segmentMetadataKey,
