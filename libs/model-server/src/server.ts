@@ -62,8 +62,8 @@ async function parseRequest(req: IncomingMessage): Promise<Parsed> {
 }
 
 /** The OpenAI error body of a permanent fault: 404 reads as the model not existing. */
-export function permanentError(status: number): string {
-  return status === 404 ? apiError('The model does not exist or you do not have access to it', 'invalid_request_error') : apiError(`The request was refused (HTTP ${status})`, 'invalid_request_error');
+export function permanentError(status: number): ReturnType<typeof apiError> {
+  return status === 404 ? apiError('The model does not exist or you do not have access to it', 'invalid_request_error', 'model_not_found') : apiError(`The request was refused (HTTP ${status})`, 'invalid_request_error');
 }
 
 /** Answers `fault`; a hang registers the response in `hanging` so close() can end it. */
