@@ -178,6 +178,7 @@ function deferOne(step: Step, s: Scored, d: Deferral, base: RowBase): void {
   const cfg = p.config;
   const attempts = s.deferrals + 1;
   if (attempts > cfg.router.maxDeferrals) {
+    if (isRerouted(s.request)) return endRerouted(step, s, `deferred ${s.deferrals} times already (router.maxDeferrals): ${d.detail}`.slice(0, 500), base);
     out.deadLetter(s.record, 'max_deferrals_exceeded', `deferred ${s.deferrals} times already`);
     out.decisions.push(out.row(base, 'rejected', 'max_deferrals_exceeded'));
     return;

@@ -93,7 +93,18 @@ describe('rerouting a request a model failed permanently', () => {
     expect(outcomes[0]!.error).toContain('deadline passed');
   });
 
-  it('gives the policy its reservation back for a request that ends without an answer', async () => {
+  it('ends it, instead of dead-lettering, when it was deferred too often on the way', async () => {
+    const { step, record, deferredSerde, decode } = await setup({ tokens: 300 });
+    // The first request spends model a's and b's minute windows (engine-fixture: 300 and 500 tokens).
+    const spend = (id: string) => deferredSerde.encode({ request: sampleRequest({ requestId: id, embedding: null, allowedModels: null, deadline: null }), deferUntil: T0 - 1, reason: 'rate_limited', detail: null, attempts: 1, deferredAt: T0 - MINUTE });
+    const tired = deferredSerde.encode({ request: handedBack('tired', [failedOn('a')]), deferUntil: T0 - 1, reason: 'rate_limited', detail: null, attempts: 2, deferredAt: T0 - MINUTE });
+    const { dead, outcomes } = await decode(await step.run([record(spend('s1'), 'def'), record(spend('s2'), 'def'), record(tired, 'def', 'tired')]));
+    expect(dead).toEqual([]);
+    expect(outcomes.map((o) => o.requestId)).toEqual(['tired']);
+    expect(outcomes[0]!.error).toContain('router.maxDeferrals');
+  });
+
+    it('gives the policy its reservation back for a request that ends without an answer', async () => {
     const released: string[] = [];
     const feedback = {
       adjust: () => undefined,
