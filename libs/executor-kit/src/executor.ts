@@ -186,11 +186,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<ExecutorH
         const traced = startExecuteSpan(message.headers, batch, at);
         try {
           const results = traced === null ? await options.execute(batch, at) : await context.with(traced.context, () => options.execute(batch, at));
-          const plan = planBatchOutcomes(batch, results, {
-            nowMs: now(),
-            segmentMetadataKey: options.segmentMetadataKey ?? DEFAULT_SEGMENT_METADATA_KEY,
-            handBack: handBacks !== null,
-          });
+          const segmentMetadataKey = options.segmentMetadataKey ?? DEFAULT_SEGMENT_METADATA_KEY;
+          const plan = planBatchOutcomes(batch, results, { nowMs: now(), segmentMetadataKey, handBack: handBacks !== null });
           // A bug in the executor: failing the batch (it is retried, then the executor stops)
           // is better than committing it without the outcomes.
           if (!plan.ok) throw new ExecutorKitError(plan.problem, plan.detail);
