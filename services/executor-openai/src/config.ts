@@ -53,6 +53,10 @@ export const executorOpenaiSchema = z
     segmentMetadataKey: z.string().min(1).default('task').describe('Request metadata key sent as the outcome segment header.'),
     groupIdPrefix: z.string().min(1).optional().describe('Consumer group per model is "<prefix>.<model topic>"; default "<kafka.clientId>.executor-openai".'),
     maxInFlightBatches: positiveInt.default(2).describe('Partitions executed concurrently per model.'),
+    onPermanentFailure: z
+      .enum(['reroute', 'error'])
+      .default('reroute')
+      .describe('A request the model failed permanently (a 4xx other than 408/409/429, or 429/5xx/timeouts until the retry budget is spent): handed back to the router with the model excluded, to be routed to the next-ranked model ("reroute", in the transaction that consumes its batch; needs a router reading topics.deferred), or ended as an error outcome ("error").'),
   })
   .strict();
 

@@ -79,6 +79,7 @@ export async function startExecutorOpenai(config: ExecutorOpenaiConfig, options:
       groupIdPrefix: svc.groupIdPrefix,
       segmentMetadataKey: svc.segmentMetadataKey,
       maxInFlightBatches: svc.maxInFlightBatches,
+      handBack: svc.onPermanentFailure === 'reroute',
       log,
       executeFor: (model, mlog) => {
         const execute = executeFor(endpoints.get(model)!, mlog);

@@ -264,6 +264,8 @@ async function startRunners(
     ...requestTopics.map(topicSpec),
     topicSpec(sy.topics.deferred),
     topicSpec(sy.topics.deadLetter),
+    // A request every model failed ends with an outcome the router writes (all_models_failed).
+    topicSpec(sy.topics.outcomes),
     ...sy.models.map((m) => topicSpec(sy.topics.routedByModel[m.name]!)),
   ]);
   if (ensured.created.length > 0) log.info({ topics: ensured.created }, 'created topics');
