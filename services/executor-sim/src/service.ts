@@ -59,7 +59,7 @@ export async function startExecutorSim(config: ExecutorSimConfig, options: Start
           const result = simulateRequest(model, r, table, svc);
           if (prices.empty) return result;
           const factor = prices.factorFor(model, r.requestId);
-          return factor === 1 || result.costUsd === null ? result : { ...result, costUsd: result.costUsd * factor };
+          return factor === 1 || result.costUsd === null || result.costUsd === undefined ? result : { ...result, costUsd: result.costUsd * factor };
         });
         if (svc.sleep) {
           // The requests of a batch run concurrently: the batch takes as long as its slowest.
