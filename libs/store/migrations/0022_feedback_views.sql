@@ -32,9 +32,10 @@ FROM switchyard.outcomes o
 JOIN switchyard.decisions d ON d.request_id = o.request_id AND d.model = o.model
 WHERE d.outcome = 'routed';
 
--- Per minute of completion, job and model. Ratios are ratios of sums over the outcomes
--- that have both values (the ratio estimator the router's cost correction uses), so rows of
--- several minutes combine by summing cost_usd and the predicted costs, not by averaging ratios.
+-- Per minute of completion, job and model. The cost sums are over the outcomes with a cost;
+-- the ratios over the outcomes that have both values (the ratio estimator the router's cost
+-- correction uses). Combine minutes by summing cost_usd and the predicted sums, not by
+-- averaging ratios.
 CREATE OR REPLACE VIEW switchyard.feedback_by_minute AS
 SELECT
   date_trunc('minute', completed_at) AS minute,
@@ -45,8 +46,9 @@ SELECT
   avg(reward) AS mean_reward,
   avg(quality_residual) AS mean_quality_residual,
   avg(reward - predicted_quality) AS mean_used_quality_residual,
-  sum(cost_usd) FILTER (WHERE raw_cost_usd > 0) AS cost_usd,
-  sum(raw_cost_usd) FILTER (WHERE cost_usd IS NOT NULL AND raw_cost_usd > 0) AS raw_cost_usd,
+  sum(cost_usd) AS cost_usd,
+  sum(raw_cost_usd) FILTER (WHERE cost_usd IS NOT NULL) AS raw_cost_usd,
+  sum(predicted_cost_usd) FILTER (WHERE cost_usd IS NOT NULL) AS predicted_cost_usd,
   sum(cost_usd) FILTER (WHERE raw_cost_usd > 0) / NULLIF(sum(raw_cost_usd) FILTER (WHERE cost_usd IS NOT NULL AND raw_cost_usd > 0), 0) AS cost_ratio,
   sum(cost_usd) FILTER (WHERE predicted_cost_usd > 0) / NULLIF(sum(predicted_cost_usd) FILTER (WHERE cost_usd IS NOT NULL AND predicted_cost_usd > 0), 0) AS used_cost_ratio
 FROM switchyard.feedback_residuals
