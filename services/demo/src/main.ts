@@ -19,7 +19,7 @@ import cliProgress from 'cli-progress';
 import type { Consumer } from 'kafkajs';
 import { pino } from 'pino';
 import { loadConfig } from '@switchyard/config';
-import { defaultDatasetPath, generateSyntheticDataset, loadDataset } from '@switchyard/datasets';
+import { defaultDatasetPath, generateSyntheticDataset, loadDataset, pricesFromHistory } from '@switchyard/datasets';
 import { createKafka } from '@switchyard/kafka-io';
 import { createPool, migrate } from '@switchyard/store';
 import type { Pool } from '@switchyard/store';
@@ -28,7 +28,7 @@ import type { PlanJson } from '@switchyard/cli';
 import { startTelemetry, telemetryConfigFromEnv } from '@switchyard/telemetry';
 import { ensureStack, stackConfigFromEnv, stopStack, StackError } from '@switchyard/stack';
 import type { Component, StackInfo } from '@switchyard/stack';
-import { demoRunId, demoServiceConfig, demoTopics, jobLineOf, openaiBatchLineOf, pricesFromHistory } from './plan.ts';
+import { demoRunId, demoServiceConfig, demoTopics, jobLineOf, openaiBatchLineOf } from './plan.ts';
 import type { DemoReference, StreamQuery } from './plan.ts';
 import {
   compileExecutorSimConfig,
