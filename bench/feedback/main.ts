@@ -10,6 +10,7 @@ import { BUDGET_SPLITS, DEFAULT_FEEDBACK_OPTIONS, type BudgetSplit, type Feedbac
 import { formatFeedbackReport, runFeedbackBench, type FeedbackReport } from './run.ts';
 import { runScenarioBench, SCENARIOS, type ScenarioReport } from './scenario-run.ts';
 import { formatScenarioReport } from './scenario-table.ts';
+import { formatLearningCurve, runLearningCurve, type LearningCurveReport } from './learning-curve.ts';
 import type { ScenarioName } from './scenarios.ts';
 
 function positiveInt(v: string): number {
@@ -48,7 +49,7 @@ function scenarios(v: string): ScenarioName[] {
   return names as ScenarioName[];
 }
 
-export async function main(argv: readonly string[]): Promise<{ report: FeedbackReport | ScenarioReport; text: string }> {
+export async function main(argv: readonly string[]): Promise<{ report: FeedbackReport | ScenarioReport | { learningCurve: LearningCurveReport }; text: string }> {
   const program = new Command('bench:feedback')
     .exitOverride()
     .option('--data <path>', 'dataset folder (RouterBench CSV) or JSONL file; default ../shared/data/routerbench-subset')
@@ -68,9 +69,10 @@ export async function main(argv: readonly string[]): Promise<{ report: FeedbackR
     .option('--progress', 'print a line per scenario and seed to stderr')
     .option('--holdout <fraction>', 'tuning: route a seeded share of the HISTORY as the stream, from the rest (the test split is not read)', fraction)
     .option('--feedback <json>', 'tuning: overrides of the `on` options, e.g. \'{"costDiscount":0.95}\'')
+    .option('--learning-curve', '`off` on stationary from 10/25/50/100% of the history (alone, or next to --scenario: its JSON gains "learningCurve")')
     .option('--json <out>', 'write the JSON report here');
   program.parse(argv, { from: 'user' });
-  const o = program.opts<{ data?: string; factor: number; split: BudgetSplit; seeds: number; firstSeed: number; cold: number; batch: number; beta: number; bonusTarget: string; costPrior: number; searchWidth: number; kernel: string; scenario?: ScenarioName[]; progress?: boolean; coldRows: number; holdout?: number; feedback?: string; json?: string }>();
+  const o = program.opts<{ data?: string; factor: number; split: BudgetSplit; seeds: number; firstSeed: number; cold: number; batch: number; beta: number; bonusTarget: string; costPrior: number; searchWidth: number; kernel: string; scenario?: ScenarioName[]; progress?: boolean; learningCurve?: boolean; coldRows: number; holdout?: number; feedback?: string; json?: string }>();
   const dataPath = o.data ?? defaultDatasetPath();
   if (!dataPath) throw new InvalidArgumentError('no --data given and ../shared/data/routerbench-subset does not exist');
   if (o.bonusTarget !== 'score' && o.bonusTarget !== 'quality') throw new InvalidArgumentError('--bonus-target must be score or quality');
@@ -86,8 +88,24 @@ export async function main(argv: readonly string[]): Promise<{ report: FeedbackR
     dispose = () => backend.dispose();
   }
   try {
+    const seeds = Array.from({ length: o.seeds }, (_, i) => o.firstSeed + i);
+    const curveOptions = {
+      factor: o.factor,
+      split: o.split,
+      seeds,
+      batchSize: o.batch,
+      searchWidth: o.searchWidth,
+      coldRows: o.coldRows,
+      ...(kernel ? { kernel } : {}),
+      ...(o.progress ? { progress: (line: string) => console.error(line) } : {}),
+    };
+    if (o.learningCurve && !o.scenario) {
+      const learningCurve = await runLearningCurve(ds, curveOptions);
+      if (o.json) await writeFile(o.json, `${JSON.stringify({ learningCurve }, null, 2)}\n`);
+      return { report: { learningCurve }, text: formatLearningCurve(learningCurve) };
+    }
     if (o.scenario) {
-      const report = await runScenarioBench(ds, {
+      const report: ScenarioReport & { learningCurve?: LearningCurveReport } = await runScenarioBench(ds, {
         factor: o.factor,
         split: o.split,
         seeds: Array.from({ length: o.seeds }, (_, i) => o.firstSeed + i),
@@ -99,8 +117,13 @@ export async function main(argv: readonly string[]): Promise<{ report: FeedbackR
         ...(kernel ? { kernel } : {}),
         ...(o.progress ? { progress: (line: string) => console.error(line) } : {}),
       });
+      let text = formatScenarioReport(report);
+      if (o.learningCurve) {
+        report.learningCurve = await runLearningCurve(ds, curveOptions);
+        text += `\n\n${formatLearningCurve(report.learningCurve)}`;
+      }
       if (o.json) await writeFile(o.json, `${JSON.stringify(report, null, 2)}\n`);
-      return { report, text: formatScenarioReport(report) };
+      return { report, text };
     }
     const report = await runFeedbackBench(ds, {
       factor: o.factor,

@@ -48,6 +48,17 @@ export interface ScenarioVariantResult {
   testSegment: Stat;
   perSeed: number[];
   budgetExceeded: boolean;
+  /** Share of the served queries that the changed model served, before and from the change (price and regression scenarios). */
+  changedShareBefore: Stat;
+  changedShareAfter: Stat;
+  /**
+   * Price scenarios, `on` only: outcomes of the changed model after the change until its observed
+   * cost ratio (CostCorrection.ratio, the router's router_feedback_observed_cost_ratio) first went
+   * half the way to the new price on a log scale (x sqrt(factor) of its value at the change),
+   * over the seeds where it did; `followReached` counts those seeds.
+   */
+  followOutcomes: Stat | null;
+  followReached: number;
 }
 
 export interface ScenarioResult {
@@ -94,7 +105,7 @@ export interface ScenarioBenchOptions {
 }
 
 /** Embeddings and neighbour lists that every scenario and seed shares. */
-interface Shared {
+export interface Shared {
   ds: Dataset;
   M: number;
   dim: number;
@@ -119,6 +130,12 @@ interface Totals {
   quarters: number[];
   testSegment: number;
   exceeded: boolean;
+  servedBefore: number;
+  changedBefore: number;
+  servedAfter: number;
+  changedAfter: number;
+  /** NaN: not measured or not reached. */
+  follow: number;
 }
 
 function searchExcludingSelf(index: ReturnType<typeof createIndex>, vectors: Float32Array, n: number, S: number) {
@@ -139,7 +156,7 @@ function searchExcludingSelf(index: ReturnType<typeof createIndex>, vectors: Flo
 }
 
 /** Neighbour lists of the stream against a knowledge set (ids are its row numbers). */
-function streamNeighbours(s: Shared, w: World, k: Knowledge): { ids: Int32Array; scores: Float32Array } {
+export function streamNeighbours(s: Shared, w: World, k: Knowledge): { ids: Int32Array; scores: Float32Array } {
   const N = w.stream.length;
   const S = s.S;
   const ids = new Int32Array(N * S);
@@ -165,7 +182,7 @@ function streamNeighbours(s: Shared, w: World, k: Knowledge): { ids: Int32Array;
   return { ids: r.ids, scores: r.scores };
 }
 
-function streamVectors(s: Shared, w: World): Float32Array {
+export function streamVectors(s: Shared, w: World): Float32Array {
   const out = new Float32Array(w.stream.length * s.dim);
   const testIndex = new Map(s.ds.test.map((q, j) => [q, j]));
   w.stream.forEach((q, p) => {
@@ -177,7 +194,7 @@ function streamVectors(s: Shared, w: World): Float32Array {
   return out;
 }
 
-function streamFeatures(s: Shared, w: World): Float64Array {
+export function streamFeatures(s: Shared, w: World): Float64Array {
   const F = s.featureDim;
   const out = new Float64Array(w.stream.length * F);
   const testIndex = new Map(s.ds.test.map((q, j) => [q, j]));
@@ -202,7 +219,7 @@ function slice(e: EstimateBatch, from: number, to: number): EstimateBatch {
   };
 }
 
-interface SeedContext {
+export interface SeedContext {
   world: World;
   budgets: Float64Array;
   vectors: Float32Array;
@@ -211,7 +228,7 @@ interface SeedContext {
   oracleNN: Int32Array;
 }
 
-async function runVariant(s: Shared, c: SeedContext, variant: ScenarioVariant, opts: ScenarioBenchOptions): Promise<Totals> {
+export async function runVariant(s: Shared, c: SeedContext, variant: ScenarioVariant, opts: ScenarioBenchOptions): Promise<Totals> {
   const { world: w, budgets } = c;
   const { M, S, dim } = s;
   const { k } = RESOLVING_DUAL_ESTIMATOR;
@@ -227,7 +244,11 @@ async function runVariant(s: Shared, c: SeedContext, variant: ScenarioVariant, o
   const alpha = policy.pricing().alpha;
   const ledger = new BudgetLedger(budgets);
   const spent = new Float64Array(M);
-  const t: Totals = { performance: 0, served: 0, lost: 0, cost: 0, changedServed: 0, quarters: [0, 0, 0, 0], testSegment: 0, exceeded: false };
+  const t: Totals = { performance: 0, served: 0, lost: 0, cost: 0, changedServed: 0, quarters: [0, 0, 0, 0], testSegment: 0, exceeded: false, servedBefore: 0, changedBefore: 0, servedAfter: 0, changedAfter: 0, follow: Number.NaN };
+  // The follow figure: the changed model's observed cost ratio against its value at the change.
+  const tracked = fb && w.priceFactor !== null && w.changed.length === 1 ? w.changed[0]! : -1;
+  let ratioAtChange = Number.NaN;
+  let outcomesAfter = 0;
   const F = s.featureDim;
   for (let from = 0; from < N; from += opts.batchSize) {
     const to = Math.min(N, from + opts.batchSize);
@@ -246,6 +267,7 @@ async function runVariant(s: Shared, c: SeedContext, variant: ScenarioVariant, o
     }
     const feats = c.features.subarray(from * F, to * F);
     const batch = fb ? fb.adjust(raw, feats, alpha) : raw;
+    if (tracked >= 0 && Number.isNaN(ratioAtChange) && to > w.changeAt) ratioAtChange = fb!.costs.ratio('cost', tracked);
     const decisions = policy.chooseBatch(batch, opts.kernel);
     decisions.forEach((d, i) => {
       if (d.kind !== 'route') return;
@@ -263,7 +285,15 @@ async function runVariant(s: Shared, c: SeedContext, variant: ScenarioVariant, o
       t.performance += quality;
       t.cost += cost;
       t.served++;
-      if (w.changed.includes(d.model)) t.changedServed++;
+      const isChanged = w.changed.includes(d.model);
+      if (isChanged) t.changedServed++;
+      if (pos < w.changeAt) {
+        t.servedBefore++;
+        if (isChanged) t.changedBefore++;
+      } else {
+        t.servedAfter++;
+        if (isChanged) t.changedAfter++;
+      }
       t.quarters[Math.min(3, Math.floor((4 * pos) / N))]! += quality;
       if (pos >= w.testFrom) t.testSegment += quality;
       policy.recordOutcome({ model: d.model, cost, quality, reservedCost: d.reservedCost });
@@ -279,6 +309,11 @@ async function runVariant(s: Shared, c: SeedContext, variant: ScenarioVariant, o
         const at = baseRows + appended.add(c.vectors.subarray(pos * dim, (pos + 1) * dim));
         if (at !== id) throw new Error(`appended index row ${at} != reference row ${id}`);
       }
+      if (d.model === tracked && pos >= w.changeAt && Number.isNaN(t.follow)) {
+        outcomesAfter++;
+        const r = fb.costs.ratio('cost', tracked);
+        if (crossed(ratioAtChange, r, w.priceFactor!)) t.follow = outcomesAfter;
+      }
     });
   }
   // Checked on the bench's own tally of served costs, not on the ledger's word.
@@ -286,7 +321,13 @@ async function runVariant(s: Shared, c: SeedContext, variant: ScenarioVariant, o
   return t;
 }
 
-async function prepareShared(ds: Dataset, opts: ScenarioBenchOptions): Promise<Shared & { embedder: string }> {
+/** Half the way from the ratio at the change to the new price, on a log scale. */
+function crossed(atChange: number, now: number, factor: number): boolean {
+  const target = atChange * Math.sqrt(factor);
+  return factor >= 1 ? now >= target : now <= target;
+}
+
+export async function prepareShared(ds: Dataset, opts: ScenarioBenchOptions): Promise<Shared & { embedder: string }> {
   const M = ds.models.length;
   const embedder = createHashingEmbedder().fit(ds.history.map((q) => q.prompt));
   const historyVectors = embedder.embedBatch(ds.history.map((q) => q.prompt));
@@ -326,6 +367,10 @@ function summarise(runs: readonly Totals[]): ScenarioVariantResult {
     testSegment: stat(runs.map((r) => r.testSegment)),
     perSeed: runs.map((r) => r.performance),
     budgetExceeded: runs.some((r) => r.exceeded),
+    changedShareBefore: stat(runs.map((r) => (r.servedBefore > 0 ? r.changedBefore / r.servedBefore : 0))),
+    changedShareAfter: stat(runs.map((r) => (r.servedAfter > 0 ? r.changedAfter / r.servedAfter : 0))),
+    followOutcomes: runs.some((r) => !Number.isNaN(r.follow)) ? stat(runs.filter((r) => !Number.isNaN(r.follow)).map((r) => r.follow)) : null,
+    followReached: runs.filter((r) => !Number.isNaN(r.follow)).length,
   };
 }
 

@@ -21,6 +21,17 @@ export function formatScenarioReport(r: ScenarioReport): string {
   const segments = Object.entries(r.scenarios)
     .filter(([, s]) => s.testFrom > 0)
     .map(([name, s]) => `${name}, test segment only (from position ${s.testFrom}): on − off ${ci(s.testSegment.onMinusOff)}, gapClosed ${share(s.testSegment.gapClosed)}`);
+  const pct = (x: Stat): string => `${(100 * x.mean).toFixed(1)}%`;
+  const mixes = Object.entries(r.scenarios)
+    .filter(([, s]) => s.changeAt !== null && s.changedModels.length === 1)
+    .map(([name, s]) => {
+      const shares = SCENARIO_VARIANTS.map((v) => `${v} ${pct(s.variants[v].changedShareBefore)} -> ${pct(s.variants[v].changedShareAfter)}`).join(', ');
+      const on = s.variants.on;
+      const follow = on.followOutcomes
+        ? `; on: its observed cost ratio went half the way (log scale) to the new price after ${on.followOutcomes.mean.toFixed(1)} ± ${on.followOutcomes.sd.toFixed(1)} of its outcomes (${on.followReached} of ${r.seeds} seeds)`
+        : '';
+      return `${name}: the changed model's share of served queries before -> after the change: ${shares}${follow}`;
+    });
   const changes = Object.entries(r.scenarios).map(([name, s]) => `${name}: ${s.nStream} queries${s.changeAt !== null ? `, change at ${s.changeAt}` : ''}${s.changedModels.length ? `, models ${s.changedModels.join(', ')}` : ''}`);
   return [
     `dataset ${r.dataset}: factor ${r.factor}, split ${r.split}, ${r.seeds} seeds from ${r.firstSeed}, batch ${r.batchSize}, k ${r.k} per model of ${r.k * r.searchWidth} searched, embedder ${r.embedder}`,
@@ -30,5 +41,6 @@ export function formatScenarioReport(r: ScenarioReport): string {
     `|${widths.map((w, i) => (i < 2 ? ':' : '') + '-'.repeat(w + 1) + (i < 2 ? '' : ':')).join('|')}|`,
     ...rows.map(line),
     ...(segments.length ? ['', ...segments] : []),
+    ...(mixes.length ? ['', ...mixes] : []),
   ].join('\n');
 }

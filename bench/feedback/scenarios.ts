@@ -41,6 +41,8 @@ export interface World {
   oracle: { before: Knowledge; after: Knowledge };
   /** The model the scenario changes (-1: none), for reports. */
   changed: number[];
+  /** The factor on the changed model's cost from `changeAt` on (price scenarios), else null. */
+  priceFactor: number | null;
   /** Budget-split means: the operator's history (true values, every model). */
   historyMeans: { quality: Float64Array; cost: Float64Array };
 }
@@ -162,6 +164,7 @@ export function buildWorld(ds: Dataset, scenario: ScenarioName, seed: number, co
   let startChange: Change | null = null;
   let streamChange: Change | null = null;
   let changed: number[] = [];
+  let priceFactor: number | null = null;
   switch (scenario) {
     case 'stationary':
       break;
@@ -175,11 +178,13 @@ export function buildWorld(ds: Dataset, scenario: ScenarioName, seed: number, co
     }
     case 'price-change':
       changed = [pick.cheapHeavy];
-      streamChange = scaleCost(changed, 3);
+      priceFactor = 3;
+      streamChange = scaleCost(changed, priceFactor);
       break;
     case 'price-cut':
       changed = [pick.expensive];
-      streamChange = scaleCost(changed, 0.5);
+      priceFactor = 0.5;
+      streamChange = scaleCost(changed, priceFactor);
       break;
     case 'regression':
       changed = [pick.strongHeavy];
@@ -205,5 +210,5 @@ export function buildWorld(ds: Dataset, scenario: ScenarioName, seed: number, co
   const before: Knowledge = { history: allHistory, rows: copyRows(fullRows) };
   const after: Knowledge = { history: allHistory, rows: copyRows(fullRows) };
   if (streamChange) streamChange(after.rows, historyIds(after), M);
-  return { scenario, stream, streamHistoryIndex, testFrom, truth, changeAt, start, oracle: { before, after }, changed, historyMeans };
+  return { scenario, stream, streamHistoryIndex, testFrom, truth, changeAt, start, oracle: { before, after }, changed, priceFactor, historyMeans };
 }

@@ -10,7 +10,7 @@ import { stack, uniqueName, withClient } from '../support/index.ts';
 
 const info = stack();
 const roleEnforced = info.postgresKind !== 'embedded';
-const VIEWS = ['routing_outcomes', 'decisions_daily', 'outcomes_daily', 'model_performance', 'cost_quality_by_job', 'budget_use', 'regret_by_job'];
+const VIEWS = ['routing_outcomes', 'decisions_daily', 'outcomes_daily', 'model_performance', 'cost_quality_by_job', 'budget_use', 'regret_by_job', 'feedback_residuals', 'feedback_by_minute'];
 
 /** The ```sql blocks of a Markdown document, in order. */
 function sqlExamples(markdown: string): string[] {
@@ -78,7 +78,9 @@ describe('analytics views and docs/analytics.md', () => {
     for (const p of plan) {
       for (let k = 0; k < p.n; k++, i++) {
         const model = models[p.model]!;
-        decisions.push(decision(i, { model, batchId: `${prefix}-b${p.model}`, fallbackRank: k === 0 ? 1 : 0 }));
+        // Model 0's decisions carry feedback features: a raw cost estimate of half what it costs.
+        const features = p.model === 0 ? { embedding: new Uint8Array(8), rawQuality: 0.5, rawCostUsd: 0.0005, rawOutputTokens: 30 } : null;
+        decisions.push(decision(i, { model, batchId: `${prefix}-b${p.model}`, fallbackRank: k === 0 ? 1 : 0, features }));
         outcomes.push({
           requestId: `${prefix}-r${i}`,
           jobId,
@@ -188,6 +190,30 @@ describe('analytics views and docs/analytics.md', () => {
       expect(perf.rows[0].executed).toBe(10);
       expect(perf.rows[0].mean_reward).toBeCloseTo(0.8, 12);
       expect(perf.rows[0].reward_stddev).toBeCloseTo(Math.sqrt(1.6 / 9), 12);
+    });
+  });
+
+  it('gives per model and minute the quality residual and the cost ratios against the raw and the used estimates', async () => {
+    await withClient(info.analystUrl, async (c) => {
+      const rows = await c.query(
+        'SELECT model, outcomes::int, mean_quality_residual, cost_ratio, used_cost_ratio, mean_used_quality_residual FROM switchyard.feedback_by_minute WHERE job_id = $1 ORDER BY model',
+        [jobId],
+      );
+      // Every outcome completed at the same instant: one minute per model.
+      expect(rows.rows.map((r) => r.model)).toEqual(models);
+      const [m0, m1] = rows.rows;
+      const good0 = plan.filter((p) => p.model === 0).reduce((a, p) => a + p.good, 0);
+      const n0 = plan.filter((p) => p.model === 0).reduce((a, p) => a + p.n, 0);
+      expect(m0.outcomes).toBe(n0);
+      expect(m0.mean_quality_residual).toBeCloseTo(good0 / n0 - 0.5, 12);
+      expect(m0.mean_used_quality_residual).toBeCloseTo(good0 / n0 - 0.6, 12);
+      // Observed 0.001 against a raw estimate of 0.0005 and a used estimate of 0.001.
+      expect(m0.cost_ratio).toBeCloseTo(2, 12);
+      expect(m0.used_cost_ratio).toBeCloseTo(1, 12);
+      // Without features (feedback off) only the used estimates compare.
+      expect(m1.mean_quality_residual).toBeNull();
+      expect(m1.cost_ratio).toBeNull();
+      expect(m1.used_cost_ratio).toBeCloseTo(2, 12);
     });
   });
 

@@ -7,6 +7,7 @@ import { main } from '../main.ts';
 import { pairedDiff, VARIANTS, type FeedbackReport } from '../run.ts';
 import type { ScenarioReport } from '../scenario-run.ts';
 import { SCENARIOS } from '../scenarios.ts';
+import { LEARNING_CURVE_FRACTIONS, type LearningCurveReport } from '../learning-curve.ts';
 
 
 let dir: string;
@@ -107,9 +108,38 @@ describe('bench:feedback --scenario', () => {
     const nm = r.scenarios['new-model']!;
     expect(nm.variants.off.changedServed.mean).toBe(0);
     expect(nm.variants.oracle.changedServed.mean).toBeGreaterThan(0);
+    // Price scenarios: the changed model's share before and after the change; the follow figure
+    // is measured in `on` only, in outcomes of the changed model after the change.
+    const pc = r.scenarios['price-change']!;
+    for (const v of ['off', 'on', 'oracle'] as const) {
+      expect(pc.variants[v].changedShareBefore.mean).toBeGreaterThanOrEqual(0);
+      expect(pc.variants[v].changedShareAfter.mean).toBeLessThanOrEqual(1);
+    }
+    expect(pc.variants.off.followOutcomes).toBeNull();
+    expect(pc.variants.off.followReached).toBe(0);
+    if (pc.variants.on.followOutcomes) expect(pc.variants.on.followOutcomes.mean).toBeGreaterThanOrEqual(1);
+    expect(text).toContain("price-change: the changed model's share of served queries before -> after the change");
     // cold-incomplete streams the unused history before the test split.
     const cold = r.scenarios['cold-incomplete']!;
     expect(cold.testFrom).toBe(200 - 50);
     expect(cold.nStream).toBe(cold.testFrom + 120);
+  });
+});
+
+describe('bench:feedback --learning-curve', () => {
+  it('runs off on stationary from nested shares of the history; from all of it, it is the stationary off', async () => {
+    const out = join(dir, 'curve.json');
+    const { text } = await main(['--data', dataPath, '--scenario', 'stationary', '--learning-curve', '--seeds', '2', '--batch', '16', '--json', out]);
+    const r = JSON.parse(await readFile(out, 'utf8')) as ScenarioReport & { learningCurve: LearningCurveReport };
+    expect(r.learningCurve.points.map((p) => p.fraction)).toEqual([...LEARNING_CURVE_FRACTIONS]);
+    expect(r.learningCurve.points.map((p) => p.historyRows)).toEqual([20, 50, 100, 200]);
+    for (const p of r.learningCurve.points) {
+      expect(p.budgetExceeded).toBe(false);
+      expect(p.perSeed).toHaveLength(2);
+    }
+    // The 100% row is the stationary scenario's `off`, seed by seed.
+    expect(r.learningCurve.points.at(-1)!.perSeed).toEqual(r.scenarios.stationary!.variants.off.perSeed);
+    expect(text).toContain('learning curve: off');
+    expect(text).toContain('| 10%');
   });
 });

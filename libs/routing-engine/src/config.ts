@@ -49,6 +49,7 @@ const feedbackSchema = z
     widen: positiveInt.max(16).default(FEEDBACK_DEFAULTS.widen).describe('With appended rows, k x widen neighbours are searched and each model averages its first k with a value.'),
     beta: z.number().min(0).optional().describe('LinUCB exploration weight; 0 turns the bonus off. Absent: the routing-core default (DEFAULT_FEEDBACK_OPTIONS).'),
     bonusTarget: z.enum(['quality', 'score']).optional().describe('Where the bonus goes: into d^ (the dual prices see it) or into the score. Absent: the routing-core default.'),
+    correctCost: z.boolean().optional().describe('Scale each model\'s cost and token estimates by its observed/predicted ratio (relative to the other models, forgetting). Absent: the routing-core default (off).'),
     costPriorCount: z.number().min(0).optional().describe('Pseudo-outcomes at ratio 1 in the per-model cost correction. Absent: the routing-core default.'),
     projectionSeed: z.number().int().default(FEEDBACK_DEFAULTS.projectionSeed).describe('Seed of the LinUCB feature projection.'),
   })

@@ -187,6 +187,7 @@ function feedbackSettingsOf(config: RouterConfig) {
     // The library's measured defaults unless the config says otherwise.
     model: {
       ...DEFAULT_FEEDBACK_OPTIONS,
+      correctCost: fbc.correctCost ?? DEFAULT_FEEDBACK_OPTIONS.correctCost,
       costPriorCount: fbc.costPriorCount ?? DEFAULT_FEEDBACK_OPTIONS.costPriorCount,
       ucb: { ...DEFAULT_FEEDBACK_OPTIONS.ucb, beta: fbc.beta ?? DEFAULT_FEEDBACK_OPTIONS.ucb.beta },
       bonusTarget: fbc.bonusTarget ?? DEFAULT_FEEDBACK_OPTIONS.bonusTarget,

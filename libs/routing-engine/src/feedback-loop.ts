@@ -75,6 +75,23 @@ export interface FeedbackHooks {
   released?(requestId: string): void;
 }
 
+/** Per model, for operators (the router's /metrics): what feedback holds and what it observes. */
+export interface ModelFeedbackState {
+  readonly model: string;
+  readonly qualityCorrection: number;
+  readonly driftAlarms: number;
+  readonly costRatio: number;
+  readonly observedCostRatio: number;
+  readonly qualityResidual: number;
+  readonly outcomes: number;
+}
+
+/**
+ * Forgetting of the reported quality residual: the drift detector's discount (0.95 per outcome of
+ * the model), so the figure shows a level that moved within a few dozen outcomes.
+ */
+const RESIDUAL_DISCOUNT = 0.95;
+
 /** Reservations remembered for settling; beyond this the oldest stay reserved (conservative). */
 const MAX_RESERVATIONS = 1_000_000;
 
@@ -89,10 +106,16 @@ export class FeedbackLoop implements FeedbackHooks {
   readonly #nModels: number;
   readonly #reservations = new Map<string, PolicyReservation>();
   #settled = 0;
+  readonly #outcomes: Float64Array;
+  readonly #residualSum: Float64Array;
+  readonly #residualWeight: Float64Array;
 
   constructor(reference: SharedReference, settings: FeedbackLoopSettings) {
     const M = reference.modelIds.length;
     this.#nModels = M;
+    this.#outcomes = new Float64Array(M);
+    this.#residualSum = new Float64Array(M);
+    this.#residualWeight = new Float64Array(M);
     this.initialRows = reference.nRows;
     const ref = ReferenceSet.fromArrays(reference.modelIds, {
       quality: Float64Array.from(new Float64Array(reference.quality)),
@@ -114,14 +137,22 @@ export class FeedbackLoop implements FeedbackHooks {
     return [...this.#modelIndex.keys()];
   }
 
-  /** Per model: the drift correction of d^, changes detected, and the cost factor applied (1 with correction off). */
-  modelStates(): { model: string; qualityCorrection: number; driftAlarms: number; costRatio: number }[] {
+  /**
+   * Per model: the drift correction of d^, changes detected, the cost factor applied (1 with
+   * correction off), and what is observed whether or not a correction acts on it: outcomes
+   * applied, the observed/predicted cost ratio the correction would use (discounted, shrunk toward
+   * 1) and the recent mean quality residual.
+   */
+  modelStates(): ModelFeedbackState[] {
     const fb = this.model;
     return this.modelIds.map((model, m) => ({
       model,
       qualityCorrection: fb.drift ? fb.drift.correction(m) : 0,
       driftAlarms: fb.drift ? fb.drift.alarms(m) : 0,
       costRatio: fb.options.correctCost ? fb.costs.factor('cost', m) : 1,
+      observedCostRatio: fb.costs.ratio('cost', m),
+      qualityResidual: this.#residualWeight[m]! > 0 ? this.#residualSum[m]! / this.#residualWeight[m]! : 0,
+      outcomes: this.#outcomes[m]!,
     }));
   }
 
@@ -229,6 +260,11 @@ export class FeedbackLoop implements FeedbackHooks {
       });
       this.#applied.add(o.requestId);
       applied++;
+      this.#outcomes[m]!++;
+      if (Number.isFinite(o.rawQuality) && Number.isFinite(o.reward)) {
+        this.#residualSum[m] = RESIDUAL_DISCOUNT * this.#residualSum[m]! + (o.reward - o.rawQuality);
+        this.#residualWeight[m] = RESIDUAL_DISCOUNT * this.#residualWeight[m]! + 1;
+      }
       // Decided by this process: the policy's spend becomes the observed cost instead of its
       // reservation, so resolving-dual re-solves its dual prices on what was really spent.
       const reservation = this.#reservations.get(o.requestId);

@@ -23,7 +23,7 @@ export type {
 export { budgetRulesOf, compileRouterConfig, embeddingDimOf, parseRouterServiceConfig, routerServiceSchema, RouterConfigError } from './config.ts';
 export type { RouterConfig, RouterServiceConfig, RouterServiceInput } from './config.ts';
 export { FeedbackLoop } from './feedback-loop.ts';
-export type { ApplyResult, DecisionFeatures, FeedbackHooks, FeedbackLoopSettings, FeedbackOutcome, PolicyReservation, SkipReason } from './feedback-loop.ts';
+export type { ApplyResult, DecisionFeatures, FeedbackHooks, FeedbackLoopSettings, FeedbackOutcome, ModelFeedbackState, PolicyReservation, SkipReason } from './feedback-loop.ts';
 export { createPolicyHolder, policyBudgetsUsd } from './policy-holder.ts';
 export type { PolicyHolder } from './policy-holder.ts';
 export { buildSharedReference } from './reference.ts';

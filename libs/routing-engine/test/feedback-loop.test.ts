@@ -145,6 +145,26 @@ describe('FeedbackLoop', () => {
     expect(loop.modelStates()[0]).toMatchObject({ model: 'a', driftAlarms: 0, qualityCorrection: 0 });
   });
 
+  it('tracks the observed cost ratio and the quality residual per model with cost correction off (what a price change shows first)', () => {
+    const loop = new FeedbackLoop(reference(8), { ...settings, maxRows: 1_000 });
+    expect(settings.model.correctCost).toBe(false);
+    // Model b costs what was predicted and meets its estimate, then its price triples.
+    loop.apply(Array.from({ length: 60 }, (_, i) => outcome(`p${i}`, { costUsd: 0.001, reward: 0.5 })));
+    const before = loop.modelStates()[1]!;
+    expect(before.outcomes).toBe(60);
+    expect(before.observedCostRatio).toBeCloseTo(1, 9);
+    expect(before.qualityResidual).toBeCloseTo(0, 9);
+    loop.apply(Array.from({ length: 40 }, (_, i) => outcome(`q${i}`, { costUsd: 0.003, reward: 0 })));
+    const after = loop.modelStates()[1]!;
+    // Discount 0.97 per outcome: weights ~8 at ratio 1 and ~24 at ratio 3 (raw 2.5), shrunk toward 1 by 20: ~1.9.
+    expect(after.observedCostRatio).toBeGreaterThan(1.8);
+    expect(after.observedCostRatio).toBeLessThan(2.5);
+    expect(after.qualityResidual).toBeLessThan(-0.4);
+    // Nothing of it acts on the estimates while the correction is off.
+    expect(after.costRatio).toBe(1);
+    expect(loop.modelStates()[0]).toMatchObject({ model: 'a', outcomes: 0, observedCostRatio: 1, qualityResidual: 0 });
+  });
+
   it("settles the policy's reservation with the observed cost, once, for requests this process routed", () => {
     const loop = new FeedbackLoop(reference(8), { ...settings, maxRows: 100 });
     const served: ServedOutcome[] = [];

@@ -31,6 +31,16 @@ const latencySchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('lognormal'), medianMs: z.number().positive(), sigma: z.number().min(0).max(5) }).strict(),
 ]);
 
+const priceChangeSchema = z
+  .object({
+    model: z.string().min(1).describe('Configured model whose reported cost changes.'),
+    factor: z.number().positive().describe('Multiplier on the true cost the model reports from the change on (3: the price triples).'),
+    afterOutcomes: z.number().int().min(0).optional().describe('Starts once the simulator has executed this many distinct requests (all models).'),
+    atMs: z.number().int().min(0).optional().describe('Starts at this epoch time in milliseconds (the simulator\'s clock).'),
+  })
+  .strict()
+  .refine((c) => (c.afterOutcomes === undefined) !== (c.atMs === undefined), { message: 'set exactly one of afterOutcomes and atMs', path: ['afterOutcomes'] });
+
 export const executorSimSchema = z
   .object({
     models: z.array(z.string().min(1)).optional().describe('Configured models to serve; default every configured model.'),
@@ -45,12 +55,14 @@ export const executorSimSchema = z
     seed: z.number().int().default(1).describe('Seed of latency and error draws; each request draws from (seed, model, requestId), so replays give the same outcome.'),
     groupIdPrefix: z.string().min(1).optional().describe('Consumer group per model is "<prefix>.<model topic>"; default "<kafka.clientId>.executor-sim".'),
     maxInFlightBatches: positiveInt.default(2).describe('Partitions executed concurrently per model.'),
+    priceChanges: z.array(priceChangeSchema).max(100).default([]).describe('Scheduled price changes: from a point in the run on, a model reports its true cost times a factor (the dataset keeps the old price).'),
   })
   .strict();
 
 export type ExecutorSimInput = z.input<typeof executorSimSchema>;
 export type ExecutorSimSettings = Readonly<z.output<typeof executorSimSchema>>;
 export type LatencySpec = ExecutorSimSettings['latency'];
+export type PriceChangeSpec = ExecutorSimSettings['priceChanges'][number];
 
 export interface ExecutorSimConfig {
   readonly switchyard: SwitchyardConfig;
@@ -74,6 +86,9 @@ export function compileExecutorSimConfig(switchyard: SwitchyardConfig, service: 
   const issues: string[] = [];
   for (const m of service.models ?? []) if (!names.has(m)) issues.push(`executorSim.models: ${m} is not a configured model`);
   for (const m of Object.keys(service.modelColumns)) if (!names.has(m)) issues.push(`executorSim.modelColumns.${m}: not a configured model`);
+  service.priceChanges.forEach((c, i) => {
+    if (!names.has(c.model)) issues.push(`executorSim.priceChanges.${i}.model: ${c.model} is not a configured model`);
+  });
   if (service.sleep && service.maxBatchSleepMs * 2 > switchyard.kafka.transactionTimeoutMs) {
     issues.push('executorSim.maxBatchSleepMs: must be at most half of kafka.transactionTimeoutMs (a batch executes inside a transaction)');
   }

@@ -9,11 +9,14 @@ import type { ModelExecutorsHandle } from '@switchyard/executor-kit';
 import { sleep } from '@switchyard/kafka-io';
 import type { ExecutorSimConfig } from './config.ts';
 import { ExecutorSimConfigError } from './config.ts';
+import { PriceSchedule } from './price-changes.ts';
 import { columnFor, indexDataset, simulateRequest } from './simulate.ts';
 import type { TruthTable } from './simulate.ts';
 
 export interface StartExecutorSimOptions {
   readonly logger?: Logger;
+  /** Clock of `priceChanges[].atMs`; default Date.now. */
+  readonly clock?: () => number;
 }
 
 export type ExecutorSimHandle = ModelExecutorsHandle;
@@ -39,6 +42,8 @@ export async function startExecutorSim(config: ExecutorSimConfig, options: Start
     truth.set(name, { column, byId });
   }
   log.info({ source: svc.dataset.source, queries: byId.size, models: served }, 'dataset loaded');
+  const prices = new PriceSchedule(svc.priceChanges, options.clock);
+  if (!prices.empty) log.info({ priceChanges: svc.priceChanges }, 'scheduled price changes');
 
   return startModelExecutors(sy, {
     service: 'executor-sim',
@@ -50,7 +55,12 @@ export async function startExecutorSim(config: ExecutorSimConfig, options: Start
     executeFor: (model) => {
       const table = truth.get(model)!;
       return async (batch, ctx) => {
-        const results = batch.requests.map((r) => simulateRequest(model, r, table, svc));
+        const results = batch.requests.map((r) => {
+          const result = simulateRequest(model, r, table, svc);
+          if (prices.empty) return result;
+          const factor = prices.factorFor(model, r.requestId);
+          return factor === 1 || result.costUsd === null || result.costUsd === undefined ? result : { ...result, costUsd: result.costUsd * factor };
+        });
         if (svc.sleep) {
           // The requests of a batch run concurrently: the batch takes as long as its slowest.
           const waitMs = Math.min(svc.maxBatchSleepMs, results.reduce((m, r) => Math.max(m, r.latencyMs), 0));

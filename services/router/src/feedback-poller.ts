@@ -69,6 +69,13 @@ export class FeedbackPoller {
     perModel('router_feedback_quality_correction', 'Per model: the drift correction added to d^ (0 until a change of its quality residual is detected).', (s) => s.qualityCorrection);
     perModel('router_feedback_drift_alarms', 'Per model: changes of the quality residual detected (Page-Hinkley) since start.', (s) => s.driftAlarms);
     perModel('router_feedback_cost_ratio', 'Per model: the factor applied to cost estimates (1 while cost correction is off).', (s) => s.costRatio);
+    perModel(
+      'router_feedback_observed_cost_ratio',
+      'Per model: observed over predicted cost of its outcomes, discounted and shrunk toward 1 (what cost correction uses; tracked while it is off too).',
+      (s) => s.observedCostRatio,
+    );
+    perModel('router_feedback_quality_residual', 'Per model: discounted mean of observed quality minus the raw k-NN estimate of its outcomes (0.95 per outcome).', (s) => s.qualityResidual);
+    perModel('router_feedback_model_outcomes', 'Per model: outcomes applied since start (restored ones included).', (s) => s.outcomes);
     this.#lag = new Gauge({ name: 'router_feedback_lag_seconds', help: 'At the last poll that applied outcomes: now minus when the newest of them was written.', registers });
   }
 
