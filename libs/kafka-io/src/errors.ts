@@ -29,6 +29,16 @@ const retriableCodes: ReadonlySet<KafkaIoErrorCode> = new Set([
   'unknown_topic',
 ]);
 
+/**
+ * Codes that mean the cluster cannot serve: what a dependency's failure clock counts. A
+ * rebalance, a fenced zombie or a busy transaction id are the group working as designed.
+ */
+const outageCodes: ReadonlySet<KafkaIoErrorCode> = new Set(['connection', 'timeout', 'coordinator', 'unknown_topic', 'authentication', 'authorization']);
+
+export function isKafkaOutage(error: KafkaIoError): boolean {
+  return outageCodes.has(error.code);
+}
+
 export class KafkaIoError extends CodedError<KafkaIoErrorCode> {
   override readonly name = 'KafkaIoError';
   /** Broker protocol error type when the failure came from the broker (e.g. `INVALID_PRODUCER_EPOCH`). */

@@ -22,7 +22,8 @@ import { compressionTypeOf } from './codecs.ts';
 import type { CompressionCodec } from './codecs.ts';
 import { unreadableBatchOf } from './unreadable.ts';
 import type { UnreadableBatch } from './unreadable.ts';
-import { KafkaIoError, classifyKafkaError } from './errors.ts';
+import type { DependencyReporter } from '@switchyard/ops';
+import { KafkaIoError, classifyKafkaError, isKafkaOutage } from './errors.ts';
 import { compareOffsets, planCommit, transactionalIdFor } from './offsets.ts';
 import { backoffDelayMs, sleep } from './retry.ts';
 import type { BackoffOptions } from './retry.ts';
@@ -124,6 +125,12 @@ export interface TransactionalRunnerOptions {
    * the log, which is how the delivery tests prove read_committed consumers never see them.
    */
   readonly beforeCommit?: (topic: string, partition: number) => void | Promise<void>;
+  /**
+   * Kafka's failure clock: told of every consumer crash and every batch that failed on an
+   * outage (connection, timeout, coordinator, ...), and of successes (a group join, a commit, a
+   * heartbeat while no partition's last transaction failed). Handler errors are not Kafka's.
+   */
+  readonly health?: DependencyReporter;
 }
 
 interface PartitionState {
@@ -150,6 +157,12 @@ export class TransactionalRunner {
   private paused = false;
   /** Consumer restarts since the group was last joined (see restartConsumer). */
   private consumerRestarts = 0;
+  /**
+   * Partitions whose last transaction failed on a Kafka outage. While one does, a heartbeat
+   * is no proof of health (the group coordinator answers while a partition leader or the
+   * transaction coordinator does not).
+   */
+  private readonly kafkaFailing = new Set<string>();
   private fatalError: KafkaIoError | null = null;
   private stopPromise: Promise<void> | null = null;
   private resolveDone!: () => void;
@@ -193,11 +206,20 @@ export class TransactionalRunner {
         // owner's transaction settled. Re-check every partition before its next commit.
         for (const s of this.partitions.values()) s.needsOffsetCheck = true;
         this.consumerRestarts = 0;
+        this.kafkaFailing.clear();
+        this.opts.health?.succeeded();
         this.opts.onEvent?.({ type: 'assigned', assignment: event.payload.memberAssignment });
       });
+      this.consumer.on(this.consumer.events.HEARTBEAT, () => {
+        if (this.kafkaFailing.size === 0) this.opts.health?.succeeded();
+      });
       this.consumer.on(this.consumer.events.CRASH, (event) => {
-        if (event.payload.restart) return;
-        this.onConsumerDown(classifyKafkaError(event.payload.error));
+        const error = classifyKafkaError(event.payload.error);
+        if (event.payload.restart) {
+          if (isKafkaOutage(error)) this.opts.health?.failed(error);
+          return;
+        }
+        this.onConsumerDown(error);
       });
       await this.consumer.subscribe({ topics: [...this.opts.topics], fromBeginning: this.opts.fromBeginning ?? true });
       await this.runConsumer();
@@ -226,6 +248,7 @@ export class TransactionalRunner {
    * lasts; anything else is fatal.
    */
   private onConsumerDown(error: KafkaIoError): void {
+    if (isKafkaOutage(error)) this.opts.health?.failed(error);
     if (!error.retriable) {
       this.fail(error);
       return;
@@ -380,6 +403,8 @@ export class TransactionalRunner {
     const s = this.stateOf(topic, partition);
     const firstOffset = batch.messages[0]!.offset;
     let messages: readonly KafkaMessage[] = batch.messages;
+    /** Whether a failure came from the handler (not Kafka's) or from a Kafka call. */
+    const stage = { inHandler: false };
 
     try {
       await this.waitWhileBackpressured(payload);
@@ -409,7 +434,9 @@ export class TransactionalRunner {
       }
 
       await this.withHeartbeats(payload, async () => {
+        stage.inHandler = true;
         const { output, unreadable } = await this.handle(topic, partition, messages);
+        stage.inHandler = false;
         const plan = planCommit(messages.map((m) => m.offset), batch.lastOffset(), output.lastProcessedOffset);
         if (plan.kind === 'invalid') throw new KafkaIoError('handler_failed', plan.detail);
         if (plan.kind === 'nothing') {
@@ -439,6 +466,8 @@ export class TransactionalRunner {
         for (const event of skipped.events) this.opts.onEvent?.(event);
         s.failures = 0;
         s.hardFailures = 0;
+        this.kafkaFailing.delete(`${topic}\u0000${partition}`);
+        this.opts.health?.succeeded();
         this.opts.onEvent?.({
           type: 'committed',
           topic,
@@ -449,7 +478,7 @@ export class TransactionalRunner {
         });
       });
     } catch (err) {
-      await this.recover(payload, s, firstOffset, err);
+      await this.recover(payload, s, firstOffset, err, stage.inHandler);
     }
   }
 
@@ -485,9 +514,13 @@ export class TransactionalRunner {
     return { records: out, events };
   }
 
-  private async recover(payload: EachBatchPayload, s: PartitionState, firstOffset: string, err: unknown): Promise<void> {
+  private async recover(payload: EachBatchPayload, s: PartitionState, firstOffset: string, err: unknown, inHandler: boolean): Promise<void> {
     const { topic, partition } = payload.batch;
     const error = err instanceof KafkaIoError ? err : classifyKafkaError(err);
+    if (!inHandler && isKafkaOutage(error)) {
+      this.kafkaFailing.add(`${topic}\u0000${partition}`);
+      this.opts.health?.failed(error);
+    }
     s.failures++;
     if (!error.retriable) s.hardFailures++;
     s.needsOffsetCheck = true;
