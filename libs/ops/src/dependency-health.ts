@@ -4,6 +4,11 @@
 // the clocks, so a service that cannot reach Kafka, the registry or Postgres stops claiming to
 // be ready instead of sitting up, idle and "ready" forever.
 //
+// Several parts of a service may talk to one dependency (a router's two consumer groups, an
+// executor's group per model): each reports as a source of its own, and the dependency is
+// failing while any of its sources is, since the earliest of them. One part's successes then
+// cannot hide another part's outage.
+//
 // A clock is only as fresh as the reports: a dependency nobody calls cannot fail. Every
 // service keeps calling what it depends on while it is failing (the runner's retries, the
 // lease heartbeat, the feedback poller), so an outage keeps its clock running and the first
@@ -40,6 +45,7 @@ export interface DependencyHealthOptions {
 interface Clock {
   since: number | null;
   lastError: string;
+  lastFailedMs?: number;
 }
 
 function describeError(err: unknown): string {
@@ -51,7 +57,8 @@ export class DependencyHealth {
   readonly readyFailureMs: number;
   readonly maxFailureDurationMs: number | undefined;
   readonly #clock: () => number;
-  readonly #clocks = new Map<Dependency, Clock>(DEPENDENCIES.map((d) => [d, { since: null, lastError: '' }]));
+  /** Per dependency, a clock per source. */
+  readonly #clocks = new Map<Dependency, Map<string, Clock>>(DEPENDENCIES.map((d) => [d, new Map()]));
 
   constructor(options: DependencyHealthOptions) {
     if (!(options.readyFailureMs > 0)) throw new RangeError('readyFailureMs must be positive');
@@ -61,15 +68,23 @@ export class DependencyHealth {
     this.#clock = options.clock ?? Date.now;
   }
 
-  reporter(dependency: Dependency): DependencyReporter {
-    const clock = this.#clocks.get(dependency)!;
+  /** A reporter for one part of the service (`source`) that talks to `dependency`. */
+  reporter(dependency: Dependency, source = ''): DependencyReporter {
+    const sources = this.#clocks.get(dependency)!;
+    let clock = sources.get(source);
+    if (clock === undefined) {
+      clock = { since: null, lastError: '' };
+      sources.set(source, clock);
+    }
+    const c = clock;
     return {
       succeeded: () => {
-        clock.since = null;
+        c.since = null;
       },
       failed: (error) => {
-        clock.since ??= this.#clock();
-        clock.lastError = describeError(error);
+        c.since ??= this.#clock();
+        c.lastError = describeError(error);
+        c.lastFailedMs = this.#clock();
       },
     };
   }
@@ -78,16 +93,33 @@ export class DependencyHealth {
   failing(): FailingDependency[] {
     const now = this.#clock();
     const out: FailingDependency[] = [];
-    for (const [dependency, c] of this.#clocks) {
-      if (c.since !== null) out.push({ dependency, failingSinceMs: c.since, failingForMs: Math.max(0, now - c.since), lastError: c.lastError });
+    for (const dependency of DEPENDENCIES) {
+      const c = this.#combined(dependency);
+      if (c !== null) out.push({ dependency, failingSinceMs: c.since, failingForMs: Math.max(0, now - c.since), lastError: c.lastError });
     }
     return out.sort((a, b) => b.failingForMs - a.failingForMs);
   }
 
   /** Seconds `dependency` has been failing; 0 while healthy. */
   failingSeconds(dependency: Dependency): number {
-    const since = this.#clocks.get(dependency)!.since;
-    return since === null ? 0 : Math.max(0, this.#clock() - since) / 1_000;
+    const c = this.#combined(dependency);
+    return c === null ? 0 : Math.max(0, this.#clock() - c.since) / 1_000;
+  }
+
+  /** The earliest start among the failing sources, with the latest error; null when none fails. */
+  #combined(dependency: Dependency): { since: number; lastError: string } | null {
+    let since: number | null = null;
+    let lastError = '';
+    let lastAt = -Infinity;
+    for (const c of this.#clocks.get(dependency)!.values()) {
+      if (c.since === null) continue;
+      since = since === null ? c.since : Math.min(since, c.since);
+      if ((c.lastFailedMs ?? -Infinity) >= lastAt) {
+        lastAt = c.lastFailedMs ?? -Infinity;
+        lastError = c.lastError;
+      }
+    }
+    return since === null ? null : { since, lastError };
   }
 
   /** Dependencies failing for longer than readyFailureMs; empty means ready as far as dependencies go. */

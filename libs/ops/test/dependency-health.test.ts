@@ -75,4 +75,24 @@ describe('DependencyHealth', () => {
     expect(() => new DependencyHealth({ readyFailureMs: 0 })).toThrow(RangeError);
     expect(() => new DependencyHealth({ readyFailureMs: 1, maxFailureDurationMs: -1 })).toThrow(RangeError);
   });
+
+  it('keeps a dependency failing while any of its sources fails, since the earliest, so one part\'s successes cannot hide another\'s outage', () => {
+    const clock = fakeClock();
+    const health = new DependencyHealth({ readyFailureMs: 10_000, clock: clock.now });
+    const requests = health.reporter('kafka', 'requests');
+    const deferred = health.reporter('kafka', 'deferred');
+    requests.failed(new Error('produce to partition 3 failed'));
+    const since = clock.now();
+    clock.advance(3_000);
+    deferred.failed(new Error('heartbeat failed'));
+    clock.advance(3_000);
+    deferred.succeeded();
+    requests.failed(new Error('still failing'));
+    clock.advance(5_000);
+    expect(health.failing()).toEqual([{ dependency: 'kafka', failingSinceMs: since, failingForMs: 11_000, lastError: 'Error: still failing' }]);
+    expect(health.ready()).toBe(false);
+    requests.succeeded();
+    expect(health.ready()).toBe(true);
+    expect(health.failingSeconds('kafka')).toBe(0);
+  });
 });

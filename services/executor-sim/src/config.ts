@@ -45,6 +45,15 @@ export const executorSimSchema = z
     seed: z.number().int().default(1).describe('Seed of latency and error draws; each request draws from (seed, model, requestId), so replays give the same outcome.'),
     groupIdPrefix: z.string().min(1).optional().describe('Consumer group per model is "<prefix>.<model topic>"; default "<kafka.clientId>.executor-sim".'),
     maxInFlightBatches: positiveInt.default(2).describe('Partitions executed concurrently per model.'),
+    httpHost: z.string().default('0.0.0.0').describe('Interface of the ops endpoints.'),
+    httpPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65_535)
+      .nullable()
+      .default(null)
+      .describe('Ops endpoints (/metrics, /healthz, /readyz with the failure signals of Kafka and the registry); 0 picks a free port, null (default) serves none.'),
   })
   .strict();
 
