@@ -26,6 +26,7 @@ import type { DependencyReporter } from '@switchyard/ops';
 import { KafkaIoError, classifyKafkaError, isKafkaOutage } from './errors.ts';
 import { compareOffsets, planCommit, transactionalIdFor } from './offsets.ts';
 import { backoffDelayMs, sleep } from './retry.ts';
+import { leaveGroupAs } from './stale-member.ts';
 import type { BackoffOptions } from './retry.ts';
 
 export interface OutputRecord {
@@ -72,6 +73,7 @@ export type RunnerEvent =
   | { readonly type: 'paused' }
   | { readonly type: 'resumed' }
   | { readonly type: 'consumer_restarting'; readonly error: KafkaIoError; readonly attempt: number; readonly delayMs: number }
+  | { readonly type: 'stale_member_left'; readonly memberId: string; readonly result: 'left' | 'unknown_member' | 'unsupported' }
   | { readonly type: 'fatal'; readonly error: KafkaIoError };
 
 export interface TransactionalRunnerOptions {
@@ -133,6 +135,14 @@ export interface TransactionalRunnerOptions {
   readonly health?: DependencyReporter;
 }
 
+/** kafkajs' own restart rule (consumer/index.js onCrash), which restartOnFailure turns off here. */
+function wouldKafkaJsRestart(err: unknown): boolean {
+  let node: unknown = err;
+  if (typeof node === 'object' && node !== null && (node as { name?: unknown }).name === 'KafkaJSNumberOfRetriesExceeded') return true;
+  for (let depth = 0; depth < 8 && typeof node === 'object' && node !== null && (node as { cause?: unknown }).cause !== undefined; depth++) node = (node as { cause?: unknown }).cause;
+  return typeof node === 'object' && node !== null && (node as { retriable?: unknown }).retriable === true;
+}
+
 interface PartitionState {
   producer: Producer | null;
   needsOffsetCheck: boolean;
@@ -163,6 +173,9 @@ export class TransactionalRunner {
    * transaction coordinator does not).
    */
   private readonly kafkaFailing = new Set<string>();
+  /** Member id of the last group join; after a crash, the member to leave before joining again (stale-member.ts). */
+  private memberId: string | null = null;
+  private staleMemberId: string | null = null;
   private fatalError: KafkaIoError | null = null;
   private stopPromise: Promise<void> | null = null;
   private resolveDone!: () => void;
@@ -185,6 +198,11 @@ export class TransactionalRunner {
       ...(options.rebalanceTimeoutMs !== undefined ? { rebalanceTimeout: options.rebalanceTimeoutMs } : {}),
       ...(options.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
       allowAutoTopicCreation: false,
+      // Every crash comes to onConsumerDown, which restarts the consumer itself: kafkajs'
+      // own restart delay is its retrier's last delay (up to kafka.retry.maxDelayMs after a
+      // full retry sequence) and it cannot leave the group for the crashed member first.
+      // retries: kafkajs' default for consumers.
+      retry: { retries: 5, restartOnFailure: async () => false },
     });
     this.admin = options.kafka.admin();
     this.done = new Promise<void>((resolve, reject) => {
@@ -208,6 +226,7 @@ export class TransactionalRunner {
         this.consumerRestarts = 0;
         this.kafkaFailing.clear();
         this.opts.health?.succeeded();
+        this.memberId = event.payload.memberId;
         this.opts.onEvent?.({ type: 'assigned', assignment: event.payload.memberAssignment });
       });
       this.consumer.on(this.consumer.events.HEARTBEAT, () => {
@@ -215,11 +234,9 @@ export class TransactionalRunner {
       });
       this.consumer.on(this.consumer.events.CRASH, (event) => {
         const error = classifyKafkaError(event.payload.error);
-        if (event.payload.restart) {
-          if (isKafkaOutage(error)) this.opts.health?.failed(error);
-          return;
-        }
-        this.onConsumerDown(error);
+        // What kafkajs itself would have restarted stays restartable.
+        const restartable = wouldKafkaJsRestart(event.payload.error) && !error.retriable ? new KafkaIoError(error.code, error.message, { cause: error, retriable: true }) : error;
+        this.onConsumerDown(restartable);
       });
       await this.consumer.subscribe({ topics: [...this.opts.topics], fromBeginning: this.opts.fromBeginning ?? true });
       await this.runConsumer();
@@ -254,15 +271,34 @@ export class TransactionalRunner {
       return;
     }
     if (this.state !== 'running') return;
+    if (this.memberId !== null) {
+      this.staleMemberId = this.memberId;
+      this.memberId = null;
+    }
     const attempt = ++this.consumerRestarts;
     const delayMs = backoffDelayMs(attempt - 1, this.retry);
     this.opts.onEvent?.({ type: 'consumer_restarting', error, attempt, delayMs });
     void sleep(delayMs, this.stopController.signal)
       .then(async () => {
+        if (this.state !== 'running') return;
+        await this.leaveAsStaleMember();
         // kafkajs disconnected the crashed consumer; a failed join crashes it again (CRASH).
         if (this.state === 'running') await this.runConsumer();
       })
       .catch((err: unknown) => this.onConsumerDown(classifyKafkaError(err)));
+  }
+
+  /**
+   * Leaves the group for the member that crashed, so that the join that follows does not wait
+   * for it to time out (see stale-member.ts). A coordinator that cannot be reached fails the
+   * attempt like a failed join would: the consumer is restarted again after the backoff.
+   */
+  private async leaveAsStaleMember(): Promise<void> {
+    const memberId = this.staleMemberId;
+    if (memberId === null) return;
+    const result = await leaveGroupAs(this.opts.kafka, this.opts.groupId, memberId);
+    this.staleMemberId = null;
+    this.opts.onEvent?.({ type: 'stale_member_left', memberId, result });
   }
 
   /** Finishes the in-flight batches (commit or abort), leaves the group and disconnects. Idempotent. */
