@@ -155,3 +155,11 @@ export function classifyKafkaError(err: unknown): KafkaIoError {
   const retriable = typeof err === 'object' && err !== null && (err as KafkaJsLike).retriable === true;
   return new KafkaIoError('unknown', describe(err), { cause: err, retriable });
 }
+
+/** kafkajs' own restart rule (consumer/index.js onCrash), which the runner applies itself since it turns kafkajs' restart off. */
+export function wouldKafkaJsRestart(err: unknown): boolean {
+  let node: unknown = err;
+  if (typeof node === 'object' && node !== null && (node as { name?: unknown }).name === 'KafkaJSNumberOfRetriesExceeded') return true;
+  for (let depth = 0; depth < 8 && typeof node === 'object' && node !== null && (node as { cause?: unknown }).cause !== undefined; depth++) node = (node as { cause?: unknown }).cause;
+  return typeof node === 'object' && node !== null && (node as { retriable?: unknown }).retriable === true;
+}

@@ -23,7 +23,7 @@ import type { CompressionCodec } from './codecs.ts';
 import { unreadableBatchOf } from './unreadable.ts';
 import type { UnreadableBatch } from './unreadable.ts';
 import type { DependencyReporter } from '@switchyard/ops';
-import { KafkaIoError, classifyKafkaError, isKafkaOutage } from './errors.ts';
+import { KafkaIoError, classifyKafkaError, isKafkaOutage, wouldKafkaJsRestart } from './errors.ts';
 import { compareOffsets, planCommit, transactionalIdFor } from './offsets.ts';
 import { backoffDelayMs, sleep } from './retry.ts';
 import { leaveGroupAs } from './stale-member.ts';
@@ -133,14 +133,6 @@ export interface TransactionalRunnerOptions {
    * heartbeat while no partition's last transaction failed). Handler errors are not Kafka's.
    */
   readonly health?: DependencyReporter;
-}
-
-/** kafkajs' own restart rule (consumer/index.js onCrash), which restartOnFailure turns off here. */
-function wouldKafkaJsRestart(err: unknown): boolean {
-  let node: unknown = err;
-  if (typeof node === 'object' && node !== null && (node as { name?: unknown }).name === 'KafkaJSNumberOfRetriesExceeded') return true;
-  for (let depth = 0; depth < 8 && typeof node === 'object' && node !== null && (node as { cause?: unknown }).cause !== undefined; depth++) node = (node as { cause?: unknown }).cause;
-  return typeof node === 'object' && node !== null && (node as { retriable?: unknown }).retriable === true;
 }
 
 interface PartitionState {
