@@ -1,3 +1,4 @@
+import type { Kafka } from 'kafkajs';
 // Samples a router's ops endpoints while a test runs: the committed-transaction count from
 // /metrics and the /readyz answer, with the time of each sample.
 export interface OpsSample {
@@ -43,5 +44,28 @@ export class OpsSampler {
   /** First sample at or after `fromMs` whose committed count exceeds `count`. */
   firstCommitAfter(count: number, fromMs = 0): OpsSample | undefined {
     return this.samples.find((s) => s.atMs >= fromMs && s.committed !== null && s.committed > count);
+  }
+}
+
+/**
+ * Resolves with the time the broker first answers for consumer group `groupId` (its coordinator
+ * loaded, so a member could join), trying every 200 ms: the moment a restarted broker is back
+ * for the router, which the stack's own readiness check may notice only much later on a loaded
+ * machine.
+ */
+export async function firstGroupAnswer(kafka: Kafka, groupId: string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const admin = kafka.admin({ retry: { retries: 0 } });
+    try {
+      await admin.connect();
+      await admin.describeGroups([groupId]);
+      return Date.now();
+    } catch {
+      if (Date.now() > deadline) throw new Error(`the broker did not answer for group ${groupId} within ${timeoutMs} ms`);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
