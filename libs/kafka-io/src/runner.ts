@@ -1,4 +1,4 @@
-// Transactional consume-transform-produce runner on kafkajs.
+// Transactional consume-transform-produce runner on kafkajs (its public shapes: runner-types.ts).
 //
 // Guarantees (read_committed consumers of the outputs, one consumer group):
 // - Outputs of an input batch and the group offset (last processed + 1) are committed in ONE
@@ -15,125 +15,21 @@
 //   kafkajs fetched a stale one while the previous owner's commit was in flight.
 // Costs: one producer (and connection set) per assigned partition, and one extra offset fetch
 // per partition after each rebalance or failure.
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { chunkRecords, groupByTopic } from './chunks.ts';
 import { compressionTypeOf } from './codecs.ts';
-import type { CompressionCodec } from './codecs.ts';
 import { unreadableBatchOf } from './unreadable.ts';
 import type { UnreadableBatch } from './unreadable.ts';
-import type { DependencyReporter } from '@switchyard/ops';
-import { KafkaIoError, classifyKafkaError, isKafkaOutage, wouldKafkaJsRestart } from './errors.ts';
+import { KafkaIoError, classifyKafkaError, wouldKafkaJsRestart } from './errors.ts';
+import { KafkaHealth } from './kafka-health.ts';
 import { compareOffsets, planCommit, transactionalIdFor } from './offsets.ts';
 import { backoffDelayMs, sleep } from './retry.ts';
 import { leaveGroupAs } from './stale-member.ts';
 import type { BackoffOptions } from './retry.ts';
+import type { BatchOutput, OutputRecord, RunnerEvent, TransactionalRunnerOptions } from './runner-types.ts';
 
-export interface OutputRecord {
-  readonly topic: string;
-  readonly key?: Buffer | string | null;
-  readonly value: Buffer | string | null;
-  readonly headers?: IHeaders;
-  /** Explicit partition; default: kafkajs' Java-compatible murmur2 partitioner on the key. */
-  readonly partition?: number;
-}
-
-export interface BatchInput {
-  readonly topic: string;
-  readonly partition: number;
-  /** Messages to process, ascending offsets; never empty. */
-  readonly messages: readonly KafkaMessage[];
-  /** Aborted when the runner stops; a handler may give up early (the batch is then re-read). */
-  readonly signal: AbortSignal;
-}
-
-export interface BatchOutput {
-  readonly records: readonly OutputRecord[];
-  /** Offset of the last input message the records account for; default: the last message. */
-  readonly lastProcessedOffset?: string;
-}
-
-export type BatchHandler = (input: BatchInput) => Promise<BatchOutput>;
-
-/** One offset of a record batch that could not be decoded (see unreadable.ts). */
-export interface UnreadableInput {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly batch: UnreadableBatch;
-}
-
-export type RunnerEvent =
-  | { readonly type: 'committed'; readonly topic: string; readonly partition: number; readonly committedOffset: string; readonly inputs: number; readonly outputs: number }
-  | { readonly type: 'aborted'; readonly topic: string; readonly partition: number; readonly firstOffset: string; readonly attempt: number; readonly error: KafkaIoError }
-  | { readonly type: 'repositioned'; readonly topic: string; readonly partition: number; readonly from: string; readonly to: string }
-  | { readonly type: 'fenced'; readonly topic: string; readonly partition: number }
-  | { readonly type: 'unreadable'; readonly topic: string; readonly partition: number; readonly batch: UnreadableBatch; readonly offsets: number }
-  | { readonly type: 'assigned'; readonly assignment: Readonly<Record<string, readonly number[]>> }
-  | { readonly type: 'paused' }
-  | { readonly type: 'resumed' }
-  | { readonly type: 'consumer_restarting'; readonly error: KafkaIoError; readonly attempt: number; readonly delayMs: number }
-  | { readonly type: 'stale_member_left'; readonly memberId: string; readonly result: 'left' | 'unknown_member' | 'unsupported' }
-  | { readonly type: 'fatal'; readonly error: KafkaIoError };
-
-export interface TransactionalRunnerOptions {
-  readonly kafka: Kafka;
-  readonly groupId: string;
-  readonly topics: readonly string[];
-  /** Prefix of the per-partition transactional ids; stable across restarts and equal on every instance of the service. */
-  readonly transactionalIdPrefix: string;
-  readonly handler: BatchHandler;
-  /** Input batches (partitions) processed concurrently; bounds in-flight work. Default 1. */
-  readonly maxInFlightBatches?: number;
-  /**
-   * Backoff between attempts of a failed batch, and how many consecutive non-retriable failures
-   * of one partition end the runner (done rejects). Retriable failures (a broker or database
-   * that is unreachable: see KafkaIoError.retriable) never end it: they are retried with the
-   * capped backoff for as long as they last, so an outage is waited out instead of crashing.
-   */
-  readonly retry?: BackoffOptions;
-  readonly sessionTimeoutMs?: number;
-  readonly heartbeatIntervalMs?: number;
-  /** How long the group waits for members to rejoin during a rebalance (kafkajs default 60 s). */
-  readonly rebalanceTimeoutMs?: number;
-  readonly transactionTimeoutMs?: number;
-  readonly maxBytesPerPartition?: number;
-  /**
-   * Longest a fetch waits for new records (kafkajs default 5000). A stop waits for the fetch in
-   * flight before it leaves the group, so this bounds how long a graceful stop keeps its
-   * partitions from the other members. Default 1000: one empty fetch a second when idle.
-   */
-  readonly maxWaitTimeMs?: number;
-  /** Bound on the estimated bytes of one produce call inside a transaction (default 512 KiB); keep it below the output topics' max.message.bytes. */
-  readonly maxSendBytes?: number;
-  /** Read a new group's partitions from the beginning (default) or only new messages. */
-  readonly fromBeginning?: boolean;
-  /** Downstream pressure (e.g. a full worker-pool queue): while true, fetching is paused. */
-  readonly isBackpressured?: () => boolean;
-  readonly backpressurePollMs?: number;
-  readonly onEvent?: (event: RunnerEvent) => void;
-  /**
-   * Output records (a dead letter) for each offset of a record batch that could not be decoded
-   * (unknown codec, corrupt data). They are committed in the same transaction as the offsets
-   * past it, so the partition moves on; the handler never sees such offsets. Without it the
-   * placeholders (null key and value, no headers) reach the handler like any record.
-   */
-  readonly onUnreadable?: (input: UnreadableInput) => readonly OutputRecord[];
-  /** Compression of the output records (default none); every consumer in the project reads all codecs. */
-  readonly compression?: CompressionCodec;
-  /**
-   * Fault-injection seam: awaited inside the transaction after the outputs and offsets were
-   * sent and before commit. Throwing here aborts a transaction whose records are already in
-   * the log, which is how the delivery tests prove read_committed consumers never see them.
-   */
-  readonly beforeCommit?: (topic: string, partition: number) => void | Promise<void>;
-  /**
-   * Kafka's failure clock: told of every consumer crash and every batch that failed on an
-   * outage (connection, timeout, coordinator, ...), and of successes (a group join, a commit, a
-   * heartbeat while no partition's last transaction failed). Handler errors are not Kafka's.
-   */
-  readonly health?: DependencyReporter;
-}
+export type { BatchHandler, BatchInput, BatchOutput, OutputRecord, RunnerEvent, TransactionalRunnerOptions, UnreadableInput } from './runner-types.ts';
 
 interface PartitionState {
   producer: Producer | null;
@@ -159,12 +55,7 @@ export class TransactionalRunner {
   private paused = false;
   /** Consumer restarts since the group was last joined (see restartConsumer). */
   private consumerRestarts = 0;
-  /**
-   * Partitions whose last transaction failed on a Kafka outage. While one does, a heartbeat
-   * is no proof of health (the group coordinator answers while a partition leader or the
-   * transaction coordinator does not).
-   */
-  private readonly kafkaFailing = new Set<string>();
+  private readonly health: KafkaHealth;
   /** Member id of the last group join; after a crash, the member to leave before joining again (stale-member.ts). */
   private memberId: string | null = null;
   private staleMemberId: string | null = null;
@@ -179,6 +70,7 @@ export class TransactionalRunner {
     this.opts = options;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1_000;
+    this.health = new KafkaHealth(options.health);
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       // Outputs of aborted transactions upstream (including our own deferred topic) must
@@ -216,14 +108,11 @@ export class TransactionalRunner {
         // owner's transaction settled. Re-check every partition before its next commit.
         for (const s of this.partitions.values()) s.needsOffsetCheck = true;
         this.consumerRestarts = 0;
-        this.kafkaFailing.clear();
-        this.opts.health?.succeeded();
+        this.health.joined();
         this.memberId = event.payload.memberId;
         this.opts.onEvent?.({ type: 'assigned', assignment: event.payload.memberAssignment });
       });
-      this.consumer.on(this.consumer.events.HEARTBEAT, () => {
-        if (this.kafkaFailing.size === 0) this.opts.health?.succeeded();
-      });
+      this.consumer.on(this.consumer.events.HEARTBEAT, () => this.health.heartbeat());
       this.consumer.on(this.consumer.events.CRASH, (event) => {
         const error = classifyKafkaError(event.payload.error);
         // What kafkajs itself would have restarted stays restartable.
@@ -257,7 +146,7 @@ export class TransactionalRunner {
    * lasts; anything else is fatal.
    */
   private onConsumerDown(error: KafkaIoError): void {
-    if (isKafkaOutage(error)) this.opts.health?.failed(error);
+    this.health.consumerCrashed(error);
     if (!error.retriable) {
       this.fail(error);
       return;
@@ -494,8 +383,7 @@ export class TransactionalRunner {
         for (const event of skipped.events) this.opts.onEvent?.(event);
         s.failures = 0;
         s.hardFailures = 0;
-        this.kafkaFailing.delete(`${topic}\u0000${partition}`);
-        this.opts.health?.succeeded();
+        this.health.committed(topic, partition);
         this.opts.onEvent?.({
           type: 'committed',
           topic,
@@ -545,10 +433,7 @@ export class TransactionalRunner {
   private async recover(payload: EachBatchPayload, s: PartitionState, firstOffset: string, err: unknown, inHandler: boolean): Promise<void> {
     const { topic, partition } = payload.batch;
     const error = err instanceof KafkaIoError ? err : classifyKafkaError(err);
-    if (!inHandler && isKafkaOutage(error)) {
-      this.kafkaFailing.add(`${topic}\u0000${partition}`);
-      this.opts.health?.failed(error);
-    }
+    if (!inHandler) this.health.transactionFailed(topic, partition, error);
     s.failures++;
     if (!error.retriable) s.hardFailures++;
     s.needsOffsetCheck = true;
