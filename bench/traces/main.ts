@@ -45,7 +45,7 @@ function sliceOf(n: number, batchSize: number): { input: Omit<BatchInput, 'signa
     decisions,
     processed: n,
     pauseUntilMs: null,
-    stats: { consumed: n, routedByModel: new Map([['a', n]]), deferred: 0, deadLetters: new Map(), batches: [], scoringMs: [] },
+    stats: { consumed: n, routedByModel: new Map([['a', n]]), deferred: 0, allModelsFailed: 0, deadLetters: new Map(), batches: [], scoringMs: [] },
   };
   return { input: { topic: 'requests', partition: 0, messages }, result };
 }

@@ -3,7 +3,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
-import { AvroSerde, contracts, createRegistryClient, createRequestValidator, encodeWire, sampleOutcome, sampleRequest, valueSubject } from '@switchyard/contracts';
+import { AvroSerde, contracts, createRegistryClient, createRequestValidator, encodeWire, sampleDeferred, sampleOutcome, sampleRequest, sampleRoutedBatch, sampleRoutedRequest, valueSubject } from '@switchyard/contracts';
+import type { Contract } from '@switchyard/contracts';
 import { deleteSubject, stack, uniqueName } from '../support/index.ts';
 
 const info = stack();
@@ -88,7 +89,7 @@ describe('AvroSerde with the real registry', () => {
     ['routedBatch', 'routed-batch.v1.avsc', contracts.routedBatch],
     ['outcome', 'outcome.v1.avsc', contracts.outcome],
     ['deferred', 'deferred.v1.avsc', contracts.deferred],
-  ] as const)('registers %s v2 over v1 under a BACKWARD rule and reads v1 records with it', async (_name, v1File, contract) => {
+  ] as const)('registers %s (v2 and later) over v1 under a BACKWARD rule and reads v1 records with it', async (_name, v1File, contract) => {
     const registry = createRegistryClient({ url: info.registryUrl });
     const t = topic(`serde-v2-${_name}`);
     const v1Text = JSON.stringify(JSON.parse(readFileSync(new URL(`../../schemas/${v1File}`, import.meta.url), 'utf8')));
@@ -107,6 +108,43 @@ describe('AvroSerde with the real registry', () => {
       const decoded = await serde.decode(encodeWire(v1Id, v1.toBuffer(old)));
       expect(decoded).toMatchObject({ ok: true, schemaId: v1Id, value: { ...old, customId: null, body: null } });
     }
+  });
+
+  // Version 3 adds the reroute fields (excludedModels, failedAttempts; routed items also
+  // allowedModels, submittedAt). It keeps the v2 record names, so a consumer still on v2 (an
+  // executor in another language, a router mid-upgrade) reads v3 records, and v3 reads v2.
+  const attempt = { model: 'm1', reason: 'model_failed_permanently', statusCode: 404, detail: 'HTTP 404: gone', batchId: 'b1', failedAt: 5 };
+  it.each([
+    ['request', 'request.v2.avsc', contracts.request, sampleRequest({ customId: 'c1', excludedModels: ['m1'], failedAttempts: [attempt] })],
+    ['routedBatch', 'routed-batch.v2.avsc', contracts.routedBatch, sampleRoutedBatch({ requests: [sampleRoutedRequest({ customId: 'c1', allowedModels: ['m1', 'm2'], excludedModels: ['m0'], failedAttempts: [{ ...attempt, model: 'm0' }] })] })],
+    ['deferred', 'deferred.v2.avsc', contracts.deferred, sampleDeferred({ reason: 'model_failed', request: sampleRequest({ customId: 'c1', excludedModels: ['m1'], failedAttempts: [attempt] }) })],
+  ] as const)('registers %s v3 over v2 under a FULL rule; v2 readers read v3 records and v3 reads v2 records', async (name, v2File, contract, v3Value) => {
+    const registry = createRegistryClient({ url: info.registryUrl });
+    const t = topic(`serde-v3-${name}`);
+    const v2Text = JSON.stringify(JSON.parse(readFileSync(new URL(`../../schemas/${v2File}`, import.meta.url), 'utf8')));
+    const v2Id = await registry.register(valueSubject(t), { schemaType: 'AVRO', schema: v2Text });
+    await setCompatibility(valueSubject(t), 'FULL');
+    // The rule is live: a new field without a default breaks the backward half and is refused.
+    const broken = JSON.parse(v2Text) as { fields: unknown[] };
+    broken.fields.push({ name: 'mandatory', type: 'string' });
+    await expect(registry.register(valueSubject(t), { schemaType: 'AVRO', schema: JSON.stringify(broken) })).rejects.toMatchObject({ status: 409 });
+
+    const v3 = await AvroSerde.forTopic(registry, t, contract as Contract<unknown>);
+    expect(v3.schemaId).not.toBe(v2Id);
+    // An old consumer: its reader is the v2 file, looked up (not registered) under the subject.
+    const v2Type = avro.Type.forSchema(JSON.parse(v2Text) as avro.Schema);
+    const v2Contract = { ...contract, fileName: v2File, schemaText: v2Text, type: v2Type } as Contract<unknown>;
+    const v2 = await AvroSerde.forTopic(registry, t, v2Contract, { autoRegister: false });
+    expect(v2.schemaId).toBe(v2Id);
+    const old = await v2.decode(v3.encode(v3Value));
+    expect(old.ok).toBe(true);
+    expect(JSON.stringify(old.ok ? old.value : null)).not.toContain('excludedModels');
+    expect(JSON.stringify(old.ok ? old.value : null)).toContain('c1');
+    const fresh = await v3.decode(v2.encode(old.ok ? old.value : null));
+    expect(fresh.ok).toBe(true);
+    const text = JSON.stringify(fresh.ok ? fresh.value : null);
+    expect(text).toContain('"excludedModels":[]');
+    expect(text).toContain('"failedAttempts":[]');
   });
 
   it('maps unknown ids, foreign schemas and corrupt bytes to dead-letter reasons', async () => {

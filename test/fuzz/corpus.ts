@@ -10,7 +10,7 @@
 //   ok       - a valid request that must be routed
 import avro from 'avsc';
 import { contracts, encodeWire } from '@switchyard/contracts';
-import type { DeadLetterReason, RequestV2 } from '@switchyard/contracts';
+import type { DeadLetterReason, RequestV3 } from '@switchyard/contracts';
 import { createRng } from '@switchyard/routing-core';
 
 export type Stage = 'decode' | 'validate' | 'route';
@@ -26,7 +26,7 @@ export interface FuzzEvent {
   readonly value: Buffer | null;
   readonly expect: Expectation;
   /** The request as encoded, when the bytes hold one that decodes (checks of stored values). */
-  readonly request: RequestV2 | null;
+  readonly request: RequestV3 | null;
   /** False when the dead letter cannot hold the original value (a record at the topic's size limit). */
   readonly originalKept?: boolean;
   /** Set for events written to the deferred topic instead of the requests topic. */
@@ -159,7 +159,7 @@ export function buildCorpus(o: CorpusOptions): FuzzEvent[] {
 
   const words = ['route', 'batch', 'token', 'model', 'budget', 'prompt', 'quality', 'cost', 'window', 'kafka', 'avro', 'latency'];
   const sentence = (): string => Array.from({ length: int(4, 30) }, () => pick(words)).join(' ');
-  const base = (over: Partial<RequestV2> = {}): RequestV2 => ({
+  const base = (over: Partial<RequestV3> = {}): RequestV3 => ({
     requestId: `${o.prefix}-r${seq}`,
     jobId: goodJob,
     tenant: `${o.prefix}-t${seq % 3}`,
@@ -174,18 +174,20 @@ export function buildCorpus(o: CorpusOptions): FuzzEvent[] {
     submittedAt: o.nowMs,
     customId: null,
     body: null,
+    excludedModels: [],
+    failedAttempts: [],
     ...over,
   });
-  const encode = (r: RequestV2, schemaId = o.requestSchemaId): Buffer => encodeWire(schemaId, requestType.toBuffer(r));
-  const add = (cls: string, key: Buffer | null, value: Buffer | null, expect: Expectation, request: RequestV2 | null): void => {
+  const encode = (r: RequestV3, schemaId = o.requestSchemaId): Buffer => encodeWire(schemaId, requestType.toBuffer(r));
+  const add = (cls: string, key: Buffer | null, value: Buffer | null, expect: Expectation, request: RequestV3 | null): void => {
     events.push({ id: `${o.prefix}-f${events.length}`, cls, key, value, expect, request });
   };
-  const good = (cls: string, over: Partial<RequestV2> = {}, key?: Buffer | null): void => {
+  const good = (cls: string, over: Partial<RequestV3> = {}, key?: Buffer | null): void => {
     seq += 1;
     const r = base(over);
     add(cls, key === undefined ? Buffer.from(r.requestId) : key, encode(r), { kind: 'routed' }, r);
   };
-  const bad = (cls: string, stage: Stage, reason: DeadLetterReason, over: Partial<RequestV2> = {}): void => {
+  const bad = (cls: string, stage: Stage, reason: DeadLetterReason, over: Partial<RequestV3> = {}): void => {
     seq += 1;
     const r = base({ jobId: badJob, ...over });
     add(cls, Buffer.from(`${o.prefix}-k${seq}`), encode(r), { kind: 'dead', stage, reason }, r);
@@ -327,7 +329,7 @@ export function buildCorpus(o: CorpusOptions): FuzzEvent[] {
   }
   for (let i = 0; i < n(40); i++) {
     const sql = SQL_PAYLOADS[i % SQL_PAYLOADS.length]!;
-    const over: Partial<RequestV2>[] = [
+    const over: Partial<RequestV3>[] = [
       { metadata: { [sql]: sql, note: sql } },
       { tenant: `${o.prefix}-${sql}` },
       { jobId: `${goodJob}-${sql}` },
@@ -354,7 +356,7 @@ export function buildCorpus(o: CorpusOptions): FuzzEvent[] {
     seq += 1;
     const r = base();
     const v = { requestId: r.requestId, jobId: r.jobId, tenant: r.tenant, prompt: r.prompt, maxOutputTokens: r.maxOutputTokens, submittedAt: r.submittedAt };
-    const decoded: RequestV2 = { ...r, priority: 0, metadata: {} };
+    const decoded: RequestV3 = { ...r, priority: 0, metadata: {} };
     add('older_writer_schema', Buffer.from(r.requestId), encodeWire(o.schemaIds.requestMinimal, writer.requestMinimal.toBuffer(v)), { kind: 'routed' }, decoded);
   }
 
@@ -416,11 +418,11 @@ export function atTopicLimit(o: { readonly prefix: string; readonly valueBytes: 
 export function deferredTopicEvents(o: { readonly prefix: string; readonly nowMs: number; readonly deferredSchemaId: number }): FuzzEvent[] {
   const type = contracts.deferred.type;
   const out: FuzzEvent[] = [];
-  const deferred = (cls: string, request: RequestV2, expect: Expectation): void => {
+  const deferred = (cls: string, request: RequestV3, expect: Expectation): void => {
     const value = encodeWire(o.deferredSchemaId, type.toBuffer({ request, deferUntil: o.nowMs - 1_000, reason: 'rate_limited', detail: null, attempts: 1, deferredAt: o.nowMs - 61_000 }));
     out.push({ id: `${o.prefix}-d${out.length}`, cls, key: Buffer.from(`${o.prefix}-dk${out.length}`), value, expect, request, topic: 'deferred' });
   };
-  const request = (i: number, over: Partial<RequestV2> = {}): RequestV2 => ({
+  const request = (i: number, over: Partial<RequestV3> = {}): RequestV3 => ({
     requestId: `${o.prefix}-dr${i}`, jobId: `${o.prefix}-job`, tenant: `${o.prefix}-t0`, prompt: `deferred request ${i}`, embedding: null, promptTokens: null,
     maxOutputTokens: 32, priority: 0, deadline: null, allowedModels: null, metadata: {}, submittedAt: o.nowMs - 61_000, customId: null, body: null, ...over,
   });

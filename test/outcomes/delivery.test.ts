@@ -152,7 +152,7 @@ describe('outcome delivery under crashes before commit', () => {
       },
     );
     let failuresLeft = INJECTED_FAILURES;
-    recorder = await startOutcomeRecorder(compileOutcomeRecorderConfig(shared, parseOutcomeRecorderConfig({ httpPort: null })), {
+    recorder = await startOutcomeRecorder(compileOutcomeRecorderConfig(shared, parseOutcomeRecorderConfig({ httpHost: '127.0.0.1', httpPort: 0, consumerLagPollMs: 200 })), {
       logger: pino({ level: 'silent' }),
       beforeCommit: () => {
         if (failuresLeft > 0) {
@@ -180,5 +180,16 @@ describe('outcome delivery under crashes before commit', () => {
       ]);
       expect(Number(rows.rows[0].reward)).toBeCloseTo(sum, 9);
     });
+    // The recorder's lag, as Prometheus scrapes it: every partition read to its end, transaction
+    // markers of the executor's outcomes included, once everything is committed.
+    const lagLines = async (): Promise<string[]> => {
+      const text = await (await fetch(`http://127.0.0.1:${recorder!.httpPort}/metrics`)).text();
+      return text.split('\n').filter((l) => l.startsWith(`switchyard_consumer_lag{group="${prefix}-rec.outcome-recorder",stream="outcomes",topic="${topics.outcomes}"`));
+    };
+    await eventually('the recorder\'s lag at 0 on every partition', async () => {
+      const lines = await lagLines();
+      return lines.length === 3 && lines.every((l) => l.endsWith(' 0'));
+    }, 30_000);
+    expect((await lagLines()).map((l) => /partition="(\d+)"/.exec(l)?.[1]).sort()).toEqual(['0', '1', '2']);
   });
 });

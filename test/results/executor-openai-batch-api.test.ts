@@ -114,6 +114,8 @@ describe('executor-openai: a model on the provider Batch API, failing lines and 
         },
         retry: { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 1_000, maxTotalMs: 25_000 },
         maxInFlightBatches: 3,
+        // No router runs here: a request a model fails permanently ends as an error outcome.
+        onPermanentFailure: 'error',
       },
     }));
 

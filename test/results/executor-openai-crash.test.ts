@@ -85,17 +85,14 @@ describe('executor-openai: faults and SIGKILLs, every custom_id answered or erro
     const info = stack();
     dir = await mkdtemp(join(tmpdir(), 'xo-'));
     pool = createPool({ url: info.postgresUrl, poolMax: 2, applicationName: 'xo-test' });
-    server = await startModelServer({
-      book: createAnswerBook(null),
-      apiKey: 'sk-local',
-      faults: {
-        rateLimited: { share: 0.1, attempts: 1, retryAfterSeconds: 1 },
-        serverErrors: { share: 0.1, attempts: 2 },
-        hangs: { share: 0.02, attempts: 1 },
-        malformed: { share: 0.02 },
-        down: [{ model: `up-${models[1]}`, fromMs: 5_000, forMs: 6_000 }],
-      },
-    });
+    const faults = {
+      rateLimited: { share: 0.1, attempts: 1, retryAfterSeconds: 1 },
+      serverErrors: { share: 0.1, attempts: 2 },
+      hangs: { share: 0.02, attempts: 1 },
+      malformed: { share: 0.02 },
+    };
+    const serverStartedAt = Date.now();
+    server = await startModelServer({ book: createAnswerBook(null), apiKey: 'sk-local', faults });
     const kafka = createKafka(prefix);
     const admin = kafka.admin();
     await admin.connect();
@@ -117,6 +114,8 @@ describe('executor-openai: faults and SIGKILLs, every custom_id answered or erro
         models: Object.fromEntries(models.map((m) => [m, { baseUrl: server!.baseUrl, apiKeyEnv: 'LOCAL_MODEL_KEY', upstreamModel: `up-${m}`, concurrency: 16, requestTimeoutMs: 2_000 }])),
         retry: { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 2_000, maxTotalMs: 25_000 },
         maxInFlightBatches: 3,
+        // No router runs here: a request a model fails permanently ends as an error outcome.
+        onPermanentFailure: 'error',
       },
     }));
 
@@ -144,6 +143,10 @@ describe('executor-openai: faults and SIGKILLs, every custom_id answered or erro
     const answered = async (): Promise<number> => Number((await pool!.query<{ n: string }>('SELECT count(*) AS n FROM switchyard.results WHERE job_id = $1', [jobId])).rows[0]!.n);
     let executor = executorProcess(configFile, 'executor-0');
     children.push(executor);
+    // One model down for 6 s from when the executor is answering: a window counted from the
+    // server's start could pass before the executor process is up on a loaded machine.
+    await eventually('first results', async () => (await answered()) > 0, 120_000);
+    server.setFaults({ ...faults, down: [{ model: `up-${models[1]}`, fromMs: Date.now() - serverStartedAt, forMs: 6_000 }] });
     for (let k = 1; k <= KILLS; k++) {
       const target = Math.floor((N * k) / (KILLS + 2));
       await eventually(`${target} results before kill ${k}`, async () => (await answered()) >= target, 300_000);

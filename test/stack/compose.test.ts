@@ -37,8 +37,8 @@ describe('docker-compose.yml', () => {
   it.skipIf(cli === undefined)(title, async () => {
     const { cmd, args } = cli!;
     const { stdout } = await run(cmd, [...args, '-f', composeFile, 'config'], { timeout: 60_000 });
-    for (const service of ['kafka:', 'registry:', 'postgres:']) expect(stdout).toContain(service);
-    for (const port of ['19092', '18081', '5432']) expect(stdout).toContain(port);
+    for (const service of ['kafka:', 'registry:', 'postgres:', 'prometheus:', 'grafana:']) expect(stdout).toContain(service);
+    for (const port of ['19092', '18081', '5432', '9090', '3000']) expect(stdout).toContain(port);
   });
 
   it('sets every broker property the stack CLI sets, to the same value', async () => {

@@ -226,6 +226,9 @@ export const routerSchema = z
     maxPromptTokens: positiveInt.default(32_000).describe('Prompts with more tokens are dead-lettered.'),
     maxDeferrals: positiveInt.default(10).describe('Deferrals before a request is dead-lettered (max_deferrals_exceeded).'),
     deferDelayMs: positiveInt.default(60_000).describe('How long a deferred request waits before it is retried.'),
+    maxModelAttempts: positiveInt
+      .default(3)
+      .describe('Models a request may fail on permanently (handed back by an executor with the model excluded) before it ends as an error outcome all_models_failed; it also ends so when no eligible model is left.'),
     maxInFlightBatches: positiveInt.default(2).describe('Consumer batches processed concurrently before the consumer is paused.'),
     maxDeadLetterBytes: positiveInt
       .default(1_048_064)

@@ -1,10 +1,10 @@
 // Valid sample records for tests across the workspace. Each builder returns a record that
 // passes the bundled schema and the default validators; override fields to make invalid ones.
-import type { DeadLetterV1, DeferredV2, OutcomeV2, RequestV2, RoutedBatchV2, RoutedRequestV2 } from './types.ts';
+import type { DeadLetterV1, DeferredV3, OutcomeV2, RequestV3, RoutedBatchV3, RoutedRequestV3 } from './types.ts';
 
 const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z, fixed so fixtures are reproducible
 
-export function sampleRequest(overrides: Partial<RequestV2> = {}): RequestV2 {
+export function sampleRequest(overrides: Partial<RequestV3> = {}): RequestV3 {
   return {
     requestId: 'req-0001',
     jobId: 'job-01',
@@ -20,11 +20,13 @@ export function sampleRequest(overrides: Partial<RequestV2> = {}): RequestV2 {
     submittedAt: T0,
     customId: null,
     body: null,
+    excludedModels: [],
+    failedAttempts: [],
     ...overrides,
   };
 }
 
-export function sampleRoutedRequest(overrides: Partial<RoutedRequestV2> = {}): RoutedRequestV2 {
+export function sampleRoutedRequest(overrides: Partial<RoutedRequestV3> = {}): RoutedRequestV3 {
   return {
     requestId: 'req-0001',
     jobId: 'job-01',
@@ -44,11 +46,15 @@ export function sampleRoutedRequest(overrides: Partial<RoutedRequestV2> = {}): R
     metadata: {},
     customId: null,
     body: null,
+    allowedModels: null,
+    submittedAt: T0,
+    excludedModels: [],
+    failedAttempts: [],
     ...overrides,
   };
 }
 
-export function sampleRoutedBatch(overrides: Partial<RoutedBatchV2> = {}): RoutedBatchV2 {
+export function sampleRoutedBatch(overrides: Partial<RoutedBatchV3> = {}): RoutedBatchV3 {
   const requests = overrides.requests ?? [sampleRoutedRequest()];
   return {
     batchId: 'batch-0001',
@@ -100,7 +106,7 @@ export function sampleDeadLetter(overrides: Partial<DeadLetterV1> = {}): DeadLet
   };
 }
 
-export function sampleDeferred(overrides: Partial<DeferredV2> = {}): DeferredV2 {
+export function sampleDeferred(overrides: Partial<DeferredV3> = {}): DeferredV3 {
   return {
     request: sampleRequest(),
     deferUntil: T0 + 60_000,

@@ -2,6 +2,8 @@ export type {
   DeadLetterV1,
   DeferredV1,
   DeferredV2,
+  DeferredV3,
+  FailedAttemptV3,
   EpochMillis,
   HeaderV1,
   OutcomeV1,
@@ -9,10 +11,14 @@ export type {
   RequestFieldsV2,
   RequestV1,
   RequestV2,
+  RequestV3,
+  RerouteFieldsV3,
   RoutedBatchV1,
   RoutedBatchV2,
+  RoutedBatchV3,
   RoutedRequestV1,
   RoutedRequestV2,
+  RoutedRequestV3,
 } from './types.ts';
 export { unreadableDeadLetter } from './dead-letters.ts';
 export type { UnreadableSource } from './dead-letters.ts';

@@ -30,7 +30,9 @@ export const DEAD_LETTER_REASONS = [
 
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
-export const DEFER_REASONS = ['budget_exhausted', 'rate_limited', 'capacity', 'budget_usd_exhausted'] as const;
+// model_failed: written by an executor, not the router: the request failed permanently on a model
+// and comes back to be routed to another (excludedModels, failedAttempts in request.v3).
+export const DEFER_REASONS = ['budget_exhausted', 'rate_limited', 'capacity', 'budget_usd_exhausted', 'model_failed'] as const;
 
 export type DeferReason = (typeof DEFER_REASONS)[number];
 

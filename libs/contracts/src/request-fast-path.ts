@@ -5,14 +5,16 @@
 // not sure about (a failure, a missing v2 field, an unknown key) goes to zod, which decides and
 // words the error.
 import { INT32_MAX, hasLoneSurrogate, isBlankPrompt } from './request-rules.ts';
-import type { RequestV2 } from './types.ts';
+import type { RequestV3 } from './types.ts';
 
 const MAX_ID_CHARS = 256;
-const KEYS = new Set(['requestId', 'jobId', 'tenant', 'prompt', 'embedding', 'promptTokens', 'maxOutputTokens', 'priority', 'deadline', 'allowedModels', 'metadata', 'submittedAt', 'customId', 'body']);
+const KEYS = new Set(['requestId', 'jobId', 'tenant', 'prompt', 'embedding', 'promptTokens', 'maxOutputTokens', 'priority', 'deadline', 'allowedModels', 'metadata', 'submittedAt', 'customId', 'body', 'excludedModels', 'failedAttempts']);
 
 const isId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= MAX_ID_CHARS && !v.includes('\u0000') && !hasLoneSurrogate(v);
 const isText = (v: unknown): v is string => typeof v === 'string' && !hasLoneSurrogate(v);
 const isIntIn = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
+// A request handed back after a model failed carries entries here: zod checks those (rare).
+const isEmptyOrAbsent = (v: unknown): boolean => v === undefined || (Array.isArray(v) && v.length === 0);
 const orNull = <T>(v: unknown, check: (x: unknown) => x is T): boolean => v === null || check(v);
 
 function isVector(v: unknown): v is readonly number[] {
@@ -40,7 +42,7 @@ function onlyKnownKeys(o: object): boolean {
 }
 
 /** The request as zod's requestShape would return it, or null: let zod decide. */
-export function acceptRequestFast(event: unknown): RequestV2 | null {
+export function acceptRequestFast(event: unknown): RequestV3 | null {
   if (typeof event !== 'object' || event === null || Array.isArray(event) || !onlyKnownKeys(event)) return null;
   const r = event as Record<string, unknown>;
   const prompt = r.prompt;
@@ -58,7 +60,9 @@ export function acceptRequestFast(event: unknown): RequestV2 | null {
     isTextMap(r.metadata) &&
     isIntIn(r.submittedAt, 0, Number.MAX_SAFE_INTEGER) &&
     orNull(r.customId, isId) &&
-    orNull(r.body, isText);
+    orNull(r.body, isText) &&
+    isEmptyOrAbsent(r.excludedModels) &&
+    isEmptyOrAbsent(r.failedAttempts);
   if (!ok) return null;
   return {
     requestId: r.requestId as string,
@@ -75,5 +79,7 @@ export function acceptRequestFast(event: unknown): RequestV2 | null {
     submittedAt: r.submittedAt as number,
     customId: r.customId as string | null,
     body: r.body as string | null,
+    excludedModels: [],
+    failedAttempts: [],
   };
 }

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { ContractsError } from './errors.ts';
-import type { DeadLetterV1, DeferredV2, OutcomeV2, RequestV2, RoutedBatchV2 } from './types.ts';
+import type { DeadLetterV1, DeferredV3, OutcomeV2, RequestV3, RoutedBatchV3 } from './types.ts';
 
 export interface Contract<T> {
   readonly name: ContractName;
@@ -47,11 +47,14 @@ function load<T>(name: ContractName, fileName: string): Contract<T> {
 export const contracts = Object.freeze({
   // v2 records alias their v1 names, so v1 records (writer schema from the registry id) still
   // resolve against these readers and the registry accepts v2 as a BACKWARD-compatible version.
-  request: load<RequestV2>('request', 'request.v2.avsc'),
-  routedBatch: load<RoutedBatchV2>('routedBatch', 'routed-batch.v2.avsc'),
+  // v3 keeps the v2 record names: Avro resolves records by name, so a new namespace would leave
+  // every v2 reader (an executor in another language, a router mid-upgrade) unable to read v3
+  // records; with the names kept and defaulted fields added, v2 and v3 read each other.
+  request: load<RequestV3>('request', 'request.v3.avsc'),
+  routedBatch: load<RoutedBatchV3>('routedBatch', 'routed-batch.v3.avsc'),
   outcome: load<OutcomeV2>('outcome', 'outcome.v2.avsc'),
   deadLetter: load<DeadLetterV1>('deadLetter', 'dead-letter.v1.avsc'),
-  deferred: load<DeferredV2>('deferred', 'deferred.v2.avsc'),
+  deferred: load<DeferredV3>('deferred', 'deferred.v3.avsc'),
 });
 
 /** Confluent TopicNameStrategy: the value schema of topic `t` lives under subject `t-value`. */

@@ -122,3 +122,43 @@ export interface OutcomeV2 extends OutcomeV1 {
 export interface DeferredV2 extends Omit<DeferredV1, 'request'> {
   readonly request: RequestV2;
 }
+
+// Version 3: a request that failed permanently on a model goes back to the router with that model
+// excluded. Record names stay those of v2 (v2 readers still resolve v3 records); the new fields
+// default to empty, so writers need not set them and a decoded record always has them.
+
+/** One model that failed a request permanently (schemas/request.v3.avsc, FailedAttempt). */
+export interface FailedAttemptV3 {
+  readonly model: string;
+  /** The executor's failure reason: model_failed_permanently, retries_exhausted, deadline_exceeded. */
+  readonly reason: string;
+  /** HTTP status of the last call; null when no response arrived. */
+  readonly statusCode: number | null;
+  readonly detail: string | null;
+  readonly batchId: string | null;
+  readonly failedAt: EpochMillis;
+}
+
+export interface RerouteFieldsV3 {
+  /** Models the request must not be routed to again (each failed it permanently). */
+  readonly excludedModels?: readonly string[];
+  /** The permanent failures so far, oldest first. */
+  readonly failedAttempts?: readonly FailedAttemptV3[];
+}
+
+export interface RequestV3 extends RequestV2, RerouteFieldsV3 {}
+
+export interface RoutedRequestV3 extends RoutedRequestV2, RerouteFieldsV3 {
+  /** The request's allow-list (null: any model), so a reroute stays inside it. */
+  readonly allowedModels?: readonly string[] | null;
+  /** The request's submittedAt; null in batches written before v3 (not handed back on failure). */
+  readonly submittedAt?: EpochMillis | null;
+}
+
+export interface RoutedBatchV3 extends Omit<RoutedBatchV1, 'requests'> {
+  readonly requests: readonly RoutedRequestV3[];
+}
+
+export interface DeferredV3 extends Omit<DeferredV1, 'request'> {
+  readonly request: RequestV3;
+}

@@ -5,13 +5,14 @@ import { z } from 'zod';
 import type { DeadLetterReason } from './reasons.ts';
 import { acceptRequestFast } from './request-fast-path.ts';
 import { EMBEDDING_MIN_LENGTH, INT32_MAX, allowedModelsList, epochMillisRule, hasInput, maxOutputTokensRule, metadataMap, priorityRule, promptText, promptTokensRule, wellFormedText } from './request-rules.ts';
-import type { OutcomeV2, RequestV2 } from './types.ts';
+import type { OutcomeV2, RequestV3 } from './types.ts';
 
 export type ValidationResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly reason: DeadLetterReason; readonly detail: string };
 
 const MAX_ID_CHARS = 256;
+const MAX_REROUTE_ENTRIES = 256;
 
 const id = wellFormedText
   .pipe(z.string().min(1, 'must not be empty').max(MAX_ID_CHARS, `must be at most ${MAX_ID_CHARS} characters`))
@@ -43,6 +44,22 @@ export const requestShape = z.object({
   // it does not know, and the router must pass them on to the routed batch.
   customId: id.nullable().default(null),
   body: wellFormedText.nullable().default(null),
+  // v3 fields: the models a request failed on permanently (set by executors handing it back).
+  // Bounded: router.maxModelAttempts is far below it, and a record cannot grow without end.
+  excludedModels: z.array(z.string()).max(MAX_REROUTE_ENTRIES).default([]),
+  failedAttempts: z
+    .array(
+      z.object({
+        model: z.string(),
+        reason: z.string(),
+        statusCode: z.number().int().nullable(),
+        detail: z.string().nullable(),
+        batchId: z.string().nullable(),
+        failedAt: epochMillis,
+      }),
+    )
+    .max(MAX_REROUTE_ENTRIES)
+    .default([]),
 });
 
 export const outcomeShape = z.object({
@@ -77,7 +94,7 @@ export interface RequestLimits {
 
 export interface RequestValidator {
   /** `nowMs` is passed in (not read from a clock) so validation stays pure and replayable. */
-  (event: unknown, nowMs: number): ValidationResult<RequestV2>;
+  (event: unknown, nowMs: number): ValidationResult<RequestV3>;
 }
 
 function firstIssue(error: z.ZodError): string {

@@ -54,7 +54,15 @@ describe('acceptRequestFast', () => {
 
   it('accepts a well-formed request', () => {
     const r = { requestId: 'r', jobId: 'j', tenant: 't', prompt: 'hi', embedding: null, promptTokens: null, maxOutputTokens: 5, priority: 0, deadline: null, allowedModels: null, metadata: { a: 'b' }, submittedAt: 1, customId: null, body: null };
-    expect(acceptRequestFast(r)).toEqual(r);
+    expect(acceptRequestFast(r)).toEqual({ ...r, excludedModels: [], failedAttempts: [] });
+    expect(acceptRequestFast({ ...r, excludedModels: [], failedAttempts: [] })).toEqual({ ...r, excludedModels: [], failedAttempts: [] });
+  });
+
+  it('leaves a request handed back after a model failed to zod, which keeps its reroute fields', () => {
+    const r = { requestId: 'r', jobId: 'j', tenant: 't', prompt: 'hi', embedding: null, promptTokens: null, maxOutputTokens: 5, priority: 0, deadline: null, allowedModels: null, metadata: {}, submittedAt: 1, customId: null, body: null };
+    const rerouted = { ...r, excludedModels: ['m1'], failedAttempts: [{ model: 'm1', reason: 'retries_exhausted', statusCode: 503, detail: null, batchId: 'b', failedAt: 2 }] };
+    expect(acceptRequestFast(rerouted)).toBeNull();
+    expect(requestShape.parse(rerouted)).toEqual(rerouted);
   });
 });
 

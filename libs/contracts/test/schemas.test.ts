@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { contracts, valueSubject } from '../src/schemas.ts';
-import type { DeadLetterV1, DeferredV1, OutcomeV1, OutcomeV2, RequestV1, RequestV2, RoutedBatchV1, RoutedRequestV1, RoutedRequestV2 } from '../src/types.ts';
+import avro from 'avsc';
+import type { DeadLetterV1, DeferredV1, FailedAttemptV3, OutcomeV1, OutcomeV2, RequestV1, RequestV2, RequestV3, RoutedBatchV1, RoutedRequestV1, RoutedRequestV2, RoutedRequestV3 } from '../src/types.ts';
 import {
   sampleDeadLetter,
   sampleDeferred,
@@ -31,6 +32,9 @@ const outcomeKeys: Record<keyof OutcomeV1, true> = {
 };
 const requestV2Keys: Record<keyof RequestV2, true> = { ...requestKeys, customId: true, body: true };
 const routedRequestV2Keys: Record<keyof RoutedRequestV2, true> = { ...routedRequestKeys, customId: true, body: true };
+const requestV3Keys: Record<keyof RequestV3, true> = { ...requestV2Keys, excludedModels: true, failedAttempts: true };
+const routedRequestV3Keys: Record<keyof RoutedRequestV3, true> = { ...routedRequestV2Keys, allowedModels: true, submittedAt: true, excludedModels: true, failedAttempts: true };
+const failedAttemptKeys: Record<keyof FailedAttemptV3, true> = { model: true, reason: true, statusCode: true, detail: true, batchId: true, failedAt: true };
 const outcomeV2Keys: Record<keyof OutcomeV2, true> = { ...outcomeKeys, customId: true, statusCode: true, response: true };
 const deadLetterKeys: Record<keyof DeadLetterV1, true> = {
   reason: true, detail: true, sourceTopic: true, sourcePartition: true, sourceOffset: true, originalKey: true,
@@ -62,6 +66,9 @@ describe('bundled Avro schemas', () => {
     ['routed-batch.v2.avsc', routedBatchKeys],
     ['outcome.v2.avsc', outcomeV2Keys],
     ['deferred.v2.avsc', deferredKeys],
+    ['request.v3.avsc', requestV3Keys],
+    ['routed-batch.v3.avsc', routedBatchKeys],
+    ['deferred.v3.avsc', deferredKeys],
   ])('%s has exactly the fields of its TypeScript type', (file, keys) => {
     expect(fieldNames(readSchema(file))).toEqual(Object.keys(keys).sort());
   });
@@ -92,6 +99,44 @@ describe('bundled Avro schemas', () => {
     expect(v2.aliases).toEqual([`switchyard.v1.${v1.name}`]);
   });
 
+  it('RoutedRequest inside routed-batch.v3 matches RoutedRequestV3, and FailedAttempt matches FailedAttemptV3', () => {
+    const requests = readSchema('routed-batch.v3.avsc').fields.find((f) => f.name === 'requests');
+    const item = (requests?.type as { items: AvroRecord }).items;
+    expect(fieldNames(item)).toEqual(Object.keys(routedRequestV3Keys).sort());
+    const attempts = item.fields.find((f) => f.name === 'failedAttempts')?.type as { items: AvroRecord };
+    expect(fieldNames(attempts.items)).toEqual(Object.keys(failedAttemptKeys).sort());
+  });
+
+  it('the Request embedded in deferred.v3 is field-for-field request.v3', () => {
+    const embedded = readSchema('deferred.v3.avsc').fields.find((f) => f.name === 'request')?.type as AvroRecord;
+    const { namespace: _ns, ...request } = readSchema('request.v3.avsc') as AvroRecord & { namespace: string };
+    expect(embedded).toEqual(request);
+  });
+
+  it.each(['request', 'routed-batch', 'deferred'])('%s.v3 keeps the v2 record names, only adds defaulted fields, and is the bundled reader', (base) => {
+    const v2 = readSchema(`${base}.v2.avsc`) as AvroRecord & { namespace: string; aliases?: string[] };
+    const v3 = readSchema(`${base}.v3.avsc`) as AvroRecord & { namespace: string; aliases?: string[] };
+    expect([v3.namespace, v3.name, v3.aliases]).toEqual([v2.namespace, v2.name, v2.aliases]);
+    expect(v3.fields.slice(0, v2.fields.length).map((f) => f.name)).toEqual(v2.fields.map((f) => f.name));
+    const contract = { request: contracts.request, 'routed-batch': contracts.routedBatch, deferred: contracts.deferred }[base]!;
+    expect(contract.fileName).toBe(`${base}.v3.avsc`);
+  });
+
+  it('v2 and v3 read each other: a v2 reader skips the reroute fields, a v3 reader fills them empty', () => {
+    const v2 = avro.Type.forSchema(readSchema('deferred.v2.avsc') as unknown as avro.Schema);
+    const v3 = contracts.deferred.type;
+    const attempt: FailedAttemptV3 = { model: 'm1', reason: 'model_failed_permanently', statusCode: 404, detail: 'HTTP 404: no such model', batchId: 'b1', failedAt: 5 };
+    const rerouted = sampleDeferred({ reason: 'model_failed', request: sampleRequest({ customId: 'c', excludedModels: ['m1'], failedAttempts: [attempt] }) });
+    const old = v2.fromBuffer(v3.toBuffer(rerouted), v2.createResolver(v3)) as { request: Record<string, unknown>; reason: string };
+    expect(old.reason).toBe('model_failed');
+    expect(old.request.customId).toBe('c');
+    expect(old.request.excludedModels).toBeUndefined();
+    const { excludedModels: _e, failedAttempts: _f, ...v2Request } = sampleRequest();
+    const fresh = v3.fromBuffer(v2.toBuffer(sampleDeferred({ request: v2Request })), v3.createResolver(v2)) as { request: RequestV3 };
+    expect(fresh.request.excludedModels).toEqual([]);
+    expect(fresh.request.failedAttempts).toEqual([]);
+  });
+
   it('the Request embedded in deferred.v1 is field-for-field request.v1', () => {
     const embedded = readSchema('deferred.v1.avsc').fields.find((f) => f.name === 'request')?.type as AvroRecord;
     const { namespace: _ns, ...request } = readSchema('request.v1.avsc') as AvroRecord & { namespace: string };
@@ -99,7 +144,7 @@ describe('bundled Avro schemas', () => {
   });
 
   it.each(['request.v1.avsc', 'routed-batch.v1.avsc', 'outcome.v1.avsc', 'dead-letter.v1.avsc', 'deferred.v1.avsc',
-    'request.v2.avsc', 'routed-batch.v2.avsc', 'outcome.v2.avsc', 'deferred.v2.avsc'])(
+    'request.v2.avsc', 'routed-batch.v2.avsc', 'outcome.v2.avsc', 'deferred.v2.avsc', 'request.v3.avsc', 'routed-batch.v3.avsc', 'deferred.v3.avsc'])(
     '%s documents the record and every field for executors in other languages',
     (file) => {
       const schema = readSchema(file);
@@ -116,6 +161,8 @@ describe('bundled Avro schemas', () => {
     ['outcome', contracts.outcome, sampleOutcome({ quality: null, success: null, error: 'timeout', costUsd: null, tenant: null })],
     ['deadLetter', contracts.deadLetter, sampleDeadLetter()],
     ['deferred', contracts.deferred, sampleDeferred({ detail: 'all budgets spent' })],
+    ['deferred (rerouted)', contracts.deferred, sampleDeferred({ reason: 'model_failed', request: sampleRequest({ excludedModels: ['a'], failedAttempts: [{ model: 'a', reason: 'retries_exhausted', statusCode: null, detail: null, batchId: null, failedAt: 3 }] }) })],
+    ['routedBatch (reroute context)', contracts.routedBatch, sampleRoutedBatch({ requests: [sampleRoutedRequest({ allowedModels: ['b', 'c'], excludedModels: ['a'], failedAttempts: [{ model: 'a', reason: 'model_failed_permanently', statusCode: 400, detail: 'bad', batchId: 'b0', failedAt: 9 }] })] })],
   ])('round-trips the %s fixture through avsc unchanged', (_name, contract, value) => {
     const type = contract.type;
     expect(type.isValid(value)).toBe(true);

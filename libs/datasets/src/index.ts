@@ -7,3 +7,4 @@ export { generateSyntheticDataset, type SyntheticDatasetOptions } from './synthe
 export { cl100kTokenCounter, charEstimateTokenCounter, type TokenCounter } from './tokens.ts';
 export { mulberry32, gaussian } from './random.ts';
 export { seededTestMask } from './split.ts';
+export { pricesFromHistory } from './prices.ts';

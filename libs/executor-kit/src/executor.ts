@@ -10,7 +10,7 @@
 // OutcomeReporter (at-least-once; the recorder drops duplicates).
 import type { Kafka } from 'kafkajs';
 import { AvroSerde, contracts, unreadableDeadLetter } from '@switchyard/contracts';
-import type { DeadLetterReason, DeadLetterV1, OutcomeV2, RegistryPort, RoutedBatchV2 } from '@switchyard/contracts';
+import type { DeadLetterReason, DeadLetterV1, DeferredV3, OutcomeV2, RegistryPort, RoutedBatchV3 } from '@switchyard/contracts';
 import { TransactionalRunner } from '@switchyard/kafka-io';
 import type { BackoffOptions, OutputRecord, RunnerEvent } from '@switchyard/kafka-io';
 import type { DependencyReporter } from '@switchyard/ops';
@@ -32,11 +32,11 @@ export interface BatchContext {
 }
 
 /** Executes a routed batch and returns one result per request (errors included, as results). */
-export type ExecuteBatch = (batch: RoutedBatchV2, context: BatchContext) => Promise<readonly ExecutionResult[]>;
+export type ExecuteBatch = (batch: RoutedBatchV3, context: BatchContext) => Promise<readonly ExecutionResult[]>;
 
 export type ExecutorEvent =
   | RunnerEvent
-  | { readonly type: 'executed'; readonly batchId: string; readonly requests: number; readonly errors: number }
+  | { readonly type: 'executed'; readonly batchId: string; readonly requests: number; readonly errors: number; readonly handedBack: number }
   | { readonly type: 'dead_lettered'; readonly reason: DeadLetterReason; readonly detail: string; readonly offset: string };
 
 export interface ExecutorOptions {
@@ -49,6 +49,12 @@ export interface ExecutorOptions {
   readonly outcomesTopic: string;
   /** Undecodable batch records go here (Avro DeadLetter) so they never block the partition. */
   readonly deadLetterTopic: string;
+  /**
+   * The router's deferred topic (config `topics.deferred`). Given, a request the model failed
+   * permanently (ExecutionResult.handBack) is written there for the router to route to another
+   * model, in the transaction that commits the batch; absent, it gets an error outcome.
+   */
+  readonly deferredTopic?: string;
   /** Consumer group; every instance serving this model uses the same one. */
   readonly groupId: string;
   /** Prefix of the per-partition transactional ids; stable across restarts, equal on every instance. */
@@ -110,7 +116,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<ExecutorH
   const maxBatches = options.maxBatchesPerTransaction ?? 32;
   if (!(budgetMs > 0) || !(maxBatches >= 1)) throw new ExecutorKitError('invalid_options', 'transactionBudgetMs and maxBatchesPerTransaction must be positive');
   const service = options.serviceName ?? `executor/${options.model}`;
-  let batches: AvroSerde<RoutedBatchV2>;
+  let batches: AvroSerde<RoutedBatchV3>;
+  let handBacks: AvroSerde<DeferredV3> | null = null;
   let outcomes: AvroSerde<OutcomeV2>;
   let deadLetters: AvroSerde<DeadLetterV1>;
   try {
@@ -119,6 +126,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<ExecutorH
     batches = await AvroSerde.forTopic(options.registry, options.routedTopic, contracts.routedBatch);
     outcomes = await AvroSerde.forTopic(options.registry, options.outcomesTopic, contracts.outcome);
     deadLetters = await AvroSerde.forTopic(options.registry, options.deadLetterTopic, contracts.deadLetter);
+    if (options.deferredTopic !== undefined) handBacks = await AvroSerde.forTopic(options.registry, options.deferredTopic, contracts.deferred);
   } catch (cause) {
     throw new ExecutorKitError('registry', 'cannot resolve the executor schemas', { cause });
   }
@@ -182,19 +190,20 @@ export async function startExecutor(options: ExecutorOptions): Promise<ExecutorH
         const traced = startExecuteSpan(message.headers, batch, at);
         try {
           const results = traced === null ? await options.execute(batch, at) : await context.with(traced.context, () => options.execute(batch, at));
-          const plan = planBatchOutcomes(batch, results, {
-            nowMs: now(),
-            segmentMetadataKey: options.segmentMetadataKey ?? DEFAULT_SEGMENT_METADATA_KEY,
-          });
+          const segmentMetadataKey = options.segmentMetadataKey ?? DEFAULT_SEGMENT_METADATA_KEY;
+          const plan = planBatchOutcomes(batch, results, { nowMs: now(), segmentMetadataKey, handBack: handBacks !== null });
           // A bug in the executor: failing the batch (it is retried, then the executor stops)
           // is better than committing it without the outcomes.
           if (!plan.ok) throw new ExecutorKitError(plan.problem, plan.detail);
           const trace = traced === null ? undefined : injectTraceHeaders(traced.context);
           for (const { outcome, segment } of plan.outcomes) records.push(withHeaders({ topic: options.outcomesTopic, ...outcomeRecord(outcomes, outcome, segment) }, trace));
+          // Same transaction as the outcomes and the offset: a crash before the commit hands
+          // nothing back (the batch runs again), a commit hands each request back once.
+          for (const d of plan.handBacks) records.push(withHeaders({ topic: options.deferredTopic!, key: d.request.requestId, value: handBacks!.encode(d) }, trace));
           const errors = plan.outcomes.filter((o) => o.outcome.error !== null).length;
-          traced?.span.setAttributes({ 'switchyard.outcomes': plan.outcomes.length, 'switchyard.errors': errors });
+          traced?.span.setAttributes({ 'switchyard.outcomes': plan.outcomes.length, 'switchyard.errors': errors, 'switchyard.handed_back': plan.handBacks.length });
           traced?.span.end();
-          options.onEvent?.({ type: 'executed', batchId: batch.batchId, requests: plan.outcomes.length, errors });
+          options.onEvent?.({ type: 'executed', batchId: batch.batchId, requests: plan.outcomes.length, errors, handedBack: plan.handBacks.length });
         } catch (err) {
           if (traced !== null) endWithError(traced.span, err);
           throw err;

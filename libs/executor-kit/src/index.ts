@@ -6,10 +6,11 @@ export {
   DEFAULT_SEGMENT_METADATA_KEY,
   buildOutcome,
   checkOutcome,
+  handBackOf,
   planBatchOutcomes,
   segmentOf,
 } from './outcome.ts';
-export type { BatchPlan, ExecutionResult, OutcomeCheck, PlannedOutcome } from './outcome.ts';
+export type { BatchPlan, ExecutionResult, HandBack, OutcomeCheck, PlannedOutcome } from './outcome.ts';
 export { OutcomeReporter, outcomeRecord } from './reporter.ts';
 export type { OutcomeReporterOptions, ReportOptions, ReportResult } from './reporter.ts';
 export { startExecutor } from './executor.ts';

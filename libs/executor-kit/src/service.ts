@@ -22,6 +22,11 @@ export interface ModelExecutorsOptions {
   readonly groupIdPrefix?: string | undefined;
   readonly segmentMetadataKey: string;
   readonly maxInFlightBatches: number;
+  /**
+   * Requests a model failed permanently (ExecutionResult.handBack) go back to the router
+   * through topics.deferred (default false: they end as error outcomes).
+   */
+  readonly handBack?: boolean;
   readonly log: Logger;
   /** The batch executor of one model. */
   readonly executeFor: (model: string, log: Logger) => ExecuteBatch;
@@ -53,7 +58,7 @@ export async function startModelExecutors(sy: SwitchyardConfig, o: ModelExecutor
     onLog: (r) => log[r.level === 'error' ? 'error' : r.level === 'warn' ? 'warn' : 'debug']({ kafka: r.namespace, ...r.extra }, r.message),
   });
   const spec = (topic: string) => ({ topic, partitions: sy.topics.partitions, replicationFactor: sy.topics.replicationFactor });
-  await ensureTopics(kafka, [spec(sy.topics.outcomes), spec(sy.topics.deadLetter), ...o.models.map((m) => spec(sy.topics.routedByModel[m]!))]);
+  await ensureTopics(kafka, [spec(sy.topics.outcomes), spec(sy.topics.deadLetter), ...(o.handBack === true ? [spec(sy.topics.deferred)] : []), ...o.models.map((m) => spec(sy.topics.routedByModel[m]!))]);
   const health = o.health ?? dependencyHealthOf(sy);
   const registry = reportingRegistry(
     createRegistryClient({ url: sy.registry.url, username: sy.registry.username, password: sy.registry.password, requestTimeoutMs: sy.registry.requestTimeoutMs }),
@@ -81,6 +86,7 @@ export async function startModelExecutors(sy: SwitchyardConfig, o: ModelExecutor
           routedTopic: topic,
           outcomesTopic: sy.topics.outcomes,
           deadLetterTopic: sy.topics.deadLetter,
+          ...(o.handBack === true ? { deferredTopic: sy.topics.deferred } : {}),
           groupId: `${groupPrefix}.${topic}`,
           transactionalIdPrefix: `${groupPrefix}.${topic}`,
           segmentMetadataKey: o.segmentMetadataKey,
@@ -94,7 +100,7 @@ export async function startModelExecutors(sy: SwitchyardConfig, o: ModelExecutor
           onEvent: (e) => {
             if (e.type === 'aborted' || e.type === 'fatal') mlog.warn({ event: e.type, err: e.error }, 'executor batch failed');
             else if (e.type === 'dead_lettered') mlog.warn({ reason: e.reason, detail: e.detail, offset: e.offset }, 'batch dead-lettered');
-            else if (e.type === 'executed') mlog.debug({ batchId: e.batchId, requests: e.requests, errors: e.errors }, 'batch executed');
+            else if (e.type === 'executed') mlog[e.handedBack > 0 ? 'info' : 'debug']({ batchId: e.batchId, requests: e.requests, errors: e.errors, handedBack: e.handedBack }, 'batch executed');
           },
           execute: o.executeFor(model, mlog),
         }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sampleRoutedBatch, sampleRoutedRequest } from '@switchyard/contracts';
-import { buildOutcome, checkOutcome, planBatchOutcomes, segmentOf } from '../src/index.ts';
+import { contracts } from '@switchyard/contracts';
+import { buildOutcome, checkOutcome, handBackOf, planBatchOutcomes, segmentOf } from '../src/index.ts';
 import type { ExecutionResult } from '../src/index.ts';
 
 const batch = sampleRoutedBatch({
@@ -57,6 +58,41 @@ describe('planBatchOutcomes', () => {
       { nowMs: 5, segmentMetadataKey: 'cluster' },
     );
     expect(plan.ok && plan.outcomes[0]!.segment).toBe('c7');
+  });
+});
+
+describe('handing a request back to the router', () => {
+  const failed = { reason: 'model_failed_permanently', statusCode: 404, detail: 'HTTP 404: model not found' };
+  const gone = (requestId: string): ExecutionResult => ok(requestId, { error: 'model_failed_permanently: HTTP 404: model not found', statusCode: 404, handBack: failed });
+
+  it('hands back, instead of an outcome, each request the model failed permanently', () => {
+    const plan = planBatchOutcomes(batch, [gone('a'), ok('b')], { nowMs: 77, handBack: true });
+    expect(plan.ok).toBe(true);
+    if (!plan.ok) return;
+    expect(plan.outcomes.map((o) => o.outcome.requestId)).toEqual(['b']);
+    expect(plan.handBacks).toHaveLength(1);
+    const d = plan.handBacks[0]!;
+    expect(d).toMatchObject({ deferUntil: 77, deferredAt: 77, reason: 'model_failed', attempts: 1 });
+    expect(d.request).toMatchObject({ requestId: 'a', jobId: 'j', tenant: 't', excludedModels: ['m-1'], metadata: { task: 'arc' } });
+    expect(d.request.failedAttempts).toEqual([{ model: 'm-1', reason: 'model_failed_permanently', statusCode: 404, detail: 'HTTP 404: model not found', batchId: 'b-1', failedAt: 77 }]);
+    // What the router reads back is a valid Deferred v3.
+    expect(contracts.deferred.type.isValid(d)).toBe(true);
+  });
+
+  it('keeps the earlier attempts, the allow-list and the submitter\'s fields', () => {
+    const earlier = { model: 'm-0', reason: 'retries_exhausted', statusCode: 503, detail: 'x', batchId: 'b-0', failedAt: 1 };
+    const item = sampleRoutedRequest({ requestId: 'a', customId: 'row-3', body: '{"messages":[]}', allowedModels: ['m-1', 'm-2'], excludedModels: ['m-0'], failedAttempts: [earlier], deadline: 999, priority: 4, submittedAt: 42 });
+    const d = handBackOf({ batchId: 'b-1', model: 'm-1' }, item, failed, 50)!;
+    expect(d.request).toMatchObject({ customId: 'row-3', body: '{"messages":[]}', allowedModels: ['m-1', 'm-2'], excludedModels: ['m-0', 'm-1'], deadline: 999, priority: 4, submittedAt: 42, promptTokens: item.promptTokens, maxOutputTokens: item.maxOutputTokens });
+    expect(d.request.failedAttempts?.map((a) => a.model)).toEqual(['m-0', 'm-1']);
+  });
+
+  it('ends it as an error outcome where it cannot go back: hand-backs off, or a batch routed before v3', () => {
+    const off = planBatchOutcomes(batch, [gone('a'), ok('b')], { nowMs: 5 });
+    expect(off.ok && [off.outcomes.map((o) => [o.outcome.requestId, o.outcome.error]), off.handBacks.length]).toEqual([[['a', 'model_failed_permanently: HTTP 404: model not found'], ['b', null]], 0]);
+    const old = sampleRoutedBatch({ requests: [sampleRoutedRequest({ requestId: 'a', submittedAt: null })] });
+    const plan = planBatchOutcomes(old, [gone('a')], { nowMs: 5, handBack: true });
+    expect(plan.ok && [plan.outcomes.length, plan.handBacks.length]).toEqual([1, 0]);
   });
 });
 

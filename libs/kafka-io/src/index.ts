@@ -14,3 +14,5 @@ export { compareOffsets, nextOffset, planCommit, transactionalIdFor } from './of
 export type { CommitPlan, CommitPlanError } from './offsets.ts';
 export { TransactionalRunner } from './runner.ts';
 export type { BatchHandler, BatchInput, BatchOutput, OutputRecord, RunnerEvent, TransactionalRunnerOptions, UnreadableInput } from './runner.ts';
+export { ConsumerLagMonitor, fetchConsumerLag, partitionLags } from './consumer-lag.ts';
+export type { ConsumerLagMonitorOptions, GroupCommits, LagTarget, PartitionLag, TopicEnds } from './consumer-lag.ts';

@@ -7,7 +7,7 @@
 // batch faults make lines fail, go missing from both files, or the batch expire.
 import type { AnswerBook } from './answers.ts';
 import { chatRequestOf, completion } from './chat.ts';
-import { draw } from './faults.ts';
+import { draw, permanentFault } from './faults.ts';
 import type { FaultOptions } from './faults.ts';
 
 export type BatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
@@ -209,6 +209,8 @@ export class BatchJobs {
     if (!this.#o.book.knows(chat.model)) return fail(404, 'unknown_model', `The model ${chat.model} does not exist`, 'invalid_request_error');
     const elapsed = this.#o.now() - this.#o.startedAt;
     if (f.down?.some((d) => d.model === chat.model && elapsed >= d.fromMs && elapsed < d.fromMs + d.forMs)) return fail(503, 'down', 'The model is overloaded or down', 'server_error');
+    const permanent = permanentFault(f, chat.model, key);
+    if (permanent !== null) return fail(permanent.status, 'permanent', 'The model does not exist or you do not have access to it', 'invalid_request_error');
     if (f.batch?.missing !== undefined && draw(key, 'batch_missing') < f.batch.missing.share) {
       this.#o.count('batch_missing');
       return null;

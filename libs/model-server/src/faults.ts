@@ -20,6 +20,12 @@ export interface FaultOptions {
   readonly hangs?: AttemptFault;
   /** 200 whose body is not JSON, on every attempt. */
   readonly malformed?: { readonly share: number };
+  /**
+   * Models failing permanently: a 4xx (default 404, "model not found") on every attempt, for
+   * `share` of their requests (default 1: all). What a client must not retry, and a router
+   * should move to another model.
+   */
+  readonly permanent?: ReadonlyArray<{ readonly model: string; readonly share?: number; readonly status?: number }>;
   /** Models answering 503 from `fromMs` to `fromMs + forMs` after the server started. */
   readonly down?: ReadonlyArray<{ readonly model: string; readonly fromMs: number; readonly forMs: number }>;
   /** Delay before every answer. */
@@ -46,11 +52,20 @@ export type Fault =
   | { readonly kind: 'hang' }
   | { readonly kind: 'rate_limited'; readonly retryAfter: string }
   | { readonly kind: 'server_error'; readonly status: number }
+  | { readonly kind: 'permanent'; readonly status: number }
   | { readonly kind: 'malformed' };
 
 /** Uniform in [0, 1) from the request key and the fault kind. */
 export function draw(key: string, kind: string): number {
   return createHash('sha256').update(kind).update('\u0000').update(key).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+/** The permanent fault of `model` for the request `key`, the same on every attempt; null when none. */
+export function permanentFault(f: FaultOptions, model: string, key: string): Extract<Fault, { kind: 'permanent' }> | null {
+  for (const p of f.permanent ?? []) {
+    if (p.model === model && draw(key, 'permanent') < (p.share ?? 1)) return { kind: 'permanent', status: p.status ?? 404 };
+  }
+  return null;
 }
 
 /**
@@ -59,6 +74,8 @@ export function draw(key: string, kind: string): number {
  */
 export function decideFault(f: FaultOptions, model: string, key: string, attempt: number, elapsedMs: number, nowMs: number): Fault | null {
   if (f.down?.some((d) => d.model === model && elapsedMs >= d.fromMs && elapsedMs < d.fromMs + d.forMs)) return { kind: 'down' };
+  const permanent = permanentFault(f, model, key);
+  if (permanent !== null) return permanent;
   const hits = (a: AttemptFault | undefined, kind: string): boolean => a !== undefined && attempt <= a.attempts && draw(key, kind) < a.share;
   if (hits(f.hangs, 'hang')) return { kind: 'hang' };
   if (f.rateLimited !== undefined && hits(f.rateLimited, 'rate_limited')) {

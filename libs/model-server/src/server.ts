@@ -61,6 +61,11 @@ async function parseRequest(req: IncomingMessage): Promise<Parsed> {
   return { ok: true, ...chat, text };
 }
 
+/** The OpenAI error body of a permanent fault: 404 reads as the model not existing. */
+export function permanentError(status: number): ReturnType<typeof apiError> {
+  return status === 404 ? apiError('The model does not exist or you do not have access to it', 'invalid_request_error', 'model_not_found') : apiError(`The request was refused (HTTP ${status})`, 'invalid_request_error');
+}
+
 /** Answers `fault`; a hang registers the response in `hanging` so close() can end it. */
 function answerFault(res: ServerResponse, fault: Fault, hanging: Set<ServerResponse>): void {
   switch (fault.kind) {
@@ -77,6 +82,9 @@ function answerFault(res: ServerResponse, fault: Fault, hanging: Set<ServerRespo
       return;
     case 'server_error':
       send(res, fault.status, apiError('The server had an error while processing your request', 'server_error'));
+      return;
+    case 'permanent':
+      send(res, fault.status, permanentError(fault.status));
       return;
     case 'malformed':
       send(res, 200, '{"id": "chatcmpl-broken", "choices": [{"message": ');

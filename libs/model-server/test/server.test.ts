@@ -71,6 +71,19 @@ describe('model server', () => {
     await expect(bad.text().then((x) => JSON.parse(x))).rejects.toThrow();
   });
 
+  it('fails a model permanently: the same 4xx on every attempt, other models unaffected', async () => {
+    server = await startModelServer({ book: createAnswerBook(data), faults: { permanent: [{ model: 'model-a' }, { model: 'model-b', share: 1, status: 400 }] } });
+    for (let i = 0; i < 3; i++) {
+      const res = await post(server, chat('model-a', 'p'));
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
+    }
+    expect((await post(server, chat('model-b', 'p'))).status).toBe(400);
+    server.setFaults({ permanent: [{ model: 'model-a' }] });
+    expect((await post(server, chat('model-b', 'p'))).status).toBe(200);
+    expect(server.stats().byKind).toEqual({ permanent: 4, ok: 1 });
+  });
+
   it('hangs until the client gives up', async () => {
     server = await startModelServer({ book: createAnswerBook(data), faults: { hangs: { share: 1, attempts: 1 } } });
     await expect(fetch(`${server.baseUrl}/chat/completions`, { method: 'POST', body: JSON.stringify(chat('model-a', 'p')), signal: AbortSignal.timeout(200) })).rejects.toThrow();
@@ -87,6 +100,18 @@ describe('decideFault', () => {
     expect(share).toBeLessThan(0.35);
     expect(Array.from({ length: 2_000 }, (_, i) => decideFault(f, 'm', `k${i}`, 1, 0, 0) !== null)).toEqual(hit);
     expect(Array.from({ length: 2_000 }, (_, i) => decideFault(f, 'm', `k${i}`, 2, 0, 0))).toEqual(Array.from({ length: 2_000 }, () => null));
+  });
+
+  it('fails `share` of a model\'s requests permanently, on every attempt, before any transient fault', () => {
+    const f = { permanent: [{ model: 'm', share: 0.5 }], serverErrors: { share: 1, attempts: 1 } };
+    const first = Array.from({ length: 1_000 }, (_, i) => decideFault(f, 'm', `k${i}`, 1, 0, 0)?.kind);
+    const share = first.filter((k) => k === 'permanent').length / first.length;
+    expect(share).toBeGreaterThan(0.45);
+    expect(share).toBeLessThan(0.55);
+    expect(first.filter((k) => k !== 'permanent').every((k) => k === 'server_error')).toBe(true);
+    const fifth = Array.from({ length: 1_000 }, (_, i) => decideFault(f, 'm', `k${i}`, 5, 0, 0)?.kind === 'permanent');
+    expect(fifth).toEqual(first.map((k) => k === 'permanent'));
+    expect(decideFault(f, 'other', 'k1', 2, 0, 0)).toBeNull();
   });
 
   it('gives Retry-After as an HTTP date when asked', () => {

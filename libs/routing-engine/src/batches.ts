@@ -1,6 +1,6 @@
 // A sealed batch becomes one routed-batch message on its model's topic and one "routed"
 // decision per request in it.
-import type { RoutedBatchV2, RoutedRequestV2 } from '@switchyard/contracts';
+import type { RoutedBatchV3, RoutedRequestV3 } from '@switchyard/contracts';
 import type { PackedBatch } from '@switchyard/routing-core';
 import { finiteOr } from './outputs.ts';
 import type { SliceOutput } from './outputs.ts';
@@ -25,7 +25,7 @@ export function emitBatch(p: EngineParts, out: SliceOutput, batch: PackedBatch<R
   const m = p.config.models.findIndex((x) => x.name === batch.model);
   // Deterministic from the input slice, so a re-processed slice names its batches the same.
   const batchId = `${ctx.sliceId}-${batch.model}-${batch.sequence}`;
-  const requests: RoutedRequestV2[] = batch.items.map(({ value: it, tokens }) => ({
+  const requests: RoutedRequestV3[] = batch.items.map(({ value: it, tokens }) => ({
     requestId: it.scored.request.requestId,
     jobId: it.scored.request.jobId,
     tenant: it.scored.request.tenant,
@@ -44,8 +44,13 @@ export function emitBatch(p: EngineParts, out: SliceOutput, batch: PackedBatch<R
     metadata: it.scored.request.metadata,
     customId: it.scored.request.customId ?? null,
     body: it.scored.request.body ?? null,
+    // What the executor needs to hand the request back if this model fails it permanently.
+    allowedModels: it.scored.request.allowedModels,
+    submittedAt: it.scored.request.submittedAt,
+    excludedModels: it.scored.request.excludedModels ?? [],
+    failedAttempts: it.scored.request.failedAttempts ?? [],
   }));
-  const envelope: RoutedBatchV2 = {
+  const envelope: RoutedBatchV3 = {
     batchId,
     model: batch.model,
     createdAt: ctx.nowMs,

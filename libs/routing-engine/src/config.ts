@@ -112,6 +112,7 @@ export const routerServiceSchema = z
     httpHost: z.string().default('0.0.0.0'),
     httpPort: z.number().int().min(0).max(65_535).default(9_464).describe('Metrics, health and readiness; 0 picks a free port.'),
     shutdownTimeoutMs: positiveInt.default(30_000),
+    consumerLagPollMs: positiveInt.default(5_000).describe('How often the lag of the router\'s consumer groups is read from the broker (the switchyard_consumer_lag metric).'),
     feedback: feedbackSchema.default(FEEDBACK_DEFAULTS).describe('Outcome feedback in the running router.'),
     leases: leasesSchema.default(LEASE_DEFAULTS).describe('Ownership and expiry of budget leases (postgres ledger).'),
   })

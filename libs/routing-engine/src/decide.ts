@@ -4,7 +4,7 @@
 // of their requests commit in this slice's transaction; holding them for a later slice would
 // lose them on a crash. `flushDue` (flushIntervalMs) seals batches that aged while a long
 // slice was still being decided.
-import type { DeadLetterReason, DeferReason, DeferredV2 } from '@switchyard/contracts';
+import type { DeadLetterReason, DeferReason, DeferredV3 } from '@switchyard/contracts';
 import { BatchPacker, estimateBatchOf, rankModels, routeWithinBudget } from '@switchyard/routing-core';
 import type { BudgetRejectReason, Decision, PackedBatch, RankedCandidate, RescheduleDecision, RoutingPolicy, ScoreKernel } from '@switchyard/routing-core';
 import { TsScoringBackend } from '@switchyard/scoring';
@@ -13,6 +13,7 @@ import type { BatchContext, RoutedItem } from './batches.ts';
 import { SliceOutput } from './outputs.ts';
 import type { RowBase } from './outputs.ts';
 import type { EngineParts } from './parts.ts';
+import { ALL_MODELS_FAILED, allModelsFailedMessage, isRerouted } from './reroute.ts';
 import type { PreparedSlice, Scored, SliceResult } from './slice.ts';
 import type { UsdRouting } from './usd.ts';
 
@@ -77,6 +78,7 @@ function decideOne(step: Step, s: Scored, decision: Decision): void {
     if (decision.kind === 'route') policy.recordLost({ model: decision.model, reservedCost: decision.reservedCost });
     if (usd.kind === 'defer') return deferOne(step, s, { untilMs: nowMs + p.config.router.deferDelayMs, reason: usd.reason, detail: usd.detail }, base());
     if (usd.kind === 'reject') {
+      if (isRerouted(s.request)) return endRerouted(step, s, `the models left cannot take it: ${usd.detail}`, base());
       out.deadLetter(s.record, usd.reason, usd.detail);
       out.decisions.push(out.row(base(), 'rejected', usd.reason));
     }
@@ -87,6 +89,7 @@ function decideOne(step: Step, s: Scored, decision: Decision): void {
     if (decision.kind === 'route') policy.recordLost({ model: decision.model, reservedCost: decision.reservedCost });
     const reason: DeadLetterReason = oversized ? 'no_feasible_model' : 'unknown_model';
     const detail = oversized ? 'the request is larger than every allowed model\'s maxBatchTokens' : 'no allowed model is configured';
+    if (isRerouted(s.request)) return endRerouted(step, s, `no model left can take it: ${detail}`, base());
     out.deadLetter(s.record, reason, detail);
     out.decisions.push(out.row(base(), 'rejected', reason));
     return;
@@ -100,9 +103,23 @@ function decideOne(step: Step, s: Scored, decision: Decision): void {
   }
   if (r.kind === 'route') return routeOne(step, s, decision, r, { m, order, scores, base });
   if (r.kind === 'defer') return deferOne(step, s, tokenDeferral(p, r), base());
+  if (isRerouted(s.request)) return endRerouted(step, s, `no model left can take it: ${r.detail}`, base());
   const reason = rejectToDeadLetter(r.reason);
   out.deadLetter(s.record, reason, r.detail);
   out.decisions.push(out.row(base(), 'rejected', r.reason));
+}
+
+/**
+ * A request some model failed permanently that the models left cannot take (too small, no
+ * budget ever): it already ran, so it ends with an error outcome (results list it) rather than
+ * a dead letter, as when no model is left at all (reroute.ts).
+ */
+function endRerouted(step: Step, s: Scored, why: string, base: RowBase): void {
+  const { p, out, nowMs } = step;
+  out.messages.push(allModelsFailedMessage(p, s.request, why, nowMs));
+  out.decisions.push(out.row(base, 'rejected', ALL_MODELS_FAILED));
+  out.stats.allModelsFailed += 1;
+  p.feedback?.released?.(s.request.requestId);
 }
 
 interface RouteChoice {
@@ -161,12 +178,13 @@ function deferOne(step: Step, s: Scored, d: Deferral, base: RowBase): void {
   const cfg = p.config;
   const attempts = s.deferrals + 1;
   if (attempts > cfg.router.maxDeferrals) {
+    if (isRerouted(s.request)) return endRerouted(step, s, `deferred ${s.deferrals} times already (router.maxDeferrals): ${d.detail}`.slice(0, 500), base);
     out.deadLetter(s.record, 'max_deferrals_exceeded', `deferred ${s.deferrals} times already`);
     out.decisions.push(out.row(base, 'rejected', 'max_deferrals_exceeded'));
     return;
   }
   const untilMs = Math.min(d.untilMs, nowMs + cfg.router.deferDelayMs);
-  const deferred: DeferredV2 = {
+  const deferred: DeferredV3 = {
     request: s.request,
     deferUntil: untilMs,
     reason: d.reason,

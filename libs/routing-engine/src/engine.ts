@@ -3,7 +3,7 @@
 // no Postgres: the shell hands it records, leases budgets around `decide` when the ledger is
 // shared, and writes what `decide` returns.
 import { AvroSerde, contracts, createRequestValidator } from '@switchyard/contracts';
-import type { DeadLetterV1, DeferredV2, RegistryPort, RequestV2, RoutedBatchV2 } from '@switchyard/contracts';
+import type { DeadLetterV1, DeferredV3, RegistryPort, RequestV3, RoutedBatchV3 } from '@switchyard/contracts';
 import { DEFAULT_FEEDBACK_OPTIONS, WindowBudgetLedger } from '@switchyard/routing-core';
 import type { RoutingPolicy, WindowUsage } from '@switchyard/routing-core';
 import type { BackendMeasurement, ScoringBackendKind } from '@switchyard/scoring';
@@ -55,9 +55,9 @@ export interface RoutingEngine {
   readonly startup: EngineStartup;
   /** Null when feedback is off. */
   readonly feedback: FeedbackLoop | null;
-  encodeRequest(request: RequestV2): Buffer;
+  encodeRequest(request: RequestV3): Buffer;
   /** Decoders of the engine's own outputs (file mode reads them back). */
-  readonly serdes: { readonly deferred: AvroSerde<DeferredV2>; readonly deadLetter: AvroSerde<DeadLetterV1>; routed(model: string): AvroSerde<RoutedBatchV2> };
+  readonly serdes: { readonly deferred: AvroSerde<DeferredV3>; readonly deadLetter: AvroSerde<DeadLetterV1>; routed(model: string): AvroSerde<RoutedBatchV3> };
   /** Async: decode, validate, embed, search, estimate in the workers. Safe to run concurrently. */
   prepare(records: readonly InputRecord[]): Promise<PreparedSlice>;
   /** Under the shell's budget lock: decision time, policy, and the leases the slice needs. */
@@ -128,6 +128,7 @@ export async function createEngine(config: RouterConfig, options: EngineOptions)
     const ledger = new WindowBudgetLedger(budgetRulesOf(sy), options.ledger);
     const parts: EngineParts = {
       config: sy,
+      modelNames: sy.models.map((m) => m.name),
       ...serdes,
       routedSerdeFor: (model) => serdes.routed.get(model)!,
       validate: createRequestValidator({
@@ -174,9 +175,10 @@ async function serdesOf(config: RouterConfig, registry: RegistryPort) {
   const requestSerde = await AvroSerde.forTopic(registry, sy.topics.requests, contracts.request);
   const deferredSerde = await AvroSerde.forTopic(registry, sy.topics.deferred, contracts.deferred);
   const deadLetterSerde = await AvroSerde.forTopic(registry, sy.topics.deadLetter, contracts.deadLetter);
-  const routed = new Map<string, AvroSerde<RoutedBatchV2>>();
+  const outcomeSerde = await AvroSerde.forTopic(registry, sy.topics.outcomes, contracts.outcome);
+  const routed = new Map<string, AvroSerde<RoutedBatchV3>>();
   for (const m of sy.models) routed.set(m.name, await AvroSerde.forTopic(registry, sy.topics.routedByModel[m.name]!, contracts.routedBatch));
-  return { requestSerde, deferredSerde, deadLetterSerde, routed };
+  return { requestSerde, deferredSerde, deadLetterSerde, outcomeSerde, routed };
 }
 
 function feedbackSettingsOf(config: RouterConfig) {

@@ -71,6 +71,8 @@ export interface FeedbackHooks {
   featuresOf(embedding: Float32Array, raw: { readonly quality: number; readonly costUsd: number; readonly outputTokens: number }): DecisionFeatures;
   /** The policy's own choice was routed with this reservation (its spend until the outcome). */
   reserved?(requestId: string, reservation: PolicyReservation): void;
+  /** The request will get no outcome from a model (every model failed it): give its reservation back. */
+  released?(requestId: string): void;
 }
 
 /** Reservations remembered for settling; beyond this the oldest stay reserved (conservative). */
@@ -159,9 +161,20 @@ export class FeedbackLoop implements FeedbackHooks {
   }
 
   reserved(requestId: string, reservation: PolicyReservation): void {
+    // Routed again to another model (the first failed it): the first model's charge in the
+    // policy's budget view is given back, as for any first choice the request did not go to.
+    const prev = this.#reservations.get(requestId);
+    if (prev !== undefined && prev.model !== reservation.model) prev.policy.recordLost({ model: prev.model, reservedCost: prev.reservedCost });
     this.#reservations.delete(requestId);
     this.#reservations.set(requestId, reservation);
     if (this.#reservations.size > MAX_RESERVATIONS) this.#reservations.delete(this.#reservations.keys().next().value!);
+  }
+
+  released(requestId: string): void {
+    const prev = this.#reservations.get(requestId);
+    if (prev === undefined) return;
+    this.#reservations.delete(requestId);
+    prev.policy.recordLost({ model: prev.model, reservedCost: prev.reservedCost });
   }
 
   /** Policy reservations settled with observed costs so far. */

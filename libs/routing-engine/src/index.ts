@@ -5,6 +5,7 @@ export type { DecideContext } from './decide.ts';
 export type { EngineParts } from './parts.ts';
 export type { UsdAsk, UsdRefusal, UsdRouting } from './usd.ts';
 export { InMemoryUsdGate } from './usd-memory.ts';
+export type { UsdSettleMode } from './usd-memory.ts';
 export { DEFAULT_USD_PACING, UsdJobPacing, pricedCostsUsd } from './usd-pacing.ts';
 export type { PacedModel, UsdJobPace, UsdPacingOptions } from './usd-pacing.ts';
 export type {

@@ -1,6 +1,6 @@
 // The outputs of one slice as they accumulate: messages for the Kafka transaction, decision
 // rows and stats, plus the encoders of dead letters and rejected/deferred rows.
-import type { DeadLetterReason, DeadLetterV1, RequestV2 } from '@switchyard/contracts';
+import type { DeadLetterReason, DeadLetterV1, RequestV3 } from '@switchyard/contracts';
 import type { EngineParts } from './parts.ts';
 import type { InputRecord, OutputMessage, RoutingDecision, SliceStats } from './slice.ts';
 
@@ -45,7 +45,7 @@ export class SliceOutput {
     this.messages.push({ topic: p.config.topics.deadLetter, key: record.key, value });
   }
 
-  base(record: InputRecord, request: RequestV2, promptTokens: number, deferrals: number, policy: string, nowMs: number): RowBase {
+  base(record: InputRecord, request: RequestV3, promptTokens: number, deferrals: number, policy: string, nowMs: number): RowBase {
     return {
       requestId: request.requestId,
       jobId: request.jobId,

@@ -1,7 +1,7 @@
 // What the slice functions share: the config, the serdes of the topics, the validator, the
 // scoring port, the policy holder, the budget ledger and the clock. Built once by createEngine
 // (or by a test with fakes).
-import type { AvroSerde, DeadLetterV1, DeferredV2, RequestV2, RequestValidator, RoutedBatchV2 } from '@switchyard/contracts';
+import type { AvroSerde, DeadLetterV1, DeferredV3, OutcomeV2, RequestV3, RequestValidator, RoutedBatchV3 } from '@switchyard/contracts';
 import type { SwitchyardConfig } from '@switchyard/config';
 import type { WindowBudgetLedger } from '@switchyard/routing-core';
 import type { FeedbackHooks } from './feedback-loop.ts';
@@ -10,11 +10,15 @@ import type { ScoreResult, ScoreTask } from './scoring-task.ts';
 
 export interface EngineParts {
   readonly config: SwitchyardConfig;
-  readonly requestSerde: AvroSerde<RequestV2>;
-  readonly deferredSerde: AvroSerde<DeferredV2>;
+  /** config.models' names, in config order. */
+  readonly modelNames: readonly string[];
+  readonly requestSerde: AvroSerde<RequestV3>;
+  readonly deferredSerde: AvroSerde<DeferredV3>;
   readonly deadLetterSerde: AvroSerde<DeadLetterV1>;
+  /** The outcomes topic: a rerouted request that no model is left for ends there (reroute.ts). */
+  readonly outcomeSerde: AvroSerde<OutcomeV2>;
   /** Per routed topic: each has its own `<topic>-value` subject. */
-  readonly routedSerdeFor: (model: string) => AvroSerde<RoutedBatchV2>;
+  readonly routedSerdeFor: (model: string) => AvroSerde<RoutedBatchV3>;
   readonly validate: RequestValidator;
   readonly score: (task: ScoreTask) => Promise<ScoreResult>;
   readonly policies: PolicyHolder;

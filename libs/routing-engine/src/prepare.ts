@@ -1,8 +1,9 @@
 // The asynchronous half of a slice: decode, validate, then embed/search/estimate in the
 // scoring workers; the result is in priority order and ready for the synchronous decide.
 // A deferred record that is not due yet ends the slice (its partition pauses).
-import type { DeadLetterReason, RequestV2 } from '@switchyard/contracts';
+import type { DeadLetterReason, RequestV3 } from '@switchyard/contracts';
 import { SliceOutput } from './outputs.ts';
+import { ALL_MODELS_FAILED, allModelsFailedMessage, isRerouted, rerouteVerdict } from './reroute.ts';
 import type { EngineParts } from './parts.ts';
 import type { ScoreTask } from './scoring-task.ts';
 import { emptyStats } from './slice.ts';
@@ -70,13 +71,29 @@ async function readRecords(
   return { candidates, processed, pauseUntilMs };
 }
 
-function admit(p: EngineParts, record: InputRecord, value: RequestV2, deferrals: number, into: Candidate[], out: SliceOutput): DeadLetterReason | null {
+function admit(p: EngineParts, record: InputRecord, value: RequestV3, deferrals: number, into: Candidate[], out: SliceOutput): DeadLetterReason | null {
   const v = p.validate(value, p.clock());
+  // A request handed back by an executor passed validation when it was first routed; its
+  // deadline may have passed since: it already ran, so it ends with an outcome (results list it).
+  if (!v.ok && v.reason === 'deadline_passed' && isRerouted(value)) return endRerouted(p, out, record, value, deferrals, `its deadline passed (${v.detail})`);
   if (!v.ok) {
     out.deadLetter(record, v.reason, v.detail);
     return v.reason;
   }
-  into.push({ record, request: v.value, deferrals, order: into.length });
+  const reroute = rerouteVerdict(p.modelNames, p.config.router.maxModelAttempts, v.value);
+  // Handed back by an executor and nowhere left to go.
+  if (reroute.kind === 'fail') return endRerouted(p, out, record, v.value, deferrals, reroute.why);
+  into.push({ record, request: reroute.request, deferrals, order: into.length });
+  return null;
+}
+
+/** A rerouted request ends as an error outcome, committed with this slice (its decision row says why). */
+function endRerouted(p: EngineParts, out: SliceOutput, record: InputRecord, request: RequestV3, deferrals: number, why: string): null {
+  const nowMs = p.clock();
+  out.messages.push(allModelsFailedMessage(p, request, why, nowMs));
+  out.decisions.push(out.row(out.base(record, request, 0, deferrals, '', nowMs), 'rejected', ALL_MODELS_FAILED));
+  out.stats.allModelsFailed += 1;
+  p.feedback?.released?.(request.requestId);
   return null;
 }
 
@@ -169,6 +186,6 @@ function taskOf(
 }
 
 /** Postgres text cannot hold NUL; such ids are refused before routing but may sit in the deferred topic. */
-function storableIds(r: RequestV2): boolean {
+function storableIds(r: RequestV3): boolean {
   return !r.requestId.includes('\u0000') && !r.jobId.includes('\u0000') && !r.tenant.includes('\u0000');
 }

@@ -1,6 +1,6 @@
 // The engine's vocabulary for one slice: Kafka-shaped records in, messages and decisions out.
 // Plain data, so the router (Kafka), file mode (a virtual log) and tests speak it alike.
-import type { DeadLetterReason, HeaderV1, RequestV2 } from '@switchyard/contracts';
+import type { DeadLetterReason, HeaderV1, RequestV3 } from '@switchyard/contracts';
 import type { DecisionFeatures } from './feedback-loop.ts';
 
 export interface InputRecord {
@@ -73,6 +73,8 @@ export interface SliceStats {
   consumed: number;
   routedByModel: Map<string, number>;
   deferred: number;
+  /** Rerouted requests ended with an all_models_failed outcome. */
+  allModelsFailed: number;
   deadLetters: Map<DeadLetterReason, number>;
   batches: { model: string; requests: number; tokens: number }[];
   scoringMs: number[];
@@ -91,7 +93,7 @@ export interface SliceResult {
 /** A request read, validated and waiting to be scored. */
 export interface Candidate {
   readonly record: InputRecord;
-  readonly request: RequestV2;
+  readonly request: RequestV3;
   /** Deferrals so far (0 for a request read from the requests topic). */
   readonly deferrals: number;
   readonly order: number;
@@ -124,5 +126,5 @@ export interface PreparedSlice {
 }
 
 export function emptyStats(): SliceStats {
-  return { consumed: 0, routedByModel: new Map(), deferred: 0, deadLetters: new Map(), batches: [], scoringMs: [] };
+  return { consumed: 0, routedByModel: new Map(), deferred: 0, allModelsFailed: 0, deadLetters: new Map(), batches: [], scoringMs: [] };
 }

@@ -54,4 +54,22 @@ describe('in-memory dollar gate (file mode)', () => {
     const h = gate.verdicts([{ ...ask('h', ['dear']), estimatedUsd: [0.01] }]).get('h');
     expect(h).toMatchObject({ kind: 'reject', reason: 'budget_usd_exhausted' });
   });
+
+  it('given true costs, the worst case must fit and the request then holds its true cost, an overrun included', () => {
+    const trueCost = new Map([
+      ['a', 0.005],
+      ['b', 0.06],
+    ]);
+    const gate = new InMemoryUsdGate(0.1, prices, { trueCostUsd: (id) => trueCost.get(id) ?? Number.NaN });
+    // a holds its 0.005 at once and b its 0.06 (past its 0.04 worst case): c's worst case no longer fits in the 0.035 left.
+    const v = gate.verdicts([ask('a', ['dear']), ask('b', ['dear']), ask('c', ['dear'])]);
+    expect([...v.values()].map((x) => x.kind)).toEqual(['route', 'route', 'reject']);
+    gate.keep([
+      { requestId: 'a', outcome: 'routed', model: 'dear' },
+      { requestId: 'b', outcome: 'routed', model: 'dear' },
+    ]);
+    // b's recorded cost passed its worst case: the spend says so instead of clamping it away.
+    expect(gate.spentUsd()).toBeCloseTo(0.065, 9);
+    expect(gate.verdicts([ask('d', ['dear'])]).get('d')).toMatchObject({ kind: 'reject', reason: 'budget_usd_exhausted' });
+  });
 });

@@ -19,7 +19,7 @@ import cliProgress from 'cli-progress';
 import type { Consumer } from 'kafkajs';
 import { pino } from 'pino';
 import { loadConfig } from '@switchyard/config';
-import { defaultDatasetPath, generateSyntheticDataset, loadDataset } from '@switchyard/datasets';
+import { defaultDatasetPath, generateSyntheticDataset, loadDataset, pricesFromHistory } from '@switchyard/datasets';
 import { createKafka } from '@switchyard/kafka-io';
 import { createPool, migrate } from '@switchyard/store';
 import type { Pool } from '@switchyard/store';
@@ -28,7 +28,7 @@ import type { PlanJson } from '@switchyard/cli';
 import { startTelemetry, telemetryConfigFromEnv } from '@switchyard/telemetry';
 import { ensureStack, stackConfigFromEnv, stopStack, StackError } from '@switchyard/stack';
 import type { Component, StackInfo } from '@switchyard/stack';
-import { demoRunId, demoServiceConfig, demoTopics, jobLineOf, openaiBatchLineOf, pricesFromHistory } from './plan.ts';
+import { demoRunId, demoServiceConfig, demoTopics, jobLineOf, openaiBatchLineOf } from './plan.ts';
 import type { DemoReference, StreamQuery } from './plan.ts';
 import {
   compileExecutorSimConfig,
@@ -74,6 +74,7 @@ const program = new Command('npm start --')
   .option('--executor <kind>', 'openai: executor-openai calls a local OpenAI-compatible server over HTTP, the answers go to results.jsonl and the data set\'s grades come back as late labels; sim: replay recorded outcomes (quality included)', 'openai')
   .option('--budget-usd <usd>', 'quote the job with switchyard plan, then run it under this dollar budget; summary.json sets the quote against the true spend')
   .option('--deadline <when>', 'with --budget-usd: when the job should be done (ISO 8601 time or a duration: 90m, 6h, 2d); the budget is paced up to it')
+  .option('--fail-model <name>', 'with --executor openai: the local server answers 404 (model not found) to every request for this model, so its requests are handed back to the router and answered by the next-ranked models')
   .option('--keep-stack', 'leave Kafka, the registry and Postgres running even if this run started them', false);
 
 interface DemoOptions {
@@ -88,6 +89,7 @@ interface DemoOptions {
   keepStack: boolean;
   budgetUsd?: string;
   deadline?: string;
+  failModel?: string;
 }
 
 const STACK_HINTS: Partial<Record<string, string>> = {
@@ -154,8 +156,9 @@ async function startPipeline(
     cleanups.push({ what: 'outcome recorder', run: () => recorder.stop() });
     if (opts.executor === 'openai') {
       const datasetPath = opts.synthetic ? undefined : (opts.data ?? defaultDatasetPath());
-      const openai = await startOpenaiLoop(shared, datasetPath === undefined ? undefined : resolve(datasetPath), simLogger);
+      const openai = await startOpenaiLoop(shared, datasetPath === undefined ? undefined : resolve(datasetPath), simLogger, { failModel: opts.failModel });
       cleanups.push({ what: 'executor-openai and model server', run: () => openai.stop() });
+      if (opts.failModel !== undefined) say(`    ${opts.failModel} answers 404 to every request: its requests go back to the router and on to the next-ranked model`);
       say(`    outcome loop on: executor-openai -> local model server ${openai.baseUrl} -> ${topics.outcomes} -> outcome recorder -> Postgres (answers in switchyard.results); logs in ${outDir}`);
     } else {
       const sim = await startExecutorSim(compileExecutorSimConfig(shared, parseExecutorSimConfig(plan.executorSim)), { logger: simLogger });
@@ -252,6 +255,7 @@ async function printSummary(pg: Pool, info: StackInfo, ctx: { readonly jobId: st
 async function main(): Promise<number> {
   const opts = program.parse(process.argv).opts<DemoOptions>();
   if (opts.executor !== 'sim' && opts.executor !== 'openai') throw new CliError('invalid_arguments', `--executor must be sim or openai, not ${opts.executor}`);
+  if (opts.failModel !== undefined && opts.executor !== 'openai') throw new CliError('invalid_arguments', '--fail-model needs --executor openai (the local model server is what fails)');
   const startedAt = Date.now();
   const runId = demoRunId(startedAt, Math.random);
   const outDir = join(repoRootDir, 'out', 'demo', runId);

@@ -3,6 +3,7 @@
 // goes through the same executor a deployment points at OpenAI, vLLM or Ollama.
 import type { Logger } from 'pino';
 import type { SwitchyardConfig } from '@switchyard/config';
+import { CliError } from '@switchyard/cli';
 import { loadDataset } from '@switchyard/datasets';
 import { createAnswerBook, startModelServer } from '@switchyard/model-server';
 import { compileExecutorOpenaiConfig, parseExecutorOpenaiConfig, startExecutorOpenai } from './services.ts';
@@ -12,9 +13,14 @@ export interface OpenaiLoop {
   stop(): Promise<void>;
 }
 
-export async function startOpenaiLoop(shared: SwitchyardConfig, datasetPath: string | undefined, logger: Logger): Promise<OpenaiLoop> {
+export async function startOpenaiLoop(shared: SwitchyardConfig, datasetPath: string | undefined, logger: Logger, opts: { readonly failModel?: string | undefined } = {}): Promise<OpenaiLoop> {
+  const failModel = opts.failModel;
+  if (failModel !== undefined && !shared.models.some((m) => m.name === failModel)) {
+    throw new CliError('invalid_arguments', `--fail-model ${failModel} is not one of the models: ${shared.models.map((m) => m.name).join(', ')}`);
+  }
   const data = datasetPath === undefined ? null : await loadDataset(datasetPath, { countTokens: false, keepResponses: true });
-  const server = await startModelServer({ book: createAnswerBook(data) });
+  // A model failing permanently: every request it gets is handed back and routed on.
+  const server = await startModelServer({ book: createAnswerBook(data), ...(failModel !== undefined ? { faults: { permanent: [{ model: failModel }] } } : {}) });
   try {
     const section = parseExecutorOpenaiConfig({ models: Object.fromEntries(shared.models.map((m) => [m.name, { baseUrl: server.baseUrl, concurrency: 16 }])) });
     const executor = await startExecutorOpenai(compileExecutorOpenaiConfig(shared, section, { env: {}, readFile: () => '' }), { logger });

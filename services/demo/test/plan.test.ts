@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@switchyard/config';
 import { checkJobLine, checkOpenAiLine } from '@switchyard/cli';
-import { demoRunId, demoServiceConfig, demoTopics, jobLineOf, openaiBatchLineOf, pricesFromHistory } from '../src/plan.ts';
+import { pricesFromHistory } from '@switchyard/datasets';
+import { demoRunId, demoServiceConfig, demoTopics, jobLineOf, openaiBatchLineOf } from '../src/plan.ts';
 
 describe('demo plan', () => {
   it('names runs uniquely and derives every topic from the run id', () => {

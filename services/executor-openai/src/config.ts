@@ -62,6 +62,10 @@ export const executorOpenaiSchema = z
       .nullable()
       .default(null)
       .describe('Ops endpoints (/metrics, /healthz, /readyz with the failure signals of Kafka and the registry); 0 picks a free port, null (default) serves none.'),
+    onPermanentFailure: z
+      .enum(['reroute', 'error'])
+      .default('reroute')
+      .describe('A request the model failed permanently (a 4xx other than 408/409/429, or 429/5xx/timeouts until the retry budget is spent): handed back to the router with the model excluded, to be routed to the next-ranked model ("reroute", in the transaction that consumes its batch; needs a router reading topics.deferred), or ended as an error outcome ("error").'),
   })
   .strict();
 

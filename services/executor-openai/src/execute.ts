@@ -9,7 +9,7 @@ import { buildChatBody } from './chat-body.ts';
 import { callChatCompletions } from './call.ts';
 import type { CallDeps, CallResult } from './call.ts';
 import { RateLimiter, Semaphore } from './rate-limit.ts';
-import { failure } from './response.ts';
+import { failure, handBackFor } from './response.ts';
 import type { CallOutcome } from './response.ts';
 import { SpanKind, SpanStatusCode, inSpan, trace, tracingEnabled } from '@switchyard/telemetry';
 
@@ -26,7 +26,7 @@ export function createModelRunner(endpoint: ModelEndpoint, retry: RetrySettings,
   async function one(item: RoutedRequestV2, batchDeadlineMs: number, stop: AbortSignal): Promise<ExecutionResult> {
     // Latency is the model's: from the first attempt, not from the wait for a slot or the rate limit.
     let started = deps.now();
-    const finish = (o: CallOutcome): ExecutionResult => ({
+    const finish = (o: CallOutcome, attempts = 0): ExecutionResult => ({
       requestId: item.requestId,
       success: o.success,
       promptTokens: o.promptTokens,
@@ -36,6 +36,7 @@ export function createModelRunner(endpoint: ModelEndpoint, retry: RetrySettings,
       costUsd: o.costUsd,
       statusCode: o.statusCode,
       response: o.response,
+      handBack: handBackFor(o, attempts),
     });
     const body = buildChatBody(item, endpoint.upstreamModel);
     if (!body.ok) return finish(failure('invalid_body', body.detail));
@@ -47,7 +48,8 @@ export function createModelRunner(endpoint: ModelEndpoint, retry: RetrySettings,
       started = deps.now();
       const deadlineMs = Math.min(batchDeadlineMs, deps.now() + retry.maxTotalMs);
       const call = () => callChatCompletions(target, JSON.stringify(body.body), retry, deadlineMs, stop, deps);
-      return finish(tracingEnabled() ? await tracedCall(item, endpoint.upstreamModel, call) : await call());
+      const r = tracingEnabled() ? await tracedCall(item, endpoint.upstreamModel, call) : await call();
+      return finish(r, r.attempts);
     } finally {
       release();
     }

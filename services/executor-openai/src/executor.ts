@@ -86,6 +86,7 @@ export async function startExecutorOpenai(config: ExecutorOpenaiConfig, options:
       maxInFlightBatches: svc.maxInFlightBatches,
       http: { host: svc.httpHost, port: svc.httpPort },
       health,
+      handBack: svc.onPermanentFailure === 'reroute',
       log,
       executeFor: (model, mlog) => {
         const execute = executeFor(endpoints.get(model)!, mlog);

@@ -16,7 +16,7 @@ import { BatchApiError, isTerminalStatus } from './batch-client.ts';
 import type { BatchApi, ProviderBatchView } from './batch-client.ts';
 import { batchPrice, lineVerdict, parseBatchOutput, writeBatchInput } from './batch-file.ts';
 import type { BatchInputItem } from './batch-file.ts';
-import { failure } from './response.ts';
+import { failure, handBackFor } from './response.ts';
 import type { CallOutcome } from './response.ts';
 
 /** Where provider batch ids are remembered (Postgres in the service, a Map in tests). */
@@ -224,5 +224,7 @@ function resultOf(request: RoutedRequestV2, o: CallOutcome, latencyMs: number, c
     statusCode: o.statusCode,
     response: o.response,
     completedAt,
+    // A line the provider batch answered is one call: a permanent 4xx there goes back to the router.
+    handBack: handBackFor(o, 1),
   };
 }

@@ -62,4 +62,38 @@ describe('createModelRunner', () => {
     expect(v.bodies.length).toBe(1);
     expect(results.map((r) => [r.requestId, r.error?.split(':')[0] ?? null])).toEqual([['ok', null], ['bad', 'invalid_body']]);
   });
+
+  it('marks a permanent 4xx and spent retries for hand-back, and not the failures another model would not fix', async () => {
+    let now = 0;
+    const answers: Record<string, { status: number; text: string }> = {
+      gone: { status: 404, text: JSON.stringify({ error: { message: 'The model does not exist' } }) },
+      down: { status: 503, text: 'busy' },
+      broken: { status: 200, text: '{"choices": [' },
+    };
+    const deps: CallDeps = {
+      fetch: async (_url, init) => {
+        const prompt = (JSON.parse(init.body) as { messages: { content: string }[] }).messages.at(-1)!.content;
+        const a = answers[prompt] ?? { status: 200, text: ok };
+        now += 5;
+        return { status: a.status, headers: { get: () => null }, text: async () => a.text };
+      },
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+      random: () => 0.5,
+    };
+    const runner = createModelRunner({ ...endpoint, requestsPerMinute: null }, retry, deps);
+    const requests = ['gone', 'down', 'broken', 'fine'].map((p) => sampleRoutedRequest({ requestId: p, prompt: p }));
+    const results = await runner.executeBatch(sampleRoutedBatch({ requests }), 1e12, new AbortController().signal);
+    expect(results.map((r) => [r.requestId, r.handBack?.reason ?? null, r.handBack?.statusCode ?? null])).toEqual([
+      ['gone', 'model_failed_permanently', 404],
+      ['down', 'retries_exhausted', 503],
+      ['broken', null, null],
+      ['fine', null, null],
+    ]);
+    // The error stays set: where the request cannot be handed back it becomes the outcome's error.
+    expect(results[0]!.error).toBe('model_failed_permanently: HTTP 404: The model does not exist');
+    expect(results[0]!.handBack?.detail).toBe('HTTP 404: The model does not exist');
+  });
 });

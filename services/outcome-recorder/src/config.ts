@@ -14,6 +14,7 @@ export const outcomeRecorderSchema = z
     fromBeginning: z.boolean().default(true).describe('A new consumer group reads the outcomes topic from the start.'),
     httpHost: z.string().default('0.0.0.0'),
     httpPort: z.number().int().min(0).max(65_535).nullable().default(9_465).describe('Metrics and health; 0 picks a free port, null serves none.'),
+    consumerLagPollMs: positiveInt.default(5_000).describe('How often the lag of the recorder\'s consumer group is read from the broker (the switchyard_consumer_lag metric).'),
   })
   .strict();
 

@@ -11,7 +11,9 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { AvroSerde, contracts, createOutcomeValidator, createRegistryClient, reportingRegistry, unreadableDeadLetter } from '@switchyard/contracts';
-import { TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
+import { ConsumerLagMonitor, TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
+import type { LagTarget } from '@switchyard/kafka-io';
+import type { Kafka } from 'kafkajs';
 import { createPool, postgresConfigOf } from '@switchyard/store';
 import type { OutcomeRecorderConfig } from './config.ts';
 import { outcomeSliceHandler } from './outcome-slice.ts';
@@ -58,11 +60,7 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
   const validate = createOutcomeValidator({ knownModels: [...models.keys()] });
   const counts = { consumed: 0, inserted: 0, replaced: 0, duplicates: 0, stale: 0, deadLettered: 0 };
 
-  const metrics = new Registry();
-  const written = new Counter({ name: 'outcome_recorder_outcomes_total', help: 'Outcome events handled, by what they did in Postgres.', labelNames: ['result'], registers: [metrics] });
-  const dead = new Counter({ name: 'outcome_recorder_dead_letters_total', help: 'Outcome events dead-lettered, by reason.', labelNames: ['reason'], registers: [metrics] });
-  const usd = new Counter({ name: 'outcome_recorder_usd_settlements_total', help: 'Dollar reservations settled to true cost, overrun, or left held because the outcome had no cost.', labelNames: ['result'], registers: [metrics] });
-  const txns = new Counter({ name: 'outcome_recorder_transactions_total', help: 'Kafka transactions, by result.', labelNames: ['result'], registers: [metrics] });
+  const { metrics, written, dead, usd, txns } = recorderMetrics();
 
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async (): Promise<void> => {
@@ -117,6 +115,8 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
     });
     await runner.start();
     cleanups.push(() => runner.stop());
+    const lag = await startLagMonitor(kafka, { groupId, topics: [sy.topics.outcomes], stream: 'outcomes' }, svc.consumerLagPollMs, metrics, log);
+    cleanups.push(() => lag.stop());
     let httpPort: number | null = null;
     if (svc.httpPort !== null) {
       const ops = await startOpsServer(svc.httpHost, svc.httpPort, metrics, { live: () => state !== 'stopped', ready: () => state === 'running', health });
@@ -151,4 +151,23 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
     await cleanup();
     throw err;
   }
+}
+
+function recorderMetrics() {
+  const metrics = new Registry();
+  const registers = [metrics];
+  return {
+    metrics,
+    written: new Counter({ name: 'outcome_recorder_outcomes_total', help: 'Outcome events handled, by what they did in Postgres.', labelNames: ['result'], registers }),
+    dead: new Counter({ name: 'outcome_recorder_dead_letters_total', help: 'Outcome events dead-lettered, by reason.', labelNames: ['reason'], registers }),
+    usd: new Counter({ name: 'outcome_recorder_usd_settlements_total', help: 'Dollar reservations settled to true cost, overrun, or left held because the outcome had no cost.', labelNames: ['result'], registers }),
+    txns: new Counter({ name: 'outcome_recorder_transactions_total', help: 'Kafka transactions, by result.', labelNames: ['result'], registers }),
+  };
+}
+
+/** The lag of the recorder's group, polled off the path of any slice (switchyard_consumer_lag). */
+async function startLagMonitor(kafka: Kafka, target: LagTarget, intervalMs: number, registry: Registry, log: Logger): Promise<ConsumerLagMonitor> {
+  const lag = new ConsumerLagMonitor({ kafka, targets: [target], intervalMs, registry, onError: (err) => log.warn({ err }, 'reading consumer lag failed; retrying at the next interval') });
+  await lag.start();
+  return lag;
 }

@@ -21,9 +21,11 @@ export async function startLeaseOwnership(config: RouterConfig, pg: Pool, log: L
   const { ttlMs, heartbeatMs, reclaimIntervalMs } = config.service.leases;
   await heartbeatLeaseOwner(pg, owner, ttlMs); // registration: "was alive" is false
   const reclaimed = new Counter({ name: 'router_budget_leases_reclaimed_tokens_total', help: 'Tokens of expired instances\' unsettled leases this instance gave back to their windows.', registers: [registry] });
+  const reclaimedLeases = new Counter({ name: 'router_budget_leases_reclaimed_total', help: 'Unsettled leases of expired instances (a router that died or stalled past its lease TTL) this instance reclaimed.', registers: [registry] });
   const reclaim = async (): Promise<void> => {
     const r = await reclaimExpiredLeases(pg);
     reclaimed.inc(r.tokens);
+    reclaimedLeases.inc(r.leases);
     if (r.leases > 0 || r.owners.length > 0) log.info(r, 'reclaimed budget leases of expired instances');
   };
   await reclaim();

@@ -24,6 +24,7 @@ export function createRouterMetrics(sources: MetricSources, defaultMetrics = tru
   const consumed = new Counter({ name: 'router_consumed_total', help: 'Input records handled, by topic.', labelNames: ['topic'], registers: [registry] });
   const routed = new Counter({ name: 'router_routed_total', help: 'Requests routed, by model.', labelNames: ['model'], registers: [registry] });
   const deferred = new Counter({ name: 'router_deferred_total', help: 'Requests deferred to a later budget window.', registers: [registry] });
+  const allModelsFailed = new Counter({ name: 'router_all_models_failed_total', help: 'Requests handed back by executors that ended with an all_models_failed outcome (every eligible model failed them, or router.maxModelAttempts).', registers: [registry] });
   const deadLetters = new Counter({ name: 'router_dead_letters_total', help: 'Records dead-lettered, by reason.', labelNames: ['reason'], registers: [registry] });
   const unreadable = new Counter({ name: 'router_unreadable_records_total', help: 'Input offsets in record batches that could not be decoded (dead-lettered as unreadable_batch), by topic.', labelNames: ['topic'], registers: [registry] });
   const batchRequests = new Histogram({
@@ -82,6 +83,7 @@ export function createRouterMetrics(sources: MetricSources, defaultMetrics = tru
       consumed.inc({ topic: inputTopic }, stats.consumed);
       for (const [model, n] of stats.routedByModel) routed.inc({ model }, n);
       deferred.inc(stats.deferred);
+      allModelsFailed.inc(stats.allModelsFailed);
       for (const [reason, n] of stats.deadLetters) deadLetters.inc({ reason }, n);
       for (const b of stats.batches) {
         batchRequests.observe({ model: b.model }, b.requests);

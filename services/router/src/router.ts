@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createRegistryClient, reportingRegistry, unreadableDeadLetter } from '@switchyard/contracts';
 import type { AvroSerde, DeadLetterV1 } from '@switchyard/contracts';
-import { TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
+import { ConsumerLagMonitor, TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
 import type { OutputRecord, RunnerEvent, UnreadableInput } from '@switchyard/kafka-io';
 import { createEngine } from '@switchyard/routing-engine';
 import type { RouterConfig, RoutingEngine } from '@switchyard/routing-engine';
@@ -272,6 +272,8 @@ async function startRunners(
     ...requestTopics.map(topicSpec),
     topicSpec(sy.topics.deferred),
     topicSpec(sy.topics.deadLetter),
+    // A request every model failed ends with an outcome the router writes (all_models_failed).
+    topicSpec(sy.topics.outcomes),
     ...sy.models.map((m) => topicSpec(sy.topics.routedByModel[m.name]!)),
   ]);
   if (ensured.created.length > 0) log.info({ topics: ensured.created }, 'created topics');
@@ -305,5 +307,17 @@ async function startRunners(
   });
   await requestsRunner.start();
   await deferredRunner.start();
+  const lag = new ConsumerLagMonitor({
+    kafka,
+    targets: [
+      { groupId, topics: requestTopics, stream: 'requests' },
+      { groupId: `${groupId}.deferred`, topics: [sy.topics.deferred], stream: 'deferred' },
+    ],
+    intervalMs: svc.consumerLagPollMs,
+    registry: metrics.registry,
+    onError: (err) => log.warn({ err }, 'reading consumer lag failed; retrying at the next interval'),
+  });
+  await lag.start();
+  cleanups.push(() => lag.stop());
   return { groupId, done: Promise.all([requestsRunner.done, deferredRunner.done]) };
 }

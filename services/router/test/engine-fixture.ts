@@ -1,7 +1,7 @@
 // A slice handler over the real routing engine with fake scoring (model a predicted better),
 // an in-memory registry and a two-model config, for the handler's unit tests.
 import { AvroSerde, contracts, createMemoryRegistry, createRequestValidator, sampleRequest } from '@switchyard/contracts';
-import type { DeadLetterV1, DeferredV2, RequestV2, RoutedBatchV2 } from '@switchyard/contracts';
+import type { DeadLetterV1, DeferredV3, OutcomeV2, RequestV3, RoutedBatchV3 } from '@switchyard/contracts';
 import { loadConfig } from '@switchyard/config';
 import { WindowBudgetLedger } from '@switchyard/routing-core';
 import { budgetRulesOf, createPolicyHolder, engineOf, resultLength, viewResult } from '@switchyard/routing-engine';
@@ -16,7 +16,7 @@ const config = loadConfig(
   {},
   {
     postgres: { connectionString: 'postgres://u@localhost/db' },
-    topics: { requests: 'req', deferred: 'def', deadLetter: 'dlq', routedTemplate: 'routed.{model}' },
+    topics: { requests: 'req', deferred: 'def', deadLetter: 'dlq', outcomes: 'out', routedTemplate: 'routed.{model}' },
     models: [
       { name: 'a', tokensPerMinute: 300, maxBatchTokens: 200, maxBatchRequests: 2 },
       { name: 'b', tokensPerMinute: 500, maxBatchTokens: 1_000, maxBatchRequests: 10 },
@@ -44,19 +44,23 @@ function fakeScore(tokens: number) {
   };
 }
 
-export async function setup(opts: { tokens?: number; budgetStore?: BudgetStorePort; clock?: () => number; feedback?: FeedbackHooks } & Pick<SliceHandlerDeps, 'usdGate' | 'writeDecisions'> = {}) {
+export async function setup(opts: { maxModelAttempts?: number; tokens?: number; budgetStore?: BudgetStorePort; clock?: () => number; feedback?: FeedbackHooks } & Pick<SliceHandlerDeps, 'usdGate' | 'writeDecisions'> = {}) {
   const registry = createMemoryRegistry();
   const requestSerde = await AvroSerde.forTopic(registry, 'req', contracts.request);
   const deferredSerde = await AvroSerde.forTopic(registry, 'def', contracts.deferred);
   const deadLetterSerde = await AvroSerde.forTopic(registry, 'dlq', contracts.deadLetter);
+  const outcomeSerde = await AvroSerde.forTopic(registry, 'out', contracts.outcome);
   const routedSerde = await AvroSerde.forTopic(registry, 'routed.a', contracts.routedBatch);
   const ledger = new WindowBudgetLedger(budgetRulesOf(config), opts.budgetStore ? 'leased' : 'local');
   const policies = await createPolicyHolder({ policy: 'greedy-perf' }, Float64Array.of(1, 1), 1_000);
+  const cfg = opts.maxModelAttempts === undefined ? config : { ...config, router: { ...config.router, maxModelAttempts: opts.maxModelAttempts } };
   const engine = engineOf({
-    config,
+    config: cfg,
+    modelNames: cfg.models.map((m) => m.name),
     requestSerde,
     deferredSerde,
     deadLetterSerde,
+    outcomeSerde,
     routedSerdeFor: () => routedSerde,
     validate: createRequestValidator({ embeddingDim: 4, maxPromptChars: 1_000, maxPromptTokens: 500, knownModels: ['a', 'b'] }),
     score: fakeScore(opts.tokens ?? 100),
@@ -78,16 +82,20 @@ export async function setup(opts: { tokens?: number; budgetStore?: BudgetStorePo
     value,
     headers: [],
   });
-  const request = (id: string, over: Partial<RequestV2> = {}): InputRecord =>
+  const request = (id: string, over: Partial<RequestV3> = {}): InputRecord =>
     record(requestSerde.encode(sampleRequest({ requestId: id, embedding: null, allowedModels: null, deadline: null, prompt: 'hello', ...over })), 'req', id);
   const decode = async (result: SliceResult) => {
-    const routed: RoutedBatchV2[] = [];
-    const deferred: DeferredV2[] = [];
+    const routed: RoutedBatchV3[] = [];
+    const deferred: DeferredV3[] = [];
     const dead: DeadLetterV1[] = [];
+    const outcomes: OutcomeV2[] = [];
     for (const m of result.messages) {
       if (m.topic === 'def') {
         const d = await deferredSerde.decode(m.value);
         if (d.ok) deferred.push(d.value);
+      } else if (m.topic === 'out') {
+        const d = await outcomeSerde.decode(m.value);
+        if (d.ok) outcomes.push(d.value);
       } else if (m.topic === 'dlq') {
         const d = await deadLetterSerde.decode(m.value);
         if (d.ok) dead.push(d.value);
@@ -96,7 +104,7 @@ export async function setup(opts: { tokens?: number; budgetStore?: BudgetStorePo
         if (d.ok) routed.push(d.value);
       }
     }
-    return { routed, deferred, dead };
+    return { routed, deferred, dead, outcomes };
   };
   return { step, record, request, decode, deferredSerde, ledger };
 }

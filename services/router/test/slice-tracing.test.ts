@@ -25,7 +25,7 @@ function fixture(): { messages: KafkaMessage[]; result: SliceResult } {
     decisions: [d(0, 'routed', 'x'), d(1, 'routed', 'x'), d(2, 'deferred', null), d(3, 'routed', 'y')],
     processed: 4,
     pauseUntilMs: null,
-    stats: { consumed: 4, routedByModel: new Map(), deferred: 1, deadLetters: new Map(), batches: [], scoringMs: [] },
+    stats: { consumed: 4, routedByModel: new Map(), deferred: 1, allModelsFailed: 0, deadLetters: new Map(), batches: [], scoringMs: [] },
   };
   return { messages, result };
 }

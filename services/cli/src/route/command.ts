@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadConfig } from '@switchyard/config';
-import { defaultDatasetPath, generateSyntheticDataset, loadDataset } from '@switchyard/datasets';
+import { defaultDatasetPath, generateSyntheticDataset, loadDataset, pricesFromHistory } from '@switchyard/datasets';
 import { CliError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
 import { openJobSource } from '../source/open.ts';
@@ -14,6 +14,7 @@ import { renderTable } from '../table.ts';
 import { compileRouterConfig, parseRouterServiceConfig } from '@switchyard/routing-engine';
 import type { RouterConfig } from '@switchyard/routing-engine';
 import { fileModeConfig } from './config.ts';
+import type { FileModeInput } from './config.ts';
 import { routeFile, VirtualClock } from './route.ts';
 import type { RouteSummary } from './route.ts';
 import { createFileRouter } from './file-router.ts';
@@ -64,10 +65,16 @@ export async function routerConfigOf(opts: RouterConfigOptions): Promise<RouterC
   const path = opts.synthetic ? undefined : (opts.data ?? defaultDatasetPath());
   if (path !== undefined) {
     const data = await loadDataset(resolve(path), { countTokens: false });
-    return generated(fileModeConfig({ models: data.models, reference: { source: 'dataset', path: resolve(path) }, tokensPerMinute: opts.tokensPerMinute, policy: opts.policy }));
+    // Priced at each model's recorded cost per token, so --budget-usd works without a config file.
+    return fileModeRouterConfig({ models: data.models, reference: { source: 'dataset', path: resolve(path) }, tokensPerMinute: opts.tokensPerMinute, policy: opts.policy, pricesPer1kTokensUsd: pricesFromHistory(data.models, data.history) });
   }
   const synthetic = generateSyntheticDataset({ nHistory: 10, nTest: 1, models: 5, seed: 1 });
-  return generated(fileModeConfig({ models: synthetic.models, reference: { source: 'synthetic', nHistory: 2_000, seed: 1 }, tokensPerMinute: opts.tokensPerMinute, policy: opts.policy }));
+  return fileModeRouterConfig({ models: synthetic.models, reference: { source: 'synthetic', nHistory: 2_000, seed: 1 }, tokensPerMinute: opts.tokensPerMinute, policy: opts.policy });
+}
+
+/** The router config file mode builds when no config file is given (the quality benchmark builds it too). */
+export function fileModeRouterConfig(input: FileModeInput): RouterConfig {
+  return generated(fileModeConfig(input));
 }
 
 /**

@@ -8,6 +8,8 @@ export interface FileModeInput {
   readonly reference: { readonly source: 'dataset'; readonly path: string } | { readonly source: 'synthetic'; readonly nHistory: number; readonly seed: number };
   readonly tokensPerMinute: number;
   readonly policy: string;
+  /** Price per 1,000 tokens per model (prompt and completion alike), for runs under a dollar budget. */
+  readonly pricesPer1kTokensUsd?: Readonly<Record<string, number>> | undefined;
 }
 
 export function fileModeConfig(p: FileModeInput): { shared: ConfigInput; router: RouterServiceInput } {
@@ -15,7 +17,11 @@ export function fileModeConfig(p: FileModeInput): { shared: ConfigInput; router:
     shared: {
       // Topic names only label the routing step's outputs here; nothing is sent to Kafka.
       topics: { requests: 'file.requests', deferred: 'file.deferred', deadLetter: 'file.dead-letter', routedTemplate: 'file.routed.{model}' },
-      models: p.models.map((name) => ({ name, tokensPerMinute: p.tokensPerMinute, maxBatchTokens: 16_000, maxBatchRequests: 32 })),
+      models: p.models.map((name) => {
+        const price = p.pricesPer1kTokensUsd?.[name];
+        const priced = price === undefined ? {} : { costPer1kPromptTokensUsd: price, costPer1kCompletionTokensUsd: price };
+        return { name, tokensPerMinute: p.tokensPerMinute, maxBatchTokens: 16_000, maxBatchRequests: 32, ...priced };
+      }),
       workers: { poolSize: 2 },
       scoring: { backend: 'ts' },
       router: { instanceId: 'file-mode', policy: { policy: p.policy } },

@@ -6,7 +6,7 @@ import { createMemoryRegistry } from '@switchyard/contracts';
 import type { AvroSerde, DeadLetterV1, DeferredV2, RequestV2, RoutedBatchV2 } from '@switchyard/contracts';
 import { hasPrice } from '@switchyard/config';
 import { InMemoryUsdGate, createEngine, pricedCostsUsd } from '@switchyard/routing-engine';
-import type { InputRecord, OutputMessage, RouterConfig, RoutingDecision, Scored, SliceResult, UsdJobPace } from '@switchyard/routing-engine';
+import type { InputRecord, OutputMessage, RouterConfig, RoutingDecision, Scored, SliceResult, UsdJobPace, UsdSettleMode } from '@switchyard/routing-engine';
 import { CliError } from '../errors.ts';
 
 /** The decision fields file mode reads (the engine's decisions carry all of them). */
@@ -54,8 +54,12 @@ export interface FileRouterUsd {
   readonly deadlineMs: number | null;
   /** Requests in the file (counted before routing), which the budget's dual price is paced over. */
   readonly expectedRequests: number | null;
-  /** 'estimate': each routed request settles at its estimated cost (plan); 'never': worst cases stay held (route). */
-  readonly settle: 'never' | 'estimate';
+  /**
+   * 'estimate': each routed request settles at its estimated cost (plan); 'never': worst cases
+   * stay held (route); a true cost per request: settled at it once decided (the quality benchmark's
+   * replay of a data set with recorded outcomes).
+   */
+  readonly settle: UsdSettleMode;
 }
 
 export interface FileRouterOptions {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { worstCaseCostUsd } from '@switchyard/config';
+import { generateSyntheticDataset, writeJsonlDataset } from '@switchyard/datasets';
 import { runRoute } from '../../src/route/command.ts';
 
 // `route --budget-usd` in file mode: the router's engine and dollar rules over an in-memory
@@ -79,5 +80,13 @@ describe('switchyard route --budget-usd', () => {
     const configFile = join(dir, 'unpriced.json');
     await writeFile(configFile, JSON.stringify(configWith([model('dear', prices.dear), model('free', {})])));
     await expect(route(configFile, join(dir, 'out2'), 1)).rejects.toThrow(/--budget-usd needs a price on every model.*free/);
+  }, 240_000);
+
+  it('without a config file prices each data set model at its recorded cost per token', async () => {
+    const data = join(dir, 'data.jsonl');
+    await writeJsonlDataset(generateSyntheticDataset({ nHistory: 200, nTest: 10, models: 3, seed: 4 }), data);
+    const out = join(dir, 'out3');
+    const summary = await runRoute({ in: join(dir, 'job.jsonl'), out, data, synthetic: false, tokensPerMinute: 1_000_000, policy: 'resolving-dual', tenant: 't1', maxOutputTokens: 256, budgetUsd: 1_000, sliceRequests: 16, progress: false, env: {}, stderr: sink(), stdout: sink() });
+    expect(summary.routed).toBe(60);
   }, 240_000);
 });
