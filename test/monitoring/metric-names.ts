@@ -9,12 +9,8 @@ const PREFIXES = ['router_', 'outcome_recorder_', 'switchyard_'];
 const NAME = new RegExp(`\\b((?:${PREFIXES.join('|')})[a-z0-9_]*[a-z0-9])\\b`, 'g');
 const QUOTED = new RegExp(`'((?:${PREFIXES.join('|')})[a-z0-9_]+)'`, 'g');
 
-/**
- * Not registered in this code base: `up` is Prometheus' own per target, and the readiness
- * gauges (switchyard_ready, switchyard_dependency_failing_seconds) come with the services'
- * readiness signals.
- */
-const EXTERNAL = ['up', 'switchyard_ready', 'switchyard_dependency_failing_seconds'];
+/** Not registered in this code base: `up` is Prometheus' own per target. */
+const EXTERNAL = ['up'];
 
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);

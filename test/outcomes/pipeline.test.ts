@@ -105,6 +105,8 @@ describe('outcomes: router -> executor-sim -> outcome-recorder', () => {
           latency: { kind: 'uniform', minMs: 1, maxMs: 40 },
           errorRate: 0.1,
           seed: 3,
+          httpHost: '127.0.0.1',
+          httpPort: 0,
         }),
       ),
       { logger: logger.child({ service: 'executor-sim' }) },
@@ -195,6 +197,17 @@ describe('outcomes: router -> executor-sim -> outcome-recorder', () => {
     await reader.disconnect();
     return items;
   }
+
+  it("serves the executors' ops endpoints: ready, with the failure-signal gauges", async () => {
+    expect(sim!.httpPort).not.toBeNull();
+    const base = `http://127.0.0.1:${sim!.httpPort}`;
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ok: true, failing: [] });
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/^switchyard_ready 1$/m);
+    expect(text).toMatch(/^switchyard_dependency_failing_seconds\{dependency="kafka"\} 0$/m);
+  });
 
   it('records one outcome per routed request, joined to its decision, with the true quality', async () => {
     const registry = createRegistryClient({ url: stack().registryUrl });

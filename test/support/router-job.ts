@@ -46,7 +46,7 @@ export interface RouterFileConfig {
   readonly partitions: number;
   readonly models: readonly ModelSpec[];
   readonly instanceId: string;
-  /** Extra top-level sections merged over the defaults (e.g. budgets, router, kafka). */
+  /** Extra top-level sections merged over the defaults (e.g. budgets, router, kafka, ops). */
   readonly overrides?: Record<string, unknown>;
   readonly service?: Record<string, unknown>;
 }
@@ -65,6 +65,7 @@ export async function writeRouterConfig(file: string, c: RouterFileConfig): Prom
     topics: { ...c.topics, partitions: c.partitions, replicationFactor: 1 },
     models: c.models,
     ...(o['budgets'] !== undefined ? { budgets: o['budgets'] } : {}),
+    ...(o['ops'] !== undefined ? { ops: o['ops'] } : {}),
     batching: { flushIntervalMs: 500 },
     workers: { poolSize: 1 },
     scoring: { backend: 'ts' },

@@ -63,6 +63,8 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   bind('ROUTER_POLICY', 'router.policy', 'json'),
   bind('EMBEDDING_DIM', 'router.embeddingDim', 'int'),
   bind('LOG_LEVEL', 'log.level', 'string'),
+  bind('OPS_READY_FAILURE_MS', 'ops.readyFailureMs', 'int'),
+  bind('OPS_MAX_FAILURE_DURATION_MS', 'ops.maxFailureDurationMs', 'int'),
 ];
 
 /** Variables with the prefix that are read by service shells rather than mapped into the config. */
@@ -74,7 +76,7 @@ export const ENV_PASSTHROUGH: readonly string[] = [`${ENV_PREFIX}CONFIG_FILE`];
  * local-stack tooling and are ignored here.
  */
 export const ENV_OWNED_PREFIXES: readonly string[] = [
-  'KAFKA_', 'REGISTRY_', 'TOPIC_', 'TENANCY_', 'MODELS', 'BATCH_', 'WORKER_', 'SCORING_', 'ROUTER_', 'EMBEDDING_', 'LOG_',
+  'KAFKA_', 'REGISTRY_', 'TOPIC_', 'TENANCY_', 'MODELS', 'BATCH_', 'WORKER_', 'SCORING_', 'ROUTER_', 'EMBEDDING_', 'LOG_', 'OPS_',
 ].map((p) => `${ENV_PREFIX}${p}`);
 
 const byName = new Map(ENV_BINDINGS.map((b) => [b.name, b]));

@@ -105,11 +105,15 @@ export const kafkaSchema = z
     retry: z
       .object({
         initialDelayMs: positiveInt.default(300).describe('First retry delay before jitter.'),
-        maxDelayMs: positiveInt.default(30_000).describe('Upper bound of one retry delay.'),
+        maxDelayMs: positiveInt
+          .default(2_000)
+          .describe(
+            'Upper bound of one retry delay. It bounds how long a service keeps waiting after a broker is back: with 30000 a router waited up to 30 s before its next try found the broker.',
+          ),
         maxRetries: nonNegativeInt.default(5).describe('Retries after the first attempt.'),
       })
       .strict()
-      .default({ initialDelayMs: 300, maxDelayMs: 30_000, maxRetries: 5 })
+      .default({ initialDelayMs: 300, maxDelayMs: 2_000, maxRetries: 5 })
       .describe('Jittered exponential backoff for retriable Kafka errors.'),
   })
   .strict()
@@ -242,6 +246,25 @@ export const postgresSchema = z
   })
   .strict();
 
+export const opsSchema = z
+  .object({
+    readyFailureMs: positiveInt
+      .default(15_000)
+      .describe(
+        "/readyz answers 503 (and switchyard_ready is 0) once a dependency (kafka, registry, postgres) has been failing without a success in between for longer than this; 200 again at its first success. Long enough to ride out a broker's leader election or a Postgres fail-over without flapping.",
+      ),
+    maxFailureDurationMs: positiveInt
+      .optional()
+      .describe(
+        'When set, a service whose dependency has been failing this long logs why, stops (bounded by its shutdown timeout) and exits with code 1, so that an orchestrator restarts it. At least readyFailureMs. Default: never; the service waits the outage out.',
+      ),
+  })
+  .strict()
+  .refine((o) => o.maxFailureDurationMs === undefined || o.maxFailureDurationMs >= o.readyFailureMs, {
+    message: 'maxFailureDurationMs must be at least readyFailureMs (a service should report not ready before it gives up)',
+    path: ['maxFailureDurationMs'],
+  });
+
 export const configSchema = z
   .object({
     kafka: kafkaSchema.default(() => kafkaSchema.parse({})).describe('Kafka connection.'),
@@ -271,6 +294,7 @@ export const configSchema = z
       .default({ backend: 'auto' })
       .describe('Batch scoring kernel.'),
     router: routerSchema.default(() => routerSchema.parse({})).describe('Router behaviour.'),
+    ops: opsSchema.default(() => opsSchema.parse({})).describe('Failure signals: readiness and the exit after a long dependency outage.'),
     log: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log level.') })
       .strict()

@@ -153,3 +153,20 @@ describe('loadConfig', () => {
     expect(cfg.budgets.tenants['acme']!.usdPerDay).toBe(5);
   });
 });
+
+describe('ops (failure signals)', () => {
+  it('defaults to a 15 s readiness bound and no exit, and reads both from the environment', () => {
+    expect(loadConfig({}, file).ops).toEqual({ readyFailureMs: 15_000 });
+    const cfg = loadConfig({ SWITCHYARD_OPS_READY_FAILURE_MS: '5000', SWITCHYARD_OPS_MAX_FAILURE_DURATION_MS: '60000' }, file);
+    expect(cfg.ops).toEqual({ readyFailureMs: 5_000, maxFailureDurationMs: 60_000 });
+  });
+
+  it('refuses an exit bound below the readiness bound, naming the path', () => {
+    const issues = issuesOf(() => loadConfig({}, { ...file, ops: { readyFailureMs: 20_000, maxFailureDurationMs: 10_000 } }));
+    expect(issues.map((i) => i.path)).toEqual(['ops.maxFailureDurationMs']);
+  });
+
+  it('caps one Kafka retry delay at 2 s by default, so a service tries again soon after a broker is back', () => {
+    expect(loadConfig({}, file).kafka.retry).toEqual({ initialDelayMs: 300, maxDelayMs: 2_000, maxRetries: 5 });
+  });
+});

@@ -30,7 +30,7 @@ export { MAGIC_BYTE, WIRE_HEADER_BYTES, decodeWire, encodeWire } from './wire.ts
 export type { WireDecodeError, WireDecodeResult } from './wire.ts';
 export { contracts, valueSubject } from './schemas.ts';
 export type { Contract, ContractName } from './schemas.ts';
-export { createRegistryClient } from './registry.ts';
+export { createRegistryClient, reportingRegistry } from './registry.ts';
 export { createMemoryRegistry } from './memory-registry.ts';
 export type { RegistryClientOptions, RegistryPort, SchemaInfo } from './registry.ts';
 export { AvroSerde } from './serde.ts';

@@ -7,6 +7,7 @@
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry/dist/schemaregistry-client.js';
 import type { SchemaInfo } from '@confluentinc/schemaregistry/dist/schemaregistry-client.js';
 import { RestError } from '@confluentinc/schemaregistry/dist/rest-error.js';
+import type { DependencyReporter } from '@switchyard/ops';
 import { ContractsError } from './errors.ts';
 
 export type { SchemaInfo };
@@ -36,6 +37,34 @@ export function createRegistryClient(options: RegistryClientOptions): SchemaRegi
     createAxiosDefaults: { timeout: options.requestTimeoutMs ?? 10_000 },
     maxRetries: options.maxRetries ?? 2,
   });
+}
+
+/** True when the registry answered about the request (a 4xx other than timeout or throttling): it is up. */
+function registryAnswered(err: unknown): boolean {
+  return err instanceof RestError && err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
+}
+
+/**
+ * The registry's failure clock, told of every call: an answer (a schema, or a 4xx such as
+ * "not found" or "incompatible") is a success; a network error, a timeout, a 5xx is a failure.
+ */
+export function reportingRegistry(registry: RegistryPort, health: DependencyReporter): RegistryPort {
+  const report = async <T>(call: Promise<T>): Promise<T> => {
+    try {
+      const out = await call;
+      health.succeeded();
+      return out;
+    } catch (err) {
+      if (registryAnswered(err)) health.succeeded();
+      else health.failed(err);
+      throw err;
+    }
+  };
+  return {
+    register: (subject, schema, normalize) => report(registry.register(subject, schema, normalize)),
+    getId: (subject, schema, normalize) => report(registry.getId(subject, schema, normalize)),
+    getBySubjectAndId: (subject, id, format) => report(registry.getBySubjectAndId(subject, id, format)),
+  };
 }
 
 export type RegistryFailure = { readonly kind: 'not_found'; readonly detail: string };

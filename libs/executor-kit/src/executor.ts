@@ -13,6 +13,7 @@ import { AvroSerde, contracts, unreadableDeadLetter } from '@switchyard/contract
 import type { DeadLetterReason, DeadLetterV1, DeferredV3, OutcomeV2, RegistryPort, RoutedBatchV3 } from '@switchyard/contracts';
 import { TransactionalRunner } from '@switchyard/kafka-io';
 import type { BackoffOptions, OutputRecord, RunnerEvent } from '@switchyard/kafka-io';
+import type { DependencyReporter } from '@switchyard/ops';
 import { context, endWithError, injectTraceHeaders } from '@switchyard/telemetry';
 import type { OutgoingHeaders } from '@switchyard/telemetry';
 import { ExecutorKitError } from './errors.ts';
@@ -88,6 +89,8 @@ export interface ExecutorOptions {
    * transaction whose outcomes are already in the log; delivery tests use it.
    */
   readonly beforeCommit?: (topic: string, partition: number) => void | Promise<void>;
+  /** Kafka's failure clock (see TransactionalRunnerOptions.health). */
+  readonly health?: DependencyReporter;
 }
 
 export interface ExecutorHandle {
@@ -141,6 +144,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<ExecutorH
     ...(options.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: options.transactionTimeoutMs } : {}),
     ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}),
     ...(options.beforeCommit !== undefined ? { beforeCommit: options.beforeCommit } : {}),
+    ...(options.health !== undefined ? { health: options.health } : {}),
     onUnreadable: (u) => [{ topic: options.deadLetterTopic, key: null, value: deadLetters.encode(unreadableDeadLetter(u, service, now())) }],
     handler: async ({ topic, partition, messages, signal }) => {
       const records: OutputRecord[] = [];

@@ -15,5 +15,5 @@ export { OutcomeReporter, outcomeRecord } from './reporter.ts';
 export type { OutcomeReporterOptions, ReportOptions, ReportResult } from './reporter.ts';
 export { startExecutor } from './executor.ts';
 export type { BatchContext, ExecuteBatch, ExecutorEvent, ExecutorHandle, ExecutorOptions } from './executor.ts';
-export { startModelExecutors } from './service.ts';
+export { dependencyHealthOf, startModelExecutors } from './service.ts';
 export type { ModelExecutorsHandle, ModelExecutorsOptions } from './service.ts';

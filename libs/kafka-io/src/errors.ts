@@ -29,6 +29,16 @@ const retriableCodes: ReadonlySet<KafkaIoErrorCode> = new Set([
   'unknown_topic',
 ]);
 
+/**
+ * Codes that mean the cluster cannot serve: what a dependency's failure clock counts. A
+ * rebalance, a fenced zombie or a busy transaction id are the group working as designed.
+ */
+const outageCodes: ReadonlySet<KafkaIoErrorCode> = new Set(['connection', 'timeout', 'coordinator', 'unknown_topic', 'authentication', 'authorization']);
+
+export function isKafkaOutage(error: KafkaIoError): boolean {
+  return outageCodes.has(error.code);
+}
+
 export class KafkaIoError extends CodedError<KafkaIoErrorCode> {
   override readonly name = 'KafkaIoError';
   /** Broker protocol error type when the failure came from the broker (e.g. `INVALID_PRODUCER_EPOCH`). */
@@ -144,4 +154,12 @@ export function classifyKafkaError(err: unknown): KafkaIoError {
   }
   const retriable = typeof err === 'object' && err !== null && (err as KafkaJsLike).retriable === true;
   return new KafkaIoError('unknown', describe(err), { cause: err, retriable });
+}
+
+/** kafkajs' own restart rule (consumer/index.js onCrash), which the runner applies itself since it turns kafkajs' restart off. */
+export function wouldKafkaJsRestart(err: unknown): boolean {
+  let node: unknown = err;
+  if (typeof node === 'object' && node !== null && (node as { name?: unknown }).name === 'KafkaJSNumberOfRetriesExceeded') return true;
+  for (let depth = 0; depth < 8 && typeof node === 'object' && node !== null && (node as { cause?: unknown }).cause !== undefined; depth++) node = (node as { cause?: unknown }).cause;
+  return typeof node === 'object' && node !== null && (node as { retriable?: unknown }).retriable === true;
 }

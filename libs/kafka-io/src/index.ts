@@ -1,4 +1,4 @@
-export { KafkaIoError, classifyKafkaError } from './errors.ts';
+export { KafkaIoError, classifyKafkaError, isKafkaOutage } from './errors.ts';
 export type { KafkaIoErrorCode } from './errors.ts';
 export { backoffDelayMs, sleep, withRetry } from './retry.ts';
 export type { BackoffOptions, RetryOptions } from './retry.ts';

@@ -1,4 +1,4 @@
-// Transactional consume-transform-produce runner on kafkajs.
+// Transactional consume-transform-produce runner on kafkajs (its public shapes: runner-types.ts).
 //
 // Guarantees (read_committed consumers of the outputs, one consumer group):
 // - Outputs of an input batch and the group offset (last processed + 1) are committed in ONE
@@ -15,116 +15,21 @@
 //   kafkajs fetched a stale one while the previous owner's commit was in flight.
 // Costs: one producer (and connection set) per assigned partition, and one extra offset fetch
 // per partition after each rebalance or failure.
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { chunkRecords, groupByTopic } from './chunks.ts';
 import { compressionTypeOf } from './codecs.ts';
-import type { CompressionCodec } from './codecs.ts';
 import { unreadableBatchOf } from './unreadable.ts';
 import type { UnreadableBatch } from './unreadable.ts';
-import { KafkaIoError, classifyKafkaError } from './errors.ts';
+import { KafkaIoError, classifyKafkaError, wouldKafkaJsRestart } from './errors.ts';
+import { KafkaHealth } from './kafka-health.ts';
 import { compareOffsets, planCommit, transactionalIdFor } from './offsets.ts';
 import { backoffDelayMs, sleep } from './retry.ts';
+import { leaveGroupAs } from './stale-member.ts';
 import type { BackoffOptions } from './retry.ts';
+import type { BatchOutput, OutputRecord, RunnerEvent, TransactionalRunnerOptions } from './runner-types.ts';
 
-export interface OutputRecord {
-  readonly topic: string;
-  readonly key?: Buffer | string | null;
-  readonly value: Buffer | string | null;
-  readonly headers?: IHeaders;
-  /** Explicit partition; default: kafkajs' Java-compatible murmur2 partitioner on the key. */
-  readonly partition?: number;
-}
-
-export interface BatchInput {
-  readonly topic: string;
-  readonly partition: number;
-  /** Messages to process, ascending offsets; never empty. */
-  readonly messages: readonly KafkaMessage[];
-  /** Aborted when the runner stops; a handler may give up early (the batch is then re-read). */
-  readonly signal: AbortSignal;
-}
-
-export interface BatchOutput {
-  readonly records: readonly OutputRecord[];
-  /** Offset of the last input message the records account for; default: the last message. */
-  readonly lastProcessedOffset?: string;
-}
-
-export type BatchHandler = (input: BatchInput) => Promise<BatchOutput>;
-
-/** One offset of a record batch that could not be decoded (see unreadable.ts). */
-export interface UnreadableInput {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly batch: UnreadableBatch;
-}
-
-export type RunnerEvent =
-  | { readonly type: 'committed'; readonly topic: string; readonly partition: number; readonly committedOffset: string; readonly inputs: number; readonly outputs: number }
-  | { readonly type: 'aborted'; readonly topic: string; readonly partition: number; readonly firstOffset: string; readonly attempt: number; readonly error: KafkaIoError }
-  | { readonly type: 'repositioned'; readonly topic: string; readonly partition: number; readonly from: string; readonly to: string }
-  | { readonly type: 'fenced'; readonly topic: string; readonly partition: number }
-  | { readonly type: 'unreadable'; readonly topic: string; readonly partition: number; readonly batch: UnreadableBatch; readonly offsets: number }
-  | { readonly type: 'assigned'; readonly assignment: Readonly<Record<string, readonly number[]>> }
-  | { readonly type: 'paused' }
-  | { readonly type: 'resumed' }
-  | { readonly type: 'consumer_restarting'; readonly error: KafkaIoError; readonly attempt: number; readonly delayMs: number }
-  | { readonly type: 'fatal'; readonly error: KafkaIoError };
-
-export interface TransactionalRunnerOptions {
-  readonly kafka: Kafka;
-  readonly groupId: string;
-  readonly topics: readonly string[];
-  /** Prefix of the per-partition transactional ids; stable across restarts and equal on every instance of the service. */
-  readonly transactionalIdPrefix: string;
-  readonly handler: BatchHandler;
-  /** Input batches (partitions) processed concurrently; bounds in-flight work. Default 1. */
-  readonly maxInFlightBatches?: number;
-  /**
-   * Backoff between attempts of a failed batch, and how many consecutive non-retriable failures
-   * of one partition end the runner (done rejects). Retriable failures (a broker or database
-   * that is unreachable: see KafkaIoError.retriable) never end it: they are retried with the
-   * capped backoff for as long as they last, so an outage is waited out instead of crashing.
-   */
-  readonly retry?: BackoffOptions;
-  readonly sessionTimeoutMs?: number;
-  readonly heartbeatIntervalMs?: number;
-  /** How long the group waits for members to rejoin during a rebalance (kafkajs default 60 s). */
-  readonly rebalanceTimeoutMs?: number;
-  readonly transactionTimeoutMs?: number;
-  readonly maxBytesPerPartition?: number;
-  /**
-   * Longest a fetch waits for new records (kafkajs default 5000). A stop waits for the fetch in
-   * flight before it leaves the group, so this bounds how long a graceful stop keeps its
-   * partitions from the other members. Default 1000: one empty fetch a second when idle.
-   */
-  readonly maxWaitTimeMs?: number;
-  /** Bound on the estimated bytes of one produce call inside a transaction (default 512 KiB); keep it below the output topics' max.message.bytes. */
-  readonly maxSendBytes?: number;
-  /** Read a new group's partitions from the beginning (default) or only new messages. */
-  readonly fromBeginning?: boolean;
-  /** Downstream pressure (e.g. a full worker-pool queue): while true, fetching is paused. */
-  readonly isBackpressured?: () => boolean;
-  readonly backpressurePollMs?: number;
-  readonly onEvent?: (event: RunnerEvent) => void;
-  /**
-   * Output records (a dead letter) for each offset of a record batch that could not be decoded
-   * (unknown codec, corrupt data). They are committed in the same transaction as the offsets
-   * past it, so the partition moves on; the handler never sees such offsets. Without it the
-   * placeholders (null key and value, no headers) reach the handler like any record.
-   */
-  readonly onUnreadable?: (input: UnreadableInput) => readonly OutputRecord[];
-  /** Compression of the output records (default none); every consumer in the project reads all codecs. */
-  readonly compression?: CompressionCodec;
-  /**
-   * Fault-injection seam: awaited inside the transaction after the outputs and offsets were
-   * sent and before commit. Throwing here aborts a transaction whose records are already in
-   * the log, which is how the delivery tests prove read_committed consumers never see them.
-   */
-  readonly beforeCommit?: (topic: string, partition: number) => void | Promise<void>;
-}
+export type { BatchHandler, BatchInput, BatchOutput, OutputRecord, RunnerEvent, TransactionalRunnerOptions, UnreadableInput } from './runner-types.ts';
 
 interface PartitionState {
   producer: Producer | null;
@@ -150,6 +55,10 @@ export class TransactionalRunner {
   private paused = false;
   /** Consumer restarts since the group was last joined (see restartConsumer). */
   private consumerRestarts = 0;
+  private readonly health: KafkaHealth;
+  /** Member id of the last group join; after a crash, the member to leave before joining again (stale-member.ts). */
+  private memberId: string | null = null;
+  private staleMemberId: string | null = null;
   private fatalError: KafkaIoError | null = null;
   private stopPromise: Promise<void> | null = null;
   private resolveDone!: () => void;
@@ -161,6 +70,7 @@ export class TransactionalRunner {
     this.opts = options;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1_000;
+    this.health = new KafkaHealth(options.health);
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       // Outputs of aborted transactions upstream (including our own deferred topic) must
@@ -172,6 +82,11 @@ export class TransactionalRunner {
       ...(options.rebalanceTimeoutMs !== undefined ? { rebalanceTimeout: options.rebalanceTimeoutMs } : {}),
       ...(options.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
       allowAutoTopicCreation: false,
+      // Every crash comes to onConsumerDown, which restarts the consumer itself: kafkajs'
+      // own restart delay is its retrier's last delay (up to kafka.retry.maxDelayMs after a
+      // full retry sequence) and it cannot leave the group for the crashed member first.
+      // retries: kafkajs' default for consumers.
+      retry: { retries: 5, restartOnFailure: async () => false },
     });
     this.admin = options.kafka.admin();
     this.done = new Promise<void>((resolve, reject) => {
@@ -193,11 +108,16 @@ export class TransactionalRunner {
         // owner's transaction settled. Re-check every partition before its next commit.
         for (const s of this.partitions.values()) s.needsOffsetCheck = true;
         this.consumerRestarts = 0;
+        this.health.joined();
+        this.memberId = event.payload.memberId;
         this.opts.onEvent?.({ type: 'assigned', assignment: event.payload.memberAssignment });
       });
+      this.consumer.on(this.consumer.events.HEARTBEAT, () => this.health.heartbeat());
       this.consumer.on(this.consumer.events.CRASH, (event) => {
-        if (event.payload.restart) return;
-        this.onConsumerDown(classifyKafkaError(event.payload.error));
+        const error = classifyKafkaError(event.payload.error);
+        // What kafkajs itself would have restarted stays restartable.
+        const restartable = wouldKafkaJsRestart(event.payload.error) && !error.retriable ? new KafkaIoError(error.code, error.message, { cause: error, retriable: true }) : error;
+        this.onConsumerDown(restartable);
       });
       await this.consumer.subscribe({ topics: [...this.opts.topics], fromBeginning: this.opts.fromBeginning ?? true });
       await this.runConsumer();
@@ -226,20 +146,40 @@ export class TransactionalRunner {
    * lasts; anything else is fatal.
    */
   private onConsumerDown(error: KafkaIoError): void {
+    this.health.consumerCrashed(error);
     if (!error.retriable) {
       this.fail(error);
       return;
     }
     if (this.state !== 'running') return;
+    if (this.memberId !== null) {
+      this.staleMemberId = this.memberId;
+      this.memberId = null;
+    }
     const attempt = ++this.consumerRestarts;
     const delayMs = backoffDelayMs(attempt - 1, this.retry);
     this.opts.onEvent?.({ type: 'consumer_restarting', error, attempt, delayMs });
     void sleep(delayMs, this.stopController.signal)
       .then(async () => {
+        if (this.state !== 'running') return;
+        await this.leaveAsStaleMember();
         // kafkajs disconnected the crashed consumer; a failed join crashes it again (CRASH).
         if (this.state === 'running') await this.runConsumer();
       })
       .catch((err: unknown) => this.onConsumerDown(classifyKafkaError(err)));
+  }
+
+  /**
+   * Leaves the group for the member that crashed, so that the join that follows does not wait
+   * for it to time out (see stale-member.ts). A coordinator that cannot be reached fails the
+   * attempt like a failed join would: the consumer is restarted again after the backoff.
+   */
+  private async leaveAsStaleMember(): Promise<void> {
+    const memberId = this.staleMemberId;
+    if (memberId === null) return;
+    const result = await leaveGroupAs(this.opts.kafka, this.opts.groupId, memberId);
+    this.staleMemberId = null;
+    this.opts.onEvent?.({ type: 'stale_member_left', memberId, result });
   }
 
   /** Finishes the in-flight batches (commit or abort), leaves the group and disconnects. Idempotent. */
@@ -380,6 +320,8 @@ export class TransactionalRunner {
     const s = this.stateOf(topic, partition);
     const firstOffset = batch.messages[0]!.offset;
     let messages: readonly KafkaMessage[] = batch.messages;
+    /** Whether a failure came from the handler (not Kafka's) or from a Kafka call. */
+    const stage = { inHandler: false };
 
     try {
       await this.waitWhileBackpressured(payload);
@@ -409,7 +351,9 @@ export class TransactionalRunner {
       }
 
       await this.withHeartbeats(payload, async () => {
+        stage.inHandler = true;
         const { output, unreadable } = await this.handle(topic, partition, messages);
+        stage.inHandler = false;
         const plan = planCommit(messages.map((m) => m.offset), batch.lastOffset(), output.lastProcessedOffset);
         if (plan.kind === 'invalid') throw new KafkaIoError('handler_failed', plan.detail);
         if (plan.kind === 'nothing') {
@@ -439,6 +383,7 @@ export class TransactionalRunner {
         for (const event of skipped.events) this.opts.onEvent?.(event);
         s.failures = 0;
         s.hardFailures = 0;
+        this.health.committed(topic, partition);
         this.opts.onEvent?.({
           type: 'committed',
           topic,
@@ -449,7 +394,7 @@ export class TransactionalRunner {
         });
       });
     } catch (err) {
-      await this.recover(payload, s, firstOffset, err);
+      await this.recover(payload, s, firstOffset, err, stage.inHandler);
     }
   }
 
@@ -485,9 +430,10 @@ export class TransactionalRunner {
     return { records: out, events };
   }
 
-  private async recover(payload: EachBatchPayload, s: PartitionState, firstOffset: string, err: unknown): Promise<void> {
+  private async recover(payload: EachBatchPayload, s: PartitionState, firstOffset: string, err: unknown, inHandler: boolean): Promise<void> {
     const { topic, partition } = payload.batch;
     const error = err instanceof KafkaIoError ? err : classifyKafkaError(err);
+    if (!inHandler) this.health.transactionFailed(topic, partition, error);
     s.failures++;
     if (!error.retriable) s.hardFailures++;
     s.needsOffsetCheck = true;

@@ -11,11 +11,11 @@ function fakeKafka() {
   let pendingOffset = '-1';
   const commits: string[] = [];
   let eachBatch: ((payload: unknown) => Promise<void>) | null = null;
-  let onJoin: (() => void) | null = null;
+  let onJoin: ((e: unknown) => void) | null = null;
   const consumer = {
     events: { GROUP_JOIN: 'join', CRASH: 'crash' },
     on: (event: string, fn: () => void) => {
-      if (event === 'join') onJoin = fn;
+      if (event === 'join') onJoin = fn as (e: unknown) => void;
     },
     connect: async () => undefined,
     subscribe: async () => undefined,
@@ -56,7 +56,7 @@ function fakeKafka() {
       isStale: () => false,
     });
   };
-  return { kafka, commits, batch, rejoin: () => onJoin?.() };
+  return { kafka, commits, batch, rejoin: () => onJoin?.({ payload: { memberId: 'm1', memberAssignment: { in: [0] } } }) };
 }
 
 describe('TransactionalRunner: one batch per partition at a time', () => {

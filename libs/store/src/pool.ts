@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { DependencyReporter } from '@switchyard/ops';
 import { parsePostgresConfig, type PostgresConfig, type PostgresConfigInput } from './config.ts';
 
 export type Pool = pg.Pool;
@@ -10,6 +11,8 @@ export interface CreatePoolOptions {
    * discards the broken client, so the caller only decides whether to log or alert.
    */
   readonly onIdleClientError?: (error: Error) => void;
+  /** Postgres' failure clock: told of connections that fail and of work the server answered (see reportHealth). */
+  readonly health?: DependencyReporter;
 }
 
 // node-postgres lets what it parses from connectionString replace the other options, a missing
@@ -51,7 +54,58 @@ export function createPool(config: PostgresConfig | PostgresConfigInput, options
   const pool = new pg.Pool(toPgPoolConfig(config));
   const onIdleClientError = options.onIdleClientError ?? (() => undefined);
   pool.on('error', onIdleClientError);
+  if (options.health !== undefined) reportHealth(pool, options.health);
   return pool;
+}
+
+/**
+ * SQLSTATE classes that mean the server cannot serve (connection exception, insufficient
+ * resources, operator intervention such as admin_shutdown or cannot_connect_now, system error);
+ * any other SQLSTATE is the server answering about the statement.
+ */
+function isOutageSqlState(code: string | undefined): boolean {
+  return code !== undefined && (code.startsWith('08') || code.startsWith('53') || code.startsWith('57P') || code.startsWith('58'));
+}
+
+type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
+
+/**
+ * Reports to Postgres' failure clock from the pool itself, so every caller (decisions, leases,
+ * the dollar gate, feedback, outcomes) counts without reporting on its own:
+ * - failed: a connection could not be made (refused, timed out), or a connection broke
+ *   (node-postgres emits 'error' on a client only for its connection, never for a statement),
+ *   or the server answered with an outage SQLSTATE;
+ * - succeeded: a connection was made, or a client came back from work that went through or that
+ *   the server refused with any other SQLSTATE (the server answered).
+ * Errors of the caller's own code are neither.
+ */
+function reportHealth(pool: pg.Pool, health: DependencyReporter): void {
+  pool.on('connect', (client) => {
+    health.succeeded();
+    client.on('error', (err) => health.failed(err));
+  });
+  pool.on('release', (err: unknown) => {
+    if (err === undefined || err === null || err === false) health.succeeded();
+    else if (err instanceof pg.DatabaseError) {
+      if (isOutageSqlState(err.code)) health.failed(err);
+      else health.succeeded();
+    }
+  });
+  const connect = pool.connect.bind(pool) as (cb?: ConnectCallback) => Promise<pg.PoolClient> | undefined;
+  const reportingConnect = (cb?: ConnectCallback): Promise<pg.PoolClient> | undefined => {
+    if (cb === undefined) {
+      return connect()!.catch((err: unknown) => {
+        health.failed(err);
+        throw err;
+      });
+    }
+    return connect((err, client, done) => {
+      if (err !== undefined && err !== null) health.failed(err);
+      cb(err, client, done);
+    });
+  };
+  // pg-pool's own query() checks clients out through this.connect, so it is covered too.
+  pool.connect = reportingConnect as typeof pool.connect;
 }
 
 /** What hands out clients: a pg.Pool. */
@@ -73,15 +127,17 @@ export async function withPooledClient<T>(pool: ClientSource, fn: (client: pg.Po
     broken = err;
   };
   client.on('error', onError);
-  let failed = false;
+  let failure: unknown = undefined;
   try {
     return await fn(client);
   } catch (err) {
-    failed = true;
+    // Any truthy value makes the pool discard the client; the error itself tells a pool that
+    // reports health whether the server answered (see reportHealth).
+    failure = err ?? true;
     throw err;
   } finally {
     client.off('error', onError);
-    client.release(broken ?? failed);
+    client.release(broken ?? (failure as Error | boolean | undefined) ?? false);
   }
 }
 

@@ -53,6 +53,15 @@ export const executorOpenaiSchema = z
     segmentMetadataKey: z.string().min(1).default('task').describe('Request metadata key sent as the outcome segment header.'),
     groupIdPrefix: z.string().min(1).optional().describe('Consumer group per model is "<prefix>.<model topic>"; default "<kafka.clientId>.executor-openai".'),
     maxInFlightBatches: positiveInt.default(2).describe('Partitions executed concurrently per model.'),
+    httpHost: z.string().default('0.0.0.0').describe('Interface of the ops endpoints.'),
+    httpPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65_535)
+      .nullable()
+      .default(null)
+      .describe('Ops endpoints (/metrics, /healthz, /readyz with the failure signals of Kafka and the registry); 0 picks a free port, null (default) serves none.'),
     onPermanentFailure: z
       .enum(['reroute', 'error'])
       .default('reroute')

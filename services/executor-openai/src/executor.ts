@@ -3,11 +3,12 @@
 // model's batchApi allows, as one provider batch per routed batch.
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { startModelExecutors } from '@switchyard/executor-kit';
+import { dependencyHealthOf, startModelExecutors } from '@switchyard/executor-kit';
 import type { ModelExecutorsHandle } from '@switchyard/executor-kit';
 import { sleep } from '@switchyard/kafka-io';
 import { createPool, postgresConfigOf } from '@switchyard/store';
 import type { Pool } from '@switchyard/store';
+import type { DependencyHealth } from '@switchyard/ops';
 import type { CallDeps } from './call.ts';
 import { createBatchClient } from './batch-client.ts';
 import type { HttpFetch } from './batch-client.ts';
@@ -30,10 +31,13 @@ export type ExecutorOpenaiHandle = ModelExecutorsHandle;
 // Left of the transaction for producing outcomes and committing after the last call settles.
 const COMMIT_MARGIN_MS = 2_000;
 
-function ledgerFor(config: ExecutorOpenaiConfig, options: StartExecutorOpenaiOptions, log: Logger): { ledger: ProviderBatchLedger | null; pool: Pool | null } {
+function ledgerFor(config: ExecutorOpenaiConfig, options: StartExecutorOpenaiOptions, log: Logger, health: DependencyHealth): { ledger: ProviderBatchLedger | null; pool: Pool | null } {
   if (!config.endpoints.some((e) => e.batchApi !== null)) return { ledger: null, pool: null };
   if (options.ledger !== undefined) return { ledger: options.ledger, pool: null };
-  const pool = createPool(postgresConfigOf(config.switchyard.postgres!, 'switchyard-executor-openai', 2), { onIdleClientError: (err) => log.warn({ err }, 'idle Postgres client failed') });
+  const pool = createPool(postgresConfigOf(config.switchyard.postgres!, 'switchyard-executor-openai', 2), {
+    onIdleClientError: (err) => log.warn({ err }, 'idle Postgres client failed'),
+    health: health.reporter('postgres'),
+  });
   return { ledger: postgresLedger(pool), pool };
 }
 
@@ -51,7 +55,8 @@ export async function startExecutorOpenai(config: ExecutorOpenaiConfig, options:
   // The kit starts no batch after half the transaction timeout; the batch runs in the other half.
   const batchBudgetMs = Math.max(1_000, sy.kafka.transactionTimeoutMs / 2 - COMMIT_MARGIN_MS);
   const endpoints = new Map(config.endpoints.map((e) => [e.model, e]));
-  const { ledger, pool } = ledgerFor(config, options, log);
+  const health = dependencyHealthOf(sy);
+  const { ledger, pool } = ledgerFor(config, options, log, health);
   const executeFor = (endpoint: ModelEndpoint, mlog: Logger) => {
     const runner = createModelRunner(endpoint, svc.retry, deps);
     const perRequest = (batch: Parameters<typeof runner.executeBatch>[0], signal: AbortSignal) => runner.executeBatch(batch, deps.now() + batchBudgetMs, signal);
@@ -79,6 +84,8 @@ export async function startExecutorOpenai(config: ExecutorOpenaiConfig, options:
       groupIdPrefix: svc.groupIdPrefix,
       segmentMetadataKey: svc.segmentMetadataKey,
       maxInFlightBatches: svc.maxInFlightBatches,
+      http: { host: svc.httpHost, port: svc.httpPort },
+      health,
       handBack: svc.onPermanentFailure === 'reroute',
       log,
       executeFor: (model, mlog) => {
@@ -88,7 +95,7 @@ export async function startExecutorOpenai(config: ExecutorOpenaiConfig, options:
     });
     if (pool === null) return handle;
     const done = handle.done.finally(() => pool.end().catch(() => undefined));
-    return { done, stop: () => handle.stop() };
+    return { ...handle, done, stop: () => handle.stop() };
   } catch (err) {
     await pool?.end().catch(() => undefined);
     throw err;

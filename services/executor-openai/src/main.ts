@@ -23,7 +23,8 @@ runMain(async () => {
   log.info({ config: redact(config.switchyard), endpoints: redactedEndpoints(config.endpoints) }, 'configuration loaded');
   const telemetry = startTelemetry(telemetryConfigFromEnv(env, 'switchyard-executor-openai'));
   try {
-    return await runUntilStopped(await startExecutorOpenai(config, { logger: log }), log, { name: 'executor-openai' });
+    const service = await startExecutorOpenai(config, { logger: log });
+    return await runUntilStopped(service, log, { name: 'executor-openai', health: service.health });
   } finally {
     // Exports the spans still buffered; bounded by the exporter's timeout.
     await telemetry.shutdown();

@@ -56,6 +56,15 @@ export const executorSimSchema = z
     groupIdPrefix: z.string().min(1).optional().describe('Consumer group per model is "<prefix>.<model topic>"; default "<kafka.clientId>.executor-sim".'),
     maxInFlightBatches: positiveInt.default(2).describe('Partitions executed concurrently per model.'),
     priceChanges: z.array(priceChangeSchema).max(100).default([]).describe('Scheduled price changes: from a point in the run on, a model reports its true cost times a factor (the dataset keeps the old price).'),
+    httpHost: z.string().default('0.0.0.0').describe('Interface of the ops endpoints.'),
+    httpPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65_535)
+      .nullable()
+      .default(null)
+      .describe('Ops endpoints (/metrics, /healthz, /readyz with the failure signals of Kafka and the registry); 0 picks a free port, null (default) serves none.'),
   })
   .strict();
 

@@ -21,7 +21,8 @@ runMain(async () => {
   log.info({ config: redact(config.switchyard), service: redact(config.service) }, 'configuration loaded');
   const telemetry = startTelemetry(telemetryConfigFromEnv(env, 'switchyard-executor-sim'));
   try {
-    return await runUntilStopped(await startExecutorSim(config, { logger: log }), log, { name: 'executor-sim' });
+    const service = await startExecutorSim(config, { logger: log });
+    return await runUntilStopped(service, log, { name: 'executor-sim', health: service.health });
   } finally {
     // Exports the spans still buffered; bounded by the exporter's timeout.
     await telemetry.shutdown();

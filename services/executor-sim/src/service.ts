@@ -51,6 +51,7 @@ export async function startExecutorSim(config: ExecutorSimConfig, options: Start
     groupIdPrefix: svc.groupIdPrefix,
     segmentMetadataKey: svc.segmentMetadataKey,
     maxInFlightBatches: svc.maxInFlightBatches,
+    http: { host: svc.httpHost, port: svc.httpPort },
     log,
     executeFor: (model) => {
       const table = truth.get(model)!;

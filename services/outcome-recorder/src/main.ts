@@ -21,7 +21,8 @@ runMain(async () => {
   log.info({ config: redact(config.switchyard), service: redact(config.service) }, 'configuration loaded');
   const telemetry = startTelemetry(telemetryConfigFromEnv(env, 'switchyard-outcome-recorder'));
   try {
-    return await runUntilStopped(await startOutcomeRecorder(config, { logger: log }), log, { name: 'outcome-recorder' });
+    const recorder = await startOutcomeRecorder(config, { logger: log });
+    return await runUntilStopped(recorder, log, { name: 'outcome-recorder', health: recorder.health });
   } finally {
     // Exports the spans still buffered; bounded by the exporter's timeout.
     await telemetry.shutdown();

@@ -10,14 +10,14 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { Counter, Registry } from 'prom-client';
-import { AvroSerde, contracts, createOutcomeValidator, createRegistryClient, unreadableDeadLetter } from '@switchyard/contracts';
+import { AvroSerde, contracts, createOutcomeValidator, createRegistryClient, reportingRegistry, unreadableDeadLetter } from '@switchyard/contracts';
 import { ConsumerLagMonitor, TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
 import type { LagTarget } from '@switchyard/kafka-io';
 import type { Kafka } from 'kafkajs';
 import { createPool, postgresConfigOf } from '@switchyard/store';
 import type { OutcomeRecorderConfig } from './config.ts';
 import { outcomeSliceHandler } from './outcome-slice.ts';
-import { startOpsServer } from '@switchyard/ops';
+import { DependencyHealth, startOpsServer } from '@switchyard/ops';
 
 export interface StartOutcomeRecorderOptions {
   readonly logger?: Logger;
@@ -46,6 +46,8 @@ export interface OutcomeRecorderHandle {
   /** Totals since start (what this instance did; Postgres is the record). */
   counts(): RecorderCounts;
   stop(): Promise<void>;
+  /** Failure clocks of Kafka, the registry and Postgres (readiness; the exit after ops.maxFailureDurationMs). */
+  readonly health: DependencyHealth;
 }
 
 export async function startOutcomeRecorder(config: OutcomeRecorderConfig, options: StartOutcomeRecorderOptions = {}): Promise<OutcomeRecorderHandle> {
@@ -65,13 +67,17 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
     for (const c of cleanups.reverse()) await c().catch((err: unknown) => log.warn({ err }, 'cleanup step failed'));
   };
   let state: 'starting' | 'running' | 'stopping' | 'stopped' = 'starting';
+  const health = new DependencyHealth({ readyFailureMs: sy.ops.readyFailureMs, maxFailureDurationMs: sy.ops.maxFailureDurationMs });
   try {
     const pool = createPool(
       postgresConfigOf(sy.postgres!, `switchyard-outcome-recorder-${svc.instanceId}`, Math.max(2, sy.postgres!.maxConnections)),
-      { onIdleClientError: (err) => log.warn({ err }, 'idle Postgres client failed') },
+      { onIdleClientError: (err) => log.warn({ err }, 'idle Postgres client failed'), health: health.reporter('postgres') },
     );
     cleanups.push(() => pool.end());
-    const registry = createRegistryClient({ url: sy.registry.url, username: sy.registry.username, password: sy.registry.password, requestTimeoutMs: sy.registry.requestTimeoutMs });
+    const registry = reportingRegistry(
+      createRegistryClient({ url: sy.registry.url, username: sy.registry.username, password: sy.registry.password, requestTimeoutMs: sy.registry.requestTimeoutMs }),
+      health.reporter('registry'),
+    );
     const outcomeSerde = await AvroSerde.forTopic(registry, sy.topics.outcomes, contracts.outcome);
     const deadLetterSerde = await AvroSerde.forTopic(registry, sy.topics.deadLetter, contracts.deadLetter);
     const kafka = createKafka(sy.kafka, {
@@ -94,6 +100,7 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
       transactionTimeoutMs: sy.kafka.transactionTimeoutMs,
       retry: sy.kafka.retry,
       compression: sy.kafka.compression,
+      health: health.reporter('kafka'),
       onUnreadable: (u) => [{ topic: sy.topics.deadLetter, key: null, value: deadLetterSerde.encode(unreadableDeadLetter(u, serviceName, Date.now())) }],
       ...(options.beforeCommit !== undefined ? { beforeCommit: options.beforeCommit } : {}),
       onEvent: (e) => {
@@ -112,7 +119,7 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
     cleanups.push(() => lag.stop());
     let httpPort: number | null = null;
     if (svc.httpPort !== null) {
-      const ops = await startOpsServer(svc.httpHost, svc.httpPort, metrics, { live: () => state !== 'stopped', ready: () => state === 'running' });
+      const ops = await startOpsServer(svc.httpHost, svc.httpPort, metrics, { live: () => state !== 'stopped', ready: () => state === 'running', health });
       cleanups.push(() => ops.close());
       httpPort = ops.port;
     }
@@ -139,7 +146,7 @@ export async function startOutcomeRecorder(config: OutcomeRecorderConfig, option
       },
     );
     done.catch(() => undefined);
-    return { httpPort, done, counts: () => ({ ...counts }), stop };
+    return { httpPort, done, counts: () => ({ ...counts }), stop, health };
   } catch (err) {
     await cleanup();
     throw err;

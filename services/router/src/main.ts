@@ -25,7 +25,7 @@ runMain(async () => {
   const telemetry = startTelemetry(telemetryConfigFromEnv(env, 'switchyard-router'));
   try {
     const router = await startRouter(config, { logger: log });
-    return await runUntilStopped(router, log, { name: 'router', shutdownTimeoutMs: config.service.shutdownTimeoutMs });
+    return await runUntilStopped(router, log, { name: 'router', shutdownTimeoutMs: config.service.shutdownTimeoutMs, health: router.health });
   } finally {
     // Exports the spans still buffered; bounded by the exporter's timeout.
     await telemetry.shutdown();

@@ -13,7 +13,7 @@
 // usdPerDay caps from config) are reserved per slice in Postgres (usd-session.ts).
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { createRegistryClient, unreadableDeadLetter } from '@switchyard/contracts';
+import { createRegistryClient, reportingRegistry, unreadableDeadLetter } from '@switchyard/contracts';
 import type { AvroSerde, DeadLetterV1 } from '@switchyard/contracts';
 import { ConsumerLagMonitor, TransactionalRunner, createKafka, ensureTopics } from '@switchyard/kafka-io';
 import type { OutputRecord, RunnerEvent, UnreadableInput } from '@switchyard/kafka-io';
@@ -21,7 +21,7 @@ import { createEngine } from '@switchyard/routing-engine';
 import type { RouterConfig, RoutingEngine } from '@switchyard/routing-engine';
 import { UsdBudgetGate, createPool, postgresConfigOf, recordDecisions } from '@switchyard/store';
 import type { Pool } from '@switchyard/store';
-import { startOpsServer } from '@switchyard/ops';
+import { DependencyHealth, startOpsServer } from '@switchyard/ops';
 import { FeedbackPoller } from './feedback-poller.ts';
 import { kafkaBatchHandler } from './kafka-slices.ts';
 import { startLeaseOwnership } from './lease-owner.ts';
@@ -49,6 +49,8 @@ export interface RouterHandle {
   readonly feedback: FeedbackInspection | null;
   /** Owner id of this incarnation's budget leases; null with the local ledger. */
   readonly leaseOwner: string | null;
+  /** Failure clocks of Kafka, the registry and Postgres (readiness; the process exit after ops.maxFailureDurationMs). */
+  readonly health: DependencyHealth;
 }
 
 export interface FeedbackInspection {
@@ -86,18 +88,20 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
   const cleanups = new Cleanups(log);
   let engine: RoutingEngine | null = null;
   const metrics = createRouterMetrics({ queueDepth: () => engine?.queueDepth() ?? 0, budgetUsage: () => engine?.budgetUsage(clock()) ?? [] }, options.defaultMetrics ?? true);
+  const health = new DependencyHealth({ readyFailureMs: sy.ops.readyFailureMs, maxFailureDurationMs: sy.ops.maxFailureDurationMs });
   const ops = await startOpsServer(svc.httpHost, svc.httpPort, metrics.registry, {
     live: () => state !== 'failed',
     ready: () => state === 'running',
+    health,
   });
   cleanups.push(() => ops.close());
   log.info({ port: ops.port }, 'ops endpoints listening');
 
   try {
-    engine = await startEngine(config, clock, log, cleanups);
+    engine = await startEngine(config, clock, log, cleanups, health);
     const pg = createPool(
       postgresConfigOf(sy.postgres!, `switchyard-router-${sy.router.instanceId}`),
-      { onIdleClientError: (err) => log.warn({ err }, 'idle Postgres client failed') },
+      { onIdleClientError: (err) => log.warn({ err }, 'idle Postgres client failed'), health: health.reporter('postgres') },
     );
     cleanups.push(() => pg.end());
     const leases = svc.ledger === 'postgres' ? await startLeaseOwnership(config, pg, log, metrics.registry) : null;
@@ -117,7 +121,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     const queueDepth = engine.queueDepth;
     const tracer = new SliceTracer();
     const handler = kafkaBatchHandler(handleSlice, metrics, { deferredPollMs: svc.deferredPollMs, clock, tracer });
-    const runners = await startRunners(config, log, metrics, { handler, tracer }, () => queueDepth() >= svc.backpressureQueueDepth, cleanups, unreadableDeadLetters(config, engine.serdes.deadLetter, clock));
+    const runners = await startRunners(config, log, metrics, { handler, tracer }, () => queueDepth() >= svc.backpressureQueueDepth, cleanups, unreadableDeadLetters(config, engine.serdes.deadLetter, clock), health);
     state = 'running';
     log.info({ groupId: runners.groupId, policy: engine.policyName, ledger: svc.ledger, models: sy.models.map((m) => m.name) }, 'router running');
 
@@ -145,7 +149,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     done.catch(() => undefined);
     const loop = engine.feedback;
     const inspection = loop === null || poller === null ? null : { referenceRows: () => loop.referenceRows, appliedOutcomes: () => loop.appliedOutcomes, poll: () => poller.poll() };
-    return { httpPort: ops.port, done, stop, feedback: inspection, leaseOwner: leases?.ownerId ?? null };
+    return { httpPort: ops.port, done, stop, feedback: inspection, leaseOwner: leases?.ownerId ?? null, health };
   } catch (err) {
     state = 'failed';
     log.error({ err }, 'router failed to start');
@@ -174,15 +178,18 @@ function usdGateOf(config: RouterConfig, pg: Pool, clock: () => number): UsdBudg
 
 const JOB_BUDGET_TTL_MS = 60_000;
 
-async function startEngine(config: RouterConfig, clock: () => number, log: Logger, cleanups: Cleanups): Promise<RoutingEngine> {
+async function startEngine(config: RouterConfig, clock: () => number, log: Logger, cleanups: Cleanups, health: DependencyHealth): Promise<RoutingEngine> {
   const sy = config.switchyard;
   const svc = config.service;
-  const registry = createRegistryClient({
-    url: sy.registry.url,
-    username: sy.registry.username,
-    password: sy.registry.password,
-    requestTimeoutMs: sy.registry.requestTimeoutMs,
-  });
+  const registry = reportingRegistry(
+    createRegistryClient({
+      url: sy.registry.url,
+      username: sy.registry.username,
+      password: sy.registry.password,
+      requestTimeoutMs: sy.registry.requestTimeoutMs,
+    }),
+    health.reporter('registry'),
+  );
   const engine = await createEngine(config, {
     clock,
     registry,
@@ -250,6 +257,7 @@ async function startRunners(
   isBackpressured: () => boolean,
   cleanups: Cleanups,
   onUnreadable: (u: UnreadableInput) => OutputRecord[],
+  health: DependencyHealth,
 ): Promise<{ groupId: string; done: Promise<unknown> }> {
   const sy = config.switchyard;
   const svc = config.service;
@@ -289,10 +297,10 @@ async function startRunners(
     onUnreadable,
     compression: sy.kafka.compression,
   };
-  const requestsRunner = new TransactionalRunner({ ...common, groupId, topics: requestTopics, maxInFlightBatches: sy.router.maxInFlightBatches });
+  const requestsRunner = new TransactionalRunner({ ...common, groupId, topics: requestTopics, maxInFlightBatches: sy.router.maxInFlightBatches, health: health.reporter('kafka', 'requests') });
   // Deferred records wait in their partition until due; a group of their own keeps that wait
   // from ever holding a requests partition.
-  const deferredRunner = new TransactionalRunner({ ...common, groupId: `${groupId}.deferred`, topics: [sy.topics.deferred], maxInFlightBatches: 1 });
+  const deferredRunner = new TransactionalRunner({ ...common, groupId: `${groupId}.deferred`, topics: [sy.topics.deferred], maxInFlightBatches: 1, health: health.reporter('kafka', 'deferred') });
   // Both groups are left at once: a stop hands the partitions over as soon as it can.
   cleanups.push(async () => {
     await Promise.all([requestsRunner.stop(), deferredRunner.stop()]);

@@ -29,6 +29,9 @@ export function runnerEventHandler(log: Logger, metrics: RouterMetrics): (event:
       case 'consumer_restarting':
         log.warn({ attempt: event.attempt, delayMs: event.delayMs, err: event.error }, 'consumer stopped on a retriable error; starting it again after a backoff');
         return;
+      case 'stale_member_left':
+        log.info({ memberId: event.memberId, result: event.result }, 'left the group for the member that crashed, so the rejoin does not wait for its session to time out');
+        return;
       case 'fatal':
         log.error({ err: event.error }, 'runner failed');
         return;
