@@ -60,9 +60,12 @@ async function commitOf(dir: string): Promise<string> {
   return out.trim() || 'unknown';
 }
 
-async function runOnce(dir: string, args: readonly string[], jsonPath: string): Promise<{ exitCode: number | null; report: RunReport | null }> {
+// Each side migrates its own database: a baseline refuses a database that holds migrations it has
+// no file for, and the new side's migrations must not be undone by the baseline's.
+async function runOnce(dir: string, args: readonly string[], jsonPath: string, database: string): Promise<{ exitCode: number | null; report: RunReport | null }> {
   rmSync(jsonPath, { force: true });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/e2e/main.ts', ...args, '--json', jsonPath], { cwd: dir, stdio: 'inherit' });
+  const env = { ...process.env, SWITCHYARD_PG_DATABASE: database };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/e2e/main.ts', ...args, '--json', jsonPath], { cwd: dir, stdio: 'inherit', env });
   const [code] = (await once(child, 'exit')) as [number | null];
   const report = existsSync(jsonPath) ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as RunReport) : null;
   return { exitCode: code, report };
@@ -106,9 +109,10 @@ function table(header: string[], rows: string[][]): string {
 
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
+  const database = process.env['SWITCHYARD_PG_DATABASE'] ?? 'switchyard';
   const sides = [
-    { side: 'baseline' as const, dir: o.baseline, commit: await commitOf(o.baseline) },
-    { side: 'new' as const, dir: ROOT, commit: await commitOf(ROOT) },
+    { side: 'baseline' as const, dir: o.baseline, commit: await commitOf(o.baseline), database: `${database}_baseline` },
+    { side: 'new' as const, dir: ROOT, commit: await commitOf(ROOT), database },
   ];
   const tmp = join(tmpdir(), `bench-e2e-compare-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
@@ -117,7 +121,7 @@ async function main(): Promise<void> {
   for (let round = 1; round <= o.rounds; round++) {
     for (const s of sides) {
       process.stderr.write(`\n== ${s.side} (${s.commit}) round ${round}: bench:e2e ${o.rest.join(' ')}\n`);
-      const res = await runOnce(s.dir, o.rest, join(tmp, `${s.side}-${round}.json`));
+      const res = await runOnce(s.dir, o.rest, join(tmp, `${s.side}-${round}.json`), s.database);
       runs.push({ side: s.side, round, commit: s.commit, ...res });
     }
   }

@@ -57,6 +57,8 @@ interface Options {
   flushIntervalMs: number;
   maxInFlightBatches: number;
   scoreChunkRequests: number;
+  fetchMinBytes: number;
+  fetchMaxWaitMs: number;
   scoring: 'ts' | 'gpujs' | 'auto';
   ledger: 'postgres' | 'local';
   data?: string;
@@ -92,6 +94,8 @@ function parseOptions(argv: readonly string[]): Options {
     .option('--flush-interval-ms <n>', 'batching.flushIntervalMs', positiveInt, 500)
     .option('--max-in-flight-batches <n>', 'router.maxInFlightBatches', positiveInt, 2)
     .option('--score-chunk-requests <n>', 'routerService.scoreChunkRequests (requests per worker task)', positiveInt, 512)
+    .option('--fetch-min-bytes <n>', 'routerService.fetchMinBytes (requests topics)', positiveInt, 1)
+    .option('--fetch-max-wait-ms <n>', 'routerService.fetchMaxWaitMs (requests topics)', positiveInt, 1_000)
     .option('--scoring <backend>', 'scoring.backend: ts, gpujs or auto', 'ts')
     .option('--ledger <kind>', 'routerService.ledger: postgres (shared budgets, as deployed) or local', 'postgres')
     .option('--data <path>', 'dataset: reference set of the router and prompts of the stream (default the RouterBench subset when present)')
@@ -122,6 +126,8 @@ function parseOptions(argv: readonly string[]): Options {
     flushIntervalMs: o.flushIntervalMs as number,
     maxInFlightBatches: o.maxInFlightBatches as number,
     scoreChunkRequests: o.scoreChunkRequests as number,
+    fetchMinBytes: o.fetchMinBytes as number,
+    fetchMaxWaitMs: o.fetchMaxWaitMs as number,
     scoring,
     ledger,
     ...(o.data !== undefined ? { data: String(o.data) } : {}),
@@ -224,6 +230,8 @@ function routerConfigFile(o: Options, names: RunNames, info: StackInfo, instance
       ledger: o.ledger,
       expectedRequestsPerDay: o.requests,
       scoreChunkRequests: o.scoreChunkRequests,
+      fetchMinBytes: o.fetchMinBytes,
+      fetchMaxWaitMs: o.fetchMaxWaitMs,
       httpHost: '127.0.0.1',
     },
   };
@@ -643,6 +651,8 @@ async function main(): Promise<void> {
         flushIntervalMs: o.flushIntervalMs,
         maxInFlightBatches: o.maxInFlightBatches,
         scoreChunkRequests: o.scoreChunkRequests,
+        fetchMinBytes: o.fetchMinBytes,
+        fetchMaxWaitMs: o.fetchMaxWaitMs,
         scoring: o.scoring,
         ledger: o.ledger,
         synthetic: !useDataset,

@@ -82,6 +82,12 @@ export interface TransactionalRunnerOptions {
    * partitions from the other members. Default 1000: one empty fetch a second when idle.
    */
   readonly maxWaitTimeMs?: number;
+  /**
+   * Fewest bytes a fetch answers with before `maxWaitTimeMs` has passed (kafkajs default 1).
+   * Larger values let records accumulate into larger slices at modest arrival rates, so the
+   * per-slice costs (a transaction, its statements) are spread over more records.
+   */
+  readonly minBytes?: number;
   /** Bound on the estimated bytes of one produce call inside a transaction (default 512 KiB); keep it below the output topics' max.message.bytes. */
   readonly maxSendBytes?: number;
   /** Read a new group's partitions from the beginning (default) or only new messages. */

@@ -79,6 +79,7 @@ export class TransactionalRunner {
       sessionTimeout: options.sessionTimeoutMs ?? 6_000,
       heartbeatInterval: this.heartbeatIntervalMs,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 1_000,
+      ...(options.minBytes !== undefined ? { minBytes: options.minBytes } : {}),
       ...(options.rebalanceTimeoutMs !== undefined ? { rebalanceTimeout: options.rebalanceTimeoutMs } : {}),
       ...(options.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
       allowAutoTopicCreation: false,

@@ -131,5 +131,12 @@ describe('TransactionalRunner: undecodable record batches', () => {
     const fake = fakeKafka();
     new TransactionalRunner({ kafka: fake.kafka, groupId: 'g', topics: ['in'], transactionalIdPrefix: 't', handler: async () => ({ records: [] }) });
     expect(fake.consumerOptions[0]).toMatchObject({ sessionTimeout: 6_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 1_000 });
+    expect(fake.consumerOptions[0]).not.toHaveProperty('minBytes');
+  });
+
+  it('passes a fetch minimum and wait to the consumer, so slices can be made larger at modest rates', () => {
+    const fake = fakeKafka();
+    new TransactionalRunner({ kafka: fake.kafka, groupId: 'g', topics: ['in'], transactionalIdPrefix: 't', handler: async () => ({ records: [] }), minBytes: 1 << 20, maxWaitTimeMs: 250 });
+    expect(fake.consumerOptions[0]).toMatchObject({ minBytes: 1 << 20, maxWaitTimeInMs: 250 });
   });
 });

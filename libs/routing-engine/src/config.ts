@@ -109,6 +109,12 @@ export const routerServiceSchema = z
     deferredPollMs: positiveInt.default(1_000).describe('Longest wait on a deferred record that is not due, before other partitions get a turn.'),
     backpressureQueueDepth: positiveInt.default(48).describe('Pause fetching while this many scoring tasks wait.'),
     fetchMaxBytesPerPartition: positiveInt.default(1024 * 1024),
+    fetchMinBytes: positiveInt
+      .default(1)
+      .describe('Requests topics: fewest bytes a fetch waits for (up to fetchMaxWaitMs) before its slices start. Larger values make fewer, larger slices at modest arrival rates (each slice costs a Kafka transaction and its statements), at the price of up to fetchMaxWaitMs of added latency.'),
+    fetchMaxWaitMs: positiveInt
+      .default(1_000)
+      .describe('Requests topics: longest a fetch waits for fetchMinBytes (with the default 1 byte, for any record). A graceful stop waits for the fetch in flight.'),
     sessionTimeoutMs: positiveInt.optional().describe('Overrides kafka.sessionTimeoutMs for this consumer group.'),
     httpHost: z.string().default('0.0.0.0'),
     httpPort: z.number().int().min(0).max(65_535).default(9_464).describe('Metrics, health and readiness; 0 picks a free port.'),

@@ -297,7 +297,7 @@ async function startRunners(
     onUnreadable,
     compression: sy.kafka.compression,
   };
-  const requestsRunner = new TransactionalRunner({ ...common, groupId, topics: requestTopics, maxInFlightBatches: sy.router.maxInFlightBatches, health: health.reporter('kafka', 'requests') });
+  const requestsRunner = new TransactionalRunner({ ...common, groupId, topics: requestTopics, maxInFlightBatches: sy.router.maxInFlightBatches, minBytes: svc.fetchMinBytes, maxWaitTimeMs: svc.fetchMaxWaitMs, health: health.reporter('kafka', 'requests') });
   // Deferred records wait in their partition until due; a group of their own keeps that wait
   // from ever holding a requests partition.
   const deferredRunner = new TransactionalRunner({ ...common, groupId: `${groupId}.deferred`, topics: [sy.topics.deferred], maxInFlightBatches: 1, health: health.reporter('kafka', 'deferred') });
